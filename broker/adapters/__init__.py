@@ -1,0 +1,1 @@
+"""Delivery targets. Every adapter implements :class:`broker.adapters.abc.Zaaksysteem`."""

@@ -1,0 +1,54 @@
+"""genereerZaak-/Document-/BesluitIdentificatie for the embedded zaaksysteem (ZDS 1.2 §4.1.6, 4.1.9, 4.3.7).
+
+An identificatie is the gemeentecode, a letter for its kind, the year and a counter:
+``1234Z2026000042`` (at most 40 characters, RGBZ). The counter lives in ``zs_counters`` and is
+incremented inside the caller's transaction (row lock on PostgreSQL, the write lock on SQLite), and
+each identificatie handed out is recorded in ``zs_identificaties`` with a unique constraint, so two
+concurrent requests can never receive the same value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from broker.adapters.embedded.tables import ZsCounter, ZsIdentificatie
+
+PREFIX = {"zaak": "Z", "document": "D", "besluit": "B"}
+
+
+def next_value(session: Session, name: str) -> int:
+    row = session.execute(
+        update(ZsCounter).where(ZsCounter.name == name).values(value=ZsCounter.value + 1).returning(ZsCounter.value)
+    ).scalar_one_or_none()
+    if row is None:
+        session.add(ZsCounter(name=name, value=1))
+        session.flush()
+        return 1
+    return int(row)
+
+
+def generate(session: Session, soort: str, gemeentecode: str, reserved_by: str | None = None) -> str:
+    year = datetime.now().year
+    n = next_value(session, f"{soort}:{year}")
+    identificatie = f"{gemeentecode}{PREFIX[soort]}{year}{n:06d}"
+    session.add(
+        ZsIdentificatie(
+            soort=soort, identificatie=identificatie, reserved_at=datetime.now(timezone.utc), reserved_by=reserved_by
+        )
+    )
+    session.flush()
+    return identificatie
+
+
+def is_reserved(session: Session, soort: str, identificatie: str) -> bool:
+    return (
+        session.execute(
+            select(ZsIdentificatie.id).where(
+                ZsIdentificatie.soort == soort, ZsIdentificatie.identificatie == identificatie
+            )
+        ).first()
+        is not None
+    )

@@ -1,0 +1,201 @@
+"""Zaken, rollen and statussen in the embedded zaaksysteem (ZDS 1.2 §4.1.1-4.1.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from lxml import etree
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from broker.adapters.abc import Context
+from broker.adapters.embedded.tables import ZsRol, ZsStatus, ZsZaak
+from broker.errors import StufError
+from broker.model import Status, Zaak
+from broker.model.case import ROLLEN
+from broker.stuf import ns
+from broker.zds import mutation, read
+from broker.zds.xmlutil import child, children, clone, from_string, strip_processing, sub, to_string
+
+_SEPARATE = set(ROLLEN) | {"heeft"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ZakenMixin:
+    """Needs ``self.schema`` (SchemaModel), ``self.catalogus`` and ``self.settings``."""
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _zaak_row(self, session: Session, identificatie: str | None, *, lock: bool = False) -> ZsZaak:
+        stmt = select(ZsZaak).where(ZsZaak.identificatie == (identificatie or ""))
+        if lock:
+            stmt = stmt.with_for_update()
+        row = session.execute(stmt).scalar_one_or_none()
+        if row is None:
+            raise StufError(
+                "StUF064",
+                f"Zaak {identificatie} niet gevonden",
+                f"er is geen zaak met identificatie {identificatie!r} in het zaaksysteem",
+            )
+        return row
+
+    def _check_zaaktype(self, zaak: Zaak) -> None:
+        zt = zaak.zaaktype
+        self.catalogus.zaaktype(zt.code if zt else None, zt.omschrijving if zt else None)
+
+    def _store_rollen(self, session: Session, zaak_id: int, rel_elements: list[etree._Element]) -> None:
+        session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
+        for pos, rel in enumerate(rel_elements):
+            r = read.rol(rel)
+            b = r.betrokkene
+            session.add(
+                ZsRol(
+                    zaak_id=zaak_id,
+                    position=pos,
+                    relatie=r.relatie,
+                    betrokkene_type=b.type if b else None,
+                    betrokkene_key=b.key if b else None,
+                    stuf_xml=to_string(rel),
+                )
+            )
+
+    def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
+        """The zaak as registered (its own data and rollen), without derived relations."""
+        el = from_string(row.stuf_xml)
+        rollen = session.execute(
+            select(ZsRol).where(ZsRol.zaak_id == row.id).order_by(ZsRol.position)
+        ).scalars()
+        for r in rollen:
+            self.schema.insert(el, "ZAK", from_string(r.stuf_xml))
+        return el
+
+    def _save_registered(self, session: Session, row: ZsZaak, el: etree._Element) -> None:
+        rollen = [c for c in children(el) if ns.local(c.tag) in ROLLEN]
+        for c in rollen:
+            el.remove(c)
+        z = read.zaak(el)
+        row.stuf_xml = to_string(el)
+        row.omschrijving = z.omschrijving
+        row.startdatum = z.startdatum
+        row.einddatum = z.einddatum
+        if z.zaaktype:
+            row.zaaktype_code = z.zaaktype.code or row.zaaktype_code
+            row.zaaktype_omschrijving = z.zaaktype.omschrijving or row.zaaktype_omschrijving
+        row.updated_at = _now()
+        row.version = (row.version or 0) + 1
+        self._store_rollen(session, row.id, rollen)
+
+    # -- ZDS services ------------------------------------------------------------------------
+    def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
+        session = ctx.session
+        if not zaak.identificatie:
+            raise StufError("StUF055", "De zaak heeft geen identificatie")
+        self._check_zaaktype(zaak)
+        exists = session.execute(
+            select(ZsZaak.id).where(ZsZaak.identificatie == zaak.identificatie)
+        ).first()
+        if exists:
+            raise StufError(
+                "StUF058",
+                f"Zaak {zaak.identificatie} bestaat al",
+                "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)",
+            )
+        el = strip_processing(clone(zaak.stuf))
+        statussen = [c for c in children(el, "heeft")]
+        for s in statussen:
+            el.remove(s)
+        row = ZsZaak(
+            identificatie=zaak.identificatie,
+            zaaktype_code=zaak.zaaktype.code if zaak.zaaktype else None,
+            zaaktype_omschrijving=zaak.zaaktype.omschrijving if zaak.zaaktype else None,
+            stuf_xml="",
+            created_at=_now(),
+            updated_at=_now(),
+            version=0,
+        )
+        session.add(row)
+        session.flush()
+        self._save_registered(session, row, el)
+        for s in statussen:
+            if child(s, "gerelateerde") is not None:
+                self._add_status(session, row, read.status(s))
+
+    def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
+        session = ctx.session
+        row = self._zaak_row(session, oud.identificatie or nieuw.identificatie, lock=True)
+        if nieuw.zaaktype and (nieuw.zaaktype.code or nieuw.zaaktype.omschrijving):
+            self._check_zaaktype(nieuw)
+        el = self._registered(session, row)
+        mutation.apply(el, oud.stuf, _without(nieuw.stuf, "heeft"), self.schema, "ZAK")
+        self._save_registered(session, row, el)
+
+    def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None:
+        session = ctx.session
+        row = self._zaak_row(session, nieuw.identificatie or oud.identificatie, lock=True)
+        zaaktype = self.catalogus.zaaktype(row.zaaktype_code, row.zaaktype_omschrijving)
+        stt = self.catalogus.statustype(zaaktype, status.code, status.omschrijving, status.volgnummer)
+        other = _without(nieuw.stuf, "heeft")
+        if len([c for c in children(other) if ns.local(c.tag) not in ("identificatie", "omschrijving", "isVan")]):
+            el = self._registered(session, row)
+            mutation.apply(el, _without(oud.stuf, "heeft"), other, self.schema, "ZAK")
+            self._save_registered(session, row, el)
+        self._add_status(session, row, status)
+        if stt.eindstatus and not row.einddatum:
+            row.einddatum = (status.datum_status_gezet or "")[:8] or datetime.now().strftime("%Y%m%d")
+
+    def _add_status(self, session: Session, row: ZsZaak, status: Status) -> None:
+        count = len(session.execute(select(ZsStatus.id).where(ZsStatus.zaak_id == row.id)).all())
+        el = strip_processing(clone(status.stuf))
+        for c in children(el, "indicatieLaatsteStatus"):
+            el.remove(c)  # the zaaksysteem derives it (ZDS 1.2 §4.1.3)
+        session.add(
+            ZsStatus(
+                zaak_id=row.id,
+                position=count,
+                code=status.code,
+                omschrijving=status.omschrijving,
+                volgnummer=status.volgnummer,
+                datum_status_gezet=status.datum_status_gezet,
+                stuf_xml=to_string(el),
+            )
+        )
+        session.flush()
+
+    def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
+        session = ctx.session
+        row = session.execute(select(ZsZaak).where(ZsZaak.identificatie == identificatie)).scalar_one_or_none()
+        if row is None:
+            return None
+        el = self._registered(session, row)
+        statussen = session.execute(
+            select(ZsStatus).where(ZsStatus.zaak_id == row.id).order_by(ZsStatus.position)
+        ).scalars().all()
+        for i, st in enumerate(statussen):
+            heeft = from_string(st.stuf_xml)
+            laatste = "J" if i == len(statussen) - 1 else "N"
+            self.schema.insert(heeft, "ZAKSTT", _indicatie(heeft, laatste))
+            self.schema.insert(el, "ZAK", heeft)
+        for rel in self._derived_zaak_relations(session, row):
+            self.schema.insert(el, "ZAK", rel)
+        return read.zaak(el)
+
+    def _derived_zaak_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
+        """Relations that other services add: documents (heeftRelevant) and besluiten (leidtTot)."""
+        return []
+
+
+def _without(el: etree._Element, *names: str) -> etree._Element:
+    copy = clone(el)
+    for c in list(copy):
+        if isinstance(c.tag, str) and ns.local(c.tag) in names:
+            copy.remove(c)
+    return copy
+
+
+def _indicatie(heeft: etree._Element, value: str) -> etree._Element:
+    tmp = etree.Element("tmp")
+    el = sub(tmp, ns.ZKN, "indicatieLaatsteStatus", value)
+    tmp.remove(el)
+    return el

@@ -1,0 +1,133 @@
+"""The broker's settings: ``<config dir>/broker.yaml`` plus environment overrides.
+
+``stuf-broker serve --config DIR`` replaces the whole configuration directory; every file in it is
+validated at start-up with file:line errors (broker.yamlfile). Environment variables override single
+settings for deployments: ``STUF_BROKER_DATABASE_URL``, ``STUF_BROKER_DATA_DIR``, ``STUF_XSD_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from broker.yamlfile import load_model
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+MANIFEST = PROJECT_ROOT / "xsd" / "MANIFEST.sha256"
+DEFAULT_XSD_DIR = PROJECT_ROOT / "xsd" / "installed"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SystemId(_Strict):
+    """A StUF ``Systeem``: organisatie, applicatie, administratie, gebruiker (absent = any)."""
+
+    organisatie: str | None = None
+    applicatie: str | None = None
+    administratie: str | None = None
+    gebruiker: str | None = None
+
+    def matches(self, other: "SystemId") -> bool:
+        for name in ("organisatie", "applicatie", "administratie"):
+            want = getattr(self, name)
+            if want is not None and want != (getattr(other, name) or None):
+                return False
+        return True
+
+
+class Limits(_Strict):
+    max_body_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_document_bytes: int = Field(40 * 1024 * 1024, gt=0)
+
+
+class Checks(_Strict):
+    #: StUF019: tijdstipBericht must grow per zender. Off by default: the StUF Testplatform itself
+    #: sends one tijdstipBericht for a whole scenario.
+    tijdstip_increasing: bool = False
+    #: Answer Fo03 (synchronously) for content errors in asynchronous messages, as ZDS practice and
+    #: the StUF Testplatform expect; StUF 03.01 §4.4.1 would allow Bv03 followed by Fo01.
+    sync_content_faults: bool = True
+    #: RGBZ: a zaakidentificatie starts with the gemeentecode (checked on creeerZaak)
+    identificatie_prefix: bool = True
+    #: validate every answer the broker emits against the official schemas (on in the test suite)
+    validate_answers: bool = False
+
+
+class Soap(_Strict):
+    #: "mirror": answer with MTOM when the request came as MTOM; "inline": always base64 in the body;
+    #: "mtom": MTOM whenever the answer holds StUF:BinaireInhoud.
+    binary_answers: str = "mirror"
+
+    @field_validator("binary_answers")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in ("mirror", "inline", "mtom"):
+            raise ValueError("must be one of mirror, inline, mtom")
+        return v
+
+
+class Server(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(1, ge=1)
+    #: URL clients use to reach the broker (for soap:address in served WSDLs); default: from the request
+    public_url: str | None = None
+
+
+class BrokerSettings(_Strict):
+    gemeentecode: str = Field("0000", pattern=r"^[0-9]{4}$")
+    #: How the broker names itself as zender in answers when the request named no ontvanger.
+    identity: SystemId = SystemId(organisatie="BROKER", applicatie="STUFBROKER")
+    #: ontvangers the broker answers for (StUF010 otherwise); empty = any
+    ontvangers: list[SystemId] = []
+    #: known zenders (StUF013 otherwise); empty = any
+    zenders: list[SystemId] = []
+    database_url: str = "sqlite:///var/broker.db"
+    data_dir: str = "var"
+    limits: Limits = Limits()
+    checks: Checks = Checks()
+    soap: Soap = Soap()
+    server: Server = Server()
+    log_format: str = "console"
+
+
+@dataclass
+class Settings:
+    """Everything the running broker needs to know, resolved to absolute paths."""
+
+    config_dir: Path
+    broker: BrokerSettings
+    xsd_dir: Path
+    data_dir: Path
+    database_url: str
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+def load_settings(config_dir: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    config_dir = (config_dir or Path(env.get("STUF_BROKER_CONFIG", DEFAULT_CONFIG_DIR))).resolve()
+    broker, _ = load_model(config_dir / "broker.yaml", BrokerSettings, default={})
+    data_dir = Path(env.get("STUF_BROKER_DATA_DIR", broker.data_dir))
+    if not data_dir.is_absolute():
+        data_dir = (Path.cwd() / data_dir).resolve()
+    url = env.get("STUF_BROKER_DATABASE_URL", broker.database_url)
+    url = _absolute_sqlite(url, Path.cwd())
+    xsd_dir = Path(env.get("STUF_XSD_DIR", DEFAULT_XSD_DIR)).resolve()
+    return Settings(config_dir, broker, xsd_dir, data_dir, url)
+
+
+def _absolute_sqlite(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute so every process of the broker opens the same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url

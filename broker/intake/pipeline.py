@@ -1,0 +1,215 @@
+"""One SOAP request, start to finish.
+
+1. read the SOAP envelope (safe parsing, SOAP 1.1/1.2, MTOM)            → StUF055 when unreadable
+2. which ZDS operation (body element, SOAPAction, content)              → StUF040/025/055
+3. stuurgegevens checks of Tabel 4.1                                     → StUF010...037
+4. duplicates on (zender, referentienummer)                              → stored answer, or StUF016
+5. validation of the body against the official schema                    → StUF055 with line and path
+6. processing by the target, and the message log, in one transaction     → Bv03/Bv02/La01/Du02
+Any error on the way becomes a foutbericht in broker.stuf.faults; the request and the fault are logged
+in a transaction of their own, so nothing is ever half stored.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import structlog
+from lxml import etree
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from broker.adapters.abc import Context
+from broker.errors import StufError
+from broker.intake import checks, messagelog
+from broker.intake.messagelog import Record
+from broker.stuf import faults, mtom, ns, soap
+from broker.stuf import stuurgegevens as sgmod
+from broker.stuf.stuurgegevens import Stuurgegevens
+from broker.zds import dispatch
+from broker.zds.request import ZdsAnswer, ZdsRequest
+from broker.zds.xmlutil import child
+
+log = structlog.get_logger("broker.intake")
+_BINAIRE_INHOUD = ("inhoud",)
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    body: bytes
+    content_type: str
+    message_id: int | None = None
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+class Pipeline:
+    def __init__(self, broker) -> None:  # noqa: ANN001 - broker.runtime.Broker (import cycle)
+        self.broker = broker
+
+    # -- entry point -------------------------------------------------------------------------
+    def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None) -> HttpAnswer:
+        start = time.perf_counter()
+        rec = Record(port=port, request=body, request_content_type=content_type)
+        rec.request_hash = messagelog.content_hash(body)
+        version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(port=port)
+        request: soap.SoapRequest | None = None
+        try:
+            t = time.perf_counter()
+            request = soap.parse_request(body, content_type, soap_action)
+            version = rec.soap_version = request.version
+            rec.soap_action = request.soap_action
+            rec.timings["parse_ms"] = _ms(t)
+            resolved = dispatch.resolve(request.body_element, request.soap_action)
+            rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
+            rec.sg = sgmod.read(request.body_element)
+            self._bind_log(rec)
+            checks.check_port(resolved, port)
+            checks.check(rec.sg, resolved, self.broker.settings.broker)
+            return self._process(rec, request, resolved, start)
+        except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
+            return self._fault(rec, exc, version, start, request)
+
+    # -- steps -------------------------------------------------------------------------------
+    def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float) -> HttpAnswer:
+        b = self.broker
+        key = messagelog.dedupe_key(rec.sg)
+        existing = None
+        if key is not None:
+            with b.db.read() as session:
+                existing = messagelog.find_duplicate(session, key)
+                if existing is not None:
+                    replay = self._replay(session, rec, existing, start)
+                    if replay is not None:
+                        return replay
+        t = time.perf_counter()
+        b.schemas.assert_valid(request.body_element)
+        rec.timings["validate_ms"] = _ms(t)
+        zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.catalogus, b.schema_model)
+        handler = b.handlers[resolved.operation.name]
+        try:
+            with b.db.write() as session:
+                row = messagelog.claim(session, rec, key, existing)
+                ctx = Context(session=session, zender=rec.sg.zender, message_id=row.id)
+                t = time.perf_counter()
+                answer = handler(zreq, b.target, ctx)
+                rec.timings["process_ms"] = _ms(t)
+                rec.zaak_identificatie = answer.zaak_identificatie
+                rec.object_identificatie = answer.object_identificatie
+                rec.case_model = answer.case_model
+                http = self._answer_bytes(request, answer)
+                if b.settings.broker.checks.validate_answers:
+                    b.schemas.assert_answer_valid(answer.element)
+                rec.timings["total_ms"] = _ms(start)
+                messagelog.finish(
+                    session, row, rec,
+                    answer=http.body, answer_content_type=http.content_type,
+                    answer_berichtcode=_berichtcode(answer.element), http_status=http.status, error=None,
+                )
+                http.message_id = row.id
+        except IntegrityError:
+            # a concurrent twin claimed the same (zender, referentienummer) first
+            if key is None:
+                raise
+            with b.db.read() as session:
+                twin = messagelog.find_duplicate(session, key)
+                replay = self._replay(session, rec, twin, start) if twin is not None else None
+            if replay is None:
+                raise
+            return replay
+        log.info("message handled", outcome="ok", answer=_berichtcode(answer.element),
+                 duration_ms=round(rec.timings["total_ms"], 2))
+        return http
+
+    def _replay(self, session, rec: Record, existing, start: float) -> HttpAnswer | None:  # noqa: ANN001
+        """The same message again: its stored answer, StUF016 if the content differs, None to reprocess."""
+        if existing.request_hash != rec.request_hash:
+            raise StufError(
+                "StUF016",
+                "Combinatie van zender en referentienummer is al gebruikt voor een ander bericht",
+                f"referentienummer {rec.sg.referentienummer} van deze zender is eerder ontvangen met andere inhoud",
+            )
+        if existing.outcome == "fault" and existing.fout_plek == "server":
+            return None  # the earlier failure was ours: process the message again (StUF 03.01 §4.4.3)
+        if existing.outcome == "pending":
+            return None
+        stored = messagelog.payload(session, existing.id)
+        if stored is None or stored.answer is None:
+            return None
+        log.info("duplicate message answered from the log", message_id=existing.id)
+        with self.broker.db.write() as wsession:
+            row = wsession.get(type(existing), existing.id)
+            row.replays = (row.replays or 0) + 1
+        return HttpAnswer(existing.http_status, stored.answer, stored.answer_content_type or "text/xml", existing.id)
+
+    def _answer_bytes(self, request: soap.SoapRequest, answer: ZdsAnswer) -> HttpAnswer:
+        env = soap.envelope(request.version, answer.element)
+        binaries = _binary_elements(answer.element)
+        mode = self.broker.settings.broker.soap.binary_answers
+        if binaries and (mode == "mtom" or (mode == "mirror" and request.mtom)):
+            body, ctype = mtom.serialize(env, binaries, "application/soap+xml" if request.version == "1.2" else "text/xml")
+            return HttpAnswer(200, body, ctype)
+        return HttpAnswer(200, soap.to_bytes(env), soap.content_type(request.version))
+
+    def _fault(self, rec: Record, exc: Exception, version: str, start: float,
+               request: soap.SoapRequest | None) -> HttpAnswer:
+        error = faults.to_stuf_error(exc)
+        if not isinstance(exc, StufError):
+            log.exception("processing failed", error_type=type(exc).__name__)
+        kind = faults.fault_kind(rec.port)
+        fo = faults.fo_bericht(kind, error, rec.sg, self.broker.own)
+        env = soap.fault_envelope(version, error, fo)
+        body = soap.to_bytes(env)
+        status = error.http_status or 500
+        http = HttpAnswer(status, body, soap.content_type(version))
+        rec.timings["total_ms"] = _ms(start)
+        try:
+            key = messagelog.dedupe_key(rec.sg) if rec.sg and error.code != "StUF016" else None
+            with self.broker.db.write() as session:
+                existing = messagelog.find_duplicate(session, key) if key else None
+                if existing is not None and (
+                    existing.request_hash != rec.request_hash or existing.outcome not in ("fault", "pending")
+                ):
+                    existing, key = None, None
+                row = messagelog.claim(session, rec, key, existing)
+                messagelog.finish(session, row, rec, answer=body, answer_content_type=http.content_type,
+                                  answer_berichtcode=kind, http_status=status, error=error)
+                http.message_id = row.id
+        except SQLAlchemyError:
+            log.exception("could not log a fault")
+        log.info("message handled", outcome="fault", foutcode=error.code, plek=error.plek,
+                 duration_ms=round(rec.timings["total_ms"], 2))
+        return http
+
+    def _bind_log(self, rec: Record) -> None:
+        sg = rec.sg or Stuurgegevens()
+        structlog.contextvars.bind_contextvars(
+            operation=rec.operation,
+            berichtcode=sg.berichtcode,
+            referentienummer=sg.referentienummer,
+            zender=sg.zender.applicatie if sg.zender else None,
+            soap_action=rec.soap_action,
+        )
+
+
+def _berichtcode(answer: etree._Element) -> str | None:
+    name = ns.local(answer.tag)
+    if name.endswith("Bericht"):
+        return name[:4]
+    sg = child(answer, "stuurgegevens")
+    code = child(sg, "berichtcode") if sg is not None else None
+    return code.text if code is not None else None
+
+
+def _binary_elements(answer: etree._Element) -> list[etree._Element]:
+    out = []
+    for el in answer.iter():
+        if isinstance(el.tag, str) and ns.local(el.tag) in _BINAIRE_INHOUD and ns.namespace(el.tag) == ns.ZKN:
+            if (el.text or "").strip():
+                out.append(el)
+    return out

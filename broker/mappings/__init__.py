@@ -1,0 +1,1 @@
+"""Configuration that functional administrators maintain: the zaaktypecatalogus and the mappings."""

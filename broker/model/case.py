@@ -1,0 +1,195 @@
+"""Zaak, status, rol/betrokkene, document and besluit (RGBZ 2.0 concepts, named as in StUF-ZKN)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from lxml import etree
+
+#: rol names as StUF-ZKN relation elements ("heeftAls<Rol>") and as RGBZ rolomschrijving generiek
+ROLLEN = {
+    "heeftAlsBelanghebbende": "Belanghebbende",
+    "heeftAlsGemachtigde": "Gemachtigde",
+    "heeftAlsInitiator": "Initiator",
+    "heeftAlsUitvoerende": "Behandelaar",
+    "heeftAlsVerantwoordelijke": "Beslisser",
+    "heeftAlsOverigBetrokkene": "Mede-initiator",
+}
+
+#: betrokkene kinds (the choice inside a rol's gerelateerde)
+BETROKKENE_TYPES = (
+    "natuurlijkPersoon",
+    "nietNatuurlijkPersoon",
+    "medewerker",
+    "vestiging",
+    "organisatorischeEenheid",
+)
+
+PERSONAL_FIELDS = frozenset(
+    {
+        "bsn",
+        "a_nummer",
+        "geslachtsnaam",
+        "voorletters",
+        "voornamen",
+        "voorvoegsel",
+        "geboortedatum",
+        "achternaam",
+        "adres",
+        "naam",
+    }
+)
+
+
+@dataclass
+class _Base:
+    stuf: etree._Element | None = field(default=None, repr=False, compare=False, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for display and JSON (without the StUF element)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "stuf":
+                continue
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Base):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+@dataclass
+class ZaakType(_Base):
+    code: str | None = None
+    omschrijving: str | None = None
+    ingangsdatum: str | None = None
+
+
+@dataclass
+class Betrokkene(_Base):
+    type: str = "natuurlijkPersoon"
+    bsn: str | None = None
+    a_nummer: str | None = None
+    geslachtsnaam: str | None = None
+    voorvoegsel: str | None = None
+    voorletters: str | None = None
+    voornamen: str | None = None
+    geslachtsaanduiding: str | None = None
+    geboortedatum: str | None = None
+    #: niet-natuurlijk persoon: RSIN (inn.nnpId) or ann.identificatie
+    rsin: str | None = None
+    ann_identificatie: str | None = None
+    statutaire_naam: str | None = None
+    #: medewerker / organisatorische eenheid
+    identificatie: str | None = None
+    achternaam: str | None = None
+    naam: str | None = None
+    #: vestiging
+    vestigingsnummer: str | None = None
+    handelsnaam: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The identifier that names this betrokkene (BSN, RSIN, vestigingsnummer, ...)."""
+        return (
+            self.bsn
+            or self.rsin
+            or self.ann_identificatie
+            or self.vestigingsnummer
+            or self.identificatie
+            or self.a_nummer
+        )
+
+
+@dataclass
+class Rol(_Base):
+    relatie: str  # StUF relation element, e.g. heeftAlsInitiator
+    betrokkene: Betrokkene | None = None
+    rolomschrijving: str | None = None
+    toelichting: str | None = None
+
+    @property
+    def omschrijving_generiek(self) -> str:
+        return ROLLEN.get(self.relatie, self.relatie)
+
+
+@dataclass
+class Status(_Base):
+    zaaktype_code: str | None = None
+    zaaktype_omschrijving: str | None = None
+    code: str | None = None
+    omschrijving: str | None = None
+    volgnummer: str | None = None
+    datum_status_gezet: str | None = None
+    toelichting: str | None = None
+    gezet_door: Betrokkene | None = None
+    indicatie_laatste_status: str | None = None
+
+
+@dataclass
+class Inhoud(_Base):
+    data: bytes = b""
+    bestandsnaam: str | None = None
+    content_type: str | None = None
+
+
+@dataclass
+class Document(_Base):
+    identificatie: str | None = None
+    documenttype: str | None = None  # dct.omschrijving
+    documentcategorie: str | None = None  # dct.categorie
+    creatiedatum: str | None = None
+    ontvangstdatum: str | None = None
+    titel: str | None = None
+    beschrijving: str | None = None
+    formaat: str | None = None
+    taal: str | None = None
+    versie: str | None = None
+    status: str | None = None
+    verzenddatum: str | None = None
+    vertrouwelijkheid: str | None = None
+    auteur: str | None = None
+    link: str | None = None
+    inhoud: Inhoud | None = None
+    zaak_identificatie: str | None = None
+
+
+@dataclass
+class Besluit(_Base):
+    identificatie: str | None = None
+    besluittype: str | None = None  # bst.omschrijving
+    datum_beslissing: str | None = None
+    toelichting: str | None = None
+    ingangsdatum: str | None = None
+    vervaldatum: str | None = None
+    zaak_identificatie: str | None = None
+    document_identificaties: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Zaak(_Base):
+    identificatie: str | None = None
+    omschrijving: str | None = None
+    toelichting: str | None = None
+    zaaktype: ZaakType | None = None
+    startdatum: str | None = None
+    registratiedatum: str | None = None
+    publicatiedatum: str | None = None
+    einddatum_gepland: str | None = None
+    uiterlijke_einddatum: str | None = None
+    einddatum: str | None = None
+    archiefnominatie: str | None = None
+    datum_vernietiging_dossier: str | None = None
+    resultaat_omschrijving: str | None = None
+    resultaat_toelichting: str | None = None
+    kenmerken: list[dict[str, str | None]] = field(default_factory=list)
+    rollen: list[Rol] = field(default_factory=list)
+    statussen: list[Status] = field(default_factory=list)

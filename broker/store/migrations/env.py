@@ -1,0 +1,48 @@
+"""Alembic environment: runs with the connection broker.store.migrate hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import broker.adapters.embedded.tables  # noqa: F401 - registers the zs_ tables
+import broker.store.tables  # noqa: F401
+from broker.store.tables import Base
+
+try:  # the queue and dashboard tables register themselves when present
+    import broker.queue.tables  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+try:
+    import broker.web.dashboard.tables  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    else:
+        _run(connection)
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

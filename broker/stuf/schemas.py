@@ -1,0 +1,191 @@
+"""Compiling the official schemas in memory, and validating with them.
+
+libxml2 honours only the first ``xs:import`` of a namespace, while the StUF koppelvlak schemas import
+the same namespace from several files. The :class:`_HubResolver` works around that without touching
+the files: every import of namespace N is pointed at one synthetic "hub" schema that includes all
+files imported for N, so each namespace is loaded once and completely (see shared/xsd/SOURCE.md).
+Nothing is fetched from the network; the resolver refuses any location outside the installed set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from broker.errors import SchemaError, StufError
+from broker.stuf import ns
+
+_XS_IMPORT = ns.q(ns.XS, "import")
+_XS_INCLUDE = ns.q(ns.XS, "include")
+_XS_REDEFINE = ns.q(ns.XS, "redefine")
+_HUB_DIR = "/__stuf_hub__/"
+
+
+def _xsd_parser() -> etree.XMLParser:
+    return etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+
+
+def _collect(top: Path) -> tuple[set[Path], dict[str, list[Path]]]:
+    """Walk the include/import graph from ``top``; return all files and the import targets per namespace."""
+    seen: set[Path] = set()
+    imports: dict[str, list[Path]] = {}
+    stack = [top.resolve()]
+    while stack:
+        path = stack.pop()
+        if path in seen:
+            continue
+        if not path.is_file():
+            raise SchemaError(f"schema file {path} is referenced but missing")
+        seen.add(path)
+        root = etree.parse(str(path), _xsd_parser()).getroot()
+        for el in root:
+            if el.tag not in (_XS_IMPORT, _XS_INCLUDE, _XS_REDEFINE):
+                continue
+            loc = el.get("schemaLocation")
+            if not loc:
+                continue
+            if "://" in loc:
+                raise SchemaError(f"{path}: refusing remote schemaLocation {loc}")
+            target = (path.parent / loc).resolve()
+            if el.tag == _XS_IMPORT:
+                bucket = imports.setdefault(el.get("namespace") or "", [])
+                if target not in bucket:
+                    bucket.append(target)
+            stack.append(target)
+    return seen, imports
+
+
+class _HubResolver(etree.Resolver):
+    def __init__(self, root_dir: Path, imports: dict[str, list[Path]]) -> None:
+        super().__init__()
+        self.root_dir = root_dir.resolve()
+        self.hubs: dict[str, tuple[str, list[Path]]] = {}
+        self.hub_for: dict[str, str] = {}
+        for namespace, files in imports.items():
+            url = _HUB_DIR + hashlib.sha1(namespace.encode()).hexdigest()[:16] + ".xsd"
+            self.hubs[url] = (namespace, files)
+            self.hub_for[namespace] = url
+
+    def rewrite(self, path: Path) -> bytes:
+        root = etree.parse(str(path), _xsd_parser()).getroot()
+        for el in root:
+            loc = el.get("schemaLocation")
+            if not loc:
+                continue
+            if el.tag == _XS_IMPORT:
+                el.set("schemaLocation", self.hub_for[el.get("namespace") or ""])
+            elif el.tag in (_XS_INCLUDE, _XS_REDEFINE):
+                el.set("schemaLocation", str((path.parent / loc).resolve()))
+        return etree.tostring(root)
+
+    def resolve(self, url, pubid, context):  # noqa: ANN001 - lxml's signature
+        if url in self.hubs:
+            namespace, files = self.hubs[url]
+            includes = "".join(f'<xs:include schemaLocation="{f}"/>' for f in files)
+            hub = (
+                f'<xs:schema xmlns:xs="{ns.XS}" targetNamespace="{namespace}" '
+                f'elementFormDefault="qualified">{includes}</xs:schema>'
+            )
+            return self.resolve_string(hub, context, base_url=url)
+        path = Path(url).resolve()
+        if path.suffix == ".xsd" and path.is_file() and path.is_relative_to(self.root_dir):
+            return self.resolve_string(self.rewrite(path), context, base_url=str(path))
+        raise SchemaError(f"refusing to load schema from {url}")
+
+
+def compile_schema(top: Path, root_dir: Path) -> etree.XMLSchema:
+    """Compile one top-level schema file of the installed set, in memory."""
+    _, imports = _collect(top)
+    resolver = _HubResolver(root_dir, imports)
+    parser = _xsd_parser()
+    parser.resolvers.add(resolver)
+    try:
+        doc = etree.fromstring(resolver.rewrite(top.resolve()), parser, base_url=str(top.resolve()))
+        return etree.XMLSchema(etree.ElementTree(doc))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise SchemaError(f"{top} does not compile: {exc}") from None
+
+
+#: namespace of a body's root element -> top-level schema (relative to the installed set)
+SERVED_SCHEMAS: dict[str, str] = {
+    ns.ZDS: "zds0120/zds0120_msg_totaal.xsd",
+    ns.ZKN: "variants/stuf-zkn-0310-patch28/zkn0310/zkn0310_msg_totaal.xsd",
+    ns.STUF: "0301/stuf0301.xsd",
+}
+
+
+@dataclass
+class ValidationIssue:
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"regel {self.line}, {self.path}: {self.message}"
+
+
+class SchemaSet:
+    """The compiled schemas the broker serves, keyed by the namespace of the message element."""
+
+    def __init__(self, root_dir: Path) -> None:
+        self.root_dir = root_dir
+        self.schemas: dict[str, etree.XMLSchema] = {}
+        self.compile_seconds: dict[str, float] = {}
+        for namespace, rel in SERVED_SCHEMAS.items():
+            start = time.perf_counter()
+            self.schemas[namespace] = compile_schema(root_dir / rel, root_dir)
+            self.compile_seconds[rel] = time.perf_counter() - start
+
+    def issues(self, element: etree._Element) -> list[ValidationIssue]:
+        """Validate one message element; return its problems (empty when valid)."""
+        schema = self.schemas.get(ns.namespace(element.tag))
+        if schema is None:
+            return [
+                ValidationIssue(
+                    element.sourceline or 0,
+                    _path(element),
+                    f"geen StUF-bericht: namespace {ns.namespace(element.tag) or '(geen)'} wordt niet ondersteund",
+                )
+            ]
+        if schema.validate(element):
+            return []
+        return [_issue(e) for e in schema.error_log]
+
+    def assert_valid(self, element: etree._Element) -> None:
+        problems = self.issues(element)
+        if problems:
+            raise StufError(
+                "StUF055",
+                "Het bericht is niet conform het schema: " + problems[0].message,
+                "; ".join(str(p) for p in problems[:10]),
+            )
+
+
+    def assert_answer_valid(self, element: etree._Element) -> None:
+        """The broker's own answers must conform too; a violation is the broker's fault (StUF058)."""
+        problems = self.issues(element)
+        if problems:
+            import structlog
+
+            structlog.get_logger("broker.schemas").error(
+                "answer does not conform to the schema", problems=[str(p) for p in problems[:5]]
+            )
+            raise StufError(
+                "StUF058",
+                "Het antwoord van de broker is niet conform het schema",
+                "; ".join(str(p) for p in problems[:5]),
+            )
+
+
+def _issue(entry: etree._LogEntry) -> ValidationIssue:
+    msg = entry.message
+    # libxml2 names the element in Clark notation; a path is more readable and says where.
+    return ValidationIssue(entry.line, entry.path or "", msg)
+
+
+def _path(el: etree._Element) -> str:
+    return el.getroottree().getpath(el) if el.getroottree() is not None else ns.local(el.tag)

@@ -1,0 +1,136 @@
+"""The SOAP binding of StUF (protocolbindingen §3-4): reading requests, writing answers and faults.
+
+Both SOAP 1.1 and SOAP 1.2 envelopes are accepted, with any prefixes; answers use the version of
+the request. The SOAPAction may come quoted, unquoted, in the SOAP 1.2 content type, or not at all.
+A StUF fault (Fo02/Fo03) travels as a SOAP Fault whose detail holds the whole Fo-bericht.
+"""
+
+from __future__ import annotations
+
+import email.message
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from broker.errors import RequestRejected, StufError
+from broker.stuf import mtom, ns, xmlsafe
+
+_XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
+
+
+@dataclass
+class SoapRequest:
+    version: str  # "1.1" or "1.2"
+    envelope: etree._Element
+    body_element: etree._Element
+    soap_action: str | None
+    mtom: bool = False
+    headers: list[etree._Element] = field(default_factory=list)
+
+    @property
+    def env_ns(self) -> str:
+        return ns.SOAP12 if self.version == "1.2" else ns.SOAP11
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    msg = email.message.Message()
+    msg["Content-Type"] = content_type or ""
+    params = {k.lower(): v for k, v in msg.get_params(failobj=[])[1:]}
+    return msg.get_content_type().lower(), params
+
+
+def clean_action(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().strip('"').strip("'").strip()
+    return value or None
+
+
+def parse_request(body: bytes, content_type: str, soap_action_header: str | None) -> SoapRequest:
+    """Read a SOAP request; raise a StufError (or RequestRejected for transport problems)."""
+    if not content_type:
+        # Some field clients omit the header; XML is still XML.
+        content_type = "text/xml"
+    media, params = _media_type(content_type)
+    is_mtom = mtom.is_multipart(content_type)
+    if is_mtom:
+        envelope, root_type = mtom.parse(body, content_type)
+        _, root_params = _media_type(root_type)
+        action = (
+            clean_action(soap_action_header)
+            or clean_action(params.get("action"))
+            or clean_action(root_params.get("action"))
+        )
+    elif media in _XML_TYPES:
+        envelope = xmlsafe.parse(body)
+        action = clean_action(soap_action_header)
+        if media == "application/soap+xml" and not action:
+            action = clean_action(params.get("action"))
+    else:
+        raise RequestRejected(
+            "StUF055",
+            f"Content-Type {media} wordt niet ondersteund; verwacht text/xml (SOAP 1.1), "
+            "application/soap+xml (SOAP 1.2) of multipart/related (MTOM)",
+            http_status=415,
+        )
+    env_ns = ns.namespace(envelope.tag)
+    if ns.local(envelope.tag) != "Envelope" or env_ns not in (ns.SOAP11, ns.SOAP12):
+        raise StufError(
+            "StUF055",
+            "Het bericht is geen SOAP-envelope",
+            f"hoofdelement {ns.local(envelope.tag) or '?'} in namespace {env_ns or '(geen)'}",
+        )
+    version = "1.2" if env_ns == ns.SOAP12 else "1.1"
+    body_el = envelope.find(ns.q(env_ns, "Body"))
+    if body_el is None:
+        raise StufError("StUF055", "De SOAP-envelope heeft geen Body")
+    children = [c for c in body_el if isinstance(c.tag, str)]
+    if len(children) != 1:
+        raise StufError(
+            "StUF055",
+            "De SOAP Body moet precies één StUF-bericht bevatten",
+            f"gevonden: {len(children)} elementen",
+        )
+    header_el = envelope.find(ns.q(env_ns, "Header"))
+    headers = [c for c in header_el if isinstance(c.tag, str)] if header_el is not None else []
+    return SoapRequest(version, envelope, children[0], action, is_mtom, headers)
+
+
+def envelope(version: str, payload: etree._Element) -> etree._Element:
+    env_ns = ns.SOAP12 if version == "1.2" else ns.SOAP11
+    env = etree.Element(ns.q(env_ns, "Envelope"), nsmap={"soapenv" if version == "1.1" else "env": env_ns})
+    body = etree.SubElement(env, ns.q(env_ns, "Body"))
+    body.append(payload)
+    return env
+
+
+def fault_envelope(version: str, fault: StufError, fo_bericht: etree._Element) -> etree._Element:
+    """A SOAP Fault carrying a Fo-bericht as its detail (protocolbindingen §3)."""
+    env_ns = ns.SOAP12 if version == "1.2" else ns.SOAP11
+    prefix = "soapenv" if version == "1.1" else "env"
+    env = etree.Element(ns.q(env_ns, "Envelope"), nsmap={prefix: env_ns})
+    body = etree.SubElement(env, ns.q(env_ns, "Body"))
+    f = etree.SubElement(body, ns.q(env_ns, "Fault"))
+    if version == "1.1":
+        etree.SubElement(f, "faultcode").text = f"{prefix}:{'Client' if fault.plek == 'client' else 'Server'}"
+        etree.SubElement(f, "faultstring").text = fault.omschrijving
+        etree.SubElement(f, "detail").append(fo_bericht)
+    else:
+        code = etree.SubElement(f, ns.q(env_ns, "Code"))
+        etree.SubElement(code, ns.q(env_ns, "Value")).text = (
+            f"{prefix}:{'Sender' if fault.plek == 'client' else 'Receiver'}"
+        )
+        reason = etree.SubElement(f, ns.q(env_ns, "Reason"))
+        text = etree.SubElement(reason, ns.q(env_ns, "Text"))
+        text.set("{http://www.w3.org/XML/1998/namespace}lang", "nl")
+        text.text = fault.omschrijving
+        etree.SubElement(f, ns.q(env_ns, "Detail")).append(fo_bericht)
+    return env
+
+
+def content_type(version: str) -> str:
+    return "application/soap+xml; charset=utf-8" if version == "1.2" else "text/xml; charset=utf-8"
+
+
+def to_bytes(env: etree._Element) -> bytes:
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,1 @@
+"""The ASGI application: SOAP endpoints, WSDLs and schemas, health, dashboard, metrics."""

@@ -1,0 +1,113 @@
+"""The Starlette application.
+
+The SOAP endpoints do their CPU-bound work (parsing, validation, SQLite) directly in the worker's
+event loop: pushing it to a thread pool only adds contention (shared/docs/performance-notes.md).
+Run one worker per core.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from broker.errors import RequestRejected
+from broker.runtime import Broker
+from broker.stuf import faults, soap
+from broker.stuf.xsd_install import read_manifest
+from broker.config import MANIFEST
+from broker.web import wsdl
+from broker.zds.operations import PORTS
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(broker: Broker) -> Starlette:
+    settings = broker.settings
+    limit = settings.broker.limits.max_body_bytes
+    allowed_schemas = frozenset(e.path for e in read_manifest(MANIFEST))
+
+    def base_url(request: Request) -> str:
+        if settings.broker.server.public_url:
+            return settings.broker.server.public_url
+        return str(request.base_url).rstrip("/")
+
+    async def soap_endpoint(request: Request) -> Response:
+        port = request.path_params["port"]
+        if port not in PORTS:
+            return Response("unknown endpoint; use /zds/BeantwoordVraag, /zds/OntvangAsynchroon or "
+                            "/zds/VerwerkSynchroonVrijBericht\n", status_code=404, media_type="text/plain")
+        if request.method == "GET":
+            if "wsdl" in request.query_params:
+                variant = "resolved" if request.query_params.get("wsdl") == "resolved" else "official"
+                body = wsdl.render(settings.xsd_dir, port, base_url(request), variant)
+                return Response(body, media_type="text/xml; charset=utf-8")
+            return Response(f"{port}: POST a StUF message, or GET ?wsdl\n", media_type="text/plain")
+        content_type = request.headers.get("content-type", "")
+        try:
+            body = await _read_body(request, limit)
+        except _TooLarge:
+            return _too_large(broker, port, content_type, limit)
+        answer = broker.pipeline.handle(port, body, content_type, request.headers.get("soapaction"))
+        return Response(answer.body, status_code=answer.status, media_type=None,
+                        headers={"content-type": answer.content_type})
+
+    async def schema(request: Request) -> Response:
+        data = wsdl.schema_file(settings.xsd_dir, request.path_params["path"], allowed_schemas)
+        if data is None:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return Response(data, media_type="text/xml; charset=utf-8")
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks = {"schemas": bool(broker.schemas.schemas)}
+        try:
+            broker.db.ping()
+            checks["database"] = True
+        except Exception:  # noqa: BLE001 - readiness reports, never raises
+            checks["database"] = False
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    routes = [
+        Route("/zds/xsd/{path:path}", schema, methods=["GET"]),
+        Route("/zds/{port}", soap_endpoint, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.broker = broker
+    return app
+
+
+def _too_large(broker: Broker, port: str, content_type: str, limit: int) -> Response:
+    """HTTP 413 with a well-formed SOAP fault; the body is not read further and nothing is stored."""
+    version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
+    error = RequestRejected(
+        "StUF055",
+        "Het bericht is groter dan deze broker aanneemt",
+        f"maximaal {limit} bytes",
+        http_status=413,
+    )
+    fo = faults.fo_bericht(faults.fault_kind(port), error, None, broker.own)
+    body = soap.to_bytes(soap.fault_envelope(version, error, fo))
+    return Response(body, status_code=413, headers={"content-type": soap.content_type(version), "connection": "close"})

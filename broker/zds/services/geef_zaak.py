@@ -1,0 +1,49 @@
+"""geefZaakdetails (ZDS 1.2 §4.1.2) and geefZaakstatus (§4.1.1): vraag/antwoord on one zaak.
+
+The zaak is selected on ``gelijk/identificatie`` (R-ZDS-05); the answer holds what ``scope`` asks
+for. An unknown zaak is not an error: the answer then has no object (StUF 03.01 §6.4.1).
+geefZaakstatus answers the last status when ``gelijk/heeft/indicatieLaatsteStatus`` is J, all
+statuses otherwise.
+"""
+
+from __future__ import annotations
+
+from broker.adapters.abc import Context, Zaaksysteem
+from broker.errors import StufError
+from broker.zds import kennisgeving, scope
+from broker.zds.request import ZdsAnswer, ZdsRequest, la01
+from broker.zds.services import service
+from broker.zds.xmlutil import children, text
+
+
+def _zaak_element(req: ZdsRequest, target: Zaaksysteem, ctx: Context):  # noqa: ANN202
+    gelijk, scope_obj = kennisgeving.vraag_parts(req.body)
+    ident = text(gelijk, "identificatie")
+    if not ident:
+        raise StufError("StUF055", f"{req.operation.name} vraagt gelijk/identificatie van de zaak")
+    zaak = target.geef_zaak(ctx, ident)
+    return ident, zaak, gelijk, scope_obj
+
+
+@service("geefZaakdetails")
+def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    ident, zaak, _, scope_obj = _zaak_element(req, target, ctx)
+    objects = []
+    if zaak is not None:
+        objects.append(scope.apply(zaak.stuf, scope_obj, req.schema))
+    return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
+
+
+@service("geefZaakstatus")
+def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    ident, zaak, gelijk, scope_obj = _zaak_element(req, target, ctx)
+    objects = []
+    if zaak is not None:
+        full = zaak.stuf
+        only_last = text(gelijk, "heeft", "indicatieLaatsteStatus") == "J"
+        if only_last:
+            for h in children(full, "heeft"):
+                if text(h, "indicatieLaatsteStatus") != "J":
+                    full.remove(h)
+        objects.append(scope.apply(full, scope_obj, req.schema))
+    return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)

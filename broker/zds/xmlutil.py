@@ -1,0 +1,112 @@
+"""Small helpers for StUF entities: find children by local name, read values, copy and clean."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+
+from lxml import etree
+
+from broker.stuf import ns
+
+VERWERKINGSSOORT = ns.q(ns.STUF, "verwerkingssoort")
+ENTITEITTYPE = ns.q(ns.STUF, "entiteittype")
+NOVALUE = ns.q(ns.STUF, "noValue")
+NIL = ns.q(ns.XSI, "nil")
+SCOPE = ns.q(ns.STUF, "scope")
+SLEUTEL_VERZENDEND = ns.q(ns.STUF, "sleutelVerzendend")
+SLEUTEL_ONTVANGEND = ns.q(ns.STUF, "sleutelOntvangend")
+FUNCTIE = ns.q(ns.STUF, "functie")
+
+
+def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    if el is None:
+        return None
+    for c in el:
+        if isinstance(c.tag, str) and ns.local(c.tag) == name:
+            return c
+    return None
+
+
+def children(el: etree._Element | None, name: str | None = None) -> list[etree._Element]:
+    if el is None:
+        return []
+    return [c for c in el if isinstance(c.tag, str) and (name is None or ns.local(c.tag) == name)]
+
+
+def path(el: etree._Element | None, *names: str) -> etree._Element | None:
+    for n in names:
+        el = child(el, n)
+    return el
+
+
+def text(el: etree._Element | None, *names: str) -> str | None:
+    """Text of the element at the path of local ``names``; None when absent, empty or nil."""
+    target = path(el, *names) if names else el
+    if target is None or is_nil(target):
+        return None
+    value = (target.text or "").strip()
+    return value or None
+
+
+def is_nil(el: etree._Element) -> bool:
+    return el.get(NIL) in ("true", "1")
+
+
+def entiteittype(el: etree._Element) -> str | None:
+    return el.get(ENTITEITTYPE)
+
+
+def strip_processing(el: etree._Element) -> etree._Element:
+    """Remove verwerkingssoort attributes (kennisgeving metadata) from ``el`` and its descendants."""
+    for e in el.iter():
+        if isinstance(e.tag, str) and VERWERKINGSSOORT in e.attrib:
+            del e.attrib[VERWERKINGSSOORT]
+    return el
+
+
+def clone(el: etree._Element) -> etree._Element:
+    return copy.deepcopy(el)
+
+
+def to_string(el: etree._Element) -> str:
+    return etree.tostring(el, encoding="unicode")
+
+
+def from_string(value: str) -> etree._Element:
+    from broker.stuf.xmlsafe import parse_trusted
+
+    return parse_trusted(value)
+
+
+def make(tag_ns: str, name: str, value: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.Element(ns.q(tag_ns, name), nsmap=ns.NSMAP)
+    if value is not None:
+        el.text = value
+    for k, v in attrs.items():
+        el.set(k, v)
+    return el
+
+
+def sub(parent: etree._Element, tag_ns: str, name: str, value: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, ns.q(tag_ns, name))
+    if value is not None:
+        el.text = value
+    return el
+
+
+def nil(parent: etree._Element, tag_ns: str, name: str, novalue: str | None = "geenWaarde") -> etree._Element:
+    el = sub(parent, tag_ns, name)
+    el.set(NIL, "true")
+    if novalue:
+        el.set(NOVALUE, novalue)
+    return el
+
+
+def local_names(els: Iterable[etree._Element]) -> list[str]:
+    return [ns.local(e.tag) for e in els if isinstance(e.tag, str)]
+
+
+def cleanup_namespaces(el: etree._Element) -> etree._Element:
+    etree.cleanup_namespaces(el, top_nsmap=ns.NSMAP, keep_ns_prefixes=["xsi", "StUF", "ZKN", "BG"])
+    return el
