@@ -10,6 +10,7 @@ Nothing is fetched from the network; the resolver refuses any location outside t
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,8 +182,17 @@ class SchemaSet:
             )
 
 
+_CLARK = re.compile(r"\{([^}]*)\}([A-Za-z_][\w.\-]*)")
+_PREFIX = {uri: prefix for prefix, uri in ns.NSMAP.items()}
+
+
+def readable(message: str) -> str:
+    """libxml2 names elements in Clark notation; use the usual StUF prefixes instead."""
+    return _CLARK.sub(lambda m: f"{_PREFIX.get(m.group(1), m.group(1))}:{m.group(2)}", message)
+
+
 def _issue(entry: etree._LogEntry) -> ValidationIssue:
-    msg = entry.message
+    msg = readable(entry.message)
     # libxml2 names the element in Clark notation; a path is more readable and says where.
     return ValidationIssue(entry.line, entry.path or "", msg)
 

@@ -11,6 +11,7 @@ from broker.config import BrokerSettings
 from broker.mappings.catalogus import Catalogus
 from broker.stuf import ns
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
+from broker.zds.antwoord import complete
 from broker.zds.dispatch import Resolved
 from broker.zds.kern import SchemaModel  # noqa: F401
 
@@ -63,7 +64,7 @@ def la01(req: ZdsRequest, objects: list[etree._Element], entiteittype: str) -> e
     if objects:
         antwoord = etree.SubElement(root, ns.q(child_ns, "antwoord"))
         for o in objects:
-            antwoord.append(o)
+            antwoord.append(complete(o))
     return root
 
 

@@ -1,0 +1,79 @@
+"""A real broker behind a real uvicorn server on 127.0.0.1, for tests that speak HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from broker.config import Settings, load_settings
+from broker.runtime import Broker
+from broker.web.app import create_app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_settings(tmp: Path, config_dir: Path | None = None, database_url: str | None = None,
+                  **overrides: object) -> Settings:
+    """Settings for a test broker: its own data dir and database, answers validated."""
+    env = {"STUF_BROKER_DATA_DIR": str(tmp / "var")}
+    env["STUF_BROKER_DATABASE_URL"] = database_url or f"sqlite:///{tmp / 'broker.db'}"
+    settings = load_settings(config_dir or REPO / "config", env=env)
+    settings.broker.checks.validate_answers = True
+    for dotted, value in overrides.items():
+        target = settings.broker
+        parts = dotted.split("__")
+        for p in parts[:-1]:
+            target = getattr(target, p)
+        setattr(target, parts[-1], value)
+    return settings
+
+
+@dataclass
+class LiveBroker:
+    broker: Broker
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def endpoint(self, port: str) -> str:
+        return f"{self.url}/zds/{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.broker.close()
+
+
+def start(settings: Settings) -> LiveBroker:
+    broker = Broker(settings)
+    app = create_app(broker)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                            http="httptools", loop="asyncio", lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        raise RuntimeError("test broker did not start")
+    return LiveBroker(broker, url, server, thread)
