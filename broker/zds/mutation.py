@@ -63,8 +63,13 @@ def _find(stored: etree._Element, name: str, key: str | None) -> etree._Element 
 
 
 def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, schema: SchemaModel,
-          entiteittype: str, keep: tuple[str, ...] = ("identificatie",)) -> etree._Element:
-    """Change ``stored`` in place as the pair (oud, nieuw) says; return it."""
+          entiteittype: str, keep: tuple[str, ...] = ("identificatie",),
+          single: frozenset[str] = frozenset()) -> etree._Element:
+    """Change ``stored`` in place as the pair (oud, nieuw) says; return it.
+
+    ``single`` names relations the registration holds at most once (RGBZ cardinality, e.g. a zaak's
+    initiator): a T on such a relation replaces the one that is there.
+    """
     # attributes and groups
     names_done: set[str] = set()
     for n in children(nieuw):
@@ -84,13 +89,26 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
     for name in rel_names:
         olds = [e for e in children(oud, name)]
         news = [e for e in children(nieuw, name)]
-        for i in range(max(len(olds), len(news))):
-            o = olds[i] if i < len(olds) else None
-            n = news[i] if i < len(news) else None
+        pairs = [(olds[i] if i < len(olds) else None, news[i] if i < len(news) else None)
+                 for i in range(max(len(olds), len(news)))]
+        replaced = [(o, n) for o, n in pairs if (n if n is not None else o).get(VERWERKINGSSOORT) == "R"]
+        if replaced:
+            # R: the relations the old object names are replaced, as a set, by those of the new object
+            keys = [related_key(o) for o, _ in replaced if o is not None and not is_nil(o)]
+            for s in children(stored, name):
+                if not keys or None in keys or related_key(s) in keys:
+                    stored.remove(s)
+            for _, n in replaced:
+                if n is not None and not is_nil(n):
+                    schema.insert(stored, entiteittype, strip_processing(clone(n)))
+        for o, n in pairs:
             soort = (n if n is not None else o).get(VERWERKINGSSOORT)
             if soort == "T":
                 if n is None or is_nil(n):
                     raise StufError("StUF055", f"Relatie {name} met verwerkingssoort T heeft in het nieuwe object geen inhoud")
+                if name in single:
+                    for s in children(stored, name):
+                        stored.remove(s)
                 schema.insert(stored, entiteittype, strip_processing(clone(n)))
             elif soort in ("V", "E"):
                 key = related_key(o) if o is not None else None
@@ -108,10 +126,5 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
                 if target is None:
                     raise StufError("StUF064", f"De te wijzigen relatie {name} is niet gevonden")
                 stored.replace(target, strip_processing(clone(n)))
-            elif soort == "R":
-                for s in children(stored, name):
-                    stored.remove(s)
-                if n is not None and not is_nil(n):
-                    schema.insert(stored, entiteittype, strip_processing(clone(n)))
-            # I (or no verwerkingssoort): the relation only identifies; nothing changes
+            # R is handled above; I (or no verwerkingssoort) only identifies: nothing changes
     return stored

@@ -16,11 +16,12 @@ from broker.errors import StufError
 from broker.stuf import ns
 from broker.zds.kern import SchemaModel
 from broker.zds.mutation import is_relation
-from broker.zds.xmlutil import ENTITEITTYPE, SCOPE, child, children, clone
+from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, SCOPE, child, children, clone
 
-_METAGEGEVENS = frozenset({"tijdvakGeldigheid", "tijdstipRegistratie", "tijdvakRelatie", "tijdvakObject",
-                           "historieMaterieel", "historieFormeel", "historieFormeelRelatie", "extraElementen"})
 _METAGEGEVEN_ATTR = ns.q(ns.STUF, "metagegeven")
+#: StUF 03.01 §3 "metagegevens met betrekking tot historische waarden" and historie itself
+_HISTORIE_METAGEGEVENS = frozenset({"tijdvakGeldigheid", "tijdstipRegistratie", "tijdvakRelatie", "tijdvakObject",
+                                    "historieMaterieel", "historieFormeel", "historieFormeelRelatie"})
 NAMED = ("alles", "allesZonderMetagegevens", "allesMaarKerngegevensGerelateerden",
          "allesZonderMetagegevensMaarKerngegevensGerelateerden", "kerngegevens")
 
@@ -37,10 +38,13 @@ def _gerelateerde_kern_type(schema: SchemaModel, rel: etree._Element) -> str | N
 
 
 def strip_metagegevens(el: etree._Element) -> None:
+    """Remove metagegevens (StUF 03.01 §3): those about historische waarden (tijdvakGeldigheid,
+    tijdstipRegistratie, tijdvakRelatie, historie) and every element marked
+    ``StUF:metagegeven="true"`` (authentiek, inOnderzoek, ...)."""
     for c in list(el):
         if not isinstance(c.tag, str):
             continue
-        if ns.local(c.tag) in _METAGEGEVENS or c.get(_METAGEGEVEN_ATTR) == "true":
+        if ns.local(c.tag) in _HISTORIE_METAGEGEVENS or c.get(_METAGEGEVEN_ATTR) == "true":
             el.remove(c)
         else:
             strip_metagegevens(c)
@@ -79,20 +83,34 @@ def apply(full: etree._Element, scope_object: etree._Element | None, schema: Sch
 
 
 def _select(full: etree._Element, wanted: etree._Element, schema: SchemaModel) -> etree._Element:
+    """Follow the scope's element list (a schema-valid vraag lists them in schema order).
+
+    A requested simple element the zaaksysteem has no value for is answered empty with
+    ``StUF:noValue="geenWaarde"`` (StUF 03.01 §3.4): the zaaksysteem holds the whole registration, so
+    absence means there is no value. A requested relation or group that is absent is left out.
+    """
     out = etree.Element(full.tag, attrib=dict(full.attrib), nsmap=full.nsmap)
     out.text = None
-    asked = {ns.local(c.tag): c for c in children(wanted)}
-    for c in children(full):
-        name = ns.local(c.tag)
-        if name not in asked:
+    done: set[str] = set()
+    for spec in children(wanted):
+        name = ns.local(spec.tag)
+        if name in done:
             continue
-        spec = asked[name]
-        if is_relation(c) or name == "gerelateerde":
-            out.append(_select_relation(c, spec, schema))
-        elif children(spec) and children(c):
-            out.append(_select(c, spec, schema))
-        else:
-            out.append(clone(c))
+        done.add(name)
+        present = [c for c in children(full) if ns.local(c.tag) == name]
+        if not present:
+            if not children(spec) and ENTITEITTYPE not in spec.attrib:
+                el = etree.SubElement(out, spec.tag)
+                el.set(NIL, "true")
+                el.set(NOVALUE, "geenWaarde")
+            continue
+        for c in present:
+            if is_relation(c) or name == "gerelateerde":
+                out.append(_select_relation(c, spec, schema))
+            elif children(spec) and children(c):
+                out.append(_select(c, spec, schema))
+            else:
+                out.append(clone(c))
     return out
 
 

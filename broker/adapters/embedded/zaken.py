@@ -17,7 +17,8 @@ from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import child, children, clone, from_string, strip_processing, sub, to_string
 
-_SEPARATE = set(ROLLEN) | {"heeft"}
+#: relations a zaak has at most once (RGBZ 2.0): a new one (verwerkingssoort T) replaces the old
+SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
 
 
 def _now() -> datetime:
@@ -128,7 +129,7 @@ class ZakenMixin:
         if nieuw.zaaktype and (nieuw.zaaktype.code or nieuw.zaaktype.omschrijving):
             self._check_zaaktype(nieuw)
         el = self._registered(session, row)
-        mutation.apply(el, oud.stuf, _without(nieuw.stuf, "heeft"), self.schema, "ZAK")
+        mutation.apply(el, oud.stuf, _without(nieuw.stuf, "heeft"), self.schema, "ZAK", single=SINGLE_RELATIONS)
         self._save_registered(session, row, el)
 
     def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None:
@@ -139,7 +140,7 @@ class ZakenMixin:
         other = _without(nieuw.stuf, "heeft")
         if len([c for c in children(other) if ns.local(c.tag) not in ("identificatie", "omschrijving", "isVan")]):
             el = self._registered(session, row)
-            mutation.apply(el, _without(oud.stuf, "heeft"), other, self.schema, "ZAK")
+            mutation.apply(el, _without(oud.stuf, "heeft"), other, self.schema, "ZAK", single=SINGLE_RELATIONS)
             self._save_registered(session, row, el)
         self._add_status(session, row, status)
         if stt.eindstatus and not row.einddatum:
