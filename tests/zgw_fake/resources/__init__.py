@@ -1,0 +1,15 @@
+"""Request handlers per API, keyed by the spec's ``operationId``."""
+
+from __future__ import annotations
+
+from . import besluiten, catalogi, documenten, zaak_relations, zaken
+from .common import Call, Handler, Reply
+
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "zaken": {**zaken.HANDLERS, **zaak_relations.HANDLERS},
+    "catalogi": catalogi.HANDLERS,
+    "documenten": documenten.HANDLERS,
+    "besluiten": besluiten.HANDLERS,
+}
+
+__all__ = ["Call", "HANDLERS", "Handler", "Reply"]
