@@ -111,6 +111,37 @@ def validate(file: Path) -> None:
     click.echo(f"{file}: valid")
 
 
+@main.command()
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--concurrency", type=int, default=None, help="deliveries at the same time (default: routes.yaml)")
+def worker(config_dir: Path | None, concurrency: int | None) -> None:
+    """Deliver queued messages (any number of workers may share one PostgreSQL database)."""
+    import signal
+    import threading
+
+    from broker import logging as broker_logging
+    from broker.runtime import Broker
+
+    try:
+        settings = load_settings(config_dir)
+        broker_logging.configure(settings.broker.log_format)
+        broker = Broker(settings)
+    except BrokerError as exc:
+        _fail(exc)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    broker.start_worker(concurrency)
+    click.echo(f"worker {broker.worker.name} delivering; Ctrl-C or SIGTERM stops it", err=True)
+    stop.wait()
+    broker.close()
+
+
+from broker.queue.cli import queue  # noqa: E402
+
+main.add_command(queue)
+
+
 @main.group()
 def db() -> None:
     """The broker's database."""

@@ -9,12 +9,18 @@ from __future__ import annotations
 import time
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
-from broker.adapters.embedded import EmbeddedZaaksysteem
+from broker.adapters import registry
 from broker.adapters.embedded.files import FileStore
+from broker.adapters.targets import ZaaksysteemTarget
 from broker.config import MANIFEST, Settings
 from broker.intake.pipeline import Pipeline
 from broker.mappings.catalogus import load_catalogus
+from broker.queue.engine import Queue
+from broker.queue.worker import Worker
+from broker.routing.config import load_routes
+from broker.routing.router import Router
 from broker.store import migrate
 from broker.store.db import Database
 from broker.stuf.schemas import SchemaSet
@@ -38,9 +44,18 @@ class Broker:
         if migrate_db:
             migrate.upgrade(self.db)
         self.files = FileStore(settings.files_dir)
-        self.target = EmbeddedZaaksysteem(settings.broker, self.catalogus, self.schema_model, self.files)
         self.handlers = services.load_all()
+        self.routes = load_routes(settings.config_dir, sorted(registry.available()))
+        self.targets = {name: registry.build(name, td.adapter, self, td.options)
+                        for name, td in self.routes.targets.items()}
+        self.router = Router(self.routes, self.targets)
         self.pipeline = Pipeline(self)
+        self.queue = Queue(self.db, self.routes.delivery, self.targets, self.pipeline.rebuild)
+        try:
+            self.queue.ensure_circuits()
+        except IntegrityError:  # another process created them at the same moment
+            pass
+        self.worker: Worker | None = None
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},
@@ -49,9 +64,31 @@ class Broker:
         )
 
     @property
+    def target(self):  # noqa: ANN201 - the embedded zaaksysteem adapter, when one is configured
+        for t in self.targets.values():
+            if isinstance(t, ZaaksysteemTarget) and t.shares_transaction:
+                return t.adapter
+        return None
+
+    def start_worker(self, concurrency: int | None = None) -> Worker:
+        self.worker = Worker(self.queue, concurrency=concurrency).start()
+        return self.worker
+
+    def wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    @property
     def own(self) -> Systeem:
         i = self.settings.broker.identity
         return Systeem(i.organisatie, i.applicatie, i.administratie, i.gebruiker)
 
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        for target in self.targets.values():
+            close = getattr(target, "close", None)
+            if close is not None:
+                close()
         self.db.dispose()

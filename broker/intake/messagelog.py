@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
@@ -81,7 +81,8 @@ def payload(session: Session, message_id: int) -> MessagePayload | None:
 def claim(session: Session, rec: Record, key: str | None, existing: Message | None = None) -> Message:
     """Insert (or, for a retry after a server-side fault, reuse) the row for this request."""
     if existing is not None:
-        row = existing
+        # ``existing`` may come from an earlier (closed) read session: work on this session's copy
+        row = session.get(Message, inspect(existing).identity[0])
         row.attempts = (row.attempts or 1) + 1
     else:
         row = Message(dedupe_key=key, outcome="pending", state="done", http_status=0, attempts=1, replays=0)

@@ -20,9 +20,15 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from broker.adapters.abc import Context
+from broker.adapters.targets import DeliveryRequest
 from broker.errors import StufError
 from broker.intake import checks, messagelog
 from broker.intake.messagelog import Record
+from broker.queue.engine import refresh_message_state
+from broker.queue.tables import Delivery
+from broker.routing import keys
+from broker.store.tables import Message
+from broker.stuf.berichten import bv03
 from broker.stuf import faults, mtom, ns, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.stuf.stuurgegevens import Stuurgegevens
@@ -31,6 +37,7 @@ from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import child
 
 log = structlog.get_logger("broker.intake")
+INTAKE = "intake"
 _BINAIRE_INHOUD = ("inhoud",)
 
 
@@ -65,15 +72,24 @@ class Pipeline:
             version = rec.soap_version = request.version
             rec.soap_action = request.soap_action
             rec.timings["parse_ms"] = _ms(t)
+            # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
+            rec.sg = sgmod.read(request.body_element)
             resolved = dispatch.resolve(request.body_element, request.soap_action)
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
-            rec.sg = sgmod.read(request.body_element)
             self._bind_log(rec)
             checks.check_port(resolved, port)
             checks.check(rec.sg, resolved, self.broker.settings.broker)
             return self._process(rec, request, resolved, start)
         except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
             return self._fault(rec, exc, version, start, request)
+
+    def reject(self, port: str, content_type: str, error: StufError) -> HttpAnswer:
+        """A request refused before its body was read (too large): the fault, logged without a payload."""
+        rec = Record(port=port, request=b"", request_content_type=content_type)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(port=port)
+        version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
+        return self._fault(rec, error, version, time.perf_counter(), None)
 
     # -- steps -------------------------------------------------------------------------------
     def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float) -> HttpAnswer:
@@ -91,27 +107,36 @@ class Pipeline:
         b.schemas.assert_valid(request.body_element)
         rec.timings["validate_ms"] = _ms(t)
         zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.catalogus, b.schema_model)
-        handler = b.handlers[resolved.operation.name]
+        op = resolved.operation.name
+        zaak_id = keys.zaak_identificatie(op, request.body_element)
+        zaaktype = keys.zaaktype_code(request.body_element)
+        if zaaktype is None and zaak_id and b.router.uses_zaaktypen:
+            with b.db.read() as session:
+                zaaktype = b.router.known_zaaktype(session, zaak_id)
+        legs = b.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype)
+        rec.zaak_identificatie = zaak_id
+        rec.object_identificatie = keys.object_identificatie(op, request.body_element)
+        ordering_key = zaak_id or rec.object_identificatie
+        delivery = DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action)
+        primary = legs[0]
         try:
-            with b.db.write() as session:
-                row = messagelog.claim(session, rec, key, existing)
-                ctx = Context(session=session, zender=rec.sg.zender, message_id=row.id)
-                t = time.perf_counter()
-                answer = handler(zreq, b.target, ctx)
-                rec.timings["process_ms"] = _ms(t)
-                rec.zaak_identificatie = answer.zaak_identificatie
-                rec.object_identificatie = answer.object_identificatie
-                rec.case_model = answer.case_model
-                http = self._answer_bytes(request, answer)
-                if b.settings.broker.checks.validate_answers:
-                    b.schemas.assert_answer_valid(answer.element)
-                rec.timings["total_ms"] = _ms(start)
-                messagelog.finish(
-                    session, row, rec,
-                    answer=http.body, answer_content_type=http.content_type,
-                    answer_berichtcode=_berichtcode(answer.element), http_status=http.status, error=None,
-                )
-                http.message_id = row.id
+            if primary.mode == "sync" and not primary.target.shares_transaction:
+                http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key, zaaktype, start)
+            else:
+                with b.db.write() as session:
+                    row = messagelog.claim(session, rec, key, existing)
+                    delivery.message_id = row.id
+                    rows = b.queue.enqueue(session, row.id, legs, op, ordering_key, lease_owner=INTAKE)
+                    t = time.perf_counter()
+                    if primary.mode == "sync":
+                        ctx = Context(session=session, zender=rec.sg.zender, message_id=row.id)
+                        answer = primary.target.deliver(delivery, ctx)
+                        b.queue.delivered_in_intake(session, rows[0], t)
+                    else:
+                        answer = ZdsAnswer(bv03(rec.sg, b.own))
+                    rec.timings["process_ms"] = _ms(t)
+                    b.router.remember_zaaktype(session, zaak_id, zaaktype)
+                    http = self._finish_ok(session, row, rec, request, answer, start)
         except IntegrityError:
             # a concurrent twin claimed the same (zender, referentienummer) first
             if key is None:
@@ -122,9 +147,77 @@ class Pipeline:
             if replay is None:
                 raise
             return replay
+        if len(legs) > 1 or primary.mode == "queued":
+            b.wake_worker()
         log.info("message handled", outcome="ok", answer=_berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
         return http
+
+    def _finish_ok(self, session, row, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,  # noqa: ANN001
+                   start: float) -> HttpAnswer:
+        b = self.broker
+        rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
+        rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
+        rec.case_model = answer.case_model
+        if b.settings.broker.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
+            b.schemas.assert_answer_valid(answer.element)
+        http = self._answer_bytes(request, answer)
+        rec.timings["total_ms"] = _ms(start)
+        messagelog.finish(
+            session, row, rec,
+            answer=http.body, answer_content_type=http.content_type,
+            answer_berichtcode=_berichtcode(answer.element), http_status=http.status, error=None,
+        )
+        refresh_message_state(session, row.id)
+        http.message_id = row.id
+        return http
+
+    def _remote_primary(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list,
+                        key: str | None, existing, ordering_key: str | None, zaaktype: str | None,  # noqa: ANN001
+                        start: float) -> tuple[HttpAnswer, ZdsAnswer]:
+        """A primary target outside the broker's database: the message and its deliveries are stored
+        first, the target is called outside any transaction, then its answer is recorded. Should the
+        broker stop in between, the lease of the primary delivery runs out and a worker delivers it."""
+        b = self.broker
+        op = delivery.zds.operation.name
+        with b.db.write() as session:
+            row = messagelog.claim(session, rec, key, existing)
+            rows = b.queue.enqueue(session, row.id, legs, op, ordering_key, lease_owner=INTAKE)
+            message_id, primary_id = row.id, rows[0].id
+        delivery.message_id = message_id
+        t = time.perf_counter()
+        try:
+            answer = legs[0].target.deliver(delivery, Context(zender=rec.sg.zender, message_id=message_id))
+        except Exception as exc:
+            b.queue.failed_in_intake(primary_id, t, exc)
+            raise
+        rec.timings["process_ms"] = _ms(t)
+        with b.db.write() as session:
+            row = session.get(Message, message_id)
+            b.queue.delivered_in_intake(session, session.get(Delivery, primary_id), t)
+            b.router.remember_zaaktype(session, rec.zaak_identificatie, zaaktype)
+            http = self._finish_ok(session, row, rec, request, answer, start)
+        return http, answer
+
+    def rebuild(self, message_id: int) -> DeliveryRequest:
+        """Read a stored request again, for a delivery the queue runs later."""
+        from broker.store.tables import MessagePayload
+        from broker.zds.operations import BY_NAME
+
+        b = self.broker
+        with b.db.read() as session:
+            msg = session.get(Message, message_id)
+            payload = session.get(MessagePayload, message_id)
+            if msg is None or payload is None or payload.request is None:
+                raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
+            content_type, action, op_name, dialect = (payload.request_content_type or "text/xml",
+                                                      msg.soap_action, msg.operation, msg.dialect)
+            body = payload.request
+        request = soap.parse_request(body, content_type, action)
+        resolved = dispatch.Resolved(BY_NAME[op_name.lower()], dialect or "zds", ns.local(request.body_element.tag))
+        sg = sgmod.read(request.body_element)
+        zreq = ZdsRequest(resolved, request.body_element, sg, b.settings.broker, b.catalogus, b.schema_model)
+        return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)
 
     def _replay(self, session, rec: Record, existing, start: float) -> HttpAnswer | None:  # noqa: ANN001
         """The same message again: its stored answer, StUF016 if the content differs, None to reprocess."""

@@ -58,8 +58,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the transaction; loaded objects stay readable (detached, not expired)
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:

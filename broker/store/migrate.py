@@ -34,6 +34,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
         return
     with db.engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_ID})
+        conn.commit()  # the advisory lock belongs to the session and outlives this transaction
         try:
             with conn.begin():
                 cfg.attributes["connection"] = conn

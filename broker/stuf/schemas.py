@@ -108,7 +108,10 @@ def compile_schema(top: Path, root_dir: Path) -> etree.XMLSchema:
         doc = etree.fromstring(resolver.rewrite(top.resolve()), parser, base_url=str(top.resolve()))
         return etree.XMLSchema(etree.ElementTree(doc))
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise SchemaError(f"{top} does not compile: {exc}") from None
+        # name the file that is wrong, which is seldom ``top`` itself
+        errors = [e for e in exc.error_log if e.level >= etree.ErrorLevels.ERROR and e.filename]
+        where = f"{errors[-1].filename}:{errors[-1].line}: " if errors else ""
+        raise SchemaError(f"{top} does not compile: {where}{exc}") from None
 
 
 #: namespace of a body's root element -> top-level schema (relative to the installed set)

@@ -7,6 +7,8 @@ Run one worker per core.
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +16,6 @@ from starlette.routing import Route
 
 from broker.errors import RequestRejected
 from broker.runtime import Broker
-from broker.stuf import faults, soap
 from broker.stuf.xsd_install import read_manifest
 from broker.config import MANIFEST
 from broker.web import wsdl
@@ -94,20 +95,29 @@ def create_app(broker: Broker) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette):  # noqa: ANN202
+        if broker.routes.delivery.worker_in_serve and broker.worker is None:
+            broker.start_worker()
+        try:
+            yield
+        finally:
+            if broker.worker is not None:
+                broker.worker.stop(wait=True)
+                broker.worker = None
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.broker = broker
     return app
 
 
 def _too_large(broker: Broker, port: str, content_type: str, limit: int) -> Response:
-    """HTTP 413 with a well-formed SOAP fault; the body is not read further and nothing is stored."""
-    version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
+    """HTTP 413 with a well-formed SOAP fault; the body is not read further and only the fact is logged."""
     error = RequestRejected(
         "StUF055",
         "Het bericht is groter dan deze broker aanneemt",
         f"maximaal {limit} bytes",
         http_status=413,
     )
-    fo = faults.fo_bericht(faults.fault_kind(port), error, None, broker.own)
-    body = soap.to_bytes(soap.fault_envelope(version, error, fo))
-    return Response(body, status_code=413, headers={"content-type": soap.content_type(version), "connection": "close"})
+    answer = broker.pipeline.reject(port, content_type, error)
+    return Response(answer.body, status_code=413, headers={"content-type": answer.content_type, "connection": "close"})

@@ -96,8 +96,6 @@ def _by_content(element: str, body: etree._Element, candidates: tuple[Operation,
         obj = _child(body, "object")
         has_content = obj is not None and _child(obj, "inhoud") is not None
         return names["voegZaakdocumentToe"] if has_content else names["maakZaakdocument"]
-    if element == "bslLk01":
-        return names["voegBesluitToe"] if _mutatiesoort(body) == "T" else names["updateBesluit"]
     return candidates[0]
 
 

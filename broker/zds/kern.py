@@ -49,6 +49,7 @@ def _load(xsd_dir: str) -> dict[str, Children]:
 
 class SchemaModel:
     def __init__(self, xsd_dir: Path) -> None:
+        self.xsd_dir = Path(xsd_dir)
         self.types = _load(str(xsd_dir))
 
     # -- order -------------------------------------------------------------------------------

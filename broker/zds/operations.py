@@ -61,7 +61,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "genereerZaakIdentificatie_Di02", "genereerZaakIdentificatie_Du02",
               functie="genereerZaakidentificatie", zkn_elements=("genereerZaakIdentificatie_Di02",)),
     Operation("voegBesluitToe", "4.1.7", ONTVANG_ASYNCHROON, "Di01", "voegBesluitToe_Di01",
-              "Bv03", functie="voegBesluitToe", zkn_elements=("bslLk01",)),
+              "Bv03", functie="voegBesluitToe"),
     Operation("updateBesluit", "4.1.8", ONTVANG_ASYNCHROON, "Lk01", "updateBesluit_BslLk01",
               "Bv03", entiteittype="BSL", mutatiesoort="W", zkn_elements=("bslLk01",)),
     Operation("genereerBesluitIdentificatie", "4.1.9", VERWERK_SYNCHROON_VRIJ_BERICHT, "Di02",

@@ -11,7 +11,7 @@ from lxml import etree
 from broker.model import Besluit, Betrokkene, Document, Inhoud, Rol, Status, Zaak, ZaakType
 from broker.model.case import BETROKKENE_TYPES, ROLLEN
 from broker.stuf import ns
-from broker.zds.xmlutil import child, children, text
+from broker.zds.xmlutil import child, children, is_nil, text
 
 BESTANDSNAAM = ns.q(ns.STUF, "bestandsnaam")
 CONTENT_TYPE = ns.q(ns.XMIME, "contentType")
@@ -155,17 +155,30 @@ def document(obj: etree._Element) -> Document:
     )
 
 
-def besluit(obj: etree._Element) -> Besluit:
-    zaak_el = child(child(obj, "isUitkomstVan"), "gerelateerde")
-    docs = [text(child(r, "gerelateerde"), "identificatie") for r in children(obj, "isVastgelegdIn")]
+def besluit(obj: etree._Element, zaak: etree._Element | None = None) -> Besluit:
+    """A BSL entity (ZDS 1.2 voegBesluitToe/updateBesluit, StUF-ZKN bslLk01) as the case model.
+
+    The zaak is ``isUitkomstVan/gerelateerde`` in StUF-ZKN; in ``voegBesluitToe_Di01`` it is the
+    sibling ``object/zaak``, passed as ``zaak``. ``vervaldatum`` is the schema's ``einddatumWerking``.
+    ``document_identificaties`` are the documents of the non-empty ``isVastgelegdIn`` relations
+    (empty placeholders are left out), so in a W pair a document only in the new object is added and
+    one only in the old object is removed.
+    """
+    if zaak is None:
+        zaak = child(child(obj, "isUitkomstVan"), "gerelateerde")
+    docs = [
+        text(child(r, "gerelateerde"), "identificatie")
+        for r in children(obj, "isVastgelegdIn")
+        if not is_nil(r)
+    ]
     return Besluit(
         identificatie=text(obj, "identificatie"),
         besluittype=text(obj, "bst.omschrijving"),
         datum_beslissing=text(obj, "datumBeslissing"),
         toelichting=text(obj, "toelichting"),
         ingangsdatum=text(obj, "ingangsdatumWerking"),
-        vervaldatum=text(obj, "vervaldatum"),
-        zaak_identificatie=text(zaak_el, "identificatie"),
+        vervaldatum=text(obj, "einddatumWerking"),
+        zaak_identificatie=text(zaak, "identificatie"),
         document_identificaties=[d for d in docs if d],
         stuf=obj,
     )

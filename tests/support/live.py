@@ -61,7 +61,7 @@ def start(settings: Settings) -> LiveBroker:
     app = create_app(broker)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            http="httptools", loop="asyncio", lifespan="off")
+                            http="httptools", loop="asyncio", lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)

@@ -92,3 +92,16 @@ def geef_zaakdetails(identificatie: str, scope: str = '<ZKN:object StUF:entiteit
             "<ZKN:parameters><StUF:sortering>0</StUF:sortering><StUF:indicatorVervolgvraag>false</StUF:indicatorVervolgvraag>"
             f'</ZKN:parameters><ZKN:gelijk StUF:entiteittype="ZAK"><ZKN:identificatie>{identificatie}</ZKN:identificatie>'
             f"</ZKN:gelijk><ZKN:scope>{scope}</ZKN:scope></{element}>")
+
+
+def update_zaak(identificatie: str, oud: str, nieuw: str, **sg: object) -> str:
+    """updateZaak (W): the zaak's omschrijving changes from ``oud`` to ``nieuw``."""
+
+    def obj(omschrijving: str) -> str:
+        return ('<ZKN:object StUF:entiteittype="ZAK" StUF:verwerkingssoort="W">'
+                f"<ZKN:identificatie>{identificatie}</ZKN:identificatie>"
+                f"<ZKN:omschrijving>{omschrijving}</ZKN:omschrijving></ZKN:object>")
+
+    return (f"<ZDS:updateZaak_ZakLk01 {NSDECL}>{stuurgegevens('ZKN', 'Lk01', entiteittype='ZAK', **sg)}"
+            "<ZKN:parameters><StUF:mutatiesoort>W</StUF:mutatiesoort><StUF:indicatorOvername>V</StUF:indicatorOvername>"
+            f"</ZKN:parameters>{obj(oud)}{obj(nieuw)}</ZDS:updateZaak_ZakLk01>")

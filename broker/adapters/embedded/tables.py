@@ -66,14 +66,17 @@ class ZsDocument(Base):
     titel: Mapped[str | None] = mapped_column(String(200))
     #: the EDC entity without inhoud and without its relation to the zaak
     stuf_xml: Mapped[str] = mapped_column(Text)
-    #: the ZAKEDC relation (titel, beschrijving, registratiedatum, tijdvakken) as registered
+    #: the document's relation to its zaak (EDCZAK ``isRelevantVoor``: titel, beschrijving,
+    #: registratiedatum, tijdvakken) as registered, without the gerelateerde; None once ontkoppeld
     link_xml: Mapped[str | None] = mapped_column(Text)
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     content_size: Mapped[int | None] = mapped_column(Integer)
     bestandsnaam: Mapped[str | None] = mapped_column(String(255))
-    content_type: Mapped[str | None] = mapped_column(String(100))
+    #: xmime:contentType as sent (media type with parameters)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    #: geefZaakdocumentbewerken: the lock (an opaque random id), who holds it and since when
     checkout_id: Mapped[str | None] = mapped_column(String(40))
-    checked_out_by: Mapped[str | None] = mapped_column(String(100))
+    checked_out_by: Mapped[str | None] = mapped_column(String(200))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

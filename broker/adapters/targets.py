@@ -1,0 +1,75 @@
+"""Targets: what the delivery machinery hands a message to.
+
+A target receives a :class:`DeliveryRequest` (the parsed ZDS request and its raw bytes) and returns
+the answer the sender would get from it. Three families share this interface:
+
+- zaaksystemen behind :class:`broker.adapters.abc.Zaaksysteem` (embedded, ZGW): the ZDS service
+  handlers translate the message into the case model (:class:`ZaaksysteemTarget`);
+- StUF endpoints that take the message as it is (broker.adapters.stuf_forward);
+- subscribers that receive zaak events (broker.adapters.webhook).
+
+Each target says which of its errors are worth another attempt (:meth:`Target.retryable`): a target
+raises :class:`broker.errors.AdapterError` with ``retryable`` set, or a :class:`StufError` whose
+``plek`` decides (server: retry; client: permanent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from broker.adapters.abc import Context, Health, Zaaksysteem
+from broker.errors import AdapterError, StufError
+from broker.zds.request import ZdsAnswer, ZdsRequest
+
+
+@dataclass
+class DeliveryRequest:
+    zds: ZdsRequest
+    raw: bytes  # the StUF message element as received (without the SOAP envelope)
+    soap_action: str | None = None
+    message_id: int | None = None
+
+
+@runtime_checkable
+class Target(Protocol):
+    name: str
+    #: True when the target works inside the broker's own database transaction (embedded)
+    shares_transaction: bool
+
+    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer: ...
+
+    def check(self) -> Health: ...
+
+    def retryable(self, exc: BaseException) -> bool: ...
+
+
+def default_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, AdapterError):
+        return exc.retryable
+    if isinstance(exc, StufError):
+        return exc.plek == "server"
+    return True  # an unexpected failure of the target: try again, an operator sees the error
+
+
+class ZaaksysteemTarget:
+    """A zaaksysteem adapter behind the ZDS service handlers."""
+
+    def __init__(self, name: str, adapter: Zaaksysteem, handlers: dict, *, shares_transaction: bool) -> None:
+        self.name = name
+        self.adapter = adapter
+        self.handlers = handlers
+        self.shares_transaction = shares_transaction
+
+    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
+        handler = self.handlers[request.zds.operation.name]
+        return handler(request.zds, self.adapter, ctx)
+
+    def check(self) -> Health:
+        return self.adapter.check()
+
+    def retryable(self, exc: BaseException) -> bool:
+        if self.shares_transaction and isinstance(exc, StufError):
+            # the embedded zaaksysteem decides with the broker's own data: trying again changes nothing
+            return False
+        return default_retryable(exc)

@@ -1,0 +1,401 @@
+"""The delivery queue: enqueue, claim, run, retry, dead letters, per-zaak order, circuit breakers.
+
+Claiming: a worker selects due deliveries and marks them ``in_progress`` with a lease (owner and
+expiry) in one transaction. On PostgreSQL the select takes row locks with ``FOR UPDATE SKIP LOCKED``,
+so any number of broker processes on any number of hosts share one queue; on SQLite the broker's
+write lock serialises the claim. A worker that dies loses its lease; :meth:`Queue.release_expired`
+hands the delivery to the next worker.
+
+Order: a delivery waits while an earlier delivery of the same zaak (``ordering_key``) to the same
+target is still open, and, with ``on_dead: hold``, while such a delivery is dead.
+
+Failures: the target says whether an error is worth a retry (``Target.retryable``). Retryable errors
+are retried with exponential backoff and full jitter until ``max_attempts`` or ``max_age_seconds``;
+then, and at once for permanent errors, the delivery is dead, with the target's answer kept.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import structlog
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from broker.adapters.abc import Context
+from broker.adapters.targets import DeliveryRequest, Target
+from broker.errors import AdapterError, StufError
+from broker.queue import tables as t
+from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
+from broker.routing.config import DeliveryPolicy
+from broker.store.db import Database
+from broker.store.tables import Message
+
+log = structlog.get_logger("broker.queue")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_id(kind: str = "worker") -> str:
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    result: str  # delivered | retry | dead | skipped
+    error: str | None = None
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything the queue stores is UTC."""
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+class Queue:
+    def __init__(self, db: Database, policy: DeliveryPolicy, targets: dict[str, Target],
+                 rebuild: Callable[[int], DeliveryRequest]) -> None:
+        self.db = db
+        self.policy = policy
+        self.targets = targets
+        self.rebuild = rebuild
+
+    # -- enqueue -------------------------------------------------------------------------------
+    def enqueue(self, session: Session, message_id: int, legs: list, operation: str,
+                ordering_key: str | None, *, lease_owner: str | None = None) -> list[Delivery]:
+        """Delivery rows for every leg of a message; sync legs are leased to the intake at once."""
+        now = utcnow()
+        rows = []
+        for leg in legs:
+            sync = leg.mode == "sync"
+            row = Delivery(
+                message_id=message_id, target=leg.target.name, mode=leg.mode, primary=leg.primary,
+                operation=operation, ordering_key=ordering_key, attempts=1 if sync else 0,
+                state=t.IN_PROGRESS if sync else t.PENDING, created_at=now, age_from=now,
+                next_attempt_at=now, steps={},
+                lease_owner=lease_owner if sync else None,
+                lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds) if sync else None,
+            )
+            session.add(row)
+            rows.append(row)
+        session.flush()
+        return rows
+
+    def delivered_in_intake(self, session: Session, row: Delivery, t0: float) -> None:
+        """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""
+        self._record(session, row, "intake", row.attempts or 1, utcnow(), t0, "delivered", None, None)
+        self._circuit(session, row.target, ok=True) if not self.targets[row.target].shares_transaction else None
+
+    def failed_in_intake(self, delivery_id: int, t0: float, exc: BaseException) -> None:
+        """The primary target refused or failed a sync delivery: the sender hears it in the answer.
+        The delivery is dead (an operator may retry it); the circuit counts the failure."""
+        with self.db.write() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is None:
+                return
+            target = self.targets.get(row.target)
+            error = _describe(exc)
+            self._record(s, row, "intake", row.attempts or 1, utcnow(), t0, "dead", error,
+                         getattr(exc, "target_answer", None))
+            row.state = t.DEAD
+            row.note = "answered to the sender with a fault"
+            if target is not None and target.retryable(exc):
+                self._circuit(s, row.target, ok=False, error=error)
+            refresh_message_state(s, row.message_id)
+
+    # -- claiming ------------------------------------------------------------------------------
+    def claim(self, worker: str, limit: int | None = None) -> list[int]:
+        limit = limit or self.policy.batch_size
+        now = utcnow()
+        with self.db.write() as s:
+            circuits = {c.target: c for c in s.execute(select(Circuit)).scalars()}
+            blocked_targets = [name for name, c in circuits.items() if c.state == "open"]
+            probing = [name for name, c in circuits.items() if c.state == "half_open"]
+            earlier = aliased(Delivery)
+            holding = t.OPEN_STATES + ((t.DEAD,) if self.policy.on_dead == "hold" else ())
+            waits = exists().where(
+                earlier.target == Delivery.target,
+                earlier.ordering_key == Delivery.ordering_key,
+                earlier.id < Delivery.id,
+                earlier.state.in_(holding),
+            )
+            stmt = (
+                select(Delivery)
+                .where(
+                    Delivery.state.in_((t.PENDING, t.RETRYING)),
+                    Delivery.next_attempt_at <= now,
+                    or_(Delivery.ordering_key.is_(None), ~waits),
+                )
+                .order_by(Delivery.id)
+                .limit(limit)
+            )
+            if blocked_targets:
+                stmt = stmt.where(Delivery.target.not_in(blocked_targets))
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
+            rows = list(s.execute(stmt).scalars())
+            claimed = []
+            probed: set[str] = set()
+            for row in rows:
+                if row.target in probing:
+                    busy = s.execute(select(func.count()).select_from(Delivery).where(
+                        Delivery.target == row.target, Delivery.state == t.IN_PROGRESS)).scalar_one()
+                    if busy or row.target in probed:
+                        continue
+                    probed.add(row.target)
+                row.state = t.IN_PROGRESS
+                row.lease_owner = worker
+                row.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
+                row.attempts = (row.attempts or 0) + 1
+                claimed.append(row.id)
+            return claimed
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, delivery_id: int, worker: str) -> Outcome:
+        with self.db.read() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                return Outcome(delivery_id, "skipped")
+            target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
+        target = self.targets.get(target_name)
+        started = utcnow()
+        t0 = time.perf_counter()
+        if target is None:
+            return self._finish(delivery_id, worker, attempt, started, t0, None,
+                                StufError("StUF058", f"Onbekend doel {target_name}", plek="client"), False)
+        try:
+            request = self.rebuild(message_id)
+        except Exception as exc:  # noqa: BLE001 - a stored message that no longer reads is permanent
+            return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
+        if target.shares_transaction:
+            try:
+                with self.db.write() as s:
+                    row = s.get(Delivery, delivery_id)
+                    if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                        return Outcome(delivery_id, "skipped")
+                    ctx = Context(session=s, zender=request.zds.stuurgegevens.zender, message_id=message_id,
+                                  steps=steps)
+                    target.deliver(request, ctx)
+                    self._record(s, row, worker, attempt, started, t0, "delivered", None, None)
+                return Outcome(delivery_id, "delivered")
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the delivery
+                return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
+        ctx = Context(session=None, zender=request.zds.stuurgegevens.zender, message_id=message_id,
+                      steps=steps, record_step=lambda name, result: self._save_step(delivery_id, name, result))
+        try:
+            target.deliver(request, ctx)
+        except Exception as exc:  # noqa: BLE001
+            return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
+        return self._finish(delivery_id, worker, attempt, started, t0, target, None, None)
+
+    def _save_step(self, delivery_id: int, name: str, result: object) -> None:
+        with self.db.write() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is not None:
+                steps = dict(row.steps or {})
+                steps[name] = result
+                row.steps = steps
+
+    def _finish(self, delivery_id: int, worker: str, attempt: int, started: datetime, t0: float,
+                target: Target | None, exc: BaseException | None, retryable: bool | None) -> Outcome:
+        with self.db.write() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is None or row.lease_owner != worker or row.state != t.IN_PROGRESS:
+                log.warning("lease lost before the outcome was recorded", delivery_id=delivery_id)
+                return Outcome(delivery_id, "skipped")
+            if exc is None:
+                self._record(s, row, worker, attempt, started, t0, "delivered", None, None)
+                self._circuit(s, row.target, ok=True)
+                return Outcome(delivery_id, "delivered")
+            if retryable is None:
+                retryable = target.retryable(exc) if target is not None else False
+            error = _describe(exc)
+            answer = getattr(exc, "target_answer", None)
+            if not isinstance(exc, (StufError, AdapterError)):
+                log.error("delivery failed unexpectedly", delivery_id=delivery_id, target=row.target,
+                          error_type=type(exc).__name__)
+            too_old = utcnow() - _aware(row.age_from) > timedelta(seconds=self.policy.max_age_seconds)
+            if retryable and row.attempts < self.policy.max_attempts and not too_old:
+                delay = self.backoff(row.attempts)
+                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                self._record(s, row, worker, attempt, started, t0, "retry", error, answer)
+                row.state = t.RETRYING
+                self._circuit(s, row.target, ok=False, error=error)
+                return Outcome(delivery_id, "retry", error)
+            reason = ("permanent error" if not retryable else
+                      "too old" if too_old else f"{row.attempts} attempts")
+            self._record(s, row, worker, attempt, started, t0, "dead", error, answer)
+            row.state = t.DEAD
+            row.note = f"dead: {reason}"[:300]
+            if retryable:
+                self._circuit(s, row.target, ok=False, error=error)
+            return Outcome(delivery_id, "dead", error)
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential backoff with full jitter (between half and all of the exponential delay)."""
+        base = min(self.policy.backoff_max_seconds, self.policy.backoff_initial_seconds * 2 ** max(0, attempts - 1))
+        return random.uniform(base / 2, base)
+
+    def _record(self, s: Session, row: Delivery, worker: str, attempt: int, started: datetime, t0: float,
+                outcome: str, error: str | None, answer: str | None) -> None:
+        now = utcnow()
+        s.add(DeliveryAttempt(delivery_id=row.id, number=attempt, worker=worker, started_at=started,
+                              finished_at=now, outcome=outcome, error=error, target_answer=answer,
+                              duration_ms=round((time.perf_counter() - t0) * 1000, 3)))
+        row.last_error = error
+        if answer is not None:
+            row.target_answer = answer
+        if outcome == "delivered":
+            row.state = t.DELIVERED
+            row.finished_at = now
+            row.note = None
+        elif outcome == "dead":
+            row.finished_at = now
+        row.lease_owner = None
+        row.lease_expires_at = None
+        s.flush()
+        refresh_message_state(s, row.message_id)
+
+    # -- circuit breaker -----------------------------------------------------------------------
+    def ensure_circuits(self) -> None:
+        """One circuit row per target, created up front so workers only ever update (and lock) it."""
+        with self.db.write() as s:
+            known = set(s.execute(select(Circuit.target)).scalars())
+            for name in self.targets:
+                if name not in known:
+                    s.add(Circuit(target=name, state="closed", failures=0))
+        # two processes starting together may both try; the loser's insert fails harmlessly
+
+    def _circuit(self, s: Session, target: str, *, ok: bool, error: str | None = None) -> None:
+        stmt = select(Circuit).where(Circuit.target == target)
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update()
+        c = s.execute(stmt).scalar_one_or_none()
+        now = utcnow()
+        if c is None:
+            return
+        if ok:
+            if c.state != "closed":
+                log.info("circuit closed", target=target)
+            c.state, c.failures, c.opened_at, c.probe_at = "closed", 0, None, None
+        else:
+            c.failures = (c.failures or 0) + 1
+            c.last_error = error
+            if c.state == "half_open" or c.failures >= self.policy.circuit_failure_threshold:
+                if c.state != "open":
+                    log.warning("circuit opened", target=target, failures=c.failures)
+                c.state = "open"
+                c.opened_at = now
+                c.probe_at = now + timedelta(seconds=self.policy.circuit_open_seconds)
+        c.updated_at = now
+
+    def probe_circuits(self) -> int:
+        """Open circuits whose wait is over become half-open: one delivery may probe the target."""
+        with self.db.write() as s:
+            n = s.execute(
+                update(Circuit).where(Circuit.state == "open", Circuit.probe_at <= utcnow())
+                .values(state="half_open", updated_at=utcnow())
+            ).rowcount
+        return n or 0
+
+    # -- housekeeping --------------------------------------------------------------------------
+    def release_expired(self) -> int:
+        """Deliveries whose worker stopped renewing its lease go back to the queue."""
+        now = utcnow()
+        with self.db.write() as s:
+            rows = list(s.execute(select(Delivery).where(
+                Delivery.state == t.IN_PROGRESS, Delivery.lease_expires_at < now)).scalars())
+            for row in rows:
+                log.warning("lease expired; delivery released", delivery_id=row.id, owner=row.lease_owner)
+                s.add(DeliveryAttempt(delivery_id=row.id, number=row.attempts, worker=row.lease_owner,
+                                      started_at=_aware(row.lease_expires_at) or now, finished_at=now,
+                                      outcome="retry", error="lease expired (worker stopped)"))
+                row.state = t.RETRYING
+                row.lease_owner = None
+                row.lease_expires_at = None
+                row.next_attempt_at = now
+                row.last_error = "lease expired (worker stopped)"
+            return len(rows)
+
+    def renew(self, delivery_id: int, worker: str) -> None:
+        with self.db.write() as s:
+            s.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.lease_owner == worker)
+                      .values(lease_expires_at=utcnow() + timedelta(seconds=self.policy.lease_seconds)))
+
+    # -- operator actions ----------------------------------------------------------------------
+    def retry(self, ids: list[int]) -> int:
+        """Revive dead, cancelled or waiting deliveries: due now, with a fresh attempt budget."""
+        now = utcnow()
+        with self.db.write() as s:
+            rows = list(s.execute(select(Delivery).where(
+                Delivery.id.in_(ids), Delivery.state.in_((t.DEAD, t.CANCELLED, t.RETRYING)))).scalars())
+            for row in rows:
+                row.state, row.attempts, row.next_attempt_at, row.age_from = t.PENDING, 0, now, now
+                row.note = "retried by an operator"
+                row.finished_at = None
+                refresh_message_state(s, row.message_id)
+            return len(rows)
+
+    def cancel(self, ids: list[int]) -> int:
+        with self.db.write() as s:
+            rows = list(s.execute(select(Delivery).where(
+                Delivery.id.in_(ids), Delivery.state.in_((t.PENDING, t.RETRYING, t.DEAD)))).scalars())
+            for row in rows:
+                row.state = t.CANCELLED
+                row.finished_at = utcnow()
+                row.note = "cancelled by an operator"
+                refresh_message_state(s, row.message_id)
+            return len(rows)
+
+    def purge_payloads(self, older_than_days: int | None = None) -> int:
+        """Drop raw XML of messages older than the retention; their metadata and deliveries stay.
+        Messages with open deliveries keep their payload (it is needed to deliver them)."""
+        from broker.store.tables import MessagePayload
+
+        days = self.policy.retention_days if older_than_days is None else older_than_days
+        if days <= 0 and older_than_days is None:
+            return 0
+        cutoff = utcnow() - timedelta(days=days)
+        with self.db.write() as s:
+            open_msgs = select(Delivery.message_id).where(Delivery.state.in_(t.OPEN_STATES))
+            ids = [i for (i,) in s.execute(select(Message.id).where(
+                Message.received_at < cutoff, Message.payload_purged_at.is_(None),
+                Message.id.not_in(open_msgs)))]
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk:chunk + 500]
+                s.query(MessagePayload).filter(MessagePayload.message_id.in_(part)).delete(synchronize_session=False)
+                s.execute(update(Message).where(Message.id.in_(part)).values(payload_purged_at=utcnow()))
+            return len(ids)
+
+
+def refresh_message_state(s: Session, message_id: int) -> None:
+    """A message is queued while any delivery is open, dead when one is dead, done otherwise."""
+    states = {st for (st,) in s.execute(select(Delivery.state).where(Delivery.message_id == message_id))}
+    if not states:
+        return
+    if states & set(t.OPEN_STATES):
+        state = "queued"
+    elif t.DEAD in states:
+        state = "dead"
+    else:
+        state = "done"
+    s.execute(update(Message).where(Message.id == message_id).values(state=state))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, StufError):
+        return f"{exc.code} ({exc.plek}): {exc.omschrijving}" + (f" — {exc.details}" if exc.details else "")
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+__all__ = ["Queue", "Outcome", "refresh_message_state", "worker_id", "utcnow"]

@@ -1,0 +1,88 @@
+"""A delivery worker: APScheduler runs the periodic work of the queue in the background.
+
+Jobs: ``deliver`` (claim due deliveries and run them until none are due; several instances run at
+once up to ``concurrency``), ``leases`` (renew this worker's leases, release expired ones of others),
+``circuits`` (let open circuits probe again), ``retention`` (purge old payloads) and, on SQLite,
+``checkpoint`` (move the WAL into the database outside the request path).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import update
+
+from broker.queue import tables as t
+from broker.queue.engine import Queue, utcnow, worker_id
+from broker.queue.tables import Delivery
+
+log = structlog.get_logger("broker.worker")
+
+
+class Worker:
+    def __init__(self, queue: Queue, *, concurrency: int | None = None, name: str | None = None) -> None:
+        self.queue = queue
+        self.policy = queue.policy
+        self.concurrency = concurrency or self.policy.concurrency
+        self.name = name or worker_id()
+        self._stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(self.concurrency + 4)},
+            job_defaults={"coalesce": True, "misfire_grace_time": 30},
+            timezone=timezone.utc,
+        )
+        self.delivered = 0
+
+    def start(self) -> "Worker":
+        p = self.policy
+        self.scheduler.add_job(self._deliver, "interval", seconds=p.poll_seconds, id="deliver",
+                               max_instances=self.concurrency, next_run_time=datetime.now(timezone.utc))
+        self.scheduler.add_job(self._leases, "interval", seconds=max(1.0, p.lease_seconds / 3), id="leases")
+        self.scheduler.add_job(self.queue.probe_circuits, "interval", seconds=max(0.5, p.circuit_open_seconds / 4),
+                               id="circuits")
+        self.scheduler.add_job(self.queue.purge_payloads, "interval", hours=1, id="retention")
+        if self.queue.db.is_sqlite:
+            self.scheduler.add_job(self.queue.db.checkpoint, "interval", seconds=15, id="checkpoint")
+        self.scheduler.start()
+        log.info("worker started", worker=self.name, concurrency=self.concurrency)
+        return self
+
+    def wake(self) -> None:
+        """Run the deliver job now (after the intake queued something), instead of at the next poll."""
+        if self._stopping.is_set() or not self.scheduler.running:
+            return
+        try:
+            self.scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
+        except Exception:  # noqa: BLE001 - a missed wake-up only costs one poll interval
+            pass
+
+    def stop(self, wait: bool = True) -> None:
+        self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        log.info("worker stopped", worker=self.name, delivered=self.delivered)
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def _deliver(self) -> None:
+        while not self._stopping.is_set():
+            ids = self.queue.claim(self.name, limit=max(1, self.policy.batch_size // self.concurrency))
+            if not ids:
+                return
+            for delivery_id in ids:
+                if self._stopping.is_set():
+                    return  # leases run out; another worker (or this one, restarted) picks them up
+                outcome = self.queue.run(delivery_id, self.name)
+                if outcome.result == "delivered":
+                    self.delivered += 1
+
+    def _leases(self) -> None:
+        from datetime import timedelta
+
+        with self.queue.db.write() as s:
+            s.execute(update(Delivery).where(Delivery.lease_owner == self.name, Delivery.state == t.IN_PROGRESS)
+                      .values(lease_expires_at=utcnow() + timedelta(seconds=self.policy.lease_seconds)))
+        self.queue.release_expired()

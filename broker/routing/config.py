@@ -1,0 +1,152 @@
+"""``<config>/routes.yaml``: targets, routes and the delivery policy, validated at start-up.
+
+Example::
+
+    targets:
+      zaaksysteem: {adapter: embedded}
+      archief: {adapter: stuf, url: "https://archief.example.org/zds/", timeout: 10}
+    routes:
+      - operations: [creeerZaak, updateZaak, actualiseerZaakstatus]
+        zenders: [PERSPECTIEF]        # optional: zender applicaties
+        zaaktypen: [SHV]              # optional: zaaktype codes
+        deliver:
+          - {target: zaaksysteem, mode: sync}
+          - {target: archief, mode: queued}
+      - operations: ["*"]
+        deliver: [{target: zaaksysteem, mode: sync}]
+    delivery:
+      max_attempts: 12
+      ...
+
+The first route that matches a message decides. Queries (Lv01) and synchronous vrije berichten
+(Di02) are always answered by their primary target, which must then be ``sync``. Without a
+routes.yaml every message goes ``sync`` to the embedded zaaksysteem.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from broker.errors import ConfigError, ConfigProblem
+from broker.yamlfile import line_for, load_model
+from broker.zds.operations import OPERATIONS
+
+FILENAME = "routes.yaml"
+OPERATION_NAMES = sorted(op.name for op in OPERATIONS)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TargetDef(BaseModel):
+    """``adapter`` names the kind (an alias); every other key is that adapter's own option."""
+
+    model_config = ConfigDict(extra="allow")
+    adapter: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class DeliverTo(_Strict):
+    target: str
+    mode: Literal["sync", "queued"] = "sync"
+
+
+class Route(_Strict):
+    operations: list[str] = Field(min_length=1)
+    zenders: list[str] = []
+    zaaktypen: list[str] = []
+    deliver: list[DeliverTo] = Field(min_length=1)
+
+    def matches(self, operation: str, zender: str | None, zaaktype: str | None) -> bool:
+        if "*" not in self.operations and operation not in self.operations:
+            return False
+        if self.zenders and zender not in self.zenders:
+            return False
+        if self.zaaktypen and zaaktype not in self.zaaktypen:
+            return False
+        return True
+
+
+class DeliveryPolicy(_Strict):
+    max_attempts: int = Field(12, ge=1)
+    max_age_seconds: int = Field(24 * 3600, ge=1)
+    backoff_initial_seconds: float = Field(2.0, gt=0)
+    backoff_max_seconds: float = Field(900.0, gt=0)
+    lease_seconds: int = Field(60, ge=1)
+    #: when an earlier delivery of the same zaak to the same target went dead: "hold" keeps later
+    #: ones waiting until an operator retries or cancels it; "skip" lets them through
+    on_dead: Literal["hold", "skip"] = "hold"
+    circuit_failure_threshold: int = Field(5, ge=1)
+    circuit_open_seconds: float = Field(30.0, gt=0)
+    poll_seconds: float = Field(1.0, gt=0)
+    batch_size: int = Field(20, ge=1)
+    #: payloads (raw XML) older than this are purged; metadata stays. 0 keeps them forever.
+    retention_days: int = Field(90, ge=0)
+    #: `stuf-broker serve` also delivers (each server process runs a worker); off when separate
+    #: `stuf-broker worker` processes do the delivering
+    worker_in_serve: bool = True
+    #: deliveries one worker process runs at the same time
+    concurrency: int = Field(2, ge=1, le=64)
+
+
+class RoutesFile(_Strict):
+    targets: dict[str, TargetDef] = {}
+    routes: list[Route] = []
+    delivery: DeliveryPolicy = DeliveryPolicy()
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "RoutesFile":
+        if not self.targets:
+            self.targets = {"embedded": TargetDef(adapter="embedded")}
+        if not self.routes:
+            self.routes = [Route(operations=["*"], deliver=[DeliverTo(target=next(iter(self.targets)), mode="sync")])]
+        return self
+
+
+def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
+    path = config_dir / FILENAME
+    model, lines = load_model(path, RoutesFile, default={})
+    problems: list[ConfigProblem] = []
+    fname = str(path)
+
+    def hint(value: str, options: list[str]) -> str | None:
+        close = difflib.get_close_matches(value, options, n=1)
+        return close[0] if close else None
+
+    for name, t in model.targets.items():
+        if t.adapter not in known_adapters:
+            problems.append(ConfigProblem(fname, line_for(lines, ("targets", name, "adapter")),
+                                          f"target {name!r}: unknown adapter {t.adapter!r}; known: "
+                                          + ", ".join(known_adapters), hint(t.adapter, known_adapters)))
+    for i, route in enumerate(model.routes):
+        for j, op in enumerate(route.operations):
+            if op != "*" and op not in OPERATION_NAMES:
+                problems.append(ConfigProblem(fname, line_for(lines, ("routes", i, "operations", j)),
+                                              f"unknown operation {op!r}", hint(op, OPERATION_NAMES)))
+        for j, d in enumerate(route.deliver):
+            if d.target not in model.targets:
+                problems.append(ConfigProblem(fname, line_for(lines, ("routes", i, "deliver", j, "target")),
+                                              f"unknown target {d.target!r}", hint(d.target, list(model.targets))))
+        first = route.deliver[0]
+        synchronous_ops = [op for op in route.operations if op == "*" or _answered_by_primary(op)]
+        if synchronous_ops and first.mode != "sync":
+            problems.append(ConfigProblem(
+                fname, line_for(lines, ("routes", i, "deliver", 0, "mode")),
+                f"route {i + 1}: {', '.join(synchronous_ops)} must be answered by the primary target, "
+                "so the first target must have mode sync"))
+    if problems:
+        raise ConfigError(problems)
+    return model
+
+
+def _answered_by_primary(op_name: str) -> bool:
+    op = next(o for o in OPERATIONS if o.name == op_name)
+    return op.berichtcode in ("Lv01", "Di02")

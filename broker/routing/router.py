@@ -1,0 +1,50 @@
+"""Choosing the targets of a message: the first route of routes.yaml that matches wins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.adapters.targets import Target
+from broker.queue.tables import ZaakRoute
+from broker.routing.config import RoutesFile
+
+
+@dataclass(frozen=True)
+class Leg:
+    target: Target
+    mode: str  # sync | queued
+    primary: bool
+
+
+class Router:
+    def __init__(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
+        self.routes = routes
+        self.targets = targets
+        #: only look a zaak's zaaktype up when some route selects on it
+        self.uses_zaaktypen = any(r.zaaktypen for r in routes.routes)
+
+    def plan(self, operation: str, zender: str | None, zaaktype: str | None) -> list[Leg]:
+        for route in self.routes.routes:
+            if route.matches(operation, zender, zaaktype):
+                return [Leg(self.targets[d.target], d.mode, i == 0) for i, d in enumerate(route.deliver)]
+        # no route: the first target answers synchronously
+        first = next(iter(self.targets.values()))
+        return [Leg(first, "sync", True)]
+
+    @staticmethod
+    def remember_zaaktype(session: Session, identificatie: str | None, zaaktype: str | None) -> None:
+        if not identificatie or not zaaktype:
+            return
+        if session.get(ZaakRoute, identificatie) is None:
+            session.add(ZaakRoute(identificatie=identificatie, zaaktype=zaaktype))
+
+    @staticmethod
+    def known_zaaktype(session: Session, identificatie: str | None) -> str | None:
+        if not identificatie:
+            return None
+        return session.execute(
+            select(ZaakRoute.zaaktype).where(ZaakRoute.identificatie == identificatie)
+        ).scalar_one_or_none()
