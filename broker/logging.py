@@ -54,5 +54,6 @@ def configure(fmt: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy, lvl in (("uvicorn.access", logging.WARNING), ("apscheduler.scheduler", logging.ERROR),
+                       ("apscheduler.executors.default", logging.WARNING), ("httpx", logging.WARNING)):
+        logging.getLogger(noisy).setLevel(lvl)

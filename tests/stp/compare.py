@@ -10,7 +10,8 @@ Canonical form (both sides):
   gemeentecode in front: the templates write them with and without it (see errata.yaml, "general").
 
 Comparison modes:
-- ``exact``: the same elements in the same order, the same text; the template's attributes must be
+- ``exact``: the same elements (repeated siblings in any order, see ``_compare``), the same text; the
+  template's attributes must be
   on the answer's element (the broker may add ``StUF:noValue`` to a nil element, StUF 03.01 §3.4);
 - ``contains``: every element of the template is in the answer, in order; the answer may hold more.
   Used where the vraag asks ``StUF:scope="alles..."`` and the zaaksysteem knows more than the
@@ -119,21 +120,19 @@ def _compare(e: Node, a: Node, mode: str, bindings: dict[str, str], out: Outcome
             out.fail(f"{e.path}: unexpected content {[local(c.tag) for c in a.children][:5]}")
         return
     if mode == "exact":
-        if [c.tag for c in e.children] != [c.tag for c in a.children]:
+        want, got = sorted(c.tag for c in e.children), sorted(c.tag for c in a.children)
+        if want != got:
             out.fail(f"{e.path}: children {[local(c.tag) for c in e.children]} expected, "
                      f"got {[local(c.tag) for c in a.children]}")
             return
-        for ec, ac in zip(e.children, a.children):
-            _compare(ec, ac, mode, bindings, out)
-        return
-    # contains: each expected child matches the next actual child with the same tag that compares clean
-    pos = 0
+    # Each expected child matches an answer child with the same tag that compares clean. Siblings
+    # with the same tag may come in any order: every vraag of the set asks sortering 0 ("any order",
+    # StUF 03.01 §6.1), and the schema order of different elements is checked by the XSD already.
+    used: set[int] = set()
     for ec in e.children:
         found = False
-        while pos < len(a.children):
-            ac = a.children[pos]
-            pos += 1
-            if ac.tag != ec.tag:
+        for i, ac in enumerate(a.children):
+            if i in used or ac.tag != ec.tag:
                 continue
             trial = Outcome()
             trial_bindings = dict(bindings)
@@ -141,13 +140,18 @@ def _compare(e: Node, a: Node, mode: str, bindings: dict[str, str], out: Outcome
             if trial.ok:
                 bindings.update(trial_bindings)
                 out.bound.update(trial.bound)
+                used.add(i)
                 found = True
                 break
         if not found:
             hint = ""
-            same = [c for c in a.children if c.tag == ec.tag]
-            if same:
-                trial = Outcome()
-                _compare(ec, same[0], mode, dict(bindings), trial)
-                hint = f" (closest: {'; '.join(trial.problems[:3])})"
+            trials = []
+            for i, c in enumerate(a.children):
+                if c.tag == ec.tag and i not in used:
+                    trial = Outcome()
+                    _compare(ec, c, mode, dict(bindings), trial)
+                    trials.append(trial)
+            if trials:  # the closest candidate: the one with the fewest problems
+                best = min(trials, key=lambda tr: len(tr.problems))
+                hint = f" (closest: {'; '.join(best.problems[:3])})"
             out.fail(f"{ec.path}: not found in the answer{hint}")

@@ -238,8 +238,8 @@ class Runner:
             f"<StUF:referentienummer>{self._fresh('referentienummer')}</StUF:referentienummer>"
             f"<StUF:tijdstipBericht>{self._fresh('tijdstipBericht')}</StUF:tijdstipBericht>"
             "<StUF:functie>geefZaakdocumentbewerken</StUF:functie></ZDS:stuurgegevens>"
-            '<ZDS:edcLv01 StUF:entiteittype="EDC"><ZKN:stuurgegevens><StUF:berichtcode>Lv01</StUF:berichtcode><StUF:entiteittype>EDC</StUF:entiteittype></ZKN:stuurgegevens>'
-            "<ZKN:parameters><StUF:sortering>0</StUF:sortering><StUF:indicatorVervolgvraag>false</StUF:indicatorVervolgvraag></ZKN:parameters>"
+            '<ZDS:edcLv01 StUF:entiteittype="EDC" StUF:functie="selectie">'
+            "<ZKN:parameters><StUF:indicatorAfnemerIndicatie>false</StUF:indicatorAfnemerIndicatie></ZKN:parameters>"
             f'<ZKN:gelijk StUF:entiteittype="EDC"><ZKN:identificatie>{ident}</ZKN:identificatie></ZKN:gelijk>'
             '<ZKN:scope><ZKN:object StUF:entiteittype="EDC" StUF:scope="alles"/></ZKN:scope></ZDS:edcLv01>'
             "</ZDS:geefZaakdocumentBewerken_Di02>"

@@ -109,10 +109,6 @@ class CountingTarget:
         if request.method == "GET":
             return Response("ok")
         body = await request.body()
-        if self.delay:
-            import asyncio
-
-            await asyncio.sleep(self.delay)
         env = etree.fromstring(body)
         msg = next(c for c in next(c for c in env if _local(c.tag) == "Body") if isinstance(c.tag, str))
         zender = _find(msg, "stuurgegevens", "zender", "applicatie") or "?"
@@ -121,6 +117,11 @@ class CountingTarget:
         zaak = _find(objs[-1], "identificatie") if objs else None
         with self.lock:
             self.received.append(Received(zender, ref, zaak, time.monotonic()))
+        if self.delay:  # slow: the message has arrived, the answer (and applying it) takes a while
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        with self.lock:
             if self.down:
                 return Response("unavailable", status_code=503)
             if self.fail_next:
