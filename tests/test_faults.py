@@ -144,8 +144,6 @@ def test_stuf019_missing_tijdstip_bericht_in_an_asynchronous_message(edge: Edge)
     assert_fault(edge, e.ASYNC, xml, "StUF019", referentienummer=ref)
 
 
-@pytest.mark.skip(reason="checks.tijdstip_increasing is not implemented: Pipeline.handle never passes the "
-                         "zender's previous tijdstipBericht to intake.checks.check (last_tijdstip stays None)")
 def test_stuf019_tijdstip_bericht_not_increasing_when_the_check_is_on(tmp_path, schemas) -> None:  # noqa: ANN001
     """With checks.tijdstip_increasing on, a tijdstipBericht not after the zender's previous one gets StUF019."""
     with running(tmp_path, schemas, checks__tijdstip_increasing=True) as edge:

@@ -72,16 +72,37 @@ class Pipeline:
             version = rec.soap_version = request.version
             rec.soap_action = request.soap_action
             rec.timings["parse_ms"] = _ms(t)
+            # the same StUF message in another envelope (SOAP version, prefixes, MTOM) is the same message
+            rec.request_hash = messagelog.content_hash(etree.tostring(request.body_element, method="c14n"))
             # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
             rec.sg = sgmod.read(request.body_element)
             resolved = dispatch.resolve(request.body_element, request.soap_action)
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
             self._bind_log(rec)
             checks.check_port(resolved, port)
-            checks.check(rec.sg, resolved, self.broker.settings.broker)
+            settings = self.broker.settings.broker
+            last = self._last_tijdstip(rec.sg) if settings.checks.tijdstip_increasing else None
+            checks.check(rec.sg, resolved, settings, last)
             return self._process(rec, request, resolved, start)
         except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
             return self._fault(rec, exc, version, start, request)
+
+    def _last_tijdstip(self, sg: Stuurgegevens) -> str | None:
+        """The latest tijdstipBericht of this zender (StUF019); a resend of the same message is exempt."""
+        from sqlalchemy import func, select
+
+        if sg.zender is None or not sg.zender.applicatie:
+            return None
+        with self.broker.db.read() as session:
+            stmt = select(func.max(Message.tijdstip_bericht)).where(
+                Message.zender_applicatie == sg.zender.applicatie,
+                Message.zender_organisatie.is_(None) if sg.zender.organisatie is None
+                else Message.zender_organisatie == sg.zender.organisatie,
+                Message.outcome == "ok",
+            )
+            if sg.referentienummer:
+                stmt = stmt.where(Message.referentienummer != sg.referentienummer)
+            return session.execute(stmt).scalar_one_or_none()
 
     def reject(self, port: str, content_type: str, error: StufError) -> HttpAnswer:
         """A request refused before its body was read (too large): the fault, logged without a payload."""

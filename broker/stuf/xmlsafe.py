@@ -1,8 +1,10 @@
 """Parsing untrusted XML cheaply and safely.
 
 Every inbound byte string goes through :func:`parse`. It refuses a DOCTYPE (and with it every DTD,
-entity declaration and external entity) before libxml2 sees the document, never touches the network,
-never resolves entities, and keeps libxml2's limits on depth and text size (``huge_tree`` off).
+entity declaration and external entity): in UTF-8 and ASCII documents before libxml2 sees them, in
+other encodings right after parsing, which is safe because the parser never resolves entities,
+never loads a DTD and never touches the network. libxml2's limits on depth and text size stay on
+(``huge_tree`` off).
 """
 
 from __future__ import annotations
