@@ -7,14 +7,14 @@ from typing import Any
 
 from lxml import etree
 
-#: rol names as StUF-ZKN relation elements ("heeftAls<Rol>") and as RGBZ rolomschrijving generiek
+#: rol relations of StUF-ZKN ("heeftAls<Rol>") and their rolomschrijvingGeneriek (StUF-ZKN 03.10 enumeration)
 ROLLEN = {
     "heeftAlsBelanghebbende": "Belanghebbende",
     "heeftAlsGemachtigde": "Gemachtigde",
     "heeftAlsInitiator": "Initiator",
-    "heeftAlsUitvoerende": "Behandelaar",
-    "heeftAlsVerantwoordelijke": "Beslisser",
-    "heeftAlsOverigBetrokkene": "Mede-initiator",
+    "heeftAlsUitvoerende": "Uitvoerder",
+    "heeftAlsVerantwoordelijke": "Verantwoordelijke",
+    "heeftAlsOverigBetrokkene": "Overig",
 }
 
 #: betrokkene kinds (the choice inside a rol's gerelateerde)
