@@ -136,7 +136,8 @@ def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
                 problems.append(ConfigProblem(fname, line_for(lines, ("routes", i, "deliver", j, "target")),
                                               f"unknown target {d.target!r}", hint(d.target, list(model.targets))))
         first = route.deliver[0]
-        synchronous_ops = [op for op in route.operations if op == "*" or _answered_by_primary(op)]
+        synchronous_ops = [op for op in route.operations
+                           if op == "*" or (op in OPERATION_NAMES and _answered_by_primary(op))]
         if synchronous_ops and first.mode != "sync":
             problems.append(ConfigProblem(
                 fname, line_for(lines, ("routes", i, "deliver", 0, "mode")),
