@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
@@ -42,32 +41,83 @@ class Record:
     request_hash: str | None = None
     zaak_identificatie: str | None = None
     object_identificatie: str | None = None
-    case_model: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
-    def fill(self, row: Message) -> None:
+    def values(self) -> dict[str, Any]:
+        """The columns of the messages row that describe the request."""
         sg = self.sg or Stuurgegevens()
         z, o = sg.zender, sg.ontvanger
-        row.received_at = self.received_at
-        row.port = self.port
-        row.operation = self.operation
-        row.dialect = self.dialect
-        row.soap_version = self.soap_version
-        row.soap_action = (self.soap_action or None) and self.soap_action[:300]
-        row.berichtcode = (sg.berichtcode or None) and sg.berichtcode[:4]
-        row.zender_organisatie = z.organisatie if z else None
-        row.zender_applicatie = z.applicatie if z else None
-        row.zender_administratie = z.administratie if z else None
-        row.zender_gebruiker = z.gebruiker if z else None
-        row.ontvanger_organisatie = o.organisatie if o else None
-        row.ontvanger_applicatie = o.applicatie if o else None
-        row.referentienummer = (sg.referentienummer or None) and sg.referentienummer[:100]
-        row.cross_refnummer = (sg.crossRefnummer or None) and sg.crossRefnummer[:100]
-        row.tijdstip_bericht = (sg.tijdstipBericht or None) and sg.tijdstipBericht[:20]
-        row.request_hash = self.request_hash
-        row.zaak_identificatie = (self.zaak_identificatie or None) and self.zaak_identificatie[:40]
-        row.object_identificatie = (self.object_identificatie or None) and self.object_identificatie[:40]
-        row.request_size = len(self.request)
+
+        def clip(v: str | None, n: int) -> str | None:
+            return v[:n] if v else None
+
+        return {
+            "received_at": self.received_at,
+            "port": self.port,
+            "operation": self.operation,
+            "dialect": self.dialect,
+            "soap_version": self.soap_version,
+            "soap_action": clip(self.soap_action, 300),
+            "berichtcode": clip(sg.berichtcode, 4),
+            "zender_organisatie": z.organisatie if z else None,
+            "zender_applicatie": z.applicatie if z else None,
+            "zender_administratie": z.administratie if z else None,
+            "zender_gebruiker": z.gebruiker if z else None,
+            "ontvanger_organisatie": o.organisatie if o else None,
+            "ontvanger_applicatie": o.applicatie if o else None,
+            "referentienummer": clip(sg.referentienummer, 100),
+            "cross_refnummer": clip(sg.crossRefnummer, 100),
+            "tijdstip_bericht": clip(sg.tijdstipBericht, 20),
+            "request_hash": self.request_hash,
+            "zaak_identificatie": clip(self.zaak_identificatie, 40),
+            "object_identificatie": clip(self.object_identificatie, 40),
+            "request_size": len(self.request),
+        }
+
+    def fill(self, row: Message) -> None:
+        for name, value in self.values().items():
+            setattr(row, name, value)
+
+
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_PAYLOAD = insert(MessagePayload.__table__)
+
+
+def store_answered(session: Session, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
+                   answer_content_type: str, answer_berichtcode: str | None, http_status: int, state: str) -> int:
+    """The row of a request answered without a fault, written in as few statements as possible
+    (it is on every message's path): one insert (or update, when a resend replaces an earlier
+    server-side failure) of the metadata and one of the payload."""
+    values = rec.values() | {
+        "dedupe_key": key,
+        "answer_berichtcode": answer_berichtcode,
+        "http_status": http_status,
+        "outcome": "ok",
+        "state": state,
+        "foutcode": None,
+        "fout_plek": None,
+        "fout_omschrijving": None,
+        "duration_ms": round(rec.timings.get("total_ms", 0.0), 3),
+        "timings": {k: round(v, 3) for k, v in rec.timings.items()},
+        "answer_size": len(answer),
+    }
+    payload = {
+        "request": rec.request,
+        "request_content_type": rec.request_content_type,
+        "answer": answer,
+        "answer_content_type": answer_content_type,
+    }
+    messages, payloads = Message.__table__, MessagePayload.__table__
+    if existing_id is None:
+        # parameters travel apart from the statement, so its compiled form is cached
+        message_id = session.execute(_INSERT_MESSAGE, values | {"attempts": 1, "replays": 0}).scalar_one()
+        session.execute(_INSERT_PAYLOAD, payload | {"message_id": message_id})
+        return message_id
+    session.execute(update(messages).where(messages.c.id == existing_id)
+                    .values(attempts=messages.c.attempts + 1, **values))
+    session.execute(delete(payloads).where(payloads.c.message_id == existing_id))
+    session.execute(insert(payloads).values(message_id=existing_id, **payload))
+    return existing_id
 
 
 def find_duplicate(session: Session, key: str) -> Message | None:
@@ -125,4 +175,3 @@ def finish(
     pl.request_content_type = rec.request_content_type
     pl.answer = answer
     pl.answer_content_type = answer_content_type
-    pl.case_model = json.dumps(rec.case_model, ensure_ascii=False, default=str) if rec.case_model else None

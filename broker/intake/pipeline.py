@@ -113,19 +113,20 @@ class Pipeline:
         return self._fault(rec, error, version, time.perf_counter(), None)
 
     # -- steps -------------------------------------------------------------------------------
-    def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float) -> HttpAnswer:
+    def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,
+                 existing=None) -> HttpAnswer:  # noqa: ANN001 - a Message row being processed again
         b = self.broker
         key = messagelog.dedupe_key(rec.sg)
-        existing = None
-        if key is not None:
-            with b.db.read() as session:
-                existing = messagelog.find_duplicate(session, key)
-                if existing is not None:
-                    replay = self._replay(session, rec, existing, start)
-                    if replay is not None:
-                        return replay
         t = time.perf_counter()
-        b.schemas.assert_valid(request.body_element)
+        try:
+            b.schemas.assert_valid(request.body_element)
+        except StufError:
+            # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
+            if key is not None and existing is None:
+                replay = self._check_duplicate(rec, key, start)
+                if replay is not None:
+                    return replay
+            raise
         rec.timings["validate_ms"] = _ms(t)
         zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.catalogus, b.schema_model)
         op = resolved.operation.name
@@ -138,52 +139,87 @@ class Pipeline:
         rec.zaak_identificatie = zaak_id
         rec.object_identificatie = keys.object_identificatie(op, request.body_element)
         ordering_key = zaak_id or rec.object_identificatie
-        delivery = DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action)
+        delivery = DeliveryRequest(zreq, b"", request.soap_action)
         primary = legs[0]
         try:
             if primary.mode == "sync" and not primary.target.shares_transaction:
+                delivery.raw = etree.tostring(request.body_element)
                 http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key, zaaktype, start)
             else:
-                with b.db.write() as session:
-                    row = messagelog.claim(session, rec, key, existing)
-                    delivery.message_id = row.id
-                    rows = b.queue.enqueue(session, row.id, legs, op, ordering_key, lease_owner=INTAKE)
+                # Duplicates are rare: instead of looking for one first, the unique (zender,
+                # referentienummer) key is claimed by the insert; a conflict rolls the whole
+                # transaction back and is handled below.
+                transaction = b.db.write() if primary.mode == "sync" else b.db.write_connection()
+                with transaction as session:
                     t = time.perf_counter()
                     if primary.mode == "sync":
-                        ctx = Context(session=session, zender=rec.sg.zender, message_id=row.id)
-                        answer = primary.target.deliver(delivery, ctx)
-                        b.queue.delivered_in_intake(session, rows[0], t)
+                        answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
                     else:
                         answer = ZdsAnswer(bv03(rec.sg, b.own))
                     rec.timings["process_ms"] = _ms(t)
-                    b.router.remember_zaaktype(session, zaak_id, zaaktype)
-                    http = self._finish_ok(session, row, rec, request, answer, start)
+                    if b.router.uses_zaaktypen:
+                        b.router.remember_zaaktype(session, zaak_id, zaaktype)
+                    http = self._answer_http(rec, request, answer, start)
+                    queued = primary.mode == "queued" or len(legs) > 1
+                    http.message_id = messagelog.store_answered(
+                        session, rec, key, existing.id if existing is not None else None,
+                        answer=http.body, answer_content_type=http.content_type,
+                        answer_berichtcode=_berichtcode(answer.element), http_status=http.status,
+                        state="queued" if queued else "done")
+                    b.queue.add(session, http.message_id, legs, op, ordering_key,
+                                primary_done=primary.mode == "sync", t0=t)
         except IntegrityError:
-            # a concurrent twin claimed the same (zender, referentienummer) first
             if key is None:
                 raise
-            with b.db.read() as session:
-                twin = messagelog.find_duplicate(session, key)
-                replay = self._replay(session, rec, twin, start) if twin is not None else None
-            if replay is None:
+            return self._after_conflict(rec, request, resolved, key, start)
+        except Exception:
+            # A repeated message may fail in the target before its duplicate key is claimed (creeerZaak:
+            # "zaak bestaat al"); then the earlier answer, or StUF016, is the right answer.
+            if key is None or existing is not None:
                 raise
-            return replay
+            with b.db.read() as session:
+                if messagelog.find_duplicate(session, key) is None:
+                    raise
+            return self._after_conflict(rec, request, resolved, key, start)
         if len(legs) > 1 or primary.mode == "queued":
             b.wake_worker()
         log.info("message handled", outcome="ok", answer=_berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
         return http
 
-    def _finish_ok(self, session, row, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,  # noqa: ANN001
-                   start: float) -> HttpAnswer:
+    def _check_duplicate(self, rec: Record, key: str, start: float) -> HttpAnswer | None:
+        """For a message that failed early: the stored answer of an identical earlier one, or StUF016."""
+        with self.broker.db.read() as session:
+            existing = messagelog.find_duplicate(session, key)
+            return self._replay(session, rec, existing, start) if existing is not None else None
+
+    def _after_conflict(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                        key: str, start: float) -> HttpAnswer:
+        """The (zender, referentienummer) of this message is taken: the stored answer, StUF016, or,
+        when the earlier attempt failed on our side, processing again in place of that attempt."""
+        with self.broker.db.read() as session:
+            existing = messagelog.find_duplicate(session, key)
+            if existing is None:  # the conflict was about something else (e.g. a concurrent zaak)
+                raise
+            replay = self._replay(session, rec, existing, start)
+        if replay is not None:
+            return replay
+        rec.timings = {k: v for k, v in rec.timings.items() if k == "parse_ms"}
+        return self._process(rec, request, resolved, start, existing=existing)
+
+    def _answer_http(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, start: float) -> HttpAnswer:
         b = self.broker
         rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
         rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
-        rec.case_model = answer.case_model
         if b.settings.broker.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
             b.schemas.assert_answer_valid(answer.element)
         http = self._answer_bytes(request, answer)
         rec.timings["total_ms"] = _ms(start)
+        return http
+
+    def _finish_ok(self, session, row, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,  # noqa: ANN001
+                   start: float) -> HttpAnswer:
+        http = self._answer_http(rec, request, answer, start)
         messagelog.finish(
             session, row, rec,
             answer=http.body, answer_content_type=http.content_type,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from broker.adapters.abc import Context
@@ -38,6 +38,11 @@ from broker.store.db import Database
 from broker.store.tables import Message
 
 log = structlog.get_logger("broker.queue")
+
+
+_INSERT_DELIVERY = insert(Delivery.__table__)
+_INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
+_INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 
 
 def utcnow() -> datetime:
@@ -90,6 +95,28 @@ class Queue:
             rows.append(row)
         session.flush()
         return rows
+
+    def add(self, session: Session, message_id: int, legs: list, operation: str, ordering_key: str | None,
+            *, primary_done: bool, t0: float | None = None) -> None:
+        """The delivery rows of a message whose primary target was served in the request's own
+        transaction (or that is queued entirely), inserted with Core statements (this is on every
+        message's path). A primary delivered here gets its attempt recorded at once."""
+        now = utcnow()
+        for leg in legs:
+            done = primary_done and leg.primary
+            values = dict(
+                message_id=message_id, target=leg.target.name, mode=leg.mode, primary=leg.primary,
+                operation=operation, ordering_key=ordering_key, attempts=1 if done else 0,
+                state=t.DELIVERED if done else t.PENDING, created_at=now, age_from=now, next_attempt_at=now,
+                finished_at=now if done else None, steps={},
+            )
+            if not done:
+                session.execute(_INSERT_DELIVERY, values)
+                continue
+            delivery_id = session.execute(_INSERT_DELIVERY_ID, values).scalar_one()
+            session.execute(_INSERT_ATTEMPT, dict(
+                delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
+                outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None))
 
     def delivered_in_intake(self, session: Session, row: Delivery, t0: float) -> None:
         """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import Target
@@ -35,11 +36,13 @@ class Router:
         return [Leg(first, "sync", True)]
 
     @staticmethod
-    def remember_zaaktype(session: Session, identificatie: str | None, zaaktype: str | None) -> None:
+    def remember_zaaktype(session: Session | Connection, identificatie: str | None, zaaktype: str | None) -> None:
         if not identificatie or not zaaktype:
             return
-        if session.get(ZaakRoute, identificatie) is None:
-            session.add(ZaakRoute(identificatie=identificatie, zaaktype=zaaktype))
+        table = ZaakRoute.__table__
+        known = session.execute(select(table.c.identificatie).where(table.c.identificatie == identificatie)).first()
+        if known is None:
+            session.execute(insert(table), {"identificatie": identificatie, "zaaktype": zaaktype})
 
     @staticmethod
     def known_zaaktype(session: Session, identificatie: str | None) -> str | None:

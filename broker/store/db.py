@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -51,6 +51,14 @@ class Database:
                     yield session
             finally:
                 session.close()
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a plain Core connection, for hot paths that need no ORM."""
+        with self._write_lock(), self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -96,5 +95,3 @@ class MessagePayload(Base):
     request_content_type: Mapped[str | None] = mapped_column(String(300))
     answer: Mapped[bytes | None] = mapped_column(LargeBinary)
     answer_content_type: Mapped[str | None] = mapped_column(String(300))
-    #: the internal case model of the request as JSON, for operators (personal data masked on display)
-    case_model: Mapped[str | None] = mapped_column(Text)

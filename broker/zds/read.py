@@ -63,6 +63,30 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
     return None
 
 
+_KEYS = {
+    "natuurlijkPersoon": ("inp.bsn", "inp.a-nummer"),
+    "nietNatuurlijkPersoon": ("inn.nnpId", "ann.identificatie"),
+    "medewerker": ("identificatie",),
+    "vestiging": ("vestigingsNummer",),
+    "organisatorischeEenheid": ("identificatie",),
+}
+
+
+def betrokkene_ref(gerelateerde: etree._Element | None) -> tuple[str | None, str | None]:
+    """(kind, identifying value) of a betrokkene, without reading the rest of it."""
+    if gerelateerde is None:
+        return None, None
+    for c in gerelateerde:
+        kind = ns.local(c.tag)
+        if kind in _KEYS:
+            for name in _KEYS[kind]:
+                value = text(c, name)
+                if value:
+                    return kind, value
+            return kind, None
+    return None, None
+
+
 def rol(relation: etree._Element) -> Rol:
     return Rol(
         relatie=ns.local(relation.tag),

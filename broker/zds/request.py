@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from lxml import etree
 
@@ -40,8 +39,6 @@ class ZdsAnswer:
     element: etree._Element
     zaak_identificatie: str | None = None
     object_identificatie: str | None = None
-    #: the internal case model of the request, for the message log (JSON-able)
-    case_model: dict[str, Any] | None = None
     binary_elements: list[etree._Element] = field(default_factory=list)
 
 

@@ -20,18 +20,18 @@ FUNCTIE = ns.q(ns.STUF, "functie")
 
 
 def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child with this local name, in any namespace (lxml's ``{*}`` runs in C)."""
     if el is None:
         return None
-    for c in el:
-        if isinstance(c.tag, str) and ns.local(c.tag) == name:
-            return c
-    return None
+    return el.find("{*}" + name)
 
 
 def children(el: etree._Element | None, name: str | None = None) -> list[etree._Element]:
     if el is None:
         return []
-    return [c for c in el if isinstance(c.tag, str) and (name is None or ns.local(c.tag) == name)]
+    if name is None:
+        return [c for c in el if isinstance(c.tag, str)]
+    return el.findall("{*}" + name)
 
 
 def path(el: etree._Element | None, *names: str) -> etree._Element | None:

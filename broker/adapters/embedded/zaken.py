@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from lxml import etree
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.abc import Context
@@ -15,7 +15,7 @@ from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
 from broker.stuf import ns
 from broker.zds import mutation, read
-from broker.zds.xmlutil import child, children, clone, from_string, strip_processing, sub, to_string
+from broker.zds.xmlutil import child, children, clone, from_string, strip_processing, sub, text, to_string
 
 #: relations a zaak has at most once (RGBZ 2.0): a new one (verwerkingssoort T) replaces the old
 SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
@@ -46,21 +46,17 @@ class ZakenMixin:
         zt = zaak.zaaktype
         self.catalogus.zaaktype(zt.code if zt else None, zt.omschrijving if zt else None)
 
-    def _store_rollen(self, session: Session, zaak_id: int, rel_elements: list[etree._Element]) -> None:
-        session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
+    def _store_rollen(self, session: Session, zaak_id: int, rel_elements: list[etree._Element],
+                      *, new: bool = False) -> None:
+        if not new:
+            session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
+        rows = []
         for pos, rel in enumerate(rel_elements):
-            r = read.rol(rel)
-            b = r.betrokkene
-            session.add(
-                ZsRol(
-                    zaak_id=zaak_id,
-                    position=pos,
-                    relatie=r.relatie,
-                    betrokkene_type=b.type if b else None,
-                    betrokkene_key=b.key if b else None,
-                    stuf_xml=to_string(rel),
-                )
-            )
+            kind, key = read.betrokkene_ref(child(rel, "gerelateerde"))
+            rows.append({"zaak_id": zaak_id, "position": pos, "relatie": ns.local(rel.tag),
+                         "betrokkene_type": kind, "betrokkene_key": key, "stuf_xml": to_string(rel)})
+        if rows:
+            session.execute(insert(ZsRol.__table__), rows)
 
     def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
         """The zaak as registered (its own data and rollen), without derived relations."""
@@ -72,21 +68,24 @@ class ZakenMixin:
             self.schema.insert(el, "ZAK", from_string(r.stuf_xml))
         return el
 
-    def _save_registered(self, session: Session, row: ZsZaak, el: etree._Element) -> None:
+    def _save_registered(self, session: Session, row: ZsZaak, el: etree._Element, *, new: bool = False) -> None:
         rollen = [c for c in children(el) if ns.local(c.tag) in ROLLEN]
         for c in rollen:
             el.remove(c)
-        z = read.zaak(el)
         row.stuf_xml = to_string(el)
-        row.omschrijving = z.omschrijving
-        row.startdatum = z.startdatum
-        row.einddatum = z.einddatum
-        if z.zaaktype:
-            row.zaaktype_code = z.zaaktype.code or row.zaaktype_code
-            row.zaaktype_omschrijving = z.zaaktype.omschrijving or row.zaaktype_omschrijving
+        row.omschrijving = text(el, "omschrijving")
+        row.startdatum = text(el, "startdatum")
+        row.einddatum = text(el, "einddatum")
+        zaaktype = read.zaaktype(el)
+        if zaaktype:
+            row.zaaktype_code = zaaktype.code or row.zaaktype_code
+            row.zaaktype_omschrijving = zaaktype.omschrijving or row.zaaktype_omschrijving
         row.updated_at = _now()
         row.version = (row.version or 0) + 1
-        self._store_rollen(session, row.id, rollen)
+        if new:
+            session.add(row)
+            session.flush()
+        self._store_rollen(session, row.id, rollen, new=new)
 
     # -- ZDS services ------------------------------------------------------------------------
     def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
@@ -116,9 +115,7 @@ class ZakenMixin:
             updated_at=_now(),
             version=0,
         )
-        session.add(row)
-        session.flush()
-        self._save_registered(session, row, el)
+        self._save_registered(session, row, el, new=True)
         for s in statussen:
             if child(s, "gerelateerde") is not None:
                 self._add_status(session, row, read.status(s))

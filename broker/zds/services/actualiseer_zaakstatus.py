@@ -33,6 +33,5 @@ def actualiseer_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -
     target.actualiseer_zaakstatus(ctx, oud, nieuw, status)
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=nieuw.identificatie or oud.identificatie,
-        case_model={"zaak": nieuw.identificatie, "status": status.to_dict()},
+        zaak_identificatie=nieuw.identificatie or oud.identificatie
     )

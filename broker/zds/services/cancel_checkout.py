@@ -24,4 +24,4 @@ def cancel_checkout(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAn
     if not ident:
         raise StufError("StUF055", "cancelCheckout vraagt document/identificatie")
     target.cancel_checkout(ctx, ident, checkout_id)
-    return ZdsAnswer(bv02(), object_identificatie=ident, case_model={"document": ident, "uitgecheckt": False})
+    return ZdsAnswer(bv02(), object_identificatie=ident)

@@ -28,4 +28,4 @@ def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer
             "RGBZ: de eerste vier posities van een zaakidentificatie zijn de gemeentecode",
         )
     target.creeer_zaak(ctx, zaak)
-    return ZdsAnswer(bv03(req.stuurgegevens, req.own), zaak_identificatie=ident, case_model=zaak.to_dict())
+    return ZdsAnswer(bv03(req.stuurgegevens, req.own), zaak_identificatie=ident)

@@ -45,6 +45,5 @@ def geef_zaakdocument_bewerken(req: ZdsRequest, target: Zaaksysteem, ctx: Contex
     return ZdsAnswer(
         du02(req, req.operation.functie, [("edcLa01", edc)], parameters=params),
         zaak_identificatie=checkout.document.zaak_identificatie,
-        object_identificatie=ident,
-        case_model={"document": ident, "uitgecheckt": True},
+        object_identificatie=ident
     )

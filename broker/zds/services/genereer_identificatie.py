@@ -40,8 +40,7 @@ def _handle(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
     return ZdsAnswer(
         answer,
         zaak_identificatie=identificatie if soort == "zaak" else None,
-        object_identificatie=identificatie,
-        case_model={"soort": soort, "identificatie": identificatie},
+        object_identificatie=identificatie
     )
 
 

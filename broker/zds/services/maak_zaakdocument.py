@@ -27,6 +27,5 @@ def maak_zaakdocument(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> Zds
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
         zaak_identificatie=doc.zaak_identificatie,
-        object_identificatie=doc.identificatie,
-        case_model=doc.to_dict(),
+        object_identificatie=doc.identificatie
     )

@@ -54,6 +54,5 @@ def ontkoppel_zaakdocument(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -
     return ZdsAnswer(
         bv02(),
         zaak_identificatie=zaak_ident,
-        object_identificatie=ident,
-        case_model={"document": ident, "ontkoppeld_van": zaak_ident},
+        object_identificatie=ident
     )

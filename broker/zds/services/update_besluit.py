@@ -37,8 +37,7 @@ def update_besluit(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAns
     target.update_besluit(ctx, oud, nieuw)
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
-        object_identificatie=nieuw.identificatie or oud.identificatie,
-        case_model={"oud": oud.to_dict(), "nieuw": nieuw.to_dict()},
+        object_identificatie=nieuw.identificatie or oud.identificatie
     )
 
 

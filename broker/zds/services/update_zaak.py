@@ -16,6 +16,5 @@ def update_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer
     target.update_zaak(ctx, oud, nieuw)
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=nieuw.identificatie or oud.identificatie,
-        case_model={"oud": oud.to_dict(), "nieuw": nieuw.to_dict()},
+        zaak_identificatie=nieuw.identificatie or oud.identificatie
     )

@@ -39,6 +39,5 @@ def update_zaakdocument(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> Z
     return ZdsAnswer(
         bv02(),
         zaak_identificatie=nieuw.zaak_identificatie or oud.zaak_identificatie,
-        object_identificatie=ident,
-        case_model={"oud": oud.to_dict(), "nieuw": nieuw.to_dict()},
+        object_identificatie=ident
     )

@@ -60,6 +60,5 @@ def voeg_besluit_toe(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsA
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
         zaak_identificatie=besluit.zaak_identificatie,
-        object_identificatie=besluit.identificatie,
-        case_model=besluit.to_dict(),
+        object_identificatie=besluit.identificatie
     )

@@ -32,6 +32,5 @@ def voeg_zaakdocument_toe(req: ZdsRequest, target: Zaaksysteem, ctx: Context) ->
     return ZdsAnswer(
         bv03(req.stuurgegevens, req.own),
         zaak_identificatie=doc.zaak_identificatie,
-        object_identificatie=doc.identificatie,
-        case_model=doc.to_dict(),
+        object_identificatie=doc.identificatie
     )

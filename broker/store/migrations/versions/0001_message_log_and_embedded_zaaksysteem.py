@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 17:30:09.534339
+Create Date: 2026-11-29 17:55:33.659472
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ def upgrade() -> None:
     sa.Column('request_content_type', sa.String(length=300), nullable=True),
     sa.Column('answer', sa.LargeBinary(), nullable=True),
     sa.Column('answer_content_type', sa.String(length=300), nullable=True),
-    sa.Column('case_model', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_payloads_message_id_messages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id', name=op.f('pk_message_payloads'))
     )
