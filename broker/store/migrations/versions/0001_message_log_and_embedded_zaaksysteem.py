@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 17:55:33.659472
+Create Date: 2026-11-29 18:02:13.541370
 """
 
 from __future__ import annotations
@@ -69,16 +69,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_messages_dedupe_key'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_messages_berichtcode'), ['berichtcode'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_operation'), ['operation'], unique=False)
         batch_op.create_index('ix_messages_operation_received', ['operation', 'received_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_outcome'), ['outcome'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_referentienummer'), ['referentienummer'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_state'), ['state'], unique=False)
         batch_op.create_index('ix_messages_state_received', ['state', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_zaak_identificatie'), ['zaak_identificatie'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_zender_applicatie'), ['zender_applicatie'], unique=False)
         batch_op.create_index('ix_messages_zender_received', ['zender_applicatie', 'received_at'], unique=False)
 
     op.create_table('zaak_routes',
@@ -308,16 +303,11 @@ def downgrade() -> None:
     op.drop_table('zaak_routes')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_zender_received')
-        batch_op.drop_index(batch_op.f('ix_messages_zender_applicatie'))
         batch_op.drop_index(batch_op.f('ix_messages_zaak_identificatie'))
         batch_op.drop_index('ix_messages_state_received')
-        batch_op.drop_index(batch_op.f('ix_messages_state'))
         batch_op.drop_index(batch_op.f('ix_messages_referentienummer'))
         batch_op.drop_index(batch_op.f('ix_messages_received_at'))
-        batch_op.drop_index(batch_op.f('ix_messages_outcome'))
         batch_op.drop_index('ix_messages_operation_received')
-        batch_op.drop_index(batch_op.f('ix_messages_operation'))
-        batch_op.drop_index(batch_op.f('ix_messages_berichtcode'))
 
     op.drop_table('messages')
     op.drop_table('circuits')
