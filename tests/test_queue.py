@@ -186,6 +186,10 @@ def test_a_later_delivery_of_a_zaak_waits_behind_a_dead_one_when_holding(start_b
     time.sleep(0.5)
     first, second = deliveries(lb, "archief")
     assert second.state == "pending" and target.applied_count == 0  # held behind the dead letter
+    from broker.queue import admin
+
+    with lb.broker.db.read() as s:
+        assert admin.show(s, second.id)["waiting_behind"] == {"id": first.id, "state": "dead"}
     lb.broker.queue.retry([first.id])
     wait_until(lambda: target.applied_count == 2)
     assert target.order["1234QHOLD"][0] == target.received[-2].referentienummer or len(target.order["1234QHOLD"]) == 2

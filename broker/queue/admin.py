@@ -38,6 +38,22 @@ class Filters:
         return stmt
 
 
+def waiting_behind(session: Session, d: Delivery, hold_dead: bool = True) -> dict[str, Any] | None:
+    """The earlier delivery of the same zaak to the same target that this one waits for, if any
+    (deliveries of one zaak go in the order received; a dead one holds the rest with on_dead: hold)."""
+    from broker.queue import tables as t
+
+    if d.state not in (t.PENDING, t.RETRYING) or not d.ordering_key:
+        return None
+    blocking = t.OPEN_STATES + ((t.DEAD,) if hold_dead else ())
+    row = session.execute(
+        select(Delivery.id, Delivery.state).where(
+            Delivery.target == d.target, Delivery.ordering_key == d.ordering_key, Delivery.id < d.id,
+            Delivery.state.in_(blocking)).order_by(Delivery.id).limit(1)
+    ).first()
+    return {"id": row.id, "state": row.state} if row else None
+
+
 def status(session: Session) -> dict[str, Any]:
     by_state = dict(session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
     by_target: dict[str, dict[str, int]] = {}
@@ -50,7 +66,8 @@ def status(session: Session) -> dict[str, Any]:
     return {"deliveries": by_state, "targets": by_target, "circuits": circuits}
 
 
-def listing(session: Session, filters: Filters, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
+def listing(session: Session, filters: Filters, limit: int = 50, before_id: int | None = None,
+            hold_dead: bool = True) -> list[dict[str, Any]]:
     stmt = select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
     stmt = filters.apply(stmt)
     if before_id:
@@ -63,6 +80,7 @@ def listing(session: Session, filters: Filters, limit: int = 50, before_id: int 
             "operation": d.operation, "zaak": d.ordering_key, "zender": m.zender_applicatie,
             "referentienummer": m.referentienummer, "attempts": d.attempts,
             "next_attempt_at": d.next_attempt_at, "last_error": d.last_error, "note": d.note,
+            "waiting_behind": waiting_behind(session, d, hold_dead),
         })
     return out
 
@@ -72,7 +90,7 @@ def matching_ids(session: Session, filters: Filters) -> list[int]:
     return [i for (i,) in session.execute(stmt)]
 
 
-def show(session: Session, delivery_id: int) -> dict[str, Any] | None:
+def show(session: Session, delivery_id: int, hold_dead: bool = True) -> dict[str, Any] | None:
     d = session.get(Delivery, delivery_id)
     if d is None:
         return None
@@ -85,6 +103,7 @@ def show(session: Session, delivery_id: int) -> dict[str, Any] | None:
         "created_at": d.created_at, "next_attempt_at": d.next_attempt_at, "finished_at": d.finished_at,
         "lease_owner": d.lease_owner, "lease_expires_at": d.lease_expires_at, "last_error": d.last_error,
         "target_answer": d.target_answer, "steps": d.steps, "note": d.note,
+        "waiting_behind": waiting_behind(session, d, hold_dead),
         "history": [
             {"number": a.number, "worker": a.worker, "started_at": a.started_at, "outcome": a.outcome,
              "error": a.error, "duration_ms": a.duration_ms, "target_answer": a.target_answer}

@@ -78,10 +78,13 @@ def list_cmd(config_dir, state, operation, zender, zaak, target, limit) -> None:
     """Deliveries, newest first, filtered."""
     b = _broker(config_dir)
     with b.db.read() as s:
-        rows = admin.listing(s, Filters(state, operation, zender, zaak, target), limit)
+        rows = admin.listing(s, Filters(state, operation, zender, zaak, target), limit,
+                             hold_dead=b.routes.delivery.on_dead == "hold")
     for r in rows:
         click.echo(f"{r['id']:>8}  {r['state']:<11} {r['target']:<16} {r['operation'] or '':<24} "
                    f"{r['zaak'] or '':<24} {r['zender'] or '':<12} attempts={r['attempts']}"
+                   + (f"  waits behind {r['waiting_behind']['id']} ({r['waiting_behind']['state']})"
+                      if r["waiting_behind"] else "")
                    + (f"  {r['last_error'][:80]}" if r['last_error'] else ""))
 
 
@@ -92,7 +95,7 @@ def show_cmd(config_dir: Path | None, delivery_id: int) -> None:
     """One delivery with every attempt and the target's answers."""
     b = _broker(config_dir)
     with b.db.read() as s:
-        data = admin.show(s, delivery_id)
+        data = admin.show(s, delivery_id, hold_dead=b.routes.delivery.on_dead == "hold")
     if data is None:
         raise click.ClickException(f"no delivery {delivery_id}")
     _echo(data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.tables import ZsCounter, ZsIdentificatie
@@ -20,14 +20,16 @@ PREFIX = {"zaak": "Z", "document": "D", "besluit": "B"}
 
 
 def next_value(session: Session, name: str) -> int:
-    row = session.execute(
-        update(ZsCounter).where(ZsCounter.name == name).values(value=ZsCounter.value + 1).returning(ZsCounter.value)
-    ).scalar_one_or_none()
-    if row is None:
-        session.add(ZsCounter(name=name, value=1))
-        session.flush()
-        return 1
-    return int(row)
+    """Increment a named counter atomically: one upsert, so two first users cannot both create it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    table = ZsCounter.__table__
+    stmt = upsert(table).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+    return int(session.execute(stmt.returning(table.c.value)).scalar_one())
 
 
 def generate(session: Session, soort: str, gemeentecode: str, reserved_by: str | None = None) -> str:
