@@ -30,7 +30,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.abc import Context
-from broker.adapters.embedded.tables import ZsBesluit, ZsBesluitDocument, ZsDocument, ZsZaak
+from broker.adapters.embedded import lookup
+from broker.adapters.embedded.tables import (
+    ZsBesluit,
+    ZsBesluitDocument,
+    ZsDocument,
+    ZsZaak,
+)
 from broker.errors import StufError
 from broker.model import Besluit
 from broker.stuf import ns
@@ -133,17 +139,7 @@ class BesluitenMixin:
 
     # -- helpers -----------------------------------------------------------------------------
     def _besluit_row(self, session: Session, identificatie: str | None, *, lock: bool = False) -> ZsBesluit:
-        stmt = select(ZsBesluit).where(ZsBesluit.identificatie == (identificatie or ""))
-        if lock:
-            stmt = stmt.with_for_update()
-        row = session.execute(stmt).scalar_one_or_none()
-        if row is None:
-            raise StufError(
-                "StUF064",
-                f"Besluit {identificatie} niet gevonden",
-                f"er is geen besluit met identificatie {identificatie!r} in het zaaksysteem",
-            )
-        return row
+        return lookup.by_identificatie(session, ZsBesluit, "Besluit", identificatie, lock=lock)
 
     @staticmethod
     def _besluit_rows(session: Session, zaak: ZsZaak) -> list[ZsBesluit]:

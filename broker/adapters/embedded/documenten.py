@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.adapters.abc import Checkout, Context
+from broker.adapters.embedded import lookup
 from broker.adapters.embedded.tables import ZsDocument, ZsZaak
 from broker.errors import StufError
 from broker.model import Document, Inhoud
@@ -263,17 +264,7 @@ class DocumentenMixin:
             row.link_xml = to_string(_registrable_link(n))
 
     def _document_row(self, session: Session, identificatie: str | None, *, lock: bool = False) -> ZsDocument:
-        stmt = select(ZsDocument).where(ZsDocument.identificatie == (identificatie or ""))
-        if lock:
-            stmt = stmt.with_for_update()
-        row = session.execute(stmt).scalar_one_or_none()
-        if row is None:
-            raise StufError(
-                "StUF064",
-                f"Document {identificatie} niet gevonden",
-                f"er is geen document met identificatie {identificatie!r} in het zaaksysteem",
-            )
-        return row
+        return lookup.by_identificatie(session, ZsDocument, "Document", identificatie, lock=lock)
 
     @staticmethod
     def _rows_of(session: Session, zaak: ZsZaak) -> list[ZsDocument]:

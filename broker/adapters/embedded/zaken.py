@@ -9,13 +9,23 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.abc import Context
+from broker.adapters.embedded import lookup
 from broker.adapters.embedded.tables import ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
 from broker.stuf import ns
 from broker.zds import mutation, read
-from broker.zds.xmlutil import child, children, clone, from_string, strip_processing, sub, text, to_string
+from broker.zds.xmlutil import (
+    child,
+    children,
+    clone,
+    from_string,
+    strip_processing,
+    sub,
+    text,
+    to_string,
+)
 
 #: relations a zaak has at most once (RGBZ 2.0): a new one (verwerkingssoort T) replaces the old
 SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
@@ -30,17 +40,7 @@ class ZakenMixin:
 
     # -- helpers -----------------------------------------------------------------------------
     def _zaak_row(self, session: Session, identificatie: str | None, *, lock: bool = False) -> ZsZaak:
-        stmt = select(ZsZaak).where(ZsZaak.identificatie == (identificatie or ""))
-        if lock:
-            stmt = stmt.with_for_update()
-        row = session.execute(stmt).scalar_one_or_none()
-        if row is None:
-            raise StufError(
-                "StUF064",
-                f"Zaak {identificatie} niet gevonden",
-                f"er is geen zaak met identificatie {identificatie!r} in het zaaksysteem",
-            )
-        return row
+        return lookup.by_identificatie(session, ZsZaak, "Zaak", identificatie, lock=lock)
 
     def _check_zaaktype(self, zaak: Zaak) -> None:
         zt = zaak.zaaktype

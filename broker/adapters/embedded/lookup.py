@@ -1,0 +1,29 @@
+"""Finding a registered object by its identificatie, or StUF064 naming what was not found."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.errors import StufError
+
+T = TypeVar("T")
+
+
+def by_identificatie(session: Session, model: type[T], soort: str, identificatie: str | None,
+                     *, lock: bool = False) -> T:
+    """The row of ``model`` with this identificatie; ``soort`` ("Zaak", "Document", "Besluit") names it
+    in the fault. ``lock`` takes a row lock for an update (PostgreSQL; SQLite serialises writers)."""
+    stmt = select(model).where(model.identificatie == (identificatie or ""))  # type: ignore[attr-defined]
+    if lock:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise StufError(
+            "StUF064",
+            f"{soort} {identificatie} niet gevonden",
+            f"er is geen {soort.lower()} met identificatie {identificatie!r} in het zaaksysteem",
+        )
+    return row
