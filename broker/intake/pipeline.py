@@ -3,9 +3,12 @@
 1. read the SOAP envelope (safe parsing, SOAP 1.1/1.2, MTOM)            → StUF055 when unreadable
 2. which ZDS operation (body element, SOAPAction, content)              → StUF040/025/055
 3. stuurgegevens checks of Tabel 4.1                                     → StUF010...037
-4. duplicates on (zender, referentienummer)                              → stored answer, or StUF016
-5. validation of the body against the official schema                    → StUF055 with line and path
-6. processing by the target, and the message log, in one transaction     → Bv03/Bv02/La01/Du02
+4. validation of the body against the official schema                    → StUF055 with line and path
+5. routing, then in one transaction: the primary target (when it is the embedded zaaksysteem), the
+   message log row and the delivery rows                                 → Bv03/Bv02/La01/Du02
+Duplicates (same zender and referentienummer) are detected when step 5 claims the unique key, or when
+an earlier step fails: the stored answer again, or StUF016 when the content differs, or processing
+anew when the earlier attempt failed on the broker's side (StUF 03.01 §4.4.3).
 Any error on the way becomes a foutbericht in broker.stuf.faults; the request and the fault are logged
 in a transaction of their own, so nothing is ever half stored.
 """
