@@ -194,6 +194,25 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process and its children, in MB (Linux /proc)."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
 def count_delivered(db_url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -240,6 +259,7 @@ def run_backend(name: str, db_url: str, messages: list[bytes], connections: int,
         else:
             rate, latencies = asyncio.run(load(url, messages[200:], connections))
             p50, p99, sent, generator = pct(latencies, 50), pct(latencies, 99), len(latencies), "httpx"
+        rss = peak_rss_mb(serve.pid)
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=30)
@@ -262,7 +282,8 @@ def run_backend(name: str, db_url: str, messages: list[bytes], connections: int,
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
             wlog.close()
-    return {"intake": rate, "p50": p50, "p99": p99, "drain": drain, "measured": sent, "generator": generator}
+    return {"intake": rate, "p50": p50, "p99": p99, "drain": drain, "measured": sent, "generator": generator,
+            "rss": rss}
 
 
 def machine() -> str:
@@ -314,11 +335,11 @@ def main() -> None:
             else:
                 raise SystemExit(f"unknown backend {backend}")
     print()
-    print("| backend | intake msg/s | ratio to floor | p50 ms | p99 ms | drain msg/s |")
-    print("|---|---|---|---|---|---|")
+    print("| backend | intake msg/s | ratio to floor | p50 ms | p99 ms | drain msg/s | server peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
     for backend, r in results.items():
         print(f"| {backend} | {r['intake']:.0f} | {r['intake'] / base:.2f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['drain']:.0f} |")
+              f"{r['drain']:.0f} | {r['rss']:.0f} |")
     first = next(iter(results.values()))
     print(f"\nratio = intake msg/s / floor msg/s; load generator {first['generator']}; "
           + ", ".join(f"{b}: {r['measured']} requests" for b, r in results.items()))
