@@ -38,6 +38,10 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
     try:
         settings = load_settings(config_dir)
         broker_logging.configure(settings.broker.log_format)
+        # before anything imports prometheus_client: the worker processes share their metrics there
+        from broker.web.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.data_dir)
         Broker(settings).close()  # checks schemas and configuration, migrates the database once
     except BrokerError as exc:
         _fail(exc)
@@ -138,8 +142,14 @@ def worker(config_dir: Path | None, concurrency: int | None) -> None:
 
 
 from broker.queue.cli import queue  # noqa: E402
+from broker.web.dashboard.cli import users  # noqa: E402
 
 main.add_command(queue)
+main.add_command(users)
+
+from broker.mappings.cli import mappings  # noqa: E402
+
+main.add_command(mappings)
 
 
 @main.group()

@@ -6,6 +6,7 @@ schema does not compile, or when a configuration file is invalid (file:line).
 
 from __future__ import annotations
 
+import os
 import time
 
 import structlog
@@ -16,7 +17,7 @@ from broker.adapters.embedded.files import FileStore
 from broker.adapters.targets import ZaaksysteemTarget
 from broker.config import MANIFEST, Settings
 from broker.intake.pipeline import Pipeline
-from broker.mappings.catalogus import load_catalogus
+from broker.mappings.store import ConfigStore, Refresher
 from broker.queue.engine import Queue
 from broker.queue.worker import Worker
 from broker.routing.config import load_routes
@@ -32,6 +33,11 @@ from broker.zds.kern import SchemaModel
 log = structlog.get_logger("broker")
 
 
+def _refresh_seconds() -> float:
+    """How often each process looks for configuration versions saved elsewhere (default 5 s)."""
+    return float(os.environ.get("STUF_BROKER_CONFIG_REFRESH_SECONDS", "5"))
+
+
 class Broker:
     def __init__(self, settings: Settings, *, migrate_db: bool = True) -> None:
         start = time.perf_counter()
@@ -39,10 +45,14 @@ class Broker:
         verify_installed(settings.xsd_dir, MANIFEST)
         self.schemas = SchemaSet(settings.xsd_dir)
         self.schema_model = SchemaModel(settings.xsd_dir)
-        self.catalogus = load_catalogus(settings.config_dir)
         self.db = Database(settings.database_url)
         if migrate_db:
             migrate.upgrade(self.db)
+        # the editable configuration (zaaktypecatalogus, mappings): versioned in the database and
+        # hot-reloaded into these objects (broker.mappings.store)
+        self.config_store = ConfigStore(self.db, settings.config_dir)
+        self.catalogus = self.config_store.catalogus
+        self.mappings = self.config_store.mappings
         self.files = FileStore(settings.files_dir)
         self.handlers = services.load_all()
         self.routes = load_routes(settings.config_dir, sorted(registry.available()))
@@ -56,6 +66,10 @@ class Broker:
         except IntegrityError:  # another process created them at the same moment
             pass
         self.worker: Worker | None = None
+        from broker.mappings.preview import Previewer
+
+        self.config_store.previewer = Previewer.for_broker(self)
+        self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},
@@ -84,6 +98,7 @@ class Broker:
         return Systeem(i.organisatie, i.applicatie, i.administratie, i.gebruiker)
 
     def close(self) -> None:
+        self.refresher.stop()
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

@@ -127,6 +127,8 @@ def test_a_permanent_error_goes_dead_at_once_keeping_the_answer_and_retry_revive
     [d] = deliveries(lb, "archief")
     assert d.attempts == 1
     assert "StUF055" in (d.last_error or "") and "Fo03Bericht" in (d.target_answer or "")
+    with lb.broker.db.read() as s:
+        assert s.execute(select(Message.state)).scalar_one() == "dead"  # visible on the message too
     assert lb.broker.queue.retry([d.id]) == 1
     wait_until(lambda: deliveries(lb, "archief")[0].state == "delivered")
     assert target.applied_count == 1

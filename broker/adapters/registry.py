@@ -31,10 +31,17 @@ def _webhook(name: str, broker: Any, **options: Any) -> Target:
     return Webhook(name, **options)
 
 
+def _zgw(name: str, broker: Any, **options: Any) -> Target:
+    from broker.adapters.zgw import ZgwTarget, build
+
+    return ZgwTarget(name, build(name, broker, options), broker.handlers)
+
+
 ALIASES: dict[str, Factory] = {
     "embedded": _embedded,
     "stuf": _stuf,
     "webhook": _webhook,
+    "zgw": _zgw,
 }
 
 

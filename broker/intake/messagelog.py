@@ -129,7 +129,8 @@ def payload(session: Session, message_id: int) -> MessagePayload | None:
 
 
 def claim(session: Session, rec: Record, key: str | None, existing: Message | None = None) -> Message:
-    """Insert (or, for a retry after a server-side fault, reuse) the row for this request."""
+    """Insert (or, for a retry after a server-side fault, reuse) the row for this request, with the
+    request itself: queued deliveries enqueued with it may run before the answer is recorded."""
     if existing is not None:
         # ``existing`` may come from an earlier (closed) read session: work on this session's copy
         row = session.get(Message, inspect(existing).identity[0])
@@ -139,6 +140,10 @@ def claim(session: Session, rec: Record, key: str | None, existing: Message | No
         session.add(row)
     rec.fill(row)
     session.flush()
+    if session.get(MessagePayload, row.id) is None and rec.request:
+        session.add(MessagePayload(message_id=row.id, request=rec.request,
+                                   request_content_type=rec.request_content_type))
+        session.flush()
     return row
 
 

@@ -59,6 +59,8 @@ def _ms(start: float) -> float:
 class Pipeline:
     def __init__(self, broker) -> None:  # noqa: ANN001 - broker.runtime.Broker (import cycle)
         self.broker = broker
+        #: called with (operation, outcome, seconds) when a request has its answer (broker.web.metrics)
+        self.listeners: list = []
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None) -> HttpAnswer:
@@ -86,9 +88,20 @@ class Pipeline:
             settings = self.broker.settings.broker
             last = self._last_tijdstip(rec.sg) if settings.checks.tijdstip_increasing else None
             checks.check(rec.sg, resolved, settings, last)
-            return self._process(rec, request, resolved, start)
+            return self._answered(rec, self._process(rec, request, resolved, start), start)
         except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
-            return self._fault(rec, exc, version, start, request)
+            return self._answered(rec, self._fault(rec, exc, version, start, request), start)
+
+    def _answered(self, rec: Record, http: HttpAnswer, start: float) -> HttpAnswer:
+        """Tell the listeners (metrics) how a request ended; they never fail the request."""
+        if self.listeners:
+            outcome = "ok" if http.status < 400 else ("fault" if rec.sg is not None else "rejected")
+            for listener in self.listeners:
+                try:
+                    listener(rec.operation, outcome, time.perf_counter() - start)
+                except Exception:  # noqa: BLE001
+                    log.exception("a pipeline listener failed")
+        return http
 
     def _last_tijdstip(self, sg: Stuurgegevens) -> str | None:
         """The latest tijdstipBericht of this zender (StUF019); a resend of the same message is exempt."""
@@ -113,7 +126,8 @@ class Pipeline:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(port=port)
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
-        return self._fault(rec, error, version, time.perf_counter(), None)
+        start = time.perf_counter()
+        return self._answered(rec, self._fault(rec, error, version, start, None), start)
 
     # -- steps -------------------------------------------------------------------------------
     def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,

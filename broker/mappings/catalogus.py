@@ -2,6 +2,8 @@
 
 Zaaktypen with their statustypen, roltypen and documenttypen. Validated at start-up with file:line
 errors; a message that names an unknown zaaktype or status is answered with a fault that says which.
+The file is versioned and hot-reloaded by broker.mappings.store: :meth:`Catalogus.take_over` puts a
+new version in place in the object every component holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.errors import ConfigError, ConfigProblem, StufError
-from broker.yamlfile import line_for, load_model
+from broker.yamlfile import compose, line_for, load_model, problems_from
 
 FILENAME = "zaaktypecatalogus.yaml"
 
@@ -66,6 +68,11 @@ class Catalogus:
     zaaktypen: list[ZaakTypeDef]
     source: str = ""
 
+    def take_over(self, other: "Catalogus") -> None:
+        """Use the zaaktypen of ``other`` from now on (a new version of the file, hot-reloaded).
+        One attribute assignment: a message being handled sees the old list or the new one."""
+        self.zaaktypen = other.zaaktypen
+
     def zaaktype(self, code: str | None, omschrijving: str | None) -> ZaakTypeDef:
         for zt in self.zaaktypen:
             if code and zt.code == code:
@@ -117,15 +124,31 @@ class Catalogus:
 def load_catalogus(config_dir: Path) -> Catalogus:
     path = config_dir / FILENAME
     model, lines = load_model(path, CatalogusFile, default={"zaaktypen": []})
+    return _checked(model, lines, str(path))
+
+
+def parse_catalogus(text: str, filename: str) -> Catalogus:
+    """A catalogus from the text of a version of the file (broker.mappings.store)."""
+    from pydantic import ValidationError
+
+    data, lines = compose(text, filename)
+    try:
+        model = CatalogusFile.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError(problems_from(exc, filename, lines, CatalogusFile)) from None
+    return _checked(model, lines, filename)
+
+
+def _checked(model: CatalogusFile, lines: dict, path: str) -> Catalogus:
     problems: list[ConfigProblem] = []
     seen: dict[str, int] = {}
     for i, zt in enumerate(model.zaaktypen):
         if zt.code in seen:
             problems.append(
-                ConfigProblem(str(path), line_for(lines, ("zaaktypen", i, "code")),
+                ConfigProblem(path, line_for(lines, ("zaaktypen", i, "code")),
                               f"zaaktype code {zt.code!r} also defined as entry {seen[zt.code] + 1}")
             )
         seen[zt.code] = i
     if problems:
         raise ConfigError(problems)
-    return Catalogus(model.zaaktypen, str(path))
+    return Catalogus(model.zaaktypen, path)

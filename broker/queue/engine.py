@@ -287,7 +287,10 @@ class Queue:
             row.finished_at = now
             row.note = None
         elif outcome == "dead":
+            row.state = t.DEAD
             row.finished_at = now
+        else:
+            row.state = t.RETRYING
         row.lease_owner = None
         row.lease_expires_at = None
         s.flush()

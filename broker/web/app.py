@@ -12,13 +12,16 @@ import contextlib
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Mount, Route
 
 from broker.errors import RequestRejected
 from broker.runtime import Broker
 from broker.stuf.xsd_install import read_manifest
 from broker.config import MANIFEST
+from broker.web import metrics as metrics_mod
 from broker.web import wsdl
+from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
 
 
@@ -89,11 +92,19 @@ def create_app(broker: Broker) -> Starlette:
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)
 
+    metrics = metrics_mod.install(broker)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=content_type)
+
     routes = [
         Route("/zds/xsd/{path:path}", schema, methods=["GET"]),
         Route("/zds/{port}", soap_endpoint, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Mount("/dashboard", app=create_dashboard(broker, "/dashboard")),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette):  # noqa: ANN202

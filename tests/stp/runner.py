@@ -107,20 +107,32 @@ class Errata:
     templates: dict[str, list[dict[str, str]]]
     expected: dict[str, list[dict[str, Any]]]
     general: list[dict[str, Any]]
+    #: a target's general rules: applied after the template's own errata, which keep matching
+    target_general: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path = HERE / "errata.yaml") -> "Errata":
+    def load(cls, path: Path = HERE / "errata.yaml", target: str | None = None) -> "Errata":
+        """The errata of the templates, plus those of one target's run (``targets: {<target>: ...}``)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls(data.get("templates") or {}, data.get("expected") or {}, data.get("general") or [])
+        errata = cls(data.get("templates") or {}, data.get("expected") or {}, data.get("general") or [])
+        if target is not None:
+            extra = (data.get("targets") or {}).get(target) or {}
+            for rel, fixes in (extra.get("templates") or {}).items():
+                errata.templates[rel] = list(errata.templates.get(rel, [])) + list(fixes)
+            for rel, rules in (extra.get("expected") or {}).items():
+                errata.expected[rel] = list(errata.expected.get(rel, [])) + list(rules)
+            errata.target_general = list(extra.get("general") or [])
+        return errata
 
 
 class Runner:
-    def __init__(self, caller: SoapCaller, templates: Path, gemeentecode: str = "1234") -> None:
+    def __init__(self, caller: SoapCaller, templates: Path, gemeentecode: str = "1234",
+                 target: str | None = None) -> None:
         self.caller = caller
         self.templates = templates
         self.gemeentecode = gemeentecode
         self.context = base_context(gemeentecode)
-        self.errata = Errata.load()
+        self.errata = Errata.load(target=target)
         self.results: dict[str, FileResult] = {}
         self.scenario = yaml.safe_load((HERE / "scenario.yaml").read_text(encoding="utf-8"))["steps"]
         self._counter = 0
@@ -221,6 +233,9 @@ class Runner:
             apply_erratum(act, rule, drop_only=True)
         for rule in self.errata.expected.get(expected_rel, []):
             apply_erratum(exp, rule)
+        for rule in self.errata.target_general:
+            apply_erratum(exp, rule, drop_only=True)
+            apply_erratum(act, rule, drop_only=True)
         scope_obj = request_el.find(f"{{{ns.ZKN}}}scope/{{{ns.ZKN}}}object")
         mode = "contains" if scope_obj is not None and scope_obj.get(f"{{{ns.STUF}}}scope") else "exact"
         outcome = compare.compare(exp, act, mode, self.context)

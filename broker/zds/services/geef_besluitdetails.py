@@ -19,7 +19,7 @@ from broker.adapters.abc import Context, Zaaksysteem
 from broker.errors import StufError
 from broker.model import Besluit
 from broker.stuf import ns
-from broker.zds import kennisgeving, scope
+from broker.zds import kennisgeving, render, scope
 from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.services import service
@@ -49,12 +49,29 @@ def geef_besluitdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> Z
     zaak_ident = None
     if besluit is not None:
         zaak_ident = besluit.zaak_identificatie
+        with_documents(besluit, target, ctx, req)
         full = entity(besluit)
         answer = scope.apply(full, scope_obj, req.schema)
         answer.tag = ns.q(ns.ZKN, "object")
         require(answer, full, VERPLICHT, "BSL", req.schema)
         objects.append(answer)
     return ZdsAnswer(la01(req, objects, "BSL"), zaak_identificatie=zaak_ident, object_identificatie=ident)
+
+
+def with_documents(besluit: Besluit, target: Zaaksysteem, ctx: Context, req: ZdsRequest) -> None:
+    """A target without StUF (ZGW): the BSL entity built from the case model, each document it is
+    vastgelegd in shown as the besluit's zaak has it registered (broker.zds.render)."""
+    if besluit.stuf is not None:
+        return
+    known = {}
+    if besluit.document_identificaties and besluit.zaak_identificatie:
+        known = {d.identificatie: d for d in target.geef_zaakdocumenten(ctx, besluit.zaak_identificatie) or []}
+    for ident in besluit.document_identificaties:
+        if ident not in known:  # a document of another zaak (RGBZ allows it)
+            doc = target.geef_document(ctx, ident)
+            if doc is not None:
+                known[ident] = doc
+    render.ensure(besluit, req.schema, documenten=known)
 
 
 def entity(besluit: Besluit) -> etree._Element:

@@ -20,7 +20,7 @@ from broker.zds import kennisgeving, scope
 from broker.zds.mutation import is_relation
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.services import service
-from broker.zds.services.geef_besluitdetails import entity, require
+from broker.zds.services.geef_besluitdetails import entity, require, with_documents
 from broker.zds.xmlutil import ENTITEITTYPE, child, children, make, sub, text
 
 _VERPLICHT = ("identificatie", "datumBeslissing", "ingangsdatumWerking")
@@ -35,6 +35,8 @@ def geef_lijst_besluiten(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> 
     besluiten = target.geef_besluiten(ctx, ident)
     objects = []
     if besluiten is not None:
+        for besluit in besluiten:
+            with_documents(besluit, target, ctx, req)
         full = _zaak(ident, besluiten)
         answer = scope.apply(full, scope_obj, req.schema)
         require(answer, full, ("identificatie",), "ZAK", req.schema)

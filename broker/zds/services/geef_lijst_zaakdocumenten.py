@@ -21,7 +21,7 @@ from lxml import etree
 from broker.adapters.abc import Context, Zaaksysteem
 from broker.errors import StufError
 from broker.stuf import ns
-from broker.zds import documenten, kennisgeving, scope
+from broker.zds import documenten, kennisgeving, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.services import service
 from broker.zds.xmlutil import ENTITEITTYPE, SCOPE, child, children, clone, make, sub, text
@@ -44,13 +44,13 @@ def geef_lijst_zaakdocumenten(req: ZdsRequest, target: Zaaksysteem, ctx: Context
     if any(child(scope_obj, name) is not None for name in _ZAAK_KERN):
         zaak = target.geef_zaak(ctx, ident)
         if zaak is not None:
-            kern = clone(zaak.stuf)
+            kern = clone(render.ensure(zaak, req.schema))
             req.schema.prune_to_kern(kern, "ZAK-kerngegevens")
             for name in _ZAAK_KERN:
                 for c in children(kern, name):
                     full.append(c)
     for d in docs:
-        full.append(documenten.heeft_relevant(d.stuf, req.schema))
+        full.append(documenten.heeft_relevant(render.ensure(d, req.schema), req.schema))
     if not docs:
         full.append(documenten.no_heeft_relevant())
     answer = _scoped(full, scope_obj, req)

@@ -4,16 +4,22 @@ The zaak is selected on ``gelijk/identificatie`` (R-ZDS-05); the answer holds wh
 for. An unknown zaak is not an error: the answer then has no object (StUF 03.01 §6.4.1).
 geefZaakstatus answers the last status when ``gelijk/heeft/indicatieLaatsteStatus`` is J, all
 statuses otherwise.
+
+A target that keeps no StUF (ZGW) answers with the case model; the entity is then built from it
+(broker.zds.render), with the zaak's documents and besluiten when the scope asks for them.
 """
 
 from __future__ import annotations
 
 from broker.adapters.abc import Context, Zaaksysteem
 from broker.errors import StufError
-from broker.zds import kennisgeving, scope
+from broker.zds import kennisgeving, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.services import service
-from broker.zds.xmlutil import children, text
+from broker.zds.xmlutil import SCOPE, child, children, text
+
+#: relations a zaak shows that other services add (documents, besluiten)
+_DERIVED = ("heeftRelevant", "leidtTot")
 
 
 def _zaak_element(req: ZdsRequest, target: Zaaksysteem, ctx: Context):  # noqa: ANN202
@@ -22,7 +28,19 @@ def _zaak_element(req: ZdsRequest, target: Zaaksysteem, ctx: Context):  # noqa: 
     if not ident:
         raise StufError("StUF055", f"{req.operation.name} vraagt gelijk/identificatie van de zaak")
     zaak = target.geef_zaak(ctx, ident)
+    if zaak is not None and zaak.stuf is None:
+        wanted = _derived_wanted(scope_obj)
+        render.ensure(zaak, req.schema,
+                      documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
+                      besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
     return ident, zaak, gelijk, scope_obj
+
+
+def _derived_wanted(scope_obj) -> set[str]:  # noqa: ANN001
+    """Which derived relations the scope asks for: all with a named scope (or none), else those listed."""
+    if scope_obj is None or scope_obj.get(SCOPE) or not children(scope_obj):
+        return set(_DERIVED)
+    return {name for name in _DERIVED if child(scope_obj, name) is not None}
 
 
 @service("geefZaakdetails")

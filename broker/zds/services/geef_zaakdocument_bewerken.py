@@ -17,7 +17,7 @@ from __future__ import annotations
 from broker.adapters.abc import Context, Zaaksysteem
 from broker.errors import StufError
 from broker.stuf import ns
-from broker.zds import documenten, scope
+from broker.zds import documenten, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, du02
 from broker.zds.services import service
 from broker.zds.xmlutil import ENTITEITTYPE, FUNCTIE, child, make, sub, text
@@ -31,6 +31,7 @@ def geef_zaakdocument_bewerken(req: ZdsRequest, target: Zaaksysteem, ctx: Contex
         raise StufError("StUF055", "geefZaakdocumentbewerken vraagt edcLv01/gelijk/identificatie van het document")
     scope_obj = child(child(vraag, "scope"), "object")
     checkout = target.checkout_document(ctx, ident)
+    render.ensure(checkout.document, req.schema)  # a target without StUF (ZGW): built from the case model
     full = documenten.with_inhoud(checkout.document, req.schema)
     obj = scope.apply(full, scope_obj, req.schema)
     documenten.fit(obj, full, documenten.BEWERKEN_TYPE, req.schema)

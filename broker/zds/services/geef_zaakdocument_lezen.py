@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from broker.adapters.abc import Context, Zaaksysteem
 from broker.errors import StufError
-from broker.zds import documenten, kennisgeving, scope
+from broker.zds import documenten, kennisgeving, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.services import service
 from broker.zds.xmlutil import text
@@ -26,6 +26,7 @@ def geef_zaakdocument_lezen(req: ZdsRequest, target: Zaaksysteem, ctx: Context) 
     doc = target.geef_document(ctx, ident)
     if doc is None:
         return ZdsAnswer(la01(req, [], "EDC"), object_identificatie=ident)
+    render.ensure(doc, req.schema)  # a target without StUF (ZGW): built from the case model
     full = documenten.with_inhoud(doc, req.schema)
     answer = scope.apply(full, scope_obj, req.schema)
     documenten.fit(answer, full, documenten.LEZEN_TYPE[req.resolved.dialect], req.schema)

@@ -1,0 +1,164 @@
+"""The ZGW adapter: a zaaksysteem behind the ZGW APIs (Zaken 1.5.1, Catalogi 1.3.1, Documenten 1.4.2,
+Besluiten 1.0.2), as Open Zaak implements them.
+
+Every ZDS 1.2 operation is translated into API calls (zaken.py, documenten.py, besluiten.py) and
+back (zaken_lezen.py); the mapping files say which Catalogi types the ZDS codes mean
+(broker.mappings). The target does not share the broker's transaction: each completed API call is a
+recorded step (steps.py), so a retry never creates a second zaak, status or document.
+
+routes.yaml::
+
+    targets:
+      openzaak:
+        adapter: zgw
+        zaken_url: https://openzaak.example.nl/zaken/api/v1
+        catalogi_url: https://openzaak.example.nl/catalogi/api/v1
+        documenten_url: https://openzaak.example.nl/documenten/api/v1
+        besluiten_url: https://openzaak.example.nl/besluiten/api/v1
+        client_id: stuf-broker
+        secret_env: OPENZAAK_SECRET          # or: secret: "..."
+        timeout: 10                          # seconds per request
+        large_document_bytes: 4194304        # larger documents go up in bestandsdelen
+        catalogi_cache_seconds: 300          # how long Catalogi answers are reused
+        mappings: [shv.yaml, omv.yaml]       # optional: only these files of config/mappings/
+        identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}"}
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from broker.adapters.abc import Context, Health
+from broker.adapters.targets import DeliveryRequest, ZaaksysteemTarget
+from broker.adapters.zgw.besluiten import BesluitenMixin
+from broker.adapters.zgw.catalogi import Catalogi
+from broker.adapters.zgw.client import ZgwClient, ZgwSettings
+from broker.adapters.zgw.documenten import DocumentenMixin
+from broker.adapters.zgw.identificaties import Identificaties
+from broker.adapters.zgw.steps import StepStore
+from broker.adapters.zgw.zaken import ZakenMixin
+from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
+from broker.config import BrokerSettings
+from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
+from broker.mappings.mapping import MappingSet
+from broker.zds.request import ZdsAnswer
+
+
+class ZgwOptions(BaseModel):
+    """The options of a ``zgw`` target in routes.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    zaken_url: str
+    catalogi_url: str
+    documenten_url: str
+    besluiten_url: str
+    client_id: str = Field(min_length=1)
+    secret: str | None = None
+    secret_env: str | None = None
+    timeout: float = Field(10.0, gt=0)
+    large_document_bytes: int = Field(4 * 1024 * 1024, ge=1)
+    catalogi_cache_seconds: float = Field(300.0, ge=0)
+    mappings: list[str] | None = None
+    identificaties: dict[str, str] = {}
+
+    def resolved_secret(self) -> str:
+        if self.secret_env:
+            value = os.environ.get(self.secret_env)
+            if not value:
+                raise ValueError(f"environment variable {self.secret_env} (secret_env) is not set")
+            return value
+        if self.secret is None:
+            raise ValueError("give secret or secret_env")
+        return self.secret
+
+
+def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml") -> ZgwOptions:
+    try:
+        parsed = ZgwOptions.model_validate(options)
+        parsed.resolved_secret()
+    except ValidationError as exc:
+        raise ConfigError([ConfigProblem(where, None, f"target {name!r} (zgw): {'.'.join(map(str, e['loc']))}: "
+                                         f"{e['msg']}") for e in exc.errors()]) from None
+    except ValueError as exc:
+        raise ConfigError([ConfigProblem(where, None, f"target {name!r} (zgw): {exc}")]) from None
+    return parsed
+
+
+class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin):
+    """:class:`broker.adapters.abc.Zaaksysteem` on the ZGW APIs."""
+
+    def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet,
+                 settings: BrokerSettings, identificaties: Identificaties | None, steps: StepStore | None = None,
+                 large_document_bytes: int = 4 * 1024 * 1024) -> None:
+        self.name = name
+        self.client = client
+        self.catalogi = catalogi
+        self.mappings = mappings
+        self.settings = settings
+        self.identificaties = identificaties
+        self.steps = steps
+        self.large_document_bytes = large_document_bytes
+
+    def genereer_identificatie(self, ctx: Context, soort: str) -> str:
+        if self.identificaties is None:
+            raise StufError("StUF058", "Dit doel genereert geen identificaties", plek="server")
+        return self.identificaties.next(soort)
+
+    def check(self) -> Health:
+        try:
+            self.client.get(self.client.url("catalogi", "catalogussen"))
+        except AdapterError as exc:
+            return Health(False, str(exc))
+        return Health(True, "ZGW APIs reachable")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class ZgwTarget(ZaaksysteemTarget):
+    """The ZGW adapter behind the ZDS service handlers; it never shares the broker's transaction.
+
+    Retries: what the adapter decided itself (an unknown zaak, a missing mapping: a StufError) will
+    not change with another attempt; API failures say it themselves (``AdapterError.retryable``)."""
+
+    def __init__(self, name: str, adapter: ZgwZaaksysteem, handlers: dict) -> None:
+        super().__init__(name, adapter, handlers, shares_transaction=False)
+        self.zgw = adapter
+
+    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
+        answer = super().deliver(request, ctx)
+        if self.zgw.steps is not None and ctx.message_id is not None and ctx.steps:
+            self.zgw.steps.clear(ctx.message_id)  # done: a completed delivery never runs again
+        return answer
+
+    def retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, AdapterError):
+            return exc.retryable
+        if isinstance(exc, StufError):
+            return False
+        return True
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+def build(name: str, broker: Any, options: dict[str, Any], *, transport: Any = None, record: Any = None,
+          db: Any = None) -> ZgwZaaksysteem:
+    """The adapter from routes.yaml options (``transport``/``record``: preview without network)."""
+    opts = parse_options(name, options, str(broker.settings.config_dir / "routes.yaml"))
+    settings = ZgwSettings(urls={"zaken": opts.zaken_url, "catalogi": opts.catalogi_url,
+                                 "documenten": opts.documenten_url, "besluiten": opts.besluiten_url},
+                           client_id=opts.client_id, secret=opts.resolved_secret(), timeout=opts.timeout)
+    client = ZgwClient(settings, transport=transport, record=record)
+    mappings = broker.config_store.mappings
+    if opts.mappings is not None:
+        mappings = mappings.only([f"mappings/{n}" if not n.startswith("mappings/") else n for n in opts.mappings])
+    database = db if db is not None else broker.db
+    identificaties = (Identificaties(database, broker.settings.broker.gemeentecode, opts.identificaties)
+                      if database is not None else None)
+    steps = StepStore(database, name) if database is not None else None
+    return ZgwZaaksysteem(name, client, Catalogi(client, opts.catalogi_cache_seconds), mappings,
+                          broker.settings.broker, identificaties, steps, opts.large_document_bytes)

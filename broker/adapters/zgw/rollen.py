@@ -1,0 +1,156 @@
+"""Rollen: a StUF-ZKN betrokkene relation (``heeftAlsInitiator``, ...) as a ZGW ROL and back.
+
+The roltype (Catalogi API) is the one the mapping names for the StUF relation or for the rol's
+omschrijving; otherwise the roltype of the zaaktype whose ``omschrijvingGeneriek`` matches the
+relation (RGBZ 2.0 generic rol omschrijvingen):
+
+==============================  =======================================
+StUF-ZKN relation               ZGW omschrijvingGeneriek (first found)
+==============================  =======================================
+heeftAlsInitiator               initiator
+heeftAlsBelanghebbende          belanghebbende
+heeftAlsGemachtigde             belanghebbende (indicatieMachtiging gemachtigde)
+heeftAlsUitvoerende             behandelaar
+heeftAlsVerantwoordelijke       zaakcoordinator, beslisser
+heeftAlsOverigBetrokkene        adviseur, mede_initiator, klantcontacter
+==============================  =======================================
+
+The betrokkene becomes ``betrokkeneIdentificatie`` of its kind (Zaken API 1.5.1: RolNatuurlijkPersoon,
+RolNietNatuurlijkPersoon, RolMedewerker, RolVestiging, RolOrganisatorischeEenheid).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.adapters.zgw.convert import date_in, date_out, geslacht_in, geslacht_out
+from broker.errors import StufError
+from broker.mappings.schema import ZaaktypeMapping
+from broker.model import Betrokkene, Rol
+from broker.zds.xmlutil import text
+
+GENERIEK: dict[str, tuple[str, ...]] = {
+    "heeftAlsInitiator": ("initiator",),
+    "heeftAlsBelanghebbende": ("belanghebbende",),
+    "heeftAlsGemachtigde": ("belanghebbende",),
+    "heeftAlsUitvoerende": ("behandelaar",),
+    "heeftAlsVerantwoordelijke": ("zaakcoordinator", "beslisser"),
+    "heeftAlsOverigBetrokkene": ("adviseur", "mede_initiator", "klantcontacter"),
+}
+_RELATIE_VAN_GENERIEK = {
+    "initiator": "heeftAlsInitiator",
+    "belanghebbende": "heeftAlsBelanghebbende",
+    "behandelaar": "heeftAlsUitvoerende",
+    "zaakcoordinator": "heeftAlsVerantwoordelijke",
+    "beslisser": "heeftAlsVerantwoordelijke",
+}
+BETROKKENE_TYPE = {
+    "natuurlijkPersoon": "natuurlijk_persoon",
+    "nietNatuurlijkPersoon": "niet_natuurlijk_persoon",
+    "medewerker": "medewerker",
+    "vestiging": "vestiging",
+    "organisatorischeEenheid": "organisatorische_eenheid",
+}
+
+
+def roltype(roltypen: list[dict[str, Any]], mapping: ZaaktypeMapping, rol: Rol, zaaktype: str) -> dict[str, Any]:
+    """The roltype for ``rol`` among the zaaktype's ``roltypen``; StUF058 when there is none."""
+    wanted = mapping.roltypen.get(rol.relatie) or mapping.roltypen.get(rol.rolomschrijving or "")
+    if wanted:
+        for rt in roltypen:
+            if rt.get("omschrijving") == wanted:
+                return rt
+        raise _missing(rol, zaaktype, roltypen, f"de mapping noemt roltype {wanted!r}, dat het zaaktype niet heeft")
+    generiek = GENERIEK.get(rol.relatie, ())
+    if rol.rolomschrijving:
+        for rt in roltypen:
+            if rt.get("omschrijving") == rol.rolomschrijving and rt.get("omschrijvingGeneriek") in generiek:
+                return rt
+    for g in generiek:
+        for rt in roltypen:
+            if rt.get("omschrijvingGeneriek") == g:
+                return rt
+    raise _missing(rol, zaaktype, roltypen, f"geen roltype met omschrijvingGeneriek {' of '.join(generiek)}")
+
+
+def _missing(rol: Rol, zaaktype: str, roltypen: list[dict[str, Any]], why: str) -> StufError:
+    known = ", ".join(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen) or "geen"
+    return StufError("StUF058", f"Geen roltype voor {rol.relatie} bij zaaktype {zaaktype}",
+                     f"{why}; roltypen van het zaaktype: {known}; zie 'roltypen' in de mapping")
+
+
+def relatie(rol: dict[str, Any], roltype_: dict[str, Any], mapping: ZaaktypeMapping) -> str:
+    """The StUF relation of a ZGW rol: the mapping read backwards, else by omschrijvingGeneriek."""
+    for key, omschrijving in mapping.roltypen.items():
+        if key.startswith("heeftAls") and omschrijving == roltype_.get("omschrijving"):
+            return key
+    generiek = roltype_.get("omschrijvingGeneriek") or rol.get("omschrijvingGeneriek")
+    if generiek == "belanghebbende" and rol.get("indicatieMachtiging") == "gemachtigde":
+        return "heeftAlsGemachtigde"
+    return _RELATIE_VAN_GENERIEK.get(generiek or "", "heeftAlsOverigBetrokkene")
+
+
+def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, "", [])}
+
+
+def identificatie(b: Betrokkene) -> tuple[str, dict[str, Any]]:
+    """(betrokkeneType, betrokkeneIdentificatie) of a betrokkene."""
+    kind = BETROKKENE_TYPE.get(b.type)
+    if kind is None:
+        raise StufError("StUF058", f"Betrokkene van soort {b.type} kan niet in de Zaken API")
+    if b.type == "natuurlijkPersoon":
+        ident = {"inpBsn": b.bsn, "anpIdentificatie": text(b.stuf, "anp.identificatie"), "inpA_nummer": b.a_nummer,
+                 "geslachtsnaam": b.geslachtsnaam, "voorvoegselGeslachtsnaam": b.voorvoegsel,
+                 "voorletters": b.voorletters, "voornamen": b.voornamen,
+                 "geslachtsaanduiding": geslacht_in(b.geslachtsaanduiding),
+                 "geboortedatum": date_in(b.geboortedatum) or b.geboortedatum}
+    elif b.type == "nietNatuurlijkPersoon":
+        ident = {"innNnpId": b.rsin, "annIdentificatie": b.ann_identificatie, "statutaireNaam": b.statutaire_naam}
+    elif b.type == "medewerker":
+        ident = {"identificatie": b.identificatie, "achternaam": b.achternaam, "voorletters": b.voorletters,
+                 "voorvoegselAchternaam": text(b.stuf, "voorvoegselAchternaam")}
+    elif b.type == "vestiging":
+        ident = {"vestigingsNummer": b.vestigingsnummer, "handelsnaam": [b.handelsnaam] if b.handelsnaam else None}
+    else:
+        ident = {"identificatie": b.identificatie, "naam": b.naam}
+    return kind, _drop_empty(ident)
+
+
+def betrokkene(kind: str, ident: dict[str, Any]) -> Betrokkene:
+    """A ZGW betrokkeneIdentificatie as the case model's betrokkene."""
+    def v(name: str) -> str | None:
+        value = ident.get(name)
+        return value or None
+
+    if kind == "natuurlijk_persoon":
+        geboren = v("geboortedatum")
+        return Betrokkene(type="natuurlijkPersoon", bsn=v("inpBsn"), a_nummer=v("inpA_nummer"),
+                          geslachtsnaam=v("geslachtsnaam"), voorvoegsel=v("voorvoegselGeslachtsnaam"),
+                          voorletters=v("voorletters"), voornamen=v("voornamen"),
+                          geslachtsaanduiding=geslacht_out(v("geslachtsaanduiding")),
+                          geboortedatum=date_out(geboren) if geboren and "-" in geboren else geboren)
+    if kind == "niet_natuurlijk_persoon":
+        return Betrokkene(type="nietNatuurlijkPersoon", rsin=v("innNnpId"), ann_identificatie=v("annIdentificatie"),
+                          statutaire_naam=v("statutaireNaam"))
+    if kind == "medewerker":
+        return Betrokkene(type="medewerker", identificatie=v("identificatie"), achternaam=v("achternaam"),
+                          voorletters=v("voorletters"), voorvoegsel=v("voorvoegselAchternaam"))
+    if kind == "vestiging":
+        names = ident.get("handelsnaam") or []
+        return Betrokkene(type="vestiging", vestigingsnummer=v("vestigingsNummer"),
+                          handelsnaam=names[0] if names else None)
+    return Betrokkene(type="organisatorischeEenheid", identificatie=v("identificatie"), naam=v("naam"))
+
+
+def same_betrokkene(zgw_rol: dict[str, Any], b: Betrokkene | None) -> bool:
+    """Does a ZGW rol name this betrokkene (by its identifying value)?"""
+    if b is None:
+        return False
+    kind, ident = identificatie(b)
+    if zgw_rol.get("betrokkeneType") != kind:
+        return False
+    theirs = zgw_rol.get("betrokkeneIdentificatie") or {}
+    keys = [k for k in ("inpBsn", "anpIdentificatie", "innNnpId", "annIdentificatie", "identificatie",
+                        "vestigingsNummer") if ident.get(k)]
+    return bool(keys) and all(theirs.get(k) == ident[k] for k in keys)

@@ -1,0 +1,312 @@
+"""creeerZaak, updateZaak and actualiseerZaakstatus in the Zaken API (ZDS 1.2 §4.1.3-§4.1.5).
+
+creeerZaak (a zakLk01 T) becomes, each call a step that a retry does not repeat:
+
+1. ``POST /zaken``: identificatie, bronorganisatie and verantwoordelijkeOrganisatie (the RSIN of the
+   gemeente the identificatie starts with), the zaaktype found in the Catalogi API, the dates,
+   kenmerken, opschorting, verlenging, betalingsindicatie, archiefnominatie; the vertrouwelijkheid,
+   defaults and overrides of the mapping;
+2. ``POST /rollen`` per betrokkene relation (broker.adapters.zgw.rollen);
+3. ``POST /zaakobjecten`` per ``heeftBetrekkingOp`` (objectType ``overige``: the StUF object, by its
+   element name, with its gegevens in ``overigeData``);
+4. ``POST /resultaten`` when the zaak comes with a resultaat, ``POST /statussen`` per status (``heeft``).
+
+updateZaak (W): ``PATCH /zaken/{uuid}`` with what the new object holds; betrokkene relations follow
+their verwerkingssoort (T: a new rol; V and E: the rol is deleted; R and W: deleted and created anew,
+a ZGW rol cannot be changed; I: nothing). actualiseerZaakstatus: the same for the zaak's own data, then
+the status; an eindstatus (``isEindstatus``) first needs a resultaat (Zaken API: a zaak is closed with
+its resultaat) — the one the message names, else the mapping's ``resultaat``, else the zaaktype's only
+resultaattype. StUF relations that ZGW cannot hold (tijdvakRelatie, deelzaken that do not exist, a
+besluit named inside creeerZaak: besluiten come with voegBesluitToe) are not sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from lxml import etree
+
+from broker.adapters.abc import Context
+from broker.adapters.zgw import rollen
+from broker.adapters.zgw.base import Work, ZgwBase
+from broker.adapters.zgw.client import ZgwError
+from broker.adapters.zgw.convert import archiefnominatie_in, date_in, tijdstip_in
+from broker.errors import StufError
+from broker.mappings.mapping import Profile
+from broker.model import Rol, Status, Zaak
+from broker.stuf import ns
+from broker.zds import read
+from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil, text
+
+#: StUF-ZKN betalingsIndicatie -> ZGW betalingsindicatie
+BETALINGSINDICATIE = {"N.v.t.": "nvt", "(Nog) niet": "nog_niet", "Gedeeltelijk": "gedeeltelijk", "Geheel": "geheel"}
+#: ZAK elements and the ZGW field each becomes (dates converted)
+_DATES = {"startdatum": "startdatum", "registratiedatum": "registratiedatum", "publicatiedatum": "publicatiedatum",
+          "einddatumGepland": "einddatumGepland", "uiterlijkeEinddatum": "uiterlijkeEinddatumAfdoening",
+          "datumVernietigingDossier": "archiefactiedatum"}
+_TEXTS = {"omschrijving": "omschrijving", "toelichting": "toelichting"}
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+class ZakenMixin(ZgwBase):
+    # -- creeerZaak ----------------------------------------------------------------------------
+    def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
+        work = self._work(ctx)
+        code = zaak.zaaktype.code if zaak.zaaktype else None
+        zaaktype = self.catalogi.zaaktype(work.mappings.catalogi_zaaktype(code or ""), code)
+        profile = self._profile(work, code)
+        rsin = self._rsin(work, zaak.identificatie)
+
+        def find() -> str | None:  # created by an attempt whose answer was lost
+            found = self._find_zaak(work, zaak.identificatie)
+            return found["url"] if found is not None and found.get("zaaktype") == zaaktype["url"] else None
+
+        def create() -> str:
+            body = {"identificatie": zaak.identificatie, "bronorganisatie": rsin, "verantwoordelijkeOrganisatie": rsin,
+                    "zaaktype": zaaktype["url"], **self._zaak_fields(work, zaak.stuf, profile)}
+            body.setdefault("registratiedatum", _today())
+            body.setdefault("startdatum", body["registratiedatum"])
+            if profile.vertrouwelijkheidaanduiding:
+                body["vertrouwelijkheidaanduiding"] = profile.vertrouwelijkheidaanduiding
+            hoofdzaak = self._related_zaak(work, zaak.stuf, "heeftAlsHoofdzaak")
+            if hoofdzaak:
+                body["hoofdzaak"] = hoofdzaak
+            andere = self._related_zaak(work, zaak.stuf, "heeftBetrekkingOpAndere")
+            if andere:
+                body["relevanteAndereZaken"] = [{"url": andere, "aardRelatie": "bijdrage"}]
+            profile.apply("zaak", body)
+            try:
+                created = self.client.post(self.client.url("zaken", "zaken"), body, work.user)
+            except ZgwError as exc:
+                if exc.has_param_code("identificatie-niet-uniek"):
+                    raise StufError("StUF058", f"Zaak {zaak.identificatie} bestaat al",
+                                    "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)") from None
+                raise
+            return created["url"]
+
+        url = work.step("zaak", lambda: work.create_once("zaak", find, create))
+        for i, rol in enumerate(zaak.rollen):
+            if rol.betrokkene is not None:
+                work.step(f"rol:{i}", lambda rol=rol: self._add_rol(work, url, zaaktype, code, rol))
+        for i, rel in enumerate(children(zaak.stuf, "heeftBetrekkingOp")):
+            if not is_nil(rel) and child(rel, "gerelateerde") is not None:
+                work.step(f"zaakobject:{i}", lambda rel=rel: self._add_zaakobject(work, url, rel))
+        if zaak.resultaat_omschrijving:
+            work.step("resultaat", lambda: self._add_resultaat(work, url, zaaktype, code, zaak))
+        for i, status in enumerate(zaak.statussen):
+            work.step(f"status:{i}", lambda status=status: self._add_status(work, url, zaaktype, code, status, zaak))
+
+    # -- updateZaak ----------------------------------------------------------------------------
+    def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
+        work = self._work(ctx)
+        self._update(work, oud, nieuw)
+
+    def _update(self, work: Work, oud: Zaak, nieuw: Zaak) -> tuple[dict[str, Any], dict[str, Any], str]:
+        found = self._zaak(work, oud.identificatie or nieuw.identificatie)
+        zaaktype = self._zaaktype_of(found)
+        code = self._zds_code(work, zaaktype)
+        if nieuw.zaaktype and nieuw.zaaktype.code and nieuw.zaaktype.code != code:
+            raise StufError("StUF058", f"Het zaaktype van zaak {found['identificatie']} kan niet worden gewijzigd",
+                            f"de zaak heeft zaaktype {code}; de Zaken API staat geen ander zaaktype toe")
+        profile = self._profile(work, code)
+        # StUF 03.01 §5: what the new object holds differently from the old one is the change
+        before = self._zaak_fields(work, oud.stuf, profile, changed_only=True)
+        changes = {k: v for k, v in self._zaak_fields(work, nieuw.stuf, profile, changed_only=True).items()
+                   if (k not in before or before[k] != v) and found.get(k) != v}
+        if changes:
+            work.step("zaak", lambda: self.client.patch(found["url"], changes, work.user)["url"])
+        self._update_rollen(work, found, zaaktype, code, oud, nieuw)
+        if nieuw.resultaat_omschrijving and nieuw.resultaat_omschrijving != oud.resultaat_omschrijving:
+            work.step("resultaat", lambda: self._add_resultaat(work, found["url"], zaaktype, code, nieuw))
+        return found, zaaktype, code
+
+    def _update_rollen(self, work: Work, zaak: dict[str, Any], zaaktype: dict[str, Any], code: str,
+                       oud: Zaak, nieuw: Zaak) -> None:
+        existing: list[dict[str, Any]] | None = None
+
+        def current() -> list[dict[str, Any]]:
+            nonlocal existing
+            if existing is None:
+                existing = self.client.all(self.client.url("zaken", "rollen"), {"zaak": zaak["url"]}, work.user)
+            return existing
+
+        for name in rollen.GENERIEK:
+            olds, news = children(oud.stuf, name), children(nieuw.stuf, name)
+            for i in range(max(len(olds), len(news))):
+                o = olds[i] if i < len(olds) else None
+                n = news[i] if i < len(news) else None
+                soort = (n if n is not None else o).get(VERWERKINGSSOORT)
+                if soort in (None, "I"):
+                    continue
+                if soort in ("V", "E", "R", "W") and o is not None and not is_nil(o):
+                    old = read.rol(o)
+                    for rol in [r for r in current() if rollen.same_betrokkene(r, old.betrokkene)
+                                and self._relatie_of(work, r, code) == name]:
+                        work.step(f"rol-{name}:{i}:{rol['url']}", lambda rol=rol: self.client.delete(rol["url"], work.user))
+                        current().remove(rol)
+                if soort in ("T", "R", "W") and n is not None and not is_nil(n):
+                    new = read.rol(n)
+                    if new.betrokkene is None:
+                        continue
+                    if soort == "T" and name == "heeftAlsInitiator":  # one initiator (RGBZ): the new replaces the old
+                        for rol in [r for r in current() if self._relatie_of(work, r, code) == name]:
+                            work.step(f"rol-{name}:{i}:{rol['url']}",
+                                      lambda rol=rol: self.client.delete(rol["url"], work.user))
+                            current().remove(rol)
+                    work.step(f"rol+{name}:{i}", lambda new=new: self._add_rol(work, zaak["url"], zaaktype, code, new))
+
+    def _relatie_of(self, work: Work, zgw_rol: dict[str, Any], code: str) -> str:
+        return rollen.relatie(zgw_rol, self.catalogi.resource(zgw_rol["roltype"]), work.mappings.zaaktype(code))
+
+    # -- actualiseerZaakstatus -----------------------------------------------------------------
+    def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None:
+        work = self._work(ctx)
+        zaak, zaaktype, code = self._update(work, oud, nieuw)
+        statustype = self._statustype(work, zaaktype, code, status)
+        if statustype.get("isEindstatus") and not zaak.get("resultaat") and not work.done("resultaat"):
+            work.step("resultaat", lambda: self._add_resultaat(work, zaak["url"], zaaktype, code, nieuw))
+        work.step("status", lambda: self._post_status(work, zaak["url"], statustype, status, code))
+
+    # -- parts ---------------------------------------------------------------------------------
+    def _zaak_fields(self, work: Work, el: etree._Element | None, profile: Profile, *,
+                     changed_only: bool = False) -> dict[str, Any]:
+        """The ZGW fields of the ZAK elements in ``el`` (all of them, or the ones present for a W)."""
+        body: dict[str, Any] = {}
+        if el is None:
+            return body
+        present = {ns.local(c.tag) for c in children(el)}
+        for name, field in _TEXTS.items():
+            if name in present:
+                body[field] = text(el, name) or ""
+        for name, field in _DATES.items():
+            if name in present:
+                body[field] = date_in(text(el, name))
+        if "kenmerk" in present:
+            body["kenmerken"] = [{"kenmerk": text(k, "kenmerk"), "bron": text(k, "bron") or work.zender or "ZDS"}
+                                 for k in children(el, "kenmerk") if text(k, "kenmerk")]
+        if "archiefnominatie" in present:
+            body["archiefnominatie"] = profile.to_zgw("zaak.archiefnominatie",
+                                                      archiefnominatie_in(text(el, "archiefnominatie")))
+        if "betalingsIndicatie" in present:
+            value = text(el, "betalingsIndicatie")
+            body["betalingsindicatie"] = profile.to_zgw("zaak.betalingsindicatie", BETALINGSINDICATIE.get(value or "", value)) or ""
+        if "laatsteBetaaldatum" in present:
+            day = date_in(text(el, "laatsteBetaaldatum"))
+            body["laatsteBetaaldatum"] = f"{day}T00:00:00Z" if day else None
+        if "opschorting" in present:
+            body["opschorting"] = {"indicatie": text(el, "opschorting", "indicatie") == "J",
+                                   "reden": text(el, "opschorting", "reden") or ""}
+        if "verlenging" in present:
+            duur = text(el, "verlenging", "duur")
+            body["verlenging"] = ({"reden": text(el, "verlenging", "reden") or "", "duur": f"P{int(duur)}D"}
+                                  if duur and duur.isdigit() else None)
+        if not changed_only:
+            body = {k: v for k, v in body.items() if v is not None}
+        return body
+
+    def _related_zaak(self, work: Work, el: etree._Element | None, relation: str) -> str | None:
+        """URL of a zaak the message relates to, when the Zaken API has it (otherwise not sent)."""
+        ident = text(child(el, relation), "gerelateerde", "identificatie")
+        found = self._find_zaak(work, ident) if ident else None
+        return found["url"] if found else None
+
+    def _add_rol(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, rol: Rol) -> str:
+        assert rol.betrokkene is not None
+        roltype = rollen.roltype(self.catalogi.roltypen(zaaktype["url"]), work.mappings.zaaktype(code), rol,
+                                 code or zaaktype.get("identificatie", ""))
+        kind, ident = rollen.identificatie(rol.betrokkene)
+        body: dict[str, Any] = {"zaak": zaak_url, "betrokkeneType": kind, "roltype": roltype["url"],
+                                "roltoelichting": rol.toelichting or "",
+                                "betrokkeneIdentificatie": ident}
+        if rol.relatie == "heeftAlsGemachtigde":
+            body["indicatieMachtiging"] = "gemachtigde"
+        self._profile(work, code).apply("rol", body)
+        return self.client.post(self.client.url("zaken", "rollen"), body, work.user)["url"]
+
+    def _add_zaakobject(self, work: Work, zaak_url: str, rel: etree._Element) -> str:
+        ger = child(rel, "gerelateerde")
+        obj = children(ger)[0] if children(ger) else ger
+        data = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
+                if isinstance(c.tag, str) and c is not obj and not children(c) and (c.text or "").strip()}
+        body = {"zaak": zaak_url, "objectType": "overige", "objectTypeOverige": ns.local(obj.tag)[:100],
+                "relatieomschrijving": (text(rel, "omschrijving") or "")[:80],
+                "objectIdentificatie": {"overigeData": data}}
+        return self.client.post(self.client.url("zaken", "zaakobjecten"), body, work.user)["url"]
+
+    def _statustype(self, work: Work, zaaktype: dict[str, Any], code: str | None, status: Status) -> dict[str, Any]:
+        statustypen = self.catalogi.statustypen(zaaktype["url"])
+        mapping = work.mappings.zaaktype(code)
+        wanted = mapping.statustypen.get(status.code or "") if status.code else None
+        if wanted is None and status.omschrijving:
+            wanted = mapping.statustypen.get(status.omschrijving)
+        if wanted is not None:
+            for st in statustypen:
+                if (isinstance(wanted, int) and st.get("volgnummer") == wanted) or st.get("omschrijving") == wanted:
+                    return st
+        else:
+            for st in statustypen:
+                if status.omschrijving and st.get("omschrijving") == status.omschrijving:
+                    return st
+            volgnummer = (status.volgnummer or "").lstrip("0")
+            for st in statustypen:
+                if volgnummer.isdigit() and st.get("volgnummer") == int(volgnummer):
+                    return st
+        known = ", ".join(f"{s.get('volgnummer')} {s.get('omschrijving')}" for s in statustypen) or "geen"
+        raise StufError(
+            "StUF064",
+            f"Onbekend statustype {status.code or status.omschrijving or status.volgnummer} voor zaaktype {code}",
+            f"statustype code {status.code!r} / omschrijving {status.omschrijving!r} bestaat niet bij zaaktype "
+            f"{code}" + (f" (de mapping noemt {wanted!r})" if wanted is not None else "")
+            + f"; statustypen in de Catalogi API: {known}",
+        )
+
+    def _add_status(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None,
+                    status: Status, zaak: Zaak) -> str:
+        statustype = self._statustype(work, zaaktype, code, status)
+        if statustype.get("isEindstatus") and not work.done("resultaat"):
+            work.step("resultaat", lambda: self._add_resultaat(work, zaak_url, zaaktype, code, zaak))
+        return self._post_status(work, zaak_url, statustype, status, code)
+
+    def _post_status(self, work: Work, zaak_url: str, statustype: dict[str, Any], status: Status,
+                     code: str | None) -> str:
+        gezet = tijdstip_in(status.datum_status_gezet) or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"zaak": zaak_url, "statustype": statustype["url"], "datumStatusGezet": gezet,
+                "statustoelichting": status.toelichting or ""}
+        self._profile(work, code).apply("status", body)
+        return self.client.post(self.client.url("zaken", "statussen"), body, work.user)["url"]
+
+    def _add_resultaat(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, zaak: Zaak) -> str:
+        resultaattypen = self.catalogi.resultaattypen(zaaktype["url"])
+        mapping = work.mappings.zaaktype(code)
+        wanted = (mapping.resultaattypen.get(zaak.resultaat_omschrijving or "") or zaak.resultaat_omschrijving
+                  or mapping.resultaat)
+        chosen = next((r for r in resultaattypen if wanted and r.get("omschrijving") == wanted), None)
+        if chosen is None and not wanted and len(resultaattypen) == 1:
+            chosen = resultaattypen[0]
+        if chosen is None:
+            known = ", ".join(r.get("omschrijving", "") for r in resultaattypen) or "geen"
+            raise StufError(
+                "StUF058",
+                f"Geen resultaat om de zaak mee af te sluiten (zaaktype {code})",
+                (f"resultaattype {wanted!r} bestaat niet bij het zaaktype" if wanted else
+                 "de eindstatus vraagt een resultaat; het bericht noemt er geen en de mapping geen 'resultaat'")
+                + f"; resultaattypen in de Catalogi API: {known}",
+            )
+        body = {"zaak": zaak_url, "resultaattype": chosen["url"], "toelichting": zaak.resultaat_toelichting or ""}
+        self._profile(work, code).apply("resultaat", body)
+        try:
+            return self.client.post(self.client.url("zaken", "resultaten"), body, work.user)["url"]
+        except ZgwError as exc:
+            if not (exc.status == 400 and exc.has_param_code("unique")):
+                raise
+        # a zaak has one resultaat (Zaken API): the one it has already gets the new resultaattype
+        existing = self.client.all(self.client.url("zaken", "resultaten"), {"zaak": zaak_url}, work.user)
+        if not existing:
+            raise StufError("StUF058", "Het resultaat van de zaak kon niet worden vastgelegd", plek="server")
+        if (existing[0].get("resultaattype"), existing[0].get("toelichting")) != (body["resultaattype"], body["toelichting"]):
+            self.client.patch(existing[0]["url"], body, work.user)
+        return existing[0]["url"]

@@ -1,0 +1,95 @@
+"""geefZaakdetails and geefZaakstatus from the Zaken API (ZDS 1.2 §4.1.1, §4.1.2): a ZAAK with its
+zaaktype, resultaat, rollen and statussen as the case model (broker.model), without StUF; the ZDS
+service builds the answer from it (broker.zds.render).
+
+The zaaktype code is the mapping read backwards (Catalogi identificatie -> ZDS code), a status code
+likewise (statustype -> the ZDS code the mapping names for it); values translated on the way in
+(``waarden``) are translated back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.adapters.abc import Context
+from broker.adapters.zgw import rollen
+from broker.adapters.zgw.base import Work, ZgwBase
+from broker.adapters.zgw.convert import archiefnominatie_out, date_out, tijdstip_out
+from broker.mappings.schema import ZaaktypeMapping
+from broker.model import Rol, Status, Zaak, ZaakType
+
+
+def status_code(mapping: ZaaktypeMapping, statustype: dict[str, Any]) -> str | None:
+    """The ZDS status code the mapping gives this statustype (None when it names only omschrijvingen)."""
+    for key, wanted in mapping.statustypen.items():
+        hit = (wanted == statustype.get("volgnummer")) if isinstance(wanted, int) else wanted == statustype.get("omschrijving")
+        if hit and key != statustype.get("omschrijving"):
+            return key
+    return None
+
+
+class ZakenLezenMixin(ZgwBase):
+    def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
+        work = self._work(ctx)
+        found = self._find_zaak(work, identificatie)
+        if found is None:
+            return None
+        return self._zaak_model(work, found)
+
+    def _zaak_model(self, work: Work, zaak: dict[str, Any]) -> Zaak:
+        zaaktype = self._zaaktype_of(zaak)
+        code = self._zds_code(work, zaaktype)
+        profile = self._profile(work, code)
+        mapping = work.mappings.zaaktype(code)
+        model = Zaak(
+            identificatie=zaak.get("identificatie"),
+            omschrijving=zaak.get("omschrijving") or None,
+            toelichting=zaak.get("toelichting") or None,
+            zaaktype=ZaakType(code=code, omschrijving=zaaktype.get("omschrijving"),
+                              ingangsdatum=date_out(zaaktype.get("beginGeldigheid"))),
+            startdatum=date_out(zaak.get("startdatum")),
+            registratiedatum=date_out(zaak.get("registratiedatum")),
+            publicatiedatum=date_out(zaak.get("publicatiedatum")),
+            einddatum_gepland=date_out(zaak.get("einddatumGepland")),
+            uiterlijke_einddatum=date_out(zaak.get("uiterlijkeEinddatumAfdoening")),
+            einddatum=date_out(zaak.get("einddatum")),
+            archiefnominatie=archiefnominatie_out(profile.from_zgw("zaak.archiefnominatie", zaak.get("archiefnominatie"))),
+            datum_vernietiging_dossier=date_out(zaak.get("archiefactiedatum")),
+            kenmerken=[{"kenmerk": k.get("kenmerk"), "bron": k.get("bron")} for k in zaak.get("kenmerken") or []],
+        )
+        if zaak.get("resultaat"):
+            resultaat = self.client.get(zaak["resultaat"], user=work.user)
+            resultaattype = self.catalogi.resource(resultaat["resultaattype"])
+            omschrijving = resultaattype.get("omschrijving")
+            back = [k for k, v in mapping.resultaattypen.items() if v == omschrijving]
+            model.resultaat_omschrijving = back[0] if back else omschrijving
+            model.resultaat_toelichting = resultaat.get("toelichting") or None
+        for rol in self.client.pages(self.client.url("zaken", "rollen"), {"zaak": zaak["url"]}, work.user):
+            roltype = self.catalogi.resource(rol["roltype"])
+            model.rollen.append(Rol(
+                relatie=rollen.relatie(rol, roltype, mapping),
+                betrokkene=rollen.betrokkene(rol.get("betrokkeneType", ""), rol.get("betrokkeneIdentificatie") or {}),
+                rolomschrijving=roltype.get("omschrijving") or None,
+                toelichting=rol.get("roltoelichting") or None,
+            ))
+        model.statussen = self._statussen(work, zaak, zaaktype, code, mapping)
+        return model
+
+    def _statussen(self, work: Work, zaak: dict[str, Any], zaaktype: dict[str, Any], code: str,
+                   mapping: ZaaktypeMapping) -> list[Status]:
+        found = list(self.client.pages(self.client.url("zaken", "statussen"), {"zaak": zaak["url"]}, work.user))
+        found.sort(key=lambda s: s.get("datumStatusGezet") or "")  # stable: equal moments keep the API's order
+        out = []
+        for s in found:
+            statustype = self.catalogi.resource(s["statustype"])
+            out.append(Status(
+                zaaktype_code=code,
+                zaaktype_omschrijving=zaaktype.get("omschrijving"),
+                code=status_code(mapping, statustype),
+                omschrijving=statustype.get("omschrijving"),
+                volgnummer=str(statustype.get("volgnummer")) if statustype.get("volgnummer") is not None else None,
+                datum_status_gezet=tijdstip_out(s.get("datumStatusGezet")),
+                toelichting=s.get("statustoelichting") or None,
+                indicatie_laatste_status="J" if s.get("indicatieLaatstGezetteStatus") else "N",
+            ))
+        return out

@@ -1,0 +1,82 @@
+"""The dashboard as a Starlette application of its own, mounted by broker.web.app under a prefix.
+
+It has its own middleware (the signed session cookie, scoped to the prefix), so the SOAP endpoints
+never pay for sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from broker.web.dashboard import auth, xmlview
+from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, users
+from broker.web.dashboard.views.common import templates
+from broker.zds.operations import OPERATIONS
+
+STATIC = Path(__file__).resolve().parent / "static"
+_STATIC_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+COOKIE = "stuf_broker_session"
+SESSION_SECONDS = 8 * 3600
+
+
+@dataclass
+class Dashboard:
+    broker: object  # broker.runtime.Broker
+    prefix: str
+    templates: Jinja2Templates
+    operations: list[str]
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name == "pygments.css":
+        return Response(xmlview.stylesheet(), media_type="text/css",
+                        headers={"Cache-Control": "max-age=3600"})
+    if name not in _STATIC_FILES:
+        return Response("not found\n", status_code=404, media_type="text/plain")
+    return Response((STATIC / name).read_bytes(), media_type=_STATIC_FILES[name],
+                    headers={"Cache-Control": "max-age=3600"})
+
+
+def create_dashboard(broker, prefix: str = "/dashboard") -> Starlette:  # noqa: ANN001
+    settings = broker.settings
+    secret = auth.session_secret(settings.data_dir)
+    public = settings.broker.server.public_url or ""
+    routes = [
+        Route("/", overview.show, methods=["GET"]),
+        Route("/login", session.login_form, methods=["GET"]),
+        Route("/login", session.login, methods=["POST"]),
+        Route("/logout", session.logout, methods=["POST"]),
+        Route("/messages", messages.listing, methods=["GET"]),
+        Route("/messages/bulk-retry", actions.bulk_retry, methods=["POST"]),
+        Route("/messages/{message_id:int}", messages.detail, methods=["GET"]),
+        Route("/deliveries/{delivery_id:int}/retry", actions.retry, methods=["POST"]),
+        Route("/deliveries/{delivery_id:int}/cancel", actions.cancel, methods=["POST"]),
+        Route("/audit", records.audit_log, methods=["GET"]),
+        Route("/access", records.access_log, methods=["GET"]),
+        Route("/users", users.listing, methods=["GET"]),
+        Route("/users", users.add, methods=["POST"]),
+        Route("/users/{username}/password", users.password, methods=["POST"]),
+        Route("/users/{username}/role", users.role, methods=["POST"]),
+        Route("/mappings", mappings.listing, methods=["GET"]),
+        # names may hold a slash (mappings/zgw.yaml): the specific routes come first
+        Route("/mappings/{name:path}/versions/{version:int}", mappings.version, methods=["GET"]),
+        Route("/mappings/{name:path}/rollback", mappings.rollback, methods=["POST"]),
+        Route("/mappings/{name:path}", mappings.edit, methods=["GET"]),
+        Route("/mappings/{name:path}", mappings.submit, methods=["POST"]),
+        Route("/static/{name}", static, methods=["GET"]),
+    ]
+    middleware = [Middleware(SessionMiddleware, secret_key=secret, session_cookie=COOKIE, max_age=SESSION_SECONDS,
+                             path=prefix, same_site="strict", https_only=public.startswith("https://"))]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.dashboard = Dashboard(broker, prefix, templates(), sorted(op.name for op in OPERATIONS))
+    return app

@@ -1,0 +1,116 @@
+"""One message for the detail page: the request and the answer, the case model, each delivery with its
+attempts, and a timeline. Personal data is masked here when the reader may not see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.queue.tables import Delivery, DeliveryAttempt
+from broker.store.tables import Message, MessagePayload
+from broker.stuf import soap
+from broker.web.dashboard import masking, xmlview
+from broker.zds import casemodel
+
+
+@dataclass
+class Detail:
+    message: dict[str, Any]
+    request_xml: str
+    answer_xml: str
+    case_model: Any
+    deliveries: list[dict[str, Any]]
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    purged: bool = False
+
+    @property
+    def case_model_html(self) -> str:
+        return xmlview.highlighted_json(self.case_model)
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def case_model(payload: MessagePayload | None, message: Message) -> Any:
+    if payload is None or not payload.request:
+        return None
+    try:
+        request = soap.parse_request(payload.request, payload.request_content_type or "text/xml", message.soap_action)
+        return casemodel.describe(message.operation, request.body_element)
+    except Exception as exc:  # noqa: BLE001 - a message the broker refused may not read as ZDS
+        return {"unreadable": type(exc).__name__}
+
+
+def load(session: Session, message_id: int, *, masked: bool) -> Detail | None:
+    msg = session.get(Message, message_id)
+    if msg is None:
+        return None
+    payload = session.get(MessagePayload, message_id)
+    text = masking.mask_text if masked else (lambda v: v)
+    model = case_model(payload, msg)
+    if masked:
+        model = masking.mask_data(model)
+    message = {c.name: getattr(msg, c.name) for c in Message.__table__.columns}
+    message["received_at"] = _utc(msg.received_at)
+    message["fout_omschrijving"] = text(msg.fout_omschrijving)
+    deliveries = []
+    rows = session.execute(select(Delivery).where(Delivery.message_id == message_id).order_by(Delivery.id)).scalars()
+    for d in rows:
+        attempts = session.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
+                                   .order_by(DeliveryAttempt.id)).scalars()
+        deliveries.append({
+            "id": d.id, "target": d.target, "mode": d.mode, "primary": d.primary, "state": d.state,
+            "attempts": d.attempts, "created_at": _utc(d.created_at), "next_attempt_at": _utc(d.next_attempt_at),
+            "finished_at": _utc(d.finished_at), "last_error": text(d.last_error), "note": d.note,
+            "target_answer": xmlview.highlighted(_answer_text(d.target_answer, masked)) if d.target_answer else "",
+            "history": [{
+                "number": a.number, "worker": a.worker, "started_at": _utc(a.started_at),
+                "finished_at": _utc(a.finished_at), "outcome": a.outcome, "error": text(a.error),
+                "duration_ms": a.duration_ms,
+                "target_answer": xmlview.highlighted(_answer_text(a.target_answer, masked)) if a.target_answer else "",
+            } for a in attempts],
+        })
+    detail = Detail(
+        message=message,
+        request_xml=xmlview.highlighted(xmlview.readable(
+            payload.request if payload else None, payload.request_content_type if payload else None, masked=masked)),
+        answer_xml=xmlview.highlighted(xmlview.readable(
+            payload.answer if payload else None, payload.answer_content_type if payload else None, masked=masked)),
+        case_model=model,
+        deliveries=deliveries,
+        purged=msg.payload_purged_at is not None,
+    )
+    detail.timeline = timeline(message, deliveries)
+    return detail
+
+
+def _answer_text(answer: str, masked: bool) -> str:
+    return xmlview.readable(answer.encode("utf-8"), "text/xml", masked=masked)
+
+
+def timeline(message: dict[str, Any], deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    received = message["received_at"]
+    events = [{"at": received, "what": "received", "text": f"{message['berichtcode'] or '?'} "
+               f"{message['operation'] or 'unknown operation'} from {message['zender_applicatie'] or '?'}"}]
+    if message.get("duration_ms") is not None:
+        answered = received + timedelta(milliseconds=message["duration_ms"])
+        verdict = message["answer_berichtcode"] or message["http_status"]
+        fout = f" ({message['foutcode']})" if message.get("foutcode") else ""
+        events.append({"at": answered, "what": "answered", "text": f"{verdict}{fout}, HTTP {message['http_status']}"})
+    for d in deliveries:
+        events.append({"at": d["created_at"], "what": "queued" if d["mode"] == "queued" else "delivery",
+                       "text": f"delivery {d['id']} to {d['target']} ({d['mode']})"})
+        for a in d["history"]:
+            events.append({"at": a["finished_at"] or a["started_at"], "what": a["outcome"],
+                           "text": f"attempt {a['number']} to {d['target']}: {a['outcome']}"
+                                   + (f" — {a['error']}" if a["error"] else "")})
+        if d["state"] == "cancelled" and d["finished_at"]:
+            events.append({"at": d["finished_at"], "what": "cancelled", "text": f"delivery {d['id']} cancelled"})
+    events = [e for e in events if e["at"] is not None]
+    events.sort(key=lambda e: e["at"])
+    return events

@@ -1,0 +1,125 @@
+"""Numbers for the overview: messages per state, operation and zender; throughput and latency over the
+last hour and day; health of every target; dead letters that need attention.
+
+Windows are read through the received_at index; a day of messages is bucketed in Python (portable
+between SQLite and PostgreSQL), reading at most ``SAMPLE_CAP`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.queue import tables as qt
+from broker.queue.tables import Circuit, Delivery
+from broker.store.tables import Message
+
+SAMPLE_CAP = 200_000
+
+
+@dataclass
+class Series:
+    labels: list[str]
+    counts: list[int]
+    faults: list[int]
+    p50: list[float | None]
+    p95: list[float | None]
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def series(rows: list, start: datetime, step: timedelta, n: int, label_format: str) -> Series:
+    """Buckets of ``rows`` (received_at, duration_ms, outcome, ...) from ``start``, ``n`` of ``step``."""
+    buckets: list[list[float]] = [[] for _ in range(n)]
+    counts, faults = [0] * n, [0] * n
+    naive = bool(rows) and rows[0][0].tzinfo is None  # SQLite hands back naive UTC
+    origin = start.astimezone(timezone.utc).replace(tzinfo=None) if naive else start
+    seconds = step.total_seconds()
+    for received, duration, outcome, *_ in rows:
+        i = int((received - origin).total_seconds() // seconds)
+        if 0 <= i < n:
+            counts[i] += 1
+            faults[i] += outcome != "ok"
+            if duration is not None:
+                buckets[i].append(duration)
+    return Series(
+        labels=[(start + step * i).strftime(label_format) for i in range(n)],
+        counts=counts, faults=faults,
+        p50=[_pct(b, 50) for b in buckets], p95=[_pct(b, 95) for b in buckets],
+    )
+
+
+def _grouped(rows: list, index: int) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = r[index] or "—"
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+
+
+def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """Everything on the overview; the messages of the last day are read once, in one indexed range."""
+    now = now or datetime.now(timezone.utc)
+    day_ago = now - timedelta(days=1)
+    rows = session.connection().execute(  # Core rows: no ORM bookkeeping for a day of messages
+        select(Message.received_at, Message.duration_ms, Message.outcome, Message.state, Message.operation,
+               Message.zender_applicatie)
+        .where(Message.received_at >= day_ago).order_by(Message.received_at.desc()).limit(SAMPLE_CAP)).all()
+    hour_start = (now - timedelta(minutes=59)).replace(second=0, microsecond=0)
+    day_start = (now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+    cut = hour_start.astimezone(timezone.utc).replace(tzinfo=None) if rows and rows[0][0].tzinfo is None else hour_start
+    hour_rows = [r for r in rows if r[0] >= cut]
+    return {
+        "now": now,
+        "last_hour": len(hour_rows),
+        "last_day": len(rows),
+        "sampled": len(rows) >= SAMPLE_CAP,
+        "hour": series(hour_rows, hour_start, timedelta(minutes=1), 60, "%H:%M"),
+        "day": series(rows, day_start, timedelta(hours=1), 24, "%H:00"),
+        "by_state": {"hour": _grouped(hour_rows, 3), "day": _grouped(rows, 3)},
+        "by_operation": {"hour": _grouped(hour_rows, 4), "day": _grouped(rows, 4)},
+        "by_zender": {"hour": _grouped(hour_rows, 5), "day": _grouped(rows, 5)},
+        "open_now": dict(session.execute(select(Delivery.state, func.count())
+                                         .where(Delivery.state.in_(qt.OPEN_STATES + (qt.DEAD,)))
+                                         .group_by(Delivery.state)).all()),
+        "targets": targets(session),
+        "dead": dead_letters(session),
+    }
+
+
+def targets(session: Session) -> list[dict[str, Any]]:
+    by_target: dict[str, dict[str, int]] = {}
+    for target, state, n in session.execute(
+            select(Delivery.target, Delivery.state, func.count()).group_by(Delivery.target, Delivery.state)):
+        by_target.setdefault(target, {})[state] = n
+    circuits = {c.target: c for c in session.execute(select(Circuit)).scalars()}
+    out = []
+    for name in sorted(set(by_target) | set(circuits)):
+        counts = by_target.get(name, {})
+        c = circuits.get(name)
+        last = session.execute(select(Delivery.last_error).where(
+            Delivery.target == name, Delivery.state == qt.DEAD).order_by(Delivery.id.desc()).limit(1)
+        ).scalar_one_or_none() if counts.get(qt.DEAD) else None
+        out.append({
+            "name": name, "circuit": c.state if c else "closed", "failures": c.failures if c else 0,
+            "last_error": (c.last_error if c and c.last_error else None) or last,
+            "backlog": sum(counts.get(s, 0) for s in qt.OPEN_STATES), "dead": counts.get(qt.DEAD, 0),
+            "delivered": counts.get(qt.DELIVERED, 0),
+        })
+    return out
+
+
+def dead_letters(session: Session, limit: int = 15) -> list[dict[str, Any]]:
+    stmt = (select(Delivery.id, Delivery.message_id, Delivery.target, Delivery.operation, Delivery.ordering_key,
+                   Delivery.attempts, Delivery.last_error, Delivery.finished_at)
+            .where(Delivery.state == qt.DEAD).order_by(Delivery.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in session.execute(stmt)]

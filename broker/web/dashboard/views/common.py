@@ -1,0 +1,158 @@
+"""Request plumbing shared by every page: who is signed in, may they, CSRF, rendering, redirects.
+
+Pages are plain functions of a :class:`Ctx`; the :func:`page` decorator reads the form (for POST,
+checking the CSRF token before anything else), finds the user from the session, checks the role,
+and runs the function in the thread pool so database work never blocks the SOAP endpoints' loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from broker.web.dashboard import auth, csrf, masking
+from broker.web.dashboard.auth import Principal
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _when(value: datetime | None, seconds: bool = True) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else (f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms")
+
+
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(TEMPLATES))
+    t.env.filters["when"] = _when
+    t.env.filters["ms"] = _ms
+    t.env.globals["urlencode"] = urlencode
+    return t
+
+
+@dataclass
+class Ctx:
+    request: Request
+    dashboard: Any  # broker.web.dashboard.app.Dashboard
+    user: Principal | None
+    form: FormData | None
+
+    @property
+    def broker(self):  # noqa: ANN201
+        return self.dashboard.broker
+
+    @property
+    def db(self):  # noqa: ANN201
+        return self.dashboard.broker.db
+
+    @property
+    def base(self) -> str:
+        return self.dashboard.prefix
+
+    @property
+    def actor(self) -> str:
+        return f"web:{self.user.username}" if self.user else "web:anonymous"
+
+    @property
+    def masked(self) -> bool:
+        return self.user is None or not self.user.sees_personal_data
+
+    def text(self, value: str | None) -> str | None:
+        return masking.mask_text(value) if self.masked else value
+
+    def field(self, name: str, default: str = "") -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def flash(self, message: str, kind: str = "ok") -> None:
+        self.request.session.setdefault("flash", []).append([kind, message])
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        flashes = self.request.session.pop("flash", [])
+        ctx = {"user": self.user, "base": self.base, "csrf_token": csrf.token(self.request.session),
+               "flashes": flashes, "masked": self.masked, "nav": context.pop("nav", ""), **context}
+        return self.dashboard.templates.TemplateResponse(self.request, template, ctx, status_code=status,
+                                                         headers=SECURITY_HEADERS)
+
+    def redirect(self, path: str) -> Response:
+        return RedirectResponse(self.base + path, status_code=303, headers=SECURITY_HEADERS)
+
+    def forbidden(self, why: str = "Your role does not allow this.") -> Response:
+        return self.render("error.html", status=403, title="Not allowed", message=why)
+
+    def not_found(self, what: str = "Not found.") -> Response:
+        return self.render("error.html", status=404, title="Not found", message=what)
+
+
+def page(role: str | None) -> Callable[[Callable[[Ctx], Response]], Callable[[Request], Any]]:
+    """Make ``fn(ctx)`` an endpoint that requires ``role`` (None: anyone, e.g. the login page)."""
+
+    def decorate(fn: Callable[[Ctx], Response]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            if request.method != "POST":
+                return await run_in_threadpool(_run, fn, request, None, role)
+            form = await request.form(max_files=2, max_fields=200, max_part_size=8 * 1024 * 1024)
+            try:
+                if not csrf.valid(request.session, form.get(csrf.FIELD)):
+                    return PlainTextResponse("refused: the form's CSRF token is missing or wrong; "
+                                             "reload the page and try again\n", status_code=403,
+                                             headers=SECURITY_HEADERS)
+                return await run_in_threadpool(_run, fn, request, form, role)
+            finally:
+                await form.close()  # uploaded files live in temporary files until closed
+
+        endpoint.__name__ = fn.__name__
+        return endpoint
+
+    return decorate
+
+
+def _run(fn: Callable[[Ctx], Response], request: Request, form: FormData | None, role: str | None) -> Response:
+    dashboard = request.app.state.dashboard
+    user = current_user(request, dashboard)
+    ctx = Ctx(request, dashboard, user, form)
+    if role is not None:
+        if user is None:
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"{dashboard.prefix}/login?next={quote(target)}", status_code=303)
+            return PlainTextResponse("sign in first\n", status_code=401, headers=SECURITY_HEADERS)
+        if not user.can(role):
+            return ctx.forbidden()
+    return fn(ctx)
+
+
+def current_user(request: Request, dashboard: Any) -> Principal | None:
+    session = request.session
+    if "uid" not in session:
+        return None
+    with dashboard.broker.db.read() as s:
+        user = auth.principal_of(s, session.get("uid"), session.get("ver"))
+    if user is None:
+        session.pop("uid", None)
+        session.pop("ver", None)
+    return user

@@ -1,0 +1,145 @@
+"""``/metrics`` in the Prometheus text format.
+
+Two kinds of numbers:
+
+- observed where each SOAP request finishes (a listener on the intake pipeline): requests by
+  operation and outcome (``stuf_broker_requests_total``) and their latency
+  (``stuf_broker_request_duration_seconds``, a histogram per operation);
+- read from the database at scrape time with cheap grouped queries, so every process reports the
+  same truth: deliveries by target and state, queue depth per target, circuit state and failures.
+
+``stuf-broker serve --workers N`` runs N processes. They share their observations through
+prometheus_client's multiprocess mode: ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at
+``<data dir>/prometheus`` (emptied at every start) before any process imports prometheus_client,
+each process writes its own files there, and a scrape of any process sums them all. Counters are
+cumulative since the last start of ``serve``; Prometheus handles the reset. A broker inside another
+program (the tests) keeps its numbers in its own registry. For that reason prometheus_client is
+imported only inside the functions here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("broker.metrics")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+CIRCUIT_STATES = ("closed", "open", "half_open")
+
+
+def prepare_multiprocess_dir(data_dir: Path) -> Path:
+    """Empty ``<data dir>/prometheus`` and export it; call before prometheus_client is imported."""
+    path = data_dir / "prometheus"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+class DatabaseCollector:
+    """Gauges read from the database at scrape time (the same in every process)."""
+
+    def __init__(self, broker: Any) -> None:
+        self.broker = broker
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self):  # noqa: ANN201 - an iterator of metric families
+        from prometheus_client.core import GaugeMetricFamily
+        from sqlalchemy import func, select
+
+        from broker.queue import tables as qt
+        from broker.queue.tables import Circuit, Delivery
+
+        up = GaugeMetricFamily("stuf_broker_database_up", "1 when the last scrape could read the database")
+        try:
+            with self.broker.db.read() as s:
+                counts = list(s.execute(select(Delivery.target, Delivery.state, func.count())
+                                        .group_by(Delivery.target, Delivery.state)))
+                circuits = list(s.execute(select(Circuit.target, Circuit.state, Circuit.failures)))
+        except Exception:  # noqa: BLE001 - a scrape reports the database as down instead of failing
+            log.warning("metrics: database not readable")
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        deliveries = GaugeMetricFamily("stuf_broker_deliveries", "Deliveries by target and state",
+                                       labels=["target", "state"])
+        depth = GaugeMetricFamily("stuf_broker_queue_depth",
+                                  "Deliveries waiting for a target (pending, in progress or retrying)",
+                                  labels=["target"])
+        waiting: dict[str, int] = {}
+        targets = set(self.broker.targets)
+        seen: set[tuple[str, str]] = set()
+        for target, state, n in counts:
+            deliveries.add_metric([target, state], n)
+            seen.add((target, state))
+            targets.add(target)
+            if state in qt.OPEN_STATES:
+                waiting[target] = waiting.get(target, 0) + n
+        for target in sorted(targets):
+            for state in qt.STATES:
+                if (target, state) not in seen:
+                    deliveries.add_metric([target, state], 0)
+            depth.add_metric([target], waiting.get(target, 0))
+        yield deliveries
+        yield depth
+        state = GaugeMetricFamily("stuf_broker_circuit_state", "1 for the circuit breaker's current state",
+                                  labels=["target", "state"])
+        failures = GaugeMetricFamily("stuf_broker_circuit_failures", "Consecutive failures counted by the circuit",
+                                     labels=["target"])
+        for target, current, n in circuits:
+            for s_name in CIRCUIT_STATES:
+                state.add_metric([target, s_name], 1 if current == s_name else 0)
+            failures.add_metric([target], n or 0)
+        yield state
+        yield failures
+
+
+class Metrics:
+    def __init__(self, broker: Any) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
+        self.registry = CollectorRegistry()
+        own = None if self.multiprocess else self.registry  # multiprocess values live in files
+        self.requests = Counter("stuf_broker_requests", "SOAP requests answered, by operation and outcome",
+                                ["operation", "outcome"], registry=own)
+        self.latency = Histogram("stuf_broker_request_duration_seconds",
+                                 "Time from receiving a SOAP request to its answer, by operation",
+                                 ["operation"], buckets=BUCKETS, registry=own)
+        self.database = DatabaseCollector(broker)
+        if not self.multiprocess:
+            self.registry.register(self.database)
+
+    def observe(self, operation: str | None, outcome: str, seconds: float) -> None:
+        op = operation or "unknown"
+        self.requests.labels(op, outcome).inc()
+        self.latency.labels(op).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        if not self.multiprocess:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        registry.register(self.database)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def install(broker: Any) -> Metrics:
+    """Metrics for this broker, fed by the intake pipeline's listener."""
+    metrics = Metrics(broker)
+    broker.pipeline.listeners.append(metrics.observe)
+    return metrics

@@ -1,0 +1,106 @@
+"""Mapping administration on the dashboard: validation shown with the file's line, a preview that
+sends nothing, saving as a new version, the diff, a rollback; saves and rollbacks are audited, and a
+preview on a stored message is in the access log."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from broker.web.dashboard.tables import AuditEntry, MessageView
+from tests.support.dashboard_site import Site, start_site
+
+NAME = "mappings/shv.yaml"
+SETTING = "    vertrouwelijkheidaanduiding: vertrouwelijk"
+
+
+@pytest.fixture
+def site(tmp_path: Path, schemas) -> Iterator[Site]:  # noqa: ANN001
+    s = start_site(tmp_path, schemas)
+    yield s
+    s.stop()
+
+
+def text_of(site: Site) -> str:
+    return site.lb.broker.config_store.active(NAME).text
+
+
+def plain(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_the_list_shows_the_catalogus_and_every_mapping_file(site: Site) -> None:
+    page = site.client("administrator").get("/mappings")
+    assert page.status_code == 200
+    assert re.findall(r'href="/dashboard/mappings/([^"]+)"', page.text) == [
+        "zaaktypecatalogus.yaml", "mappings/omv.yaml", "mappings/shv.yaml"]
+
+
+def test_an_invalid_text_is_shown_with_its_line_and_not_saved(site: Site) -> None:
+    before = site.lb.broker.config_store.active(NAME).version
+    bad = text_of(site).replace(SETTING, "    vertrouwelijkheidaanduiding: geheimpje")
+    line = bad.splitlines().index("    vertrouwelijkheidaanduiding: geheimpje") + 1
+    c = site.client("administrator")
+    for action in ("validate", "save"):
+        page = c.post(f"/mappings/{NAME}", {"action": action, "text": bad})
+        assert page.status_code == 400
+        assert f'<li data-line="{line}">' in page.text and "geheimpje" in page.text  # the edit is kept
+        assert f"shv.yaml:{line}" in plain(page.text) and "'zeer_geheim'" in plain(page.text)
+    assert site.lb.broker.config_store.active(NAME).version == before
+
+
+def test_a_preview_on_a_stored_message_shows_the_requests_and_is_in_the_access_log(site: Site) -> None:
+    site.creeer("1234PREV1", person=True)
+    message_id = site.deliveries()[-1].message_id
+    changed = text_of(site).replace(SETTING, "    vertrouwelijkheidaanduiding: geheim")
+    page = site.client("administrator").post(f"/mappings/{NAME}", {"action": "preview", "text": changed,
+                                                                   "message_id": str(message_id)})
+    assert page.status_code == 200 and 'data-testid="preview-result"' in page.text
+    shown = plain(page.text)
+    assert '"vertrouwelijkheidaanduiding": "geheim"' in shown and "/zaken/api/v1/zaken" in shown
+    assert site.lb.broker.config_store.active(NAME).version == 1  # a preview saves nothing
+    with site.lb.broker.db.read() as s:
+        [view] = s.execute(select(MessageView)).scalars()
+    assert (view.username, view.message_id, view.what) == ("ada", message_id, "preview")
+
+
+def test_a_preview_on_an_uploaded_file(site: Site) -> None:
+    from tests.support.dashboard_site import creeer_with_person
+    from tests.support.edge_messages import envelope
+
+    upload = envelope(creeer_with_person("1234PREV2"))
+    page = site.client("administrator").post(f"/mappings/{NAME}", {"action": "preview", "text": text_of(site)},
+                                             files={"file": ("message.xml", upload, "text/xml")})
+    assert page.status_code == 200 and "1234PREV2" in plain(page.text)
+
+
+def test_saving_makes_a_new_version_with_a_diff_and_a_rollback_restores_an_old_one_both_audited(site: Site) -> None:
+    original = text_of(site)
+    changed = original.replace(SETTING, "    vertrouwelijkheidaanduiding: geheim")
+    c = site.client("administrator")
+    saved = c.post(f"/mappings/{NAME}", {"action": "save", "text": changed, "comment": "geheim voortaan"})
+    assert saved.status_code == 303
+    active = site.lb.broker.config_store.active(NAME)
+    assert (active.version, active.author, active.comment) == (2, "ada", "geheim voortaan") and active.text == changed
+    diff = plain(c.get(f"/mappings/{NAME}/versions/2").text)
+    assert "-    vertrouwelijkheidaanduiding: vertrouwelijk" in diff and "+    vertrouwelijkheidaanduiding: geheim" in diff
+    assert c.post(f"/mappings/{NAME}/rollback", {"version": "1"}).status_code == 303
+    active = site.lb.broker.config_store.active(NAME)
+    assert active.version == 3 and active.text == original
+    assert "version 1 restored as version 3" in c.get(f"/mappings/{NAME}").text
+    with site.lb.broker.db.read() as s:
+        entries = [(e.actor, e.action, e.detail) for e in s.execute(
+            select(AuditEntry).where(AuditEntry.action.like("mapping.%")).order_by(AuditEntry.id)).scalars()]
+    assert entries == [("web:ada", "mapping.save", {"name": NAME, "version": 2, "comment": "geheim voortaan"}),
+                       ("web:ada", "mapping.rollback", {"name": NAME, "to_version": 1, "version": 3})]
+
+
+def test_an_unknown_configuration_or_version_is_not_found(site: Site) -> None:
+    c = site.client("administrator")
+    assert c.get("/mappings/mappings/nope.yaml").status_code == 404
+    assert c.get(f"/mappings/{NAME}/versions/9").status_code == 404
