@@ -62,3 +62,58 @@ def test_mistakes_in_the_options_refuse_the_start(tmp_path: Path, fake: ZGWFake,
     with pytest.raises(ConfigError) as refused:
         Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
     assert any(message in str(p) and "routes.yaml" in p.file for p in refused.value.problems), refused.value
+
+
+def _genereer_document_identificatie() -> str:
+    return (f"<ZDS:genereerDocumentIdentificatie_Di02 {m.NSDECL}>"
+            f"{m.stuurgegevens('ZDS', 'Di02', functie='genereerDocumentidentificatie')}"
+            "</ZDS:genereerDocumentIdentificatie_Di02>")
+
+
+def test_identificaties_may_be_reserved_at_open_zaak(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+    routes = zb.translate_routes(fake, identificaties={"zaak": "reserve", "document": "reserve"})
+    config = zb.write_zgw_config(tmp_path, routes)
+    # Open Zaak's zaaknummers do not start with the gemeentecode: the administrator accepts that
+    with zb.start(tmp_path, config, schemas, checks__identificatie_prefix=False) as zgw:
+        answer = zgw.soap.call("VerwerkSynchroonVrijBericht", m.genereer_zaak_identificatie(),
+                               soap_action=zm.ACTION["genereer"])
+        zaaknummer = answer.text("zaak/identificatie") or ""
+        created = zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak(zaaknummer), soap_action=zm.ACTION["creeer"])
+        document = zgw.soap.call("VerwerkSynchroonVrijBericht", _genereer_document_identificatie(),
+                                 soap_action=m.ZDS_ACTION + "genereerDocumentIdentificatie_Di02")
+    reserved = {r["soort"]: r for r in fake.store.all("reserveringen")}
+    assert zaaknummer == reserved["zaak"]["identificatie"] and zaaknummer.startswith("ZAAK-")
+    assert reserved["zaak"]["bronorganisatie"] == zb.RSIN
+    assert created.berichtcode == "Bv03", created.content.decode()
+    assert [z["identificatie"] for z in fake.objects("zaken")] == [zaaknummer]
+    assert document.text("document/identificatie") == reserved["document"]["identificatie"]
+    assert fake.calls("POST", "/zaken/api/v1/zaaknummer_reserveren")[0].body == {"bronorganisatie": zb.RSIN}
+
+
+def test_a_reserved_zaaknummer_without_the_gemeentecode_is_not_handed_out(tmp_path: Path, fake: ZGWFake,
+                                                                          schemas) -> None:  # noqa: ANN001
+    routes = zb.translate_routes(fake, identificaties={"zaak": "reserve"})
+    with zb.start(tmp_path, zb.write_zgw_config(tmp_path, routes), schemas) as zgw:
+        answer = zgw.soap.call("VerwerkSynchroonVrijBericht", m.genereer_zaak_identificatie(),
+                               soap_action=zm.ACTION["genereer"])
+    assert answer.is_fault and answer.foutcode == "StUF058"
+    assert "checks.identificatie_prefix" in (answer.text("body/details") or "")
+
+
+def test_reserving_at_a_server_without_the_extension_says_what_to_configure(tmp_path: Path, fake: ZGWFake,
+                                                                             schemas) -> None:  # noqa: ANN001
+    fake.open_zaak_extensions = False  # a ZGW server with only the standard APIs
+    routes = zb.translate_routes(fake, identificaties={"zaak": "reserve"})
+    with zb.start(tmp_path, zb.write_zgw_config(tmp_path, routes), schemas) as zgw:
+        answer = zgw.soap.call("VerwerkSynchroonVrijBericht", m.genereer_zaak_identificatie(),
+                               soap_action=zm.ACTION["genereer"])
+    assert answer.is_fault and answer.foutcode == "StUF058"
+    assert "template" in (answer.text("body/details") or "")
+    fake.violations.clear()  # the 404 the fake recorded was the point of this test
+
+
+def test_a_besluitidentificatie_cannot_be_reserved(tmp_path: Path, fake: ZGWFake) -> None:
+    routes = zb.translate_routes(fake, identificaties={"besluit": "reserve"})
+    with pytest.raises(ConfigError) as refused:
+        Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
+    assert any("identificaties.besluit" in str(p) for p in refused.value.problems)

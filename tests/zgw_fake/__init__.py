@@ -19,6 +19,10 @@ Use::
         assert fake.violations == []
         assert len(fake.calls("POST", "/zaken/api/v1/zaken")) == 1
 
+Open Zaak's reservation endpoints (``/zaaknummer_reserveren``, ``/documentnummer_reserveren``) are
+served too, checked against Open Zaak's own published spec (``zgw/open-zaak/``); set
+``fake.open_zaak_extensions = False`` for a server with only the standard APIs.
+
 The specs are read from ``<repo>/../shared/openapi`` (or ``$ZGW_OPENAPI_DIR``,
 or ``spec_dir=``) and parsed once per process.
 """

@@ -113,6 +113,11 @@ def _map(ex: _Exchange) -> None:
     if api in APIS and ex.path.startswith(base_path(api) + "/"):
         ex.api, ex.spec = api, ex.fake.specs[api]
         ex.operation = find_operation(ex.spec, ex.method, ex.path)
+        extension = ex.fake.extensions.get(api) if ex.fake.open_zaak_extensions else None
+        if ex.operation is None and extension is not None:
+            operation = find_operation(extension, ex.method, ex.path)
+            if operation is not None:
+                ex.spec, ex.operation = extension, operation
 
 
 async def _process(ex: _Exchange) -> Response:

@@ -30,7 +30,7 @@ from .resources import Call
 from .resources import documenten as documenten_resource
 from .resources import zaken as zaken_resource
 from .seed import CatalogSeeder, SeededZaaktype
-from .specs import APIS, SpecSet, base_path, load_specs
+from .specs import APIS, EXTENSIONS, SpecSet, base_path, load_extension, load_specs
 from .state import KIND_API, Store, public
 from .validation import Operation
 
@@ -55,6 +55,12 @@ class ZGWFake:
         jwt_leeway: int = 0,
     ) -> None:
         self.specs: SpecSet = load_specs(spec_dir, {"documenten": documenten_version})
+        #: Open Zaak's extension endpoints (/zaaknummer_reserveren, /documentnummer_reserveren),
+        #: checked against Open Zaak's own published spec of the API
+        self.extensions = {api: spec for api in EXTENSIONS
+                           if (spec := load_extension(spec_dir, api)) is not None}
+        #: set False to behave like a server with only the standard ZGW APIs
+        self.open_zaak_extensions = True
         self.auth = JWTAuth(clients, expiry=jwt_expiry, leeway=jwt_leeway)
         #: set False to accept requests without a valid JWT
         self.check_auth = True

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 from openapi_core import Config, OpenAPI
@@ -37,6 +37,13 @@ SPEC_FILES: dict[str, dict[str, str]] = {
     "catalogi": {"1.3.1": "zgw/catalogi-1.3.1.yaml"},
     "documenten": {"1.4.2": "zgw/documenten-1.4.2.yaml", "1.5.0": "zgw/documenten-1.5.0.yaml"},
     "besluiten": {"1.0.2": "zgw/besluiten-1.0.2.yaml"},
+}
+
+#: Open Zaak's experimental extensions the fake serves, from Open Zaak's own published spec of the
+#: API: path -> file. Only these paths (and the schemas they use) are taken from those files.
+EXTENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "zaken": ("zgw/open-zaak/zaken.yaml", ("/zaaknummer_reserveren",)),
+    "documenten": ("zgw/open-zaak/documenten.yaml", ("/documentnummer_reserveren",)),
 }
 
 DEFAULT_VERSIONS: dict[str, str] = {
@@ -138,6 +145,62 @@ def _load_one(spec_dir: Path, api: str, version: str) -> LoadedSpec:
         openapi=app,
         load_seconds=time.perf_counter() - started,
     )
+
+
+def _local_refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            yield ref
+        for value in node.values():
+            yield from _local_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _local_refs(value)
+
+
+def _extract(document: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """A document with only ``paths`` and the components they refer to (transitively), verbatim."""
+    out: dict[str, Any] = {
+        "openapi": document["openapi"],
+        "info": {**document["info"], "title": document["info"]["title"] + " (Open Zaak extensions)"},
+        "paths": {p: document["paths"][p] for p in paths},
+        "components": {"securitySchemes": document["components"].get("securitySchemes", {})},
+    }
+    if "security" in document:
+        out["security"] = document["security"]
+    pending = list(_local_refs(out["paths"]))
+    seen: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        _, _, section, name = ref.split("/", 3)
+        target = document["components"][section][name]
+        out["components"].setdefault(section, {})[name] = target
+        pending.extend(_local_refs(target))
+    return out
+
+
+def load_extension(spec_dir: str | os.PathLike[str] | None, api: str) -> LoadedSpec | None:
+    """Open Zaak's extension endpoints of ``api`` as a spec of their own (None when it has none)."""
+    if api not in EXTENSIONS:
+        return None
+    directory = resolve_spec_dir(spec_dir)
+    relative, paths = EXTENSIONS[api]
+    key = (directory, api, "open-zaak")
+    with _cache_lock:
+        if key not in _cache:
+            path = directory / relative
+            started = time.perf_counter()
+            document = apply_fixes(api, _extract(_read_yaml(path), paths), base_path(api))
+            app = OpenAPI.from_dict(document, config=Config(
+                extra_format_validators=EXTRA_FORMATS,
+                extra_media_type_deserializers={"application/problem+json": json_loads}),
+                base_uri=path.as_uri())
+            _cache[key] = LoadedSpec(api, "open-zaak", path, document, app, time.perf_counter() - started)
+        return _cache[key]
 
 
 def load_specs(

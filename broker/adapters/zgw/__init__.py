@@ -21,7 +21,8 @@ routes.yaml::
         large_document_bytes: 4194304        # larger documents go up in bestandsdelen
         catalogi_cache_seconds: 300          # how long Catalogi answers are reused
         mappings: [shv.yaml, omv.yaml]       # optional: only these files of config/mappings/
-        identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}"}
+        identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}", document: reserve}
+                                             # a template, or reserve: Open Zaak hands it out
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from broker.adapters.abc import Context, Health
 from broker.adapters.targets import DeliveryRequest, ZaaksysteemTarget
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
-from broker.adapters.zgw.client import ZgwClient, ZgwSettings
+from broker.adapters.zgw.client import ZgwClient, ZgwError, ZgwSettings
 from broker.adapters.zgw.documenten import DocumentenMixin
 from broker.adapters.zgw.identificaties import Identificaties
 from broker.adapters.zgw.steps import StepStore
@@ -105,7 +106,42 @@ class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixi
     def genereer_identificatie(self, ctx: Context, soort: str) -> str:
         if self.identificaties is None:
             raise StufError("StUF058", "Dit doel genereert geen identificaties", plek="server")
+        if self.identificaties.reserved(soort):
+            return self._reserve(ctx, soort)
         return self.identificaties.next(soort)
+
+    #: Open Zaak's reservation endpoints (experimental extensions of the Zaken and Documenten APIs)
+    _RESERVATION = {"zaak": ("zaken", "zaaknummer_reserveren", "zaaknummer"),
+                    "document": ("documenten", "documentnummer_reserveren", "identificatie")}
+
+    def _reserve(self, ctx: Context, soort: str) -> str:
+        """An identificatie the target reserves for the zaak or document that will be created with it."""
+        api, path, field = self._RESERVATION[soort]
+        work = self._work(ctx)
+        try:
+            answer = self.client.post(self.client.url(api, path), {"bronorganisatie": self._rsin(work)}, work.user)
+        except ZgwError as exc:
+            if exc.status in (404, 405):
+                raise StufError("StUF058", f"Het doel reserveert geen {soort}identificaties",
+                                f"{exc}; /{path} is an Open Zaak extension of the ZGW APIs: give a template "
+                                f"for identificaties.{soort} in routes.yaml", plek="server") from None
+            raise
+        reserved = answer[0] if isinstance(answer, list) else answer
+        value = reserved.get(field) if isinstance(reserved, dict) else None
+        if not value:
+            raise ZgwError(f"POST /{path}: the answer holds no {field}", status=201, retryable=False,
+                           fault=StufError("StUF058", f"Het doel gaf geen {soort}identificatie terug",
+                                           f"POST /{path} answered without {field}", plek="server"))
+        value = str(value)
+        if soort == "zaak" and self.settings.checks.identificatie_prefix \
+                and not value.startswith(self.settings.gemeentecode):
+            # the sender would send it back in creeerZaak, where the RGBZ check refuses it
+            raise StufError("StUF058", "Het doel reserveerde een zaakidentificatie die niet met de gemeentecode "
+                            "begint", f"{value} (RGBZ: the first four positions are the gemeentecode "
+                            f"{self.settings.gemeentecode}); give a template for identificaties.zaak, or set "
+                            "checks.identificatie_prefix: false in broker.yaml to accept the target's numbers",
+                            plek="server")
+        return value
 
     def check(self) -> Health:
         try:

@@ -1,12 +1,20 @@
 """genereerZaak-/Document-/BesluitIdentificatie for the ZGW adapter (ZDS 1.2 §4.1.6, §4.1.9, §4.3.7).
 
-The ZGW standard has no operation to reserve an identificatie (Open Zaak's ``/zaaknummer_reserveren``
-is an experimental extension), so the broker makes them from a template per kind, configurable in
-routes.yaml (``identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}"}``), with a counter per
-kind and year in the broker's database. Placeholders: ``gemeentecode``, ``jaar``, ``volgnummer``,
-``soort`` (Z, D or B). A zaakidentificatie starts with the gemeentecode (RGBZ), and every
-identificatie is at most 40 characters. The ZDS service skips a value that is already in use at the
-target (broker.zds.services.genereer_identificatie).
+Two ways, chosen per kind in routes.yaml:
+
+- a template (the default), filled with a counter per kind and year in the broker's database:
+  ``identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}"}``. Placeholders: ``gemeentecode``,
+  ``jaar``, ``volgnummer``, ``soort`` (Z, D or B). A zaakidentificatie starts with the gemeentecode
+  (RGBZ), and every identificatie is at most 40 characters.
+- ``reserve``: the target hands it out. The ZGW standard has no such operation; Open Zaak offers
+  ``POST /zaaknummer_reserveren`` (Zaken) and ``POST /documentnummer_reserveren`` (Documenten) as
+  experimental extensions, so this works for zaken and documents, not besluiten. Open Zaak's
+  zaaknummers (``ZAAK-2026-0000000001``) do not start with the gemeentecode as RGBZ asks; the broker
+  hands them out only when ``checks.identificatie_prefix`` is off (otherwise creeerZaak would refuse
+  the number genereerZaakIdentificatie gave).
+
+The ZDS service skips a value that is already in use at the target
+(broker.zds.services.genereer_identificatie).
 """
 
 from __future__ import annotations
@@ -21,6 +29,10 @@ from broker.errors import ConfigError, ConfigProblem
 from broker.store.db import Database
 
 SOORT = {"zaak": "Z", "document": "D", "besluit": "B"}
+#: the value that asks the target for the identificatie instead of a template
+RESERVE = "reserve"
+#: the kinds a target can reserve (Open Zaak's extensions)
+RESERVABLE = ("zaak", "document")
 DEFAULT_TEMPLATES = {soort: "{gemeentecode}" + letter + "{jaar}{volgnummer:06d}" for soort, letter in SOORT.items()}
 
 
@@ -35,6 +47,12 @@ class Identificaties:
             if soort not in SOORT:
                 problems.append(ConfigProblem(where, None, f"identificaties: unknown kind {soort!r}; kinds: "
                                               + ", ".join(SOORT)))
+                continue
+            if template == RESERVE:
+                if soort not in RESERVABLE:
+                    problems.append(ConfigProblem(where, None, f"identificaties.{soort}: a {soort}identificatie "
+                                                  "cannot be reserved at a ZGW target (only zaak and document "
+                                                  "have an Open Zaak reservation endpoint); give a template"))
                 continue
             try:
                 sample = self._fill(soort, template, 2026, 999999)
@@ -55,6 +73,10 @@ class Identificaties:
     def _fill(self, soort: str, template: str, jaar: int, volgnummer: int) -> str:
         return template.format(gemeentecode=self.gemeentecode, jaar=jaar, volgnummer=volgnummer,
                                soort=SOORT[soort])
+
+    def reserved(self, soort: str) -> bool:
+        """Does the target hand out identificaties of this kind?"""
+        return self.templates.get(soort) == RESERVE
 
     def next(self, soort: str) -> str:
         jaar = datetime.now().year

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from . import besluiten, catalogi, documenten, zaak_relations, zaken
+from . import besluiten, catalogi, documenten, reservations, zaak_relations, zaken
 from .common import Call, Handler, Reply
 
 HANDLERS: dict[str, dict[str, Handler]] = {
-    "zaken": {**zaken.HANDLERS, **zaak_relations.HANDLERS},
+    "zaken": {**zaken.HANDLERS, **zaak_relations.HANDLERS, **reservations.ZAKEN_HANDLERS},
     "catalogi": catalogi.HANDLERS,
-    "documenten": documenten.HANDLERS,
+    "documenten": {**documenten.HANDLERS, **reservations.DOCUMENTEN_HANDLERS},
     "besluiten": besluiten.HANDLERS,
 }
 
