@@ -152,3 +152,52 @@ def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, 
     rollen = fake.objects("rollen")
     assert len(rollen) == len(zm.ROLLEN) == len({r["betrokkeneType"] for r in rollen})
     assert len(fake.objects("statussen")) == 1
+
+
+def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+    """The API carried a POST out but its answer never arrived (timeout): the retry looks for what the
+    first attempt sent before it sends anything again."""
+    routes = {"targets": {"embedded": {"adapter": "embedded"}, "zgw": zb.target_options(fake, timeout=0.5)},
+              "routes": [{"operations": ["creeerZaak", "voegZaakdocumentToe"],
+                          "deliver": [{"target": "zgw", "mode": "queued"}]},
+                         {"operations": ["*"], "deliver": [{"target": "zgw", "mode": "sync"}]}],
+              "delivery": fast_delivery()}
+    fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/zaken", method="POST")
+    fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/rollen", method="POST")
+    fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/zaakobjecten", method="POST")
+    fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/statussen", method="POST")
+    with _start(tmp_path, fake, schemas, routes=routes) as zgw:
+        fake.clear_log()
+        answer = zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234KWIJT001"),
+                               soap_action=zm.ACTION["creeer"])
+        assert answer.berichtcode == "Bv03"
+        deadline = time.monotonic() + 30
+        delivery = None
+        while time.monotonic() < deadline:
+            with zgw.broker.db.read() as s:
+                delivery = s.execute(select(Delivery).where(Delivery.target == "zgw")).scalar_one()
+            if delivery.state == "delivered":
+                break
+            time.sleep(0.05)
+        assert delivery is not None and delivery.state == "delivered", delivery and delivery.last_error
+        assert delivery.attempts == 5  # four lost answers, then done
+        fake.lose_next(1, hold_seconds=1.5, path_contains="/documenten/api/v1/enkelvoudiginformatieobjecten",
+                       method="POST")
+        fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/zaakinformatieobjecten", method="POST")
+        answer = zgw.soap.call("OntvangAsynchroon", dm.voeg_zaakdocument_toe("1234DOC00001", "1234KWIJT001"),
+                               soap_action=dm.ACTION["voegZaakdocumentToe"])
+        assert answer.berichtcode == "Bv03"
+        while time.monotonic() < deadline:
+            with zgw.broker.db.read() as s:
+                states = s.execute(select(Delivery.state).where(Delivery.target == "zgw")).scalars().all()
+            if states == ["delivered", "delivered"]:
+                break
+            time.sleep(0.05)
+        assert states == ["delivered", "delivered"]
+    assert len(fake.objects("enkelvoudiginformatieobjecten")) == 1
+    assert len(fake.objects("zaakinformatieobjecten")) == 1
+    assert len(fake.objects("zaken")) == 1
+    assert len(fake.objects("rollen")) == len(zm.ROLLEN) == len(fake.calls("POST", "/zaken/api/v1/rollen"))
+    assert len(fake.objects("zaakobjecten")) == 1 == len(fake.calls("POST", "/zaken/api/v1/zaakobjecten"))
+    assert len(fake.objects("statussen")) == 1 == len(fake.calls("POST", "/zaken/api/v1/statussen"))
+    assert len(fake.calls("POST", "/zaken/api/v1/zaken")) == 1

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import traceback
@@ -101,7 +102,11 @@ async def handle(fake: "ZGWFake", request: Request) -> Response:
     raw = await request.body()
     ex = _Exchange(fake, request, raw)
     fake.requests.append(RecordedRequest(ex.method, ex.path, dict(ex.query), ex.json))
+    target = ex.path + (f"?{request.url.query}" if request.url.query else "")
+    hold = fake.failures.take_lost(ex.method, target)
     response = await _process(ex)
+    if hold:  # carried out, but the answer comes too late for the client (fake.lose_next)
+        await asyncio.sleep(hold)
     fake.responses.append(RecordedResponse(ex.method, ex.path, response.status_code))
     return response
 

@@ -190,6 +190,12 @@ class ZGWFake:
         """Fail the next ``n`` matching requests with ``status`` and a ``Fout`` body."""
         self.failures.add(n, status, path_contains, method)
 
+    def lose_next(self, n: int = 1, hold_seconds: float = 2.0, path_contains: str | None = None,
+                  method: str | None = None) -> None:
+        """Carry out the next ``n`` matching requests but hold their answers back for ``hold_seconds``
+        (longer than the client's timeout): the client cannot know whether they took effect."""
+        self.failures.add_lost(n, hold_seconds, path_contains, method)
+
     def down(self, mode: str = "503") -> None:
         """Refuse all requests: ``"503"`` answers 503, ``"refuse"`` stops listening."""
         if mode not in ("503", "refuse"):

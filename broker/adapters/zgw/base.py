@@ -53,7 +53,7 @@ class Work:
         self.ctx.mark_step(name, result if result is not None else True)
         return result
 
-    def create_once(self, name: str, find: Callable[[], Any], create: Callable[[], Any]) -> Any:
+    def create_once(self, name: str, find: Callable[[], Any], create: Callable[[], Any], intent: Any = True) -> Any:
         """Create something addressable by its identificatie, once.
 
         The intent is recorded (``<name>?``) before the call. When an earlier attempt sent the call but
@@ -64,7 +64,7 @@ class Work:
             found = find()
             if found is not None:
                 return found
-        self.ctx.mark_step(name + "?", True)
+        self.ctx.mark_step(name + "?", intent)
         try:
             return create()
         except ZgwError as exc:
@@ -74,6 +74,18 @@ class Work:
         except StufError:
             self.ctx.mark_step(name + "?", False)
             raise
+
+
+    def post_once(self, name: str, body: dict[str, Any], find: Callable[[dict[str, Any]], Any],
+                  create: Callable[[dict[str, Any]], Any]) -> Any:
+        """:meth:`create_once` for a part without an identificatie of its own (a rol, a status, a
+        zaakobject): the body is the recorded intent, so a retry looks for, and sends, exactly what the
+        first attempt sent (the same datumStatusGezet, say), not a body made anew."""
+        self._loaded()
+        previous = self.ctx.step_done(name + "?")
+        if isinstance(previous, dict):
+            body = previous
+        return self.create_once(name, lambda: find(body), lambda: create(body), intent=body)
 
 
 class ZgwBase:
@@ -96,6 +108,17 @@ class ZgwBase:
         work = Work(ctx, self.mappings.current, user or "stuf-broker", app, self.name, load_steps=load)
         ctx._zgw_work = work  # type: ignore[attr-defined]
         return work
+
+    def _post_part(self, work: Work, step: str, path: str, body: dict[str, Any], params: dict[str, Any],
+                   same: Callable[[dict[str, Any], dict[str, Any]], bool]) -> str:
+        """POST a part of a zaak to the Zaken API once (see :meth:`Work.post_once`); after a lost answer,
+        the parts listed with ``params`` are searched for one that is ``same`` as the body."""
+        url = self.client.url("zaken", path)
+
+        def find(sent: dict[str, Any]) -> str | None:
+            return next((item["url"] for item in self.client.pages(url, params, work.user) if same(item, sent)), None)
+
+        return work.post_once(step, body, find, lambda sent: self.client.post(url, sent, work.user)["url"])
 
     # -- organisatie ---------------------------------------------------------------------------
     def _rsin(self, work: Work, identificatie: str | None = None) -> str:

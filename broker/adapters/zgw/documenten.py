@@ -137,7 +137,8 @@ class DocumentenMixin(ZgwBase):
             if text(rel, "beschrijving"):
                 body["beschrijving"] = text(rel, "beschrijving")
         profile.apply("zaakinformatieobject", body)
-        return self.client.post(self.client.url("zaken", "zaakinformatieobjecten"), body, work.user)["url"]
+        return self._post_part(work, "zaakinformatieobject", "zaakinformatieobjecten", body,
+                               {"zaak": zaak_url, "informatieobject": document_url}, lambda item, sent: True)
 
     def _document_fields(self, work: Work, el: Any, profile: Profile, *, changed_only: bool = False) -> dict[str, Any]:
         """ZGW fields of the EDC elements in ``el`` (those present, for a W)."""

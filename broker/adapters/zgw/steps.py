@@ -6,9 +6,11 @@ failed halfway is processed again under a new delivery (the sender resends it af
 fault, or an operator retries the dead delivery). So the adapter also keeps every step in
 ``zgw_steps`` under (target, message id), and merges those into the context before it starts.
 
-Before a call that creates something addressable by its identificatie (a zaak, a document, a
-besluit), the adapter marks the intent (``<step>?``): when the answer to that call was lost, the next
-attempt finds the object by its identificatie and adopts it instead of creating a second one.
+Before a call that creates something, the adapter marks the intent (``<step>?``): when the answer to
+that call was lost, the next attempt looks for the object and adopts it instead of creating a second
+one. A zaak, document or besluit is found by its identificatie; a rol, status, zaakobject or
+zaakinformatieobject by the body the first attempt sent, which is the recorded intent and is sent
+again unchanged if nothing was found (``Work.post_once``).
 """
 
 from __future__ import annotations

@@ -91,14 +91,15 @@ class ZakenMixin(ZgwBase):
         url = work.step("zaak", lambda: work.create_once("zaak", find, create))
         for i, rol in enumerate(zaak.rollen):
             if rol.betrokkene is not None:
-                work.step(f"rol:{i}", lambda rol=rol: self._add_rol(work, url, zaaktype, code, rol))
+                work.step(f"rol:{i}", lambda rol=rol, i=i: self._add_rol(work, url, zaaktype, code, rol, f"rol:{i}"))
         for i, rel in enumerate(children(zaak.stuf, "heeftBetrekkingOp")):
             if not is_nil(rel) and child(rel, "gerelateerde") is not None:
-                work.step(f"zaakobject:{i}", lambda rel=rel: self._add_zaakobject(work, url, rel))
+                work.step(f"zaakobject:{i}", lambda rel=rel, i=i: self._add_zaakobject(work, url, rel, f"zaakobject:{i}"))
         if zaak.resultaat_omschrijving:
             work.step("resultaat", lambda: self._add_resultaat(work, url, zaaktype, code, zaak))
         for i, status in enumerate(zaak.statussen):
-            work.step(f"status:{i}", lambda status=status: self._add_status(work, url, zaaktype, code, status, zaak))
+            work.step(f"status:{i}", lambda status=status, i=i: self._add_status(work, url, zaaktype, code, status, zaak,
+                                                                           f"status:{i}"))
 
     # -- updateZaak ----------------------------------------------------------------------------
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
@@ -157,7 +158,8 @@ class ZakenMixin(ZgwBase):
                             work.step(f"rol-{name}:{i}:{rol['url']}",
                                       lambda rol=rol: self.client.delete(rol["url"], work.user))
                             current().remove(rol)
-                    work.step(f"rol+{name}:{i}", lambda new=new: self._add_rol(work, zaak["url"], zaaktype, code, new))
+                    step = f"rol+{name}:{i}"
+                    work.step(step, lambda new=new, step=step: self._add_rol(work, zaak["url"], zaaktype, code, new, step))
 
     def _relatie_of(self, work: Work, zgw_rol: dict[str, Any], code: str) -> str:
         return rollen.relatie(zgw_rol, self.catalogi.resource(zgw_rol["roltype"]), work.mappings.zaaktype(code))
@@ -169,7 +171,7 @@ class ZakenMixin(ZgwBase):
         statustype = self._statustype(work, zaaktype, code, status)
         if statustype.get("isEindstatus") and not zaak.get("resultaat") and not work.done("resultaat"):
             work.step("resultaat", lambda: self._add_resultaat(work, zaak["url"], zaaktype, code, nieuw))
-        work.step("status", lambda: self._post_status(work, zaak["url"], statustype, status, code))
+        work.step("status", lambda: self._post_status(work, zaak["url"], statustype, status, code, "status"))
 
     # -- parts ---------------------------------------------------------------------------------
     def _zaak_fields(self, work: Work, el: etree._Element | None, profile: Profile, *,
@@ -214,7 +216,8 @@ class ZakenMixin(ZgwBase):
         found = self._find_zaak(work, ident) if ident else None
         return found["url"] if found else None
 
-    def _add_rol(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, rol: Rol) -> str:
+    def _add_rol(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, rol: Rol,
+                 step: str) -> str:
         assert rol.betrokkene is not None
         roltype = rollen.roltype(self.catalogi.roltypen(zaaktype["url"]), work.mappings.zaaktype(code), rol,
                                  code or zaaktype.get("identificatie", ""))
@@ -225,9 +228,9 @@ class ZakenMixin(ZgwBase):
         if rol.relatie == "heeftAlsGemachtigde":
             body["indicatieMachtiging"] = "gemachtigde"
         self._profile(work, code).apply("rol", body)
-        return self.client.post(self.client.url("zaken", "rollen"), body, work.user)["url"]
+        return self._post_part(work, step, "rollen", body, {"zaak": zaak_url, "roltype": roltype["url"]}, _same_rol)
 
-    def _add_zaakobject(self, work: Work, zaak_url: str, rel: etree._Element) -> str:
+    def _add_zaakobject(self, work: Work, zaak_url: str, rel: etree._Element, step: str) -> str:
         ger = child(rel, "gerelateerde")
         obj = children(ger)[0] if children(ger) else ger
         data = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
@@ -235,7 +238,8 @@ class ZakenMixin(ZgwBase):
         body = {"zaak": zaak_url, "objectType": "overige", "objectTypeOverige": ns.local(obj.tag)[:100],
                 "relatieomschrijving": (text(rel, "omschrijving") or "")[:80],
                 "objectIdentificatie": {"overigeData": data}}
-        return self.client.post(self.client.url("zaken", "zaakobjecten"), body, work.user)["url"]
+        return self._post_part(work, step, "zaakobjecten", body, {"zaak": zaak_url, "objectType": "overige"},
+                               _same_fields("objectTypeOverige", "relatieomschrijving", "objectIdentificatie"))
 
     def _statustype(self, work: Work, zaaktype: dict[str, Any], code: str | None, status: Status) -> dict[str, Any]:
         statustypen = self.catalogi.statustypen(zaaktype["url"])
@@ -265,19 +269,20 @@ class ZakenMixin(ZgwBase):
         )
 
     def _add_status(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None,
-                    status: Status, zaak: Zaak) -> str:
+                    status: Status, zaak: Zaak, step: str) -> str:
         statustype = self._statustype(work, zaaktype, code, status)
         if statustype.get("isEindstatus") and not work.done("resultaat"):
             work.step("resultaat", lambda: self._add_resultaat(work, zaak_url, zaaktype, code, zaak))
-        return self._post_status(work, zaak_url, statustype, status, code)
+        return self._post_status(work, zaak_url, statustype, status, code, step)
 
     def _post_status(self, work: Work, zaak_url: str, statustype: dict[str, Any], status: Status,
-                     code: str | None) -> str:
+                     code: str | None, step: str) -> str:
         gezet = tijdstip_in(status.datum_status_gezet) or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"zaak": zaak_url, "statustype": statustype["url"], "datumStatusGezet": gezet,
                 "statustoelichting": status.toelichting or ""}
         self._profile(work, code).apply("status", body)
-        return self.client.post(self.client.url("zaken", "statussen"), body, work.user)["url"]
+        return self._post_part(work, step, "statussen", body, {"zaak": zaak_url, "statustype": statustype["url"]},
+                               _same_status)
 
     def _add_resultaat(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, zaak: Zaak) -> str:
         resultaattypen = self.catalogi.resultaattypen(zaaktype["url"])
@@ -310,3 +315,29 @@ class ZakenMixin(ZgwBase):
         if (existing[0].get("resultaattype"), existing[0].get("toelichting")) != (body["resultaattype"], body["toelichting"]):
             self.client.patch(existing[0]["url"], body, work.user)
         return existing[0]["url"]
+
+
+# -- is a listed part the one a lost request created? ------------------------------------------
+def _same_rol(item: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """The same kind of betrokkene with the identifying values sent (the API fills in the rest)."""
+    if item.get("betrokkeneType") != sent["betrokkeneType"]:
+        return False
+    listed = item.get("betrokkeneIdentificatie") or {}
+    return all(listed.get(k) == v for k, v in sent["betrokkeneIdentificatie"].items()
+               if v not in ("", None) and not isinstance(v, (dict, list)))
+
+
+def _same_status(item: dict[str, Any], sent: dict[str, Any]) -> bool:
+    return _instant(item.get("datumStatusGezet")) == _instant(sent["datumStatusGezet"])
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _same_fields(*names: str):  # noqa: ANN202 - a predicate
+    return lambda item, sent: all(item.get(n) == sent.get(n) for n in names)
