@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -417,7 +417,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="measured requests per page")
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     print(f"machine: {machine()}")
     print(f"{args.messages:,} messages over {DAYS} days; {args.requests} sequential requests per page, one "
           "server process, signed in as an operator (each detail view is recorded in the access log)")

@@ -33,7 +33,7 @@ class SystemId(_Strict):
     administratie: str | None = None
     gebruiker: str | None = None
 
-    def matches(self, other: "SystemId") -> bool:
+    def matches(self, other: SystemId) -> bool:
         for name in ("organisatie", "applicatie", "administratie"):
             want = getattr(self, name)
             if want is not None and want != (getattr(other, name) or None):

@@ -6,7 +6,7 @@ Every answer is validated against the official schemas by the ``soap`` fixture.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
@@ -82,7 +82,7 @@ def _document(soap: SoapCaller, live_broker: LiveBroker, zaak: str, titel: str) 
     if "voegZaakdocumentToe" in live_broker.broker.handlers:
         _ok(soap.call(ASYNC, b.voeg_zaakdocument_toe(ident, zaak, titel=titel), soap_action=b.ACTIONS["document"]))
         return ident
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with live_broker.broker.db.write() as session:
         zaak_id = session.execute(select(ZsZaak.id).where(ZsZaak.identificatie == zaak)).scalar_one()
         session.add(ZsDocument(

@@ -5,7 +5,7 @@ and on SQLite each single-column filter walks its index in order (no sort of the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from broker.web.dashboard import messagelist
 from broker.web.dashboard.messagelist import MessageFilters
 from tests.support.pg import schema_url
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 OPS = [("creeerZaak", "Lk01"), ("updateZaak", "Lk01"), ("geefZaakdetails", "Lv01"), ("genereerZaakIdentificatie", "Di02")]
 
 

@@ -10,7 +10,6 @@ import base64
 import itertools
 import os
 import uuid
-
 from collections.abc import Iterator
 from pathlib import Path
 

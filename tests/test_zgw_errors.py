@@ -125,6 +125,20 @@ def test_a_timeout_is_a_server_fault(tmp_path, fake, schemas, black_hole: str) -
     assert fake.objects("zaken") == []
 
 
+def _settled(zgw: zb.ZgwBroker, count: int, seconds: float = 30) -> list[Delivery]:
+    """The deliveries to the zgw target once all ``count`` of them are delivered."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with zgw.broker.db.read() as s:
+            deliveries = list(s.execute(select(Delivery).where(Delivery.target == "zgw")
+                                        .order_by(Delivery.id)).scalars())
+        if len(deliveries) == count and all(d.state == "delivered" for d in deliveries):
+            return deliveries
+        if time.monotonic() > deadline:
+            raise AssertionError([(d.state, d.last_error) for d in deliveries])
+        time.sleep(0.05)
+
+
 def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, fake, schemas) -> None:  # noqa: ANN001
     routes = {"targets": {"embedded": {"adapter": "embedded"}, "zgw": zb.target_options(fake)},
               "routes": [{"operations": ["creeerZaak", "actualiseerZaakstatus"],
@@ -137,15 +151,7 @@ def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, 
         fake.clear_log()
         answer = zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234WACHT001"), soap_action=zm.ACTION["creeer"])
         assert answer.berichtcode == "Bv03"
-        deadline = time.monotonic() + 20
-        delivery = None
-        while time.monotonic() < deadline:
-            with zgw.broker.db.read() as s:
-                delivery = s.execute(select(Delivery).where(Delivery.target == "zgw")).scalar_one()
-            if delivery.state == "delivered":
-                break
-            time.sleep(0.05)
-        assert delivery is not None and delivery.state == "delivered", delivery and delivery.last_error
+        (delivery,) = _settled(zgw, 1)
         assert delivery.attempts == 3
         assert {"zaak", "rol:0", "rol:1", "rol:2", "rol:3", "status:0"} <= set(delivery.steps)
     assert len(fake.objects("zaken")) == 1 and len(fake.calls("POST", "/zaken/api/v1/zaken")) == 1
@@ -171,15 +177,7 @@ def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fak
         answer = zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234KWIJT001"),
                                soap_action=zm.ACTION["creeer"])
         assert answer.berichtcode == "Bv03"
-        deadline = time.monotonic() + 30
-        delivery = None
-        while time.monotonic() < deadline:
-            with zgw.broker.db.read() as s:
-                delivery = s.execute(select(Delivery).where(Delivery.target == "zgw")).scalar_one()
-            if delivery.state == "delivered":
-                break
-            time.sleep(0.05)
-        assert delivery is not None and delivery.state == "delivered", delivery and delivery.last_error
+        (delivery,) = _settled(zgw, 1)
         assert delivery.attempts == 5  # four lost answers, then done
         fake.lose_next(1, hold_seconds=1.5, path_contains="/documenten/api/v1/enkelvoudiginformatieobjecten",
                        method="POST")
@@ -187,13 +185,7 @@ def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fak
         answer = zgw.soap.call("OntvangAsynchroon", dm.voeg_zaakdocument_toe("1234DOC00001", "1234KWIJT001"),
                                soap_action=dm.ACTION["voegZaakdocumentToe"])
         assert answer.berichtcode == "Bv03"
-        while time.monotonic() < deadline:
-            with zgw.broker.db.read() as s:
-                states = s.execute(select(Delivery.state).where(Delivery.target == "zgw")).scalars().all()
-            if states == ["delivered", "delivered"]:
-                break
-            time.sleep(0.05)
-        assert states == ["delivered", "delivered"]
+        _settled(zgw, 2)
     assert len(fake.objects("enkelvoudiginformatieobjecten")) == 1
     assert len(fake.objects("zaakinformatieobjecten")) == 1
     assert len(fake.objects("zaken")) == 1

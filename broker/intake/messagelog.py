@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, inspect, select, update
@@ -30,7 +30,7 @@ class Record:
     """Everything known about a request while it is handled; becomes a Message row."""
 
     port: str
-    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     request: bytes = b""
     request_content_type: str | None = None
     soap_version: str | None = None

@@ -31,9 +31,9 @@ from broker.queue.engine import refresh_message_state
 from broker.queue.tables import Delivery
 from broker.routing import keys
 from broker.store.tables import Message
-from broker.stuf.berichten import bv03
 from broker.stuf import faults, mtom, ns, soap
 from broker.stuf import stuurgegevens as sgmod
+from broker.stuf.berichten import bv03
 from broker.stuf.stuurgegevens import Stuurgegevens
 from broker.zds import dispatch
 from broker.zds.request import ZdsAnswer, ZdsRequest

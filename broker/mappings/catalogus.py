@@ -50,7 +50,7 @@ class ZaakTypeDef(_Strict):
     documenttypen: list[DocumentType] = []
 
     @model_validator(mode="after")
-    def _unique_volgnummers(self) -> "ZaakTypeDef":
+    def _unique_volgnummers(self) -> ZaakTypeDef:
         seen: set[int] = set()
         for st in self.statustypen:
             if st.volgnummer in seen:
@@ -68,7 +68,7 @@ class Catalogus:
     zaaktypen: list[ZaakTypeDef]
     source: str = ""
 
-    def take_over(self, other: "Catalogus") -> None:
+    def take_over(self, other: Catalogus) -> None:
         """Use the zaaktypen of ``other`` from now on (a new version of the file, hot-reloaded).
         One attribute assignment: a message being handled sees the old list or the new one."""
         self.zaaktypen = other.zaaktypen

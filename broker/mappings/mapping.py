@@ -335,7 +335,7 @@ class MappingSet:
         with self._lock:
             self._current = mappings
 
-    def only(self, names: list[str]) -> "MappingView":
+    def only(self, names: list[str]) -> MappingView:
         """The mappings of these files alone (a target that uses part of config/mappings/)."""
         return MappingView(self, names)
 

@@ -219,11 +219,11 @@ class Previewer:
         self.target_name, self.options = _zgw_target(routes)
 
     @classmethod
-    def for_broker(cls, broker: Any) -> "Previewer":
+    def for_broker(cls, broker: Any) -> Previewer:
         return cls(broker.settings, broker.schemas, broker.schema_model, broker.handlers, broker.routes)
 
     @classmethod
-    def from_config_dir(cls, config_dir: Path) -> "Previewer":
+    def from_config_dir(cls, config_dir: Path) -> Previewer:
         """For the CLI: the configuration directory's settings and routes, no database."""
         from broker.adapters import registry
         from broker.config import load_settings

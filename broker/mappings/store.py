@@ -27,7 +27,7 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def _sha(text: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def editable(name: str) -> bool:
@@ -74,7 +74,7 @@ def editable(name: str) -> bool:
 
 
 def _version(row: ConfigVersionRow) -> ConfigVersion:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     return ConfigVersion(row.name, row.version, row.text, row.author, created, row.comment or "", row.sha256)
 
 
@@ -362,7 +362,7 @@ class Refresher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="config-refresh", daemon=True)
 
-    def start(self) -> "Refresher":
+    def start(self) -> Refresher:
         self._thread.start()
         return self
 

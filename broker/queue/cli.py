@@ -28,11 +28,10 @@ def _filters(f):  # noqa: ANN001, ANN202 - click decorator stack
 
 
 def _broker(config_dir: Path | None):  # noqa: ANN202
+    from broker import logging as broker_logging
     from broker.config import load_settings
     from broker.errors import BrokerError
     from broker.runtime import Broker
-
-    from broker import logging as broker_logging
 
     try:
         settings = load_settings(config_dir)

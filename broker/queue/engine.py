@@ -16,13 +16,13 @@ then, and at once for permanent errors, the delivery is dead, with the target's 
 
 from __future__ import annotations
 
+import os
 import random
 import socket
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import exists, func, insert, or_, select, update
@@ -46,7 +46,7 @@ _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def worker_id(kind: str = "worker") -> str:
@@ -63,7 +63,7 @@ class Outcome:
 def _aware(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the queue stores is UTC."""
     if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
+        return dt.replace(tzinfo=UTC)
     return dt
 
 

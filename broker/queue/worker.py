@@ -9,7 +9,7 @@ once up to ``concurrency``), ``leases`` (renew this worker's leases, release exp
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -33,14 +33,14 @@ class Worker:
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(self.concurrency + 4)},
             job_defaults={"coalesce": True, "misfire_grace_time": 30},
-            timezone=timezone.utc,
+            timezone=UTC,
         )
         self.delivered = 0
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         p = self.policy
         self.scheduler.add_job(self._deliver, "interval", seconds=p.poll_seconds, id="deliver",
-                               max_instances=self.concurrency, next_run_time=datetime.now(timezone.utc))
+                               max_instances=self.concurrency, next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self._leases, "interval", seconds=max(1.0, p.lease_seconds / 3), id="leases")
         self.scheduler.add_job(self.queue.probe_circuits, "interval", seconds=max(0.5, p.circuit_open_seconds / 4),
                                id="circuits")
@@ -56,7 +56,7 @@ class Worker:
         if self._stopping.is_set() or not self.scheduler.running:
             return
         try:
-            self.scheduler.modify_job("deliver", next_run_time=datetime.now(timezone.utc))
+            self.scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
         except Exception:  # noqa: BLE001 - a missed wake-up only costs one poll interval
             pass
 

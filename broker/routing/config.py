@@ -103,7 +103,7 @@ class RoutesFile(_Strict):
     delivery: DeliveryPolicy = DeliveryPolicy()
 
     @model_validator(mode="after")
-    def _defaults(self) -> "RoutesFile":
+    def _defaults(self) -> RoutesFile:
         if not self.targets:
             self.targets = {"embedded": TargetDef(adapter="embedded")}
         if not self.routes:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
+from broker.config import MANIFEST
 from broker.errors import RequestRejected
 from broker.runtime import Broker
 from broker.stuf.xsd_install import read_manifest
-from broker.config import MANIFEST
 from broker.web import metrics as metrics_mod
 from broker.web import wsdl
 from broker.web.dashboard.app import create_dashboard

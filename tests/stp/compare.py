@@ -43,7 +43,7 @@ class Node:
     tag: str
     attrs: dict[str, str]
     text: str
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     path: str = ""
     #: set by an erratum: any element with this tag matches, whatever its content
     wildcard: bool = False

@@ -111,7 +111,7 @@ class Errata:
     target_general: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path = HERE / "errata.yaml", target: str | None = None) -> "Errata":
+    def load(cls, path: Path = HERE / "errata.yaml", target: str | None = None) -> Errata:
         """The errata of the templates, plus those of one target's run (``targets: {<target>: ...}``)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         errata = cls(data.get("templates") or {}, data.get("expected") or {}, data.get("general") or [])
@@ -334,7 +334,7 @@ def apply_erratum(node: compare.Node, rule: dict[str, Any], drop_only: bool = Fa
                 child.attrs = {k: v for k, v in child.attrs.items() if compare.local(k) not in ("nil", "noValue")}
         elif action == "add" and not drop_only:
             prefix, _, name = rule["element"].partition(":")
-            tag = "{%s}%s" % (NAMESPACES[prefix], name)
+            tag = f"{{{NAMESPACES[prefix]}}}{name}"
             new = compare.Node(tag, {}, rule.get("value", ""), path=f"{child.path}/{name}")
             at = len(child.children)
             if rule.get("after"):

@@ -194,7 +194,7 @@ def mtom_request(body: str, attachments: dict[str, bytes], soap_action: str) -> 
     """A SOAP 1.1 MTOM request (multipart/related, application/xop+xml root part) built with the
     email package; returns the HTTP body and headers."""
     envelope = (f'<soapenv:Envelope xmlns:soapenv="{SOAP11}"><soapenv:Header/>'
-                f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>").encode("utf-8")
+                f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>").encode()
     start = f"<root.{uuid.uuid4().hex}@test>"
     msg = MIMEMultipart("related", type="application/xop+xml", start=start, **{"start-info": "text/xml"})
     root = MIMEBase("application", "xop+xml", charset="UTF-8", type="text/xml")

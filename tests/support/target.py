@@ -91,7 +91,7 @@ class CountingTarget:
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self) -> "CountingTarget":
+    def start(self) -> CountingTarget:
         self.thread.start()
         while not self.server.started:
             time.sleep(0.01)

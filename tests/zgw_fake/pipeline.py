@@ -18,7 +18,8 @@ import asyncio
 import hashlib
 import json
 import traceback
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
@@ -29,8 +30,15 @@ from werkzeug.datastructures import Headers
 from .errors import PROBLEM_JSON, ApiError, fout
 from .resources import HANDLERS, Call, Reply
 from .specs import APIS, LoadedSpec, base_path
-from .validation import (Operation, Problem, SpecRequest, SpecResponse, find_operation,
-                         request_problems, response_problems)
+from .validation import (
+    Operation,
+    Problem,
+    SpecRequest,
+    SpecResponse,
+    find_operation,
+    request_problems,
+    response_problems,
+)
 
 if TYPE_CHECKING:
     from .server import ZGWFake
@@ -58,7 +66,7 @@ class RecordedResponse(NamedTuple):
 class _Exchange:
     """The state of one request while it passes through the pipeline."""
 
-    def __init__(self, fake: "ZGWFake", request: Request, raw: bytes) -> None:
+    def __init__(self, fake: ZGWFake, request: Request, raw: bytes) -> None:
         self.fake = fake
         self.request = request
         self.raw = raw
@@ -98,7 +106,7 @@ class _Exchange:
         )
 
 
-async def handle(fake: "ZGWFake", request: Request) -> Response:
+async def handle(fake: ZGWFake, request: Request) -> Response:
     raw = await request.body()
     ex = _Exchange(fake, request, raw)
     fake.requests.append(RecordedRequest(ex.method, ex.path, dict(ex.query), ex.json))

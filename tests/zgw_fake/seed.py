@@ -8,15 +8,16 @@ not return is a ``ValueError`` at once, not a surprise later.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any
 
 from .specs import LoadedSpec
 from .state import Store
 from .validation import schema_problems
 
-Entry = Union[str, Sequence[Any], Mapping[str, Any]]
+Entry = str | Sequence[Any] | Mapping[str, Any]
 
 DEFAULT_RSIN = "002220647"
 

@@ -15,7 +15,8 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -113,7 +114,7 @@ class ZGWFake:
     async def _endpoint(self, request: Request) -> Response:
         return await pipeline.handle(self, request)
 
-    def start(self) -> "ZGWFake":
+    def start(self) -> ZGWFake:
         """Start serving in a background thread (returns when it accepts connections)."""
         if self._thread is not None:
             return self
@@ -155,7 +156,7 @@ class ZGWFake:
             self._socket.close()
             self._socket = None
 
-    def __enter__(self) -> "ZGWFake":
+    def __enter__(self) -> ZGWFake:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -11,7 +11,7 @@ import copy
 import threading
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ def public(obj: dict[str, Any]) -> dict[str, Any]:
 
 def now_iso() -> str:
     """Current UTC time as RFC 3339, like Open Zaak writes it."""
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def today_iso() -> str:

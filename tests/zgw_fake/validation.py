@@ -9,8 +9,9 @@ by openapi-core (and, below it, openapi-schema-validator / jsonschema).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_core.datatypes import RequestParameters
@@ -22,7 +23,6 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from .formats import EXTRA_FORMATS
 from .spec_fixes import GUARD
 from .specs import LoadedSpec
-
 
 _REQUIRED_MESSAGE = re.compile(r"^'(.+)' is a required property$")
 

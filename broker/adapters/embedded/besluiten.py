@@ -23,7 +23,7 @@ What the zaaksysteem demands, beyond the schema (ZDS 1.2 leaves these to the imp
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 from sqlalchemy import delete, select
@@ -68,7 +68,7 @@ _EDC_GERELATEERDE = ("identificatie", "dct.omschrijving", "titel")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BesluitenMixin:

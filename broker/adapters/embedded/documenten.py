@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 from lxml import etree
@@ -65,7 +65,7 @@ log = structlog.get_logger("broker.embedded")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class DocumentenMixin:

@@ -9,7 +9,7 @@ concurrent requests can never receive the same value.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ def generate(session: Session, soort: str, gemeentecode: str, reserved_by: str |
     identificatie = f"{gemeentecode}{PREFIX[soort]}{year}{n:06d}"
     session.add(
         ZsIdentificatie(
-            soort=soort, identificatie=identificatie, reserved_at=datetime.now(timezone.utc), reserved_by=reserved_by
+            soort=soort, identificatie=identificatie, reserved_at=datetime.now(UTC), reserved_by=reserved_by
         )
     )
     session.flush()

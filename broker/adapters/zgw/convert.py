@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
@@ -40,7 +40,7 @@ def tijdstip_in(value: str | None) -> str | None:
     y, mo, d, h, mi, s, frac = m.groups()
     micro = int((frac or "0").ljust(3, "0")) * 1000
     local = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, tzinfo=LOCAL)
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
     if micro:
         text += f".{micro // 1000:03d}"
@@ -57,7 +57,7 @@ def tijdstip_out(value: str | None) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(LOCAL)
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return local.strftime("%Y%m%d")

@@ -16,7 +16,7 @@ again unchanged if nothing was found (``Work.post_once``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -44,7 +44,7 @@ class StepStore:
                 row = s.get(ZgwStep, (self.target, message_id, name))
                 if row is None:
                     s.add(ZgwStep(target=self.target, message_id=message_id, name=name, result=result,
-                                  created_at=datetime.now(timezone.utc)))
+                                  created_at=datetime.now(UTC)))
                 else:
                     row.result = result
         except IntegrityError:  # recorded by a concurrent attempt already

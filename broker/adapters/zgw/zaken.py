@@ -22,7 +22,7 @@ besluit named inside creeerZaak: besluiten come with voegBesluitToe) are not sen
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
@@ -277,7 +277,7 @@ class ZakenMixin(ZgwBase):
 
     def _post_status(self, work: Work, zaak_url: str, statustype: dict[str, Any], status: Status,
                      code: str | None, step: str) -> str:
-        gezet = tijdstip_in(status.datum_status_gezet) or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        gezet = tijdstip_in(status.datum_status_gezet) or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"zaak": zaak_url, "statustype": statustype["url"], "datumStatusGezet": gezet,
                 "statustoelichting": status.toelichting or ""}
         self._profile(work, code).apply("status", body)
@@ -336,7 +336,7 @@ def _instant(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _same_fields(*names: str):  # noqa: ANN202 - a predicate

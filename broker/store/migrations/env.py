@@ -5,11 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 import broker.adapters.embedded.tables  # noqa: F401 - registers the zs_ tables
-import broker.store.tables  # noqa: F401
-from broker.store.tables import Base
-
 import broker.adapters.zgw.tables  # noqa: F401 - zgw_steps, zgw_counters
 import broker.mappings.tables  # noqa: F401 - config_versions
+import broker.store.tables  # noqa: F401
+from broker.store.tables import Base
 
 try:  # the queue and dashboard tables register themselves when present
     import broker.queue.tables  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from broker.web.dashboard.tables import MessageView
 
 
 def record_view(session: Session, username: str, message_id: int, what: str = "detail") -> None:
-    session.add(MessageView(at=datetime.now(timezone.utc), username=username[:100], message_id=message_id,
+    session.add(MessageView(at=datetime.now(UTC), username=username[:100], message_id=message_id,
                             what=what[:20]))
 
 

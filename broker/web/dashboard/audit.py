@@ -6,7 +6,7 @@ detail never holds personal data: ids, counts, filters, names of configurations 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from broker.web.dashboard.tables import AuditEntry
 
 
 def record(session: Session, actor: str, action: str, detail: dict[str, Any]) -> AuditEntry:
-    entry = AuditEntry(at=datetime.now(timezone.utc), actor=actor[:120], action=action[:60], detail=detail)
+    entry = AuditEntry(at=datetime.now(UTC), actor=actor[:120], action=action[:60], detail=detail)
     session.add(entry)
     return entry
 

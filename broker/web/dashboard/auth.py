@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -86,7 +86,7 @@ def add_user(session: Session, username: str, role: str, password: str) -> User:
     if find(session, username) is not None:
         raise AccountError(f"user {username!r} exists already")
     user = User(username=username, role=role, password_hash=_hasher.hash(password), session_version=1,
-                created_at=datetime.now(timezone.utc))
+                created_at=datetime.now(UTC))
     session.add(user)
     session.flush()
     return user
@@ -126,7 +126,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = datetime.now(timezone.utc)
+    user.last_login_at = datetime.now(UTC)
     return user
 
 

@@ -4,7 +4,7 @@ attempts, and a timeline. Personal data is masked here when the reader may not s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +33,7 @@ class Detail:
 
 
 def _utc(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def case_model(payload: MessagePayload | None, message: Message) -> Any:

@@ -9,10 +9,10 @@ order and stops after N+1 rows. The list reads ``messages`` only, never ``messag
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ class MessageFilters:
     until: str = ""
 
     @classmethod
-    def from_params(cls, params: Any) -> "MessageFilters":
+    def from_params(cls, params: Any) -> MessageFilters:
         return cls(**{f.name: (params.get(f.name) or "").strip()[:100] for f in fields(cls)})
 
     def params(self) -> dict[str, str]:
@@ -88,7 +88,7 @@ def parse_time(value: str, *, end: bool = False) -> datetime | None:
         return None
     if end and len(value) <= 10:
         dt += timedelta(days=1)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def encode_cursor(received_at: datetime, message_id: int) -> str:
@@ -108,7 +108,7 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
 
 
 def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 @dataclass

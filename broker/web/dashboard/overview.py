@@ -8,7 +8,7 @@ between SQLite and PostgreSQL), reading at most ``SAMPLE_CAP`` rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -42,7 +42,7 @@ def series(rows: list, start: datetime, step: timedelta, n: int, label_format: s
     buckets: list[list[float]] = [[] for _ in range(n)]
     counts, faults = [0] * n, [0] * n
     naive = bool(rows) and rows[0][0].tzinfo is None  # SQLite hands back naive UTC
-    origin = start.astimezone(timezone.utc).replace(tzinfo=None) if naive else start
+    origin = start.astimezone(UTC).replace(tzinfo=None) if naive else start
     seconds = step.total_seconds()
     for received, duration, outcome, *_ in rows:
         i = int((received - origin).total_seconds() // seconds)
@@ -68,7 +68,7 @@ def _grouped(rows: list, index: int) -> list[tuple[str, int]]:
 
 def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """Everything on the overview; the messages of the last day are read once, in one indexed range."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     day_ago = now - timedelta(days=1)
     rows = session.connection().execute(  # Core rows: no ORM bookkeeping for a day of messages
         select(Message.received_at, Message.duration_ms, Message.outcome, Message.state, Message.operation,
@@ -76,7 +76,7 @@ def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
         .where(Message.received_at >= day_ago).order_by(Message.received_at.desc()).limit(SAMPLE_CAP)).all()
     hour_start = (now - timedelta(minutes=59)).replace(second=0, microsecond=0)
     day_start = (now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
-    cut = hour_start.astimezone(timezone.utc).replace(tzinfo=None) if rows and rows[0][0].tzinfo is None else hour_start
+    cut = hour_start.astimezone(UTC).replace(tzinfo=None) if rows and rows[0][0].tzinfo is None else hour_start
     hour_rows = [r for r in rows if r[0] >= cut]
     return {
         "now": now,

@@ -6,8 +6,19 @@ from datetime import date
 from typing import Any
 
 from ..state import public
-from .common import (Call, Handler, Reply, check_rsins, created, fetch, invalid, matches, referenced,
-                     unique_identificatie, writable)
+from .common import (
+    Call,
+    Handler,
+    Reply,
+    check_rsins,
+    created,
+    fetch,
+    invalid,
+    matches,
+    referenced,
+    unique_identificatie,
+    writable,
+)
 
 _VERVALREDEN = {
     "tijdelijk": "Besluit met tijdelijke werking",

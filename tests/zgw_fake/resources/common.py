@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, invalid, not_found
 from ..paging import page_number, paginate
@@ -29,7 +30,7 @@ class Reply:
 class Call:
     """One validated request, as handlers see it."""
 
-    fake: "ZGWFake"
+    fake: ZGWFake
     api: str
     spec: LoadedSpec
     operation: Operation

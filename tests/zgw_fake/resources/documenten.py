@@ -11,8 +11,18 @@ from typing import Any
 
 from ..errors import ApiError
 from ..state import now_iso
-from .common import (Call, Handler, Reply, check_rsins, fetch, invalid, matches, referenced,
-                     unique_identificatie, writable)
+from .common import (
+    Call,
+    Handler,
+    Reply,
+    check_rsins,
+    fetch,
+    invalid,
+    matches,
+    referenced,
+    unique_identificatie,
+    writable,
+)
 
 KIND = "enkelvoudiginformatieobjecten"
 

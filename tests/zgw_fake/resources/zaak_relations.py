@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..state import now_iso, public
-from .common import (Call, Handler, Reply, created, fetch, invalid, matches, not_found, referenced,
-                     writable)
+from .common import Call, Handler, Reply, created, fetch, invalid, matches, not_found, referenced, writable
 from .zaken import latest_status
+
 
 def _zaak(call: Call, url: Any) -> dict[str, Any]:
     zaak = referenced(call.store, url, "zaken", "zaak")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from ..state import public
-from .common import (Call, Handler, Reply, check_rsins, fetch, invalid, referenced,
-                     unique_identificatie, writable)
+from .common import Call, Handler, Reply, check_rsins, fetch, invalid, referenced, unique_identificatie, writable
 
 _BETALINGSINDICATIE = {
     "": "",

@@ -1,15 +1,14 @@
 """message log and embedded zaaksysteem
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 18:16:21.393643
 """
 
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

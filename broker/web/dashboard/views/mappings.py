@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import UploadFile
-from starlette.responses import Response
-
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import DiffLexer
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
 
 from broker.errors import ConfigError
 from broker.store.tables import MessagePayload
