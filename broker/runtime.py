@@ -16,6 +16,7 @@ from broker.adapters import registry
 from broker.adapters.embedded.files import FileStore
 from broker.adapters.targets import ZaaksysteemTarget
 from broker.config import MANIFEST, Settings
+from broker.errors import ConfigError
 from broker.intake.pipeline import Pipeline
 from broker.mappings.store import ConfigStore, Refresher
 from broker.queue.engine import Queue
@@ -56,7 +57,7 @@ class Broker:
         self.files = FileStore(settings.files_dir)
         self.handlers = services.load_all()
         self.routes = load_routes(settings.config_dir, sorted(registry.available()))
-        self.targets = {name: registry.build(name, td.adapter, self, td.options)
+        self.targets = {name: self._build_target(name, td.adapter, td.options)
                         for name, td in self.routes.targets.items()}
         self.router = Router(self.routes, self.targets)
         self.pipeline = Pipeline(self)
@@ -76,6 +77,12 @@ class Broker:
             startup_s=round(time.perf_counter() - start, 3),
             database=self.db.engine.url.render_as_string(hide_password=True),
         )
+
+    def _build_target(self, name: str, adapter: str, options: dict):  # noqa: ANN202 - a Target
+        try:
+            return registry.build(name, adapter, self, options)
+        except ConfigError as exc:  # about its options: say on which line of routes.yaml
+            raise self.routes.locate(exc, name) from None
 
     @property
     def target(self):  # noqa: ANN201 - the embedded zaaksysteem adapter, when one is configured

@@ -154,3 +154,31 @@ def test_metrics_need_no_sign_in_and_carry_no_personal_data(tmp_path: Path, sche
     finally:
         site.stop()
 
+
+
+def test_each_serve_has_its_own_metrics_folder_and_stale_ones_go(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ``serve`` commands may share a data directory: neither empties the other's counters."""
+    import socket
+
+    from broker.web.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    root = tmp_path / "prometheus"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        alive = root / f"{socket.gethostname()}-{other.pid}"
+        alive.mkdir(parents=True)
+        (alive / "counter_1.db").write_bytes(b"x")
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+        stale = root / f"{socket.gethostname()}-{gone.stdout.strip()}"
+        stale.mkdir()
+        mine = prepare_multiprocess_dir(tmp_path)
+        assert mine == root / f"{socket.gethostname()}-{os.getpid()}" and mine.is_dir()
+        assert os.environ[MULTIPROC_ENV] == str(mine)
+        assert (alive / "counter_1.db").exists()  # the running serve keeps its numbers
+        assert not stale.exists()
+    finally:
+        other.kill()
+        other.wait()

@@ -62,6 +62,12 @@ def test_mistakes_in_the_options_refuse_the_start(tmp_path: Path, fake: ZGWFake,
     with pytest.raises(ConfigError) as refused:
         Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
     assert any(message in str(p) and "routes.yaml" in p.file for p in refused.value.problems), refused.value
+    # each problem points at the line of the option it is about (or of the target)
+    lines = (tmp_path / "config" / "routes.yaml").read_text().splitlines()
+    for problem in refused.value.problems:
+        assert problem.line is not None, problem
+        key = lines[problem.line - 1].split(":")[0].strip()  # the key on that line, e.g. zaak (identificaties.zaak)
+        assert key in problem.message, (problem, lines[problem.line - 1])
 
 
 def _genereer_document_identificatie() -> str:

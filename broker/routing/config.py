@@ -26,10 +26,11 @@ routes.yaml every message goes ``sync`` to the embedded zaaksysteem.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from broker.errors import ConfigError, ConfigProblem
 from broker.yamlfile import line_for, load_model
@@ -101,6 +102,22 @@ class RoutesFile(_Strict):
     targets: dict[str, TargetDef] = {}
     routes: list[Route] = []
     delivery: DeliveryPolicy = DeliveryPolicy()
+    _file: str = PrivateAttr("routes.yaml")
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def locate(self, error: ConfigError, target: str) -> ConfigError:
+        """``error`` (raised by the adapter of ``target`` about its options) with the line of the
+        option each problem names, or of the target, where the adapter could not say it."""
+        options = list(self.targets[target].options) if target in self.targets else []
+        located = []
+        for p in error.problems:
+            if p.line is None and Path(p.file).name == FILENAME:
+                found = next((m for k in options
+                              if (m := re.search(rf"(?<![\w.]){re.escape(k)}(\.\w+)*\b", p.message))), None)
+                loc = ("targets", target, *found.group(0).split(".")) if found else ("targets", target)
+                p = ConfigProblem(self._file, line_for(self._lines, loc), p.message, p.suggestion)
+            located.append(p)
+        return ConfigError(located)
 
     @model_validator(mode="after")
     def _defaults(self) -> RoutesFile:
@@ -145,6 +162,7 @@ def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
                 "so the first target must have mode sync"))
     if problems:
         raise ConfigError(problems)
+    model._file, model._lines = fname, lines
     return model
 
 

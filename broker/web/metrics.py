@@ -9,8 +9,8 @@ Two kinds of numbers:
   same truth: deliveries by target and state, queue depth per target, circuit state and failures.
 
 ``stuf-broker serve --workers N`` runs N processes. They share their observations through
-prometheus_client's multiprocess mode: ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at
-``<data dir>/prometheus`` (emptied at every start) before any process imports prometheus_client,
+prometheus_client's multiprocess mode: ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh
+``<data dir>/prometheus/<host>-<pid>`` before any process imports prometheus_client,
 each process writes its own files there, and a scrape of any process sums them all. Counters are
 cumulative since the last start of ``serve``; Prometheus handles the reset. A broker inside another
 program (the tests) keeps its numbers in its own registry. For that reason prometheus_client is
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,32 @@ CIRCUIT_STATES = ("closed", "open", "half_open")
 
 
 def prepare_multiprocess_dir(data_dir: Path) -> Path:
-    """Empty ``<data dir>/prometheus`` and export it; call before prometheus_client is imported."""
-    path = data_dir / "prometheus"
+    """A fresh ``<data dir>/prometheus/<host>-<pid>`` for this ``serve``, exported; call before
+    prometheus_client is imported. Each ``serve`` has its own folder, so two of them may share a data
+    directory; the folders of ``serve`` commands on this host that are no longer running are removed."""
+    root = data_dir / "prometheus"
+    root.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname()
+    for old in root.iterdir():
+        name, _, pid = old.name.rpartition("-")
+        if name == host and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = root / f"{host}-{os.getpid()}"
     if path.exists():
         shutil.rmtree(path)
-    path.mkdir(parents=True)
+    path.mkdir()
     os.environ[MULTIPROC_ENV] = str(path)
     return path
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 class DatabaseCollector:
