@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -112,9 +113,12 @@ def test_serve_with_two_workers_reports_the_requests_of_both_processes(tmp_path:
     })
     port = live.free_port()
     data = tmp_path / "var"
-    stale = data / "prometheus"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = data / "prometheus" / f"{socket.gethostname()}-{gone}"  # of a serve that is no longer running
     stale.mkdir(parents=True)
     (stale / "counter_999999.db").write_bytes(b"left over from an earlier run")
+    (data / "prometheus" / "counter_888888.db").write_bytes(b"the layout of earlier versions")
     env = dict(os.environ, STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp_path / 'broker.db'}",
                STUF_BROKER_DATA_DIR=str(data))
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -138,8 +142,9 @@ def test_serve_with_two_workers_reports_the_requests_of_both_processes(tmp_path:
             got = samples(url)
             assert value(got, "stuf_broker_requests_total", operation="genereerZaakIdentificatie", outcome="ok") == 12
             assert value(got, "stuf_broker_request_duration_seconds_count", operation="genereerZaakIdentificatie") == 12
-        pids = {p.name.rsplit("_", 1)[1] for p in (data / "prometheus").glob("*.db")}
-        assert "999999.db" not in pids  # the directory was emptied at start
+        assert not stale.exists() and not list((data / "prometheus").glob("*.db"))  # removed at start
+        own = data / "prometheus" / f"{socket.gethostname()}-{proc.pid}"
+        assert list(own.glob("counter_*.db"))  # this serve's processes count in a folder of its own
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -159,8 +164,6 @@ def test_metrics_need_no_sign_in_and_carry_no_personal_data(tmp_path: Path, sche
 def test_each_serve_has_its_own_metrics_folder_and_stale_ones_go(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Two ``serve`` commands may share a data directory: neither empties the other's counters."""
-    import socket
-
     from broker.web.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
     monkeypatch.delenv(MULTIPROC_ENV, raising=False)

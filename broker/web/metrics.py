@@ -43,7 +43,9 @@ def prepare_multiprocess_dir(data_dir: Path) -> Path:
     host = socket.gethostname()
     for old in root.iterdir():
         name, _, pid = old.name.rpartition("-")
-        if name == host and pid.isdigit() and not _running(int(pid)):
+        if old.is_file() and old.suffix == ".db":  # the layout of earlier versions: one shared folder
+            old.unlink(missing_ok=True)
+        elif name == host and pid.isdigit() and not _running(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     path = root / f"{host}-{os.getpid()}"
     if path.exists():
