@@ -7,6 +7,7 @@ retried when the delivery is queued — resuming after the last completed call.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -179,6 +180,7 @@ def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fak
         assert answer.berichtcode == "Bv03"
         (delivery,) = _settled(zgw, 1)
         assert delivery.attempts == 5  # four lost answers, then done
+        assert zm.BSN not in json.dumps(delivery.steps)  # the recorded intents hold no personal data
         fake.lose_next(1, hold_seconds=1.5, path_contains="/documenten/api/v1/enkelvoudiginformatieobjecten",
                        method="POST")
         fake.lose_next(1, hold_seconds=1.5, path_contains="/zaken/api/v1/zaakinformatieobjecten", method="POST")

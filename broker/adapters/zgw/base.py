@@ -77,15 +77,18 @@ class Work:
 
 
     def post_once(self, name: str, body: dict[str, Any], find: Callable[[dict[str, Any]], Any],
-                  create: Callable[[dict[str, Any]], Any]) -> Any:
+                  create: Callable[[dict[str, Any]], Any], keep: tuple[str, ...] = ()) -> Any:
         """:meth:`create_once` for a part without an identificatie of its own (a rol, a status, a
-        zaakobject): the body is the recorded intent, so a retry looks for, and sends, exactly what the
-        first attempt sent (the same datumStatusGezet, say), not a body made anew."""
+        zaakobject), found by its body. The body is made from the message again on every attempt; the
+        ``keep`` fields are the ones an attempt makes up itself (a datumStatusGezet of "now"), so they
+        are the recorded intent and a retry looks for, and sends, the values of the first attempt. Only
+        those are recorded: the rest of a body may hold personal data."""
         self._loaded()
         previous = self.ctx.step_done(name + "?")
         if isinstance(previous, dict):
-            body = previous
-        return self.create_once(name, lambda: find(body), lambda: create(body), intent=body)
+            body = {**body, **previous}
+        intent = {k: body[k] for k in keep if k in body} or True
+        return self.create_once(name, lambda: find(body), lambda: create(body), intent=intent)
 
 
 class ZgwBase:
@@ -110,7 +113,7 @@ class ZgwBase:
         return work
 
     def _post_part(self, work: Work, step: str, path: str, body: dict[str, Any], params: dict[str, Any],
-                   same: Callable[[dict[str, Any], dict[str, Any]], bool]) -> str:
+                   same: Callable[[dict[str, Any], dict[str, Any]], bool], keep: tuple[str, ...] = ()) -> str:
         """POST a part of a zaak to the Zaken API once (see :meth:`Work.post_once`); after a lost answer,
         the parts listed with ``params`` are searched for one that is ``same`` as the body."""
         url = self.client.url("zaken", path)
@@ -118,7 +121,7 @@ class ZgwBase:
         def find(sent: dict[str, Any]) -> str | None:
             return next((item["url"] for item in self.client.pages(url, params, work.user) if same(item, sent)), None)
 
-        return work.post_once(step, body, find, lambda sent: self.client.post(url, sent, work.user)["url"])
+        return work.post_once(step, body, find, lambda sent: self.client.post(url, sent, work.user)["url"], keep)
 
     # -- organisatie ---------------------------------------------------------------------------
     def _rsin(self, work: Work, identificatie: str | None = None) -> str:

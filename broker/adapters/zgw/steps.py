@@ -9,8 +9,9 @@ fault, or an operator retries the dead delivery). So the adapter also keeps ever
 Before a call that creates something, the adapter marks the intent (``<step>?``): when the answer to
 that call was lost, the next attempt looks for the object and adopts it instead of creating a second
 one. A zaak, document or besluit is found by its identificatie; a rol, status, zaakobject or
-zaakinformatieobject by the body the first attempt sent, which is the recorded intent and is sent
-again unchanged if nothing was found (``Work.post_once``).
+zaakinformatieobject by its body, made from the message again, with the values the first attempt
+made up itself (a status's datumStatusGezet of "now") taken from the recorded intent
+(``Work.post_once``). Steps never hold personal data: a body is not recorded.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ class ZakenMixin(ZgwBase):
                 "statustoelichting": status.toelichting or ""}
         self._profile(work, code).apply("status", body)
         return self._post_part(work, step, "statussen", body, {"zaak": zaak_url, "statustype": statustype["url"]},
-                               _same_status)
+                               _same_status, keep=("datumStatusGezet",))
 
     def _add_resultaat(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None, zaak: Zaak) -> str:
         resultaattypen = self.catalogi.resultaattypen(zaaktype["url"])
