@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -35,9 +34,9 @@ import uuid
 from pathlib import Path
 
 import httpx
-import lxml
 import psycopg
 import yaml
+from machine import describe  # bench/ is on sys.path when a script here runs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -286,19 +285,6 @@ def run_backend(name: str, db_url: str, messages: list[bytes], connections: int,
             "rss": rss}
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, lxml {lxml.__version__}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=3000, help="for the floor (and the httpx generator)")
@@ -311,7 +297,7 @@ def main() -> None:
     schemas = SchemaSet(DEFAULT_XSD_DIR)
     base = floor(messages, schemas)
     size = sum(len(m) for m in messages) / len(messages)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"messages: {args.messages} creeerZaak Lk01 of {size / 1024:.1f} KB, {args.connections} connections, "
           "2 server processes, 2 worker processes")
     print(f"floor (lxml parse + XSD validation, 1 process): {base:8.0f} msg/s")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import platform
 import random
 import re
 import signal
@@ -43,6 +42,7 @@ from urllib.parse import urlencode
 import httpx
 import psycopg
 import yaml
+from machine import describe  # bench/ is on sys.path when a script here runs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -383,19 +383,6 @@ def measure(name: str, url: str, n: int, requests: int, now: datetime, tmp: Path
     return results
 
 
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
 def report(backend: str, results: list[dict], fill_s: float, n: int) -> bool:
     print(f"\n{backend}: {n:,} messages generated in {fill_s:.0f} s")
     print("| page | rows | p50 ms | p95 ms | SQL alone p50 ms | ratio to healthz + SQL |")
@@ -418,7 +405,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
     now = datetime.now(UTC)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"{args.messages:,} messages over {DAYS} days; {args.requests} sequential requests per page, one "
           "server process, signed in as an operator (each detail view is recorded in the access log)")
     ok = True
