@@ -15,6 +15,7 @@ from typing import Any
 
 from broker.adapters.abc import Context
 from broker.adapters.zgw.base import Work, ZgwBase
+from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import date_in, date_out
 from broker.errors import StufError
@@ -123,15 +124,12 @@ class BesluitenMixin(ZgwBase):
         besluittypen = self.catalogi.besluittypen(zaaktype)
         mapping = work.mappings.zaaktype(code)
         wanted = mapping.besluittypen.get(omschrijving or "") or omschrijving or mapping.besluittype
-        for bt in besluittypen:
-            if wanted and bt.get("omschrijving") == wanted:
-                return bt
-        if not wanted and len(besluittypen) == 1:
-            return besluittypen[0]
-        known = ", ".join(b.get("omschrijving", "") for b in besluittypen) or "geen"
+        found = by_omschrijving(besluittypen, wanted, only_one_when_unnamed=not wanted)
+        if found is not None:
+            return found
         raise StufError("StUF058", f"Besluittype {omschrijving} hoort niet bij zaaktype {code}",
-                        f"besluittype {wanted!r} is geen besluittype van het zaaktype; besluittypen: {known}; "
-                        "zie 'besluittypen' in de mapping")
+                        f"besluittype {wanted!r} is geen besluittype van het zaaktype; besluittypen: "
+                        f"{omschrijvingen(besluittypen)}; zie 'besluittypen' in de mapping")
 
     def _find_besluit(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:
         if not identificatie:

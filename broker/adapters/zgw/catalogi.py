@@ -110,3 +110,18 @@ class Catalogi:
 
     def besluittypen(self, zaaktype: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.resource(url) for url in zaaktype.get("besluittypen") or []]
+
+
+def by_omschrijving(types: list[dict[str, Any]], wanted: str | None, *,
+                    only_one_when_unnamed: bool) -> dict[str, Any] | None:
+    """The type whose omschrijving is ``wanted``; with nothing asked for, the only type there is
+    (when ``only_one_when_unnamed``); otherwise None."""
+    found = next((t for t in types if wanted and t.get("omschrijving") == wanted), None)
+    if found is None and only_one_when_unnamed and len(types) == 1:
+        return types[0]
+    return found
+
+
+def omschrijvingen(types: list[dict[str, Any]]) -> str:
+    """The omschrijvingen of ``types``, for a fault that says what there is to choose from."""
+    return ", ".join(t.get("omschrijving", "") for t in types) or "geen"

@@ -25,6 +25,7 @@ from typing import Any
 
 from broker.adapters.abc import Checkout, Context
 from broker.adapters.zgw.base import Work, ZgwBase
+from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import (
     date_in,
@@ -170,15 +171,12 @@ class DocumentenMixin(ZgwBase):
         """The informatieobjecttype of a document type among those of the zaaktype (StUF058 when none)."""
         iots = self.catalogi.informatieobjecttypen(zaaktype)
         wanted = work.mappings.zaaktype(code).informatieobjecttypen.get(documenttype or "") or documenttype
-        for iot in iots:
-            if wanted and iot.get("omschrijving") == wanted:
-                return iot
-        if not documenttype and len(iots) == 1:
-            return iots[0]
-        known = ", ".join(i.get("omschrijving", "") for i in iots) or "geen"
+        found = by_omschrijving(iots, wanted, only_one_when_unnamed=not documenttype)
+        if found is not None:
+            return found
         raise StufError("StUF058", f"Documenttype {documenttype} hoort niet bij zaaktype {code}",
                         f"informatieobjecttype {wanted!r} is geen informatieobjecttype van het zaaktype; "
-                        f"informatieobjecttypen: {known}; zie 'informatieobjecttypen' in de mapping")
+                        f"informatieobjecttypen: {omschrijvingen(iots)}; zie 'informatieobjecttypen' in de mapping")
 
     # -- finding -------------------------------------------------------------------------------
     def _find_document(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:

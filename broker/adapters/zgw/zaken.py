@@ -30,6 +30,7 @@ from lxml import etree
 from broker.adapters.abc import Context
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
+from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import archiefnominatie_in, date_in, tijdstip_in
 from broker.errors import StufError
@@ -289,11 +290,9 @@ class ZakenMixin(ZgwBase):
         mapping = work.mappings.zaaktype(code)
         wanted = (mapping.resultaattypen.get(zaak.resultaat_omschrijving or "") or zaak.resultaat_omschrijving
                   or mapping.resultaat)
-        chosen = next((r for r in resultaattypen if wanted and r.get("omschrijving") == wanted), None)
-        if chosen is None and not wanted and len(resultaattypen) == 1:
-            chosen = resultaattypen[0]
+        chosen = by_omschrijving(resultaattypen, wanted, only_one_when_unnamed=not wanted)
         if chosen is None:
-            known = ", ".join(r.get("omschrijving", "") for r in resultaattypen) or "geen"
+            known = omschrijvingen(resultaattypen)
             raise StufError(
                 "StUF058",
                 f"Geen resultaat om de zaak mee af te sluiten (zaaktype {code})",
