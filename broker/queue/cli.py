@@ -109,17 +109,21 @@ def _ids(b, ids: tuple[int, ...], filters: Filters) -> list[int]:  # noqa: ANN00
         return admin.matching_ids(s, filters)
 
 
+def _act(config_dir, action: str, filters: Filters, ids: tuple[int, ...], done: str) -> None:  # noqa: ANN001
+    b = _broker(config_dir)
+    chosen = _ids(b, ids, filters)
+    n = getattr(b.queue, action)(chosen)
+    _audit(b, f"queue.{action}", {"ids": chosen[:1000], "count": n})
+    click.echo(f"{n} deliveries {done}")
+
+
 @queue.command("retry")
 @_config
 @_filters
 @click.argument("ids", type=int, nargs=-1)
 def retry_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
     """Deliver again: dead, cancelled or waiting deliveries become due now."""
-    b = _broker(config_dir)
-    chosen = _ids(b, ids, Filters(state, operation, zender, zaak, target))
-    n = b.queue.retry(chosen)
-    _audit(b, "queue.retry", {"ids": chosen[:1000], "count": n})
-    click.echo(f"{n} deliveries queued again")
+    _act(config_dir, "retry", Filters(state, operation, zender, zaak, target), ids, "queued again")
 
 
 @queue.command("cancel")
@@ -128,11 +132,7 @@ def retry_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None: 
 @click.argument("ids", type=int, nargs=-1)
 def cancel_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
     """Give up on deliveries (they stay visible as cancelled)."""
-    b = _broker(config_dir)
-    chosen = _ids(b, ids, Filters(state, operation, zender, zaak, target))
-    n = b.queue.cancel(chosen)
-    _audit(b, "queue.cancel", {"ids": chosen[:1000], "count": n})
-    click.echo(f"{n} deliveries cancelled")
+    _act(config_dir, "cancel", Filters(state, operation, zender, zaak, target), ids, "cancelled")
 
 
 @queue.command("purge")

@@ -28,33 +28,29 @@ def _back(ctx: Ctx, message_id: int | None) -> Response:
     return ctx.redirect(f"/messages/{message_id}" if message_id else "/")
 
 
-@page(role=OPERATOR)
-def retry(ctx: Ctx) -> Response:
+def _one(ctx: Ctx, action: str, done: str, refused: str) -> Response:
+    """Retry or cancel the delivery in the path, recorded in the audit log."""
     delivery_id = ctx.request.path_params["delivery_id"]
     message_id = _delivery_message(ctx, delivery_id)
     if message_id is None:
         return ctx.not_found(f"No delivery {delivery_id}.")
-    n = ctx.broker.queue.retry([delivery_id])
+    n = getattr(ctx.broker.queue, action)([delivery_id])
     with ctx.db.write() as s:
-        audit.record(s, ctx.actor, "queue.retry", {"ids": [delivery_id], "count": n, "message_id": message_id})
-    ctx.broker.wake_worker()
-    ctx.flash(f"Delivery {delivery_id} queued again." if n else f"Delivery {delivery_id} was not in a state to retry.",
-              "ok" if n else "warn")
+        audit.record(s, ctx.actor, f"queue.{action}", {"ids": [delivery_id], "count": n, "message_id": message_id})
+    if n and action == "retry":
+        ctx.broker.wake_worker()
+    ctx.flash(f"Delivery {delivery_id} {done}." if n else f"Delivery {delivery_id} {refused}.", "ok" if n else "warn")
     return _back(ctx, message_id)
+
+
+@page(role=OPERATOR)
+def retry(ctx: Ctx) -> Response:
+    return _one(ctx, "retry", "queued again", "was not in a state to retry")
 
 
 @page(role=OPERATOR)
 def cancel(ctx: Ctx) -> Response:
-    delivery_id = ctx.request.path_params["delivery_id"]
-    message_id = _delivery_message(ctx, delivery_id)
-    if message_id is None:
-        return ctx.not_found(f"No delivery {delivery_id}.")
-    n = ctx.broker.queue.cancel([delivery_id])
-    with ctx.db.write() as s:
-        audit.record(s, ctx.actor, "queue.cancel", {"ids": [delivery_id], "count": n, "message_id": message_id})
-    ctx.flash(f"Delivery {delivery_id} cancelled." if n else f"Delivery {delivery_id} could not be cancelled.",
-              "ok" if n else "warn")
-    return _back(ctx, message_id)
+    return _one(ctx, "cancel", "cancelled", "could not be cancelled")
 
 
 @page(role=OPERATOR)
