@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from broker.web.dashboard.messagelist import LOCAL
 from broker.web.dashboard.tables import AuditEntry
 from tests.support.dashboard_site import Site, start_site
 from tests.support.target import CountingTarget
@@ -71,22 +74,87 @@ def test_cancelling_a_dead_delivery_is_audited(site: Site) -> None:
     assert entry.actor == "web:otto" and entry.detail["ids"] == [delivery_id] and entry.detail["count"] == 1
 
 
+def shown_ids(page_text: str) -> list[int]:
+    """The delivery ids a list page offers to a bulk retry (its hidden ``ids`` field)."""
+    found = re.search(r'name="ids" value="([0-9,]*)"', page_text)
+    return [int(i) for i in found.group(1).split(",")] if found else []
+
+
 def test_a_bulk_retry_revives_the_dead_deliveries_a_filter_selects_and_no_others(site: Site) -> None:
     first = dead_letter(site, "1234BULK1")
     second = dead_letter(site, "1234BULK2")
     other = dead_letter(site, "1234KEEP1")
     c = site.client("operator")
     assert c.get("/").text.count('data-testid="kpi-dead">3<') == 1
-    r = c.post("/messages/bulk-retry", {"state": "dead", "zaak": "1234BULK1"})
+    listed = c.get("/messages", params={"state": "dead", "zaak": "1234BULK1"}).text
+    assert shown_ids(listed) == [first] and "Retry 1 dead delivery" in listed
+    r = c.post("/messages/bulk-retry", {"state": "dead", "zaak": "1234BULK1", "ids": str(first)})
     assert r.status_code == 303 and r.headers["location"] == "/dashboard/messages?state=dead&zaak=1234BULK1"
     site.wait_for(lambda: state(site, first) == "delivered")
     assert state(site, second) == "dead" and state(site, other) == "dead"
-    c.post("/messages/bulk-retry", {"state": "dead", "operation": "creeerZaak"})
+    listed = c.get("/messages", params={"state": "dead", "operation": "creeerZaak"}).text
+    assert sorted(shown_ids(listed)) == sorted([second, other]) and "Retry 2 dead deliveries" in listed
+    c.post("/messages/bulk-retry", {"state": "dead", "operation": "creeerZaak", "ids": f"{second},{other}"})
     site.wait_for(lambda: state(site, second) == "delivered" and state(site, other) == "delivered")
     one, two = audit_entries(site, "queue.bulk_retry")
     assert one.actor == "web:otto" and one.detail == {"filter": {"state": "dead", "zaak": "1234BULK1"},
-                                                      "ids": [first], "count": 1}
+                                                      "ids": [first], "shown": 1, "count": 1}
     assert sorted(two.detail["ids"]) == sorted([second, other]) and two.detail["count"] == 2
+
+
+def test_a_bulk_retry_touches_only_the_ids_that_were_shown(site: Site) -> None:
+    """A delivery that died after the page was shown is not retried along with the others."""
+    first = dead_letter(site, "1234SHWN1")
+    c = site.client("operator")
+    ids = shown_ids(c.get("/messages", params={"state": "dead"}).text)
+    assert ids == [first]
+    later = dead_letter(site, "1234SHWN2")
+    c.post("/messages/bulk-retry", {"state": "dead", "ids": ",".join(map(str, ids))})
+    site.wait_for(lambda: state(site, first) == "delivered")
+    assert state(site, later) == "dead"
+    [entry] = audit_entries(site, "queue.bulk_retry")
+    assert entry.detail["ids"] == [first] and entry.detail["count"] == 1
+
+
+@pytest.mark.parametrize("typed", ["gisteren", "2026-13-45", "32-12-2026", "06-12-2026 25:00"])
+def test_an_unreadable_date_is_refused_at_its_field_and_a_bulk_retry_then_does_nothing(
+        site: Site, typed: str) -> None:
+    dead = dead_letter(site, "1234DATE1")
+    c = site.client("operator")
+    page = c.get("/messages", params={"since": typed})
+    assert page.status_code == 400
+    assert 'data-testid="error-since"' in page.text and "cannot read" in page.text and typed in page.text
+    assert "No messages match." in page.text and 'data-testid="bulk-retry"' not in page.text
+    r = c.post("/messages/bulk-retry", {"state": "dead", "since": typed, "ids": str(dead)})
+    assert r.status_code == 303
+    assert "Nothing retried" in c.get("/messages").text
+    assert state(site, dead) == "dead" and audit_entries(site, "queue.bulk_retry") == []
+
+
+def test_a_bulk_retry_without_the_shown_ids_does_nothing(site: Site) -> None:
+    dead = dead_letter(site, "1234NOID1")
+    c = site.client("operator")
+    c.post("/messages/bulk-retry", {"state": "dead"})
+    assert state(site, dead) == "dead" and audit_entries(site, "queue.bulk_retry") == []
+
+
+def test_dutch_dates_local_time_and_offsets_select_the_same_messages(site: Site) -> None:
+    dead_letter(site, "1234TIME1")
+    c = site.client("operator")
+    now = datetime.now(UTC)
+    local = now.astimezone(LOCAL)
+    before, after = now - timedelta(minutes=5), now + timedelta(minutes=5)
+    for since in (before.astimezone(LOCAL).strftime("%d-%m-%Y %H:%M"),  # Dutch, local time
+                  before.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M"),  # ISO, local time
+                  before.strftime("%Y-%m-%dT%H:%M:%SZ"),  # UTC
+                  before.astimezone(timezone(timedelta(hours=5))).isoformat(timespec="minutes"),  # an offset
+                  local.strftime("%d-%m-%Y")):  # a bare date, from its start
+        page = c.get("/messages", params={"since": since, "zaak": "1234TIME1"})
+        assert page.status_code == 200 and "1234TIME1" in page.text.split("<tbody>")[1], since
+    page = c.get("/messages", params={"since": after.astimezone(LOCAL).strftime("%d-%m-%Y %H:%M")})
+    assert "No messages match." in page.text
+    page = c.get("/messages", params={"until": local.strftime("%d-%m-%Y"), "zaak": "1234TIME1"})
+    assert "1234TIME1" in page.text.split("<tbody>")[1]  # a bare date as the end includes that day
 
 
 def test_the_audit_log_page_lists_who_did_what(site: Site) -> None:

@@ -153,6 +153,31 @@ def test_an_operator_retries_the_dead_deliveries_of_a_filtered_selection(site: S
     expect(page.get_by_test_id("audit-log")).to_contain_text("queue.bulk_retry")
 
 
+def test_an_unreadable_date_is_refused_and_the_bulk_count_is_what_gets_retried(site: Site, page: Page) -> None:
+    dead = [dead_letter(site, f"1234BRDT{i}") for i in range(3)]
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: questions.append(dialog.message))
+    sign_in(page, site.url, "operator")
+    page.goto(site.url + "/dashboard/messages")
+    page.get_by_label("From", exact=True).fill("gisteren")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("error-since")).to_contain_text("cannot read 'gisteren'")
+    expect(page.get_by_label("From", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("bulk-retry")).to_have_count(0)
+    assert {d.state for d in site.deliveries("archief")} == {"dead"}
+
+    page.get_by_label("From", exact=True).fill("")
+    page.get_by_label("Zaak", exact=True).fill("1234BRDT1")
+    page.get_by_role("button", name="Filter").click()
+    button = page.get_by_test_id("bulk-retry")
+    expect(button).to_have_text("Retry 1 dead delivery of these messages")
+    button.click()
+    expect(page.get_by_role("status")).to_have_text("1 dead deliveries queued again.")
+    assert questions[-1].startswith("Retry 1 dead delivery")
+    site.wait_for(lambda: {d.message_id: d.state for d in site.deliveries("archief")}[dead[1]] == "delivered")
+    assert [d.state for d in site.deliveries("archief") if d.message_id != dead[1]] == ["dead", "dead"]
+
+
 def test_an_administrator_edits_a_mapping_sees_the_error_inline_previews_saves_and_rolls_back(
         site: Site, page: Page) -> None:
     name = "mappings/shv.yaml"

@@ -98,8 +98,8 @@ def test_paging_through_everything_yields_each_message_once_newest_first_in_both
     ("zaak", "1234Z00007", lambda r: r["zaak_identificatie"] == "1234Z00007"),
     ("referentienummer", "R000042", lambda r: r["referentienummer"] == "R000042"),
     ("outcome", "fault", lambda r: r["outcome"] == "fault"),
-    ("since", "2026-11-01T12:01:00", lambda r: r["received_at"] >= T0 + timedelta(minutes=1)),
-    ("until", "2026-11-01T12:00:30", lambda r: r["received_at"] < T0 + timedelta(seconds=30)),
+    ("since", "2026-11-01T12:01:00Z", lambda r: r["received_at"] >= T0 + timedelta(minutes=1)),
+    ("until", "2026-11-01T13:00:30+01:00", lambda r: r["received_at"] < T0 + timedelta(seconds=30)),
 ])
 def test_each_filter_selects_exactly_its_messages(db: Database, field: str, value: str, keep) -> None:  # noqa: ANN001
     rows = fill(db)

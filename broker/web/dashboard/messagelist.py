@@ -9,10 +9,12 @@ order and stops after N+1 rows. The list reads ``messages`` only, never ``messag
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,22 @@ from broker.store.tables import Message
 
 PAGE = 50
 MAX_PAGE = 200
+#: the operators' time zone: a time typed without an offset is read in it
+LOCAL = ZoneInfo("Europe/Amsterdam")
+STATES = ("done", "queued", "partial", "dead")
+OUTCOMES = ("ok", "fault", "rejected")
+#: the longest selection a bulk action takes in one go
+BULK_CAP = 10_000
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be read; the list and the bulk actions refuse it, never ignore it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
 #: columns the list shows (and the only ones it reads)
 COLUMNS = (Message.id, Message.received_at, Message.operation, Message.berichtcode, Message.answer_berichtcode,
            Message.zender_applicatie, Message.zaak_identificatie, Message.referentienummer, Message.state,
@@ -38,7 +56,7 @@ class MessageFilters:
     zaak: str = ""
     referentienummer: str = ""
     outcome: str = ""
-    since: str = ""  # ISO date or datetime (local input is taken as UTC)
+    since: str = ""  # a date or date and time, ISO or Dutch notation; without an offset in Europe/Amsterdam
     until: str = ""
 
     @classmethod
@@ -51,7 +69,30 @@ class MessageFilters:
     def any(self) -> bool:
         return bool(self.params())
 
+    def errors(self) -> dict[str, str]:
+        """Field name -> why its value cannot be used; empty when every filter can be applied."""
+        found: dict[str, str] = {}
+        if self.state and self.state not in STATES:
+            found["state"] = f"unknown state {self.state!r}; one of {', '.join(STATES)}"
+        if self.outcome and self.outcome not in OUTCOMES:
+            found["outcome"] = f"unknown outcome {self.outcome!r}; one of {', '.join(OUTCOMES)}"
+        bounds: dict[str, datetime | None] = {}
+        for name, end in (("since", False), ("until", True)):
+            try:
+                bounds[name] = parse_time(getattr(self, name), end=end)
+            except FilterError as exc:
+                found[name] = exc.message
+        since, until = bounds.get("since"), bounds.get("until")
+        if since is not None and until is not None and since >= until:
+            found["until"] = "lies before (or at) From: nothing can match"
+        return found
+
     def apply(self, stmt):  # noqa: ANN001, ANN201 - a Select over messages
+        """Add the filters to a SELECT over messages; a value that cannot be read raises FilterError."""
+        problems = self.errors()
+        if problems:
+            field, message = next(iter(problems.items()))
+            raise FilterError(field, message)
         if self.state:
             stmt = stmt.where(Message.state == self.state)
         if self.operation:
@@ -78,17 +119,41 @@ def urlencode_filters(filters: MessageFilters) -> str:
     return urlencode(filters.params())
 
 
+_DUTCH = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_FORMATS = "a date as 2026-12-06 or 06-12-2026, optionally with a time (2026-12-06 05:32, 06-12-2026 05:32)"
+
+
 def parse_time(value: str, *, end: bool = False) -> datetime | None:
-    """'2026-11-29' or '2026-11-29T14:30' (UTC); a bare date as ``until`` includes that whole day."""
+    """A moment from what an operator typed, in UTC; None for an empty value; FilterError otherwise.
+
+    ISO (``2026-12-06``, ``2026-12-06T05:32``, with seconds, ``Z`` or an offset such as ``+01:00``) and
+    Dutch notation (``06-12-2026``, ``6-12-2026 05:32``, also with ``/`` or ``.``). A time without an
+    offset is local time (Europe/Amsterdam). A bare date as the end of a range includes that whole day.
+    """
+    value = value.strip()
     if not value:
         return None
+    field = "until" if end else "since"
+    dutch = _DUTCH.fullmatch(value)
     try:
-        dt = datetime.fromisoformat(value)
+        if dutch:
+            day, month, year, hour, minute, second = dutch.groups()
+            only_date = hour is None
+            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        else:
+            only_date = len(value) <= 10
+            if only_date:
+                moment = datetime.combine(date.fromisoformat(value), time())
+            else:
+                # a "+" of an offset arrives as a space when a URL was typed without encoding it
+                moment = datetime.fromisoformat(re.sub(r"(:\d{2}(?:\.\d+)?) (\d{2}:?\d{2})$", r"\1+\2", value))
     except ValueError:
-        return None
-    if end and len(value) <= 10:
-        dt += timedelta(days=1)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        raise FilterError(field, f"cannot read {value!r} as a date; use {_FORMATS}") from None
+    if end and only_date:
+        moment += timedelta(days=1)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL)
+    return moment.astimezone(UTC)
 
 
 def encode_cursor(received_at: datetime, message_id: int) -> str:
@@ -157,8 +222,10 @@ def page(session: Session, filters: MessageFilters, *, after: str | None = None,
     )
 
 
-def dead_deliveries_of(session: Session, filters: MessageFilters, cap: int = 10_000) -> list[int]:
+def dead_deliveries_of(session: Session, filters: MessageFilters, cap: int = BULK_CAP) -> list[int]:
     """Dead deliveries of the messages a filter selects (for a bulk retry), oldest first.
+
+    A filter that cannot be read raises FilterError: a bulk action never runs on a wider selection.
 
     ``state=dead`` is read as "the dead deliveries" rather than as the messages' own state column,
     which may still say "queued" for a message whose delivery died in a worker."""
@@ -169,5 +236,5 @@ def dead_deliveries_of(session: Session, filters: MessageFilters, cap: int = 10_
     return [i for (i,) in session.execute(stmt.order_by(Delivery.id).limit(cap))]
 
 
-__all__ = ["MessageFilters", "Page", "page", "query", "dead_deliveries_of", "encode_cursor", "decode_cursor",
+__all__ = ["MessageFilters", "FilterError", "parse_time", "Page", "page", "query", "dead_deliveries_of", "encode_cursor", "decode_cursor",
            "urlencode_filters"]

@@ -14,6 +14,9 @@ from broker.web.dashboard.messagelist import MessageFilters
 from broker.web.dashboard.tables import OPERATOR
 from broker.web.dashboard.views.common import Ctx, page
 
+#: the labels of the filter fields, as the list page shows them
+FIELD_LABELS = {"since": "From", "until": "Until", "state": "State", "outcome": "Outcome"}
+
 
 def _delivery_message(ctx: Ctx, delivery_id: int) -> int | None:
     with ctx.db.read() as s:
@@ -53,15 +56,38 @@ def cancel(ctx: Ctx) -> Response:
     return _one(ctx, "cancel", "cancelled", "could not be cancelled")
 
 
+def _selected_ids(ctx: Ctx) -> list[int] | None:
+    """The delivery ids the page showed the operator (field ``ids``: comma-separated), or None."""
+    raw = ctx.field("ids")
+    try:
+        ids = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        return None
+    return ids if 0 < len(ids) <= messagelist.BULK_CAP else None
+
+
 @page(role=OPERATOR)
 def bulk_retry(ctx: Ctx) -> Response:
+    """Retry exactly the dead deliveries the list showed (their ids), never a wider selection.
+
+    The filter travels along only to be checked and recorded: a filter that cannot be read refuses
+    the action, and the audit entry names the filter, the ids shown and the number retried."""
     filters = MessageFilters.from_params(ctx.form)
-    with ctx.db.read() as s:
-        ids = messagelist.dead_deliveries_of(s, filters)
-    n = ctx.broker.queue.retry(ids) if ids else 0
-    with ctx.db.write() as s:
-        audit.record(s, ctx.actor, "queue.bulk_retry", {"filter": filters.params(), "ids": ids[:1000], "count": n})
-    ctx.broker.wake_worker()
-    ctx.flash(f"{n} dead deliveries queued again.")
     query = messagelist.urlencode_filters(filters)
-    return ctx.redirect("/messages" + (f"?{query}" if query else ""))
+    back = "/messages" + (f"?{query}" if query else "")
+    errors = filters.errors()
+    ids = _selected_ids(ctx)
+    if errors or ids is None:
+        why = "; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in errors.items()) or "no deliveries were selected"
+        ctx.flash(f"Nothing retried: {why}.", "warn")
+        return ctx.redirect(back)
+    n = ctx.broker.queue.retry(ids)
+    with ctx.db.write() as s:
+        audit.record(s, ctx.actor, "queue.bulk_retry",
+                     {"filter": filters.params(), "ids": ids, "shown": len(ids), "count": n})
+    ctx.broker.wake_worker()
+    if n == len(ids):
+        ctx.flash(f"{n} dead deliveries queued again.")
+    else:
+        ctx.flash(f"{n} of {len(ids)} dead deliveries queued again; the others were no longer dead.", "warn")
+    return ctx.redirect(back)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from broker.web.dashboard import auth, csrf, masking
 from broker.web.dashboard.auth import Principal
+from broker.web.dashboard.messagelist import LOCAL
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SECURITY_HEADERS = {
@@ -34,12 +36,17 @@ SECURITY_HEADERS = {
 }
 
 
-def _when(value: datetime | None, seconds: bool = True) -> str:
+def _when(value: datetime | None, seconds: bool = True) -> Markup | str:
+    """A moment in Dutch local time (what the operators type in the filters), with UTC on hover."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    utc = value.astimezone(UTC)
+    return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(
+        utc.isoformat(timespec="seconds").replace("+00:00", "Z"), utc.strftime(shape),
+        value.astimezone(LOCAL).strftime(shape))
 
 
 def _ms(value: float | None) -> str:

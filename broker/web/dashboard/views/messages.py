@@ -6,28 +6,35 @@ from starlette.responses import Response
 
 from broker.web.dashboard import access, messagedetail, messagelist
 from broker.web.dashboard.messagelist import MessageFilters
-from broker.web.dashboard.tables import VIEWER
+from broker.web.dashboard.tables import OPERATOR, VIEWER
 from broker.web.dashboard.views.common import Ctx, page
-
-STATES = ("done", "queued", "partial", "dead")
-OUTCOMES = ("ok", "fault", "rejected")
 
 
 @page(role=VIEWER)
 def listing(ctx: Ctx) -> Response:
+    """The filtered list; a filter that cannot be read is shown at its field and nothing is listed."""
     params = ctx.request.query_params
     filters = MessageFilters.from_params(params)
     try:
         limit = int(params.get("limit", messagelist.PAGE))
     except ValueError:
         limit = messagelist.PAGE
-    with ctx.db.read() as s:
-        result = messagelist.page(s, filters, after=params.get("after"), before=params.get("before"), limit=limit)
+    errors = filters.errors()
+    result = messagelist.Page(rows=[], next_cursor=None, prev_cursor=None)
+    bulk_ids: list[int] = []
+    if not errors:
+        with ctx.db.read() as s:
+            result = messagelist.page(s, filters, after=params.get("after"), before=params.get("before"),
+                                      limit=limit)
+            if ctx.user.can(OPERATOR):
+                bulk_ids = messagelist.dead_deliveries_of(s, filters)
     for row in result.rows:
         row["zaak_identificatie"] = ctx.text(row["zaak_identificatie"])
         row["referentienummer"] = ctx.text(row["referentienummer"])
-    return ctx.render("messages.html", nav="messages", page=result, filters=filters, query=filters.params(),
-                      limit=limit, states=STATES, outcomes=OUTCOMES, operations=ctx.dashboard.operations)
+    return ctx.render("messages.html", status=400 if errors else 200, nav="messages", page=result,
+                      filters=filters, errors=errors, query=filters.params(), limit=limit,
+                      bulk_ids=bulk_ids, bulk_cap=messagelist.BULK_CAP, states=messagelist.STATES,
+                      outcomes=messagelist.OUTCOMES, operations=ctx.dashboard.operations)
 
 
 @page(role=VIEWER)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from broker.web.dashboard import charts
+from broker.web.dashboard import charts, messagelist
+from broker.web.dashboard.messagelist import MessageFilters
 from broker.web.dashboard.overview import overview
-from broker.web.dashboard.tables import VIEWER
+from broker.web.dashboard.tables import OPERATOR, VIEWER
 from broker.web.dashboard.views.common import Ctx, page
 
 
@@ -14,6 +15,8 @@ from broker.web.dashboard.views.common import Ctx, page
 def show(ctx: Ctx) -> Response:
     with ctx.db.read() as s:
         data = overview(s)
+        dead_ids = (messagelist.dead_deliveries_of(s, MessageFilters(state="dead"))
+                    if ctx.user.can(OPERATOR) else [])
     for t in data["targets"]:
         t["last_error"] = ctx.text(t["last_error"])
     for d in data["dead"]:
@@ -25,4 +28,4 @@ def show(ctx: Ctx) -> Response:
         "hour_latency": charts.lines("Latency per minute, last hour", hour.labels, {"p50": hour.p50, "p95": hour.p95}),
         "day_latency": charts.lines("Latency per hour, last day", day.labels, {"p50": day.p50, "p95": day.p95}),
     }
-    return ctx.render("overview.html", nav="overview", data=data, svg=svg)
+    return ctx.render("overview.html", nav="overview", data=data, svg=svg, dead_ids=dead_ids)
