@@ -39,7 +39,7 @@ class StufError(BrokerError):
         plek: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        from broker.stuf.foutcodes import FOUTCODES
+        from broker.foutcodes import FOUTCODES
 
         info = FOUTCODES.get(code)
         self.code = code

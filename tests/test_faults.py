@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from broker.config import SystemId
+from broker.foutcodes import FOUTCODES
 from broker.stuf import ns
-from broker.stuf.foutcodes import FOUTCODES
 from tests.support import edge_messages as e
 from tests.support import messages as m
 from tests.support.edge_live import Edge, running

@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from broker.adapters import registry
-from broker.adapters.abc import Context, Health
 from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import AdapterError
+from broker.model.ports import Context, Health
 from broker.queue.tables import Delivery
 from broker.stuf.berichten import bv03
 from broker.zds.request import ZdsAnswer

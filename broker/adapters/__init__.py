@@ -1,1 +1,1 @@
-"""Delivery targets. Every adapter implements :class:`broker.adapters.abc.Zaaksysteem`."""
+"""Delivery targets. Every adapter implements :class:`broker.model.ports.Zaaksysteem`."""

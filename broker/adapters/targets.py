@@ -3,7 +3,7 @@
 A target receives a :class:`DeliveryRequest` (the parsed ZDS request and its raw bytes) and returns
 the answer the sender would get from it. Three families share this interface:
 
-- zaaksystemen behind :class:`broker.adapters.abc.Zaaksysteem` (embedded, ZGW): the ZDS service
+- zaaksystemen behind :class:`broker.model.ports.Zaaksysteem` (embedded, ZGW): the ZDS service
   handlers translate the message into the case model (:class:`ZaaksysteemTarget`);
 - StUF endpoints that take the message as it is (broker.adapters.stuf_forward);
 - subscribers that receive zaak events (broker.adapters.webhook).
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from broker.adapters.abc import Context, Health, Zaaksysteem
 from broker.errors import AdapterError, StufError
+from broker.model.ports import Context, Health, Zaaksysteem
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
 
@@ -73,3 +73,32 @@ class ZaaksysteemTarget:
             # the embedded zaaksysteem decides with the broker's own data: trying again changes nothing
             return False
         return default_retryable(exc)
+
+
+class RemoteZaaksysteemTarget(ZaaksysteemTarget):
+    """A zaaksysteem that keeps its own data (the ZGW adapter) behind the ZDS service handlers; it
+    never shares the broker's transaction. After a completed delivery the adapter hears so
+    (``delivered(ctx)``, when it has that method): a completed delivery never runs again.
+
+    Retries: what the adapter decided itself (an unknown zaak, a missing mapping: a StufError) will
+    not change with another attempt; API failures say it themselves (``AdapterError.retryable``)."""
+
+    def __init__(self, name: str, adapter: Zaaksysteem, handlers: dict) -> None:
+        super().__init__(name, adapter, handlers, shares_transaction=False)
+
+    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
+        answer = super().deliver(request, ctx)
+        delivered = getattr(self.adapter, "delivered", None)
+        if delivered is not None:
+            delivered(ctx)
+        return answer
+
+    def retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, AdapterError):
+            return exc.retryable
+        return not isinstance(exc, StufError)
+
+    def close(self) -> None:
+        close = getattr(self.adapter, "close", None)
+        if close is not None:
+            close()

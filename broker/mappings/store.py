@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import structlog
 from sqlalchemy import func, select
@@ -111,6 +111,10 @@ def build(texts: dict[str, str], config_dir: Path) -> tuple[Catalogus, Mappings]
     return catalogus, Mappings(sources)
 
 
+class Previewing(Protocol):
+    def run(self, message: bytes, mappings: Mappings, catalogus: Catalogus) -> dict: ...
+
+
 class ConfigStore:
     """Versions of editable config files: ``mappings/*.yaml`` and ``zaaktypecatalogus.yaml``."""
 
@@ -127,8 +131,9 @@ class ConfigStore:
         #: (name, version) saved elsewhere that do not validate in this process
         self._refused: set[tuple[str, int]] = set()
         self._lock = threading.RLock()
-        #: set by the runtime so previews use the broker's own settings (broker.mappings.preview)
-        self.previewer: Any = None
+        #: set by the runtime so previews use the broker's own settings (broker.admin.preview)
+        #: the administration's preview (broker.admin.preview.Previewer), set by the composition root
+        self.previewer: Previewing | None = None
         self._start()
 
     # -- reading -------------------------------------------------------------------------------
@@ -339,8 +344,8 @@ class ConfigStore:
     def preview(self, message: bytes, name: str | None = None, text: str | None = None) -> dict:
         """The case model of ``message`` and the ZGW API requests it would cause, without sending them;
         with ``name``/``text``: as if that unsaved text were the version of ``name`` in use."""
-        from broker.mappings.preview import Previewer
-
+        if self.previewer is None:
+            raise RuntimeError("no previewer: the composition root sets ConfigStore.previewer")
         with self._lock:
             texts = {n: t for n, (_, t) in self._active.items()}
         if name is not None and text is not None:
@@ -349,8 +354,7 @@ class ConfigStore:
                 raise ConfigError(problems)
             texts[name] = text
         catalogus, mappings = self._build(texts)
-        previewer = self.previewer or Previewer.from_config_dir(self.config_dir)
-        return previewer.run(message, mappings, catalogus)
+        return self.previewer.run(message, mappings, catalogus)
 
 
 class Refresher:

@@ -11,8 +11,12 @@ from broker.model.case import (  # noqa: F401
     Betrokkene,
     Document,
     Inhoud,
+    Opschorting,
     Rol,
     Status,
+    Verlenging,
     Zaak,
+    ZaakObject,
+    ZaakRelatie,
     ZaakType,
 )

@@ -45,12 +45,16 @@ PERSONAL_FIELDS = frozenset(
 @dataclass
 class _Base:
     stuf: etree._Element | None = field(default=None, repr=False, compare=False, kw_only=True)
+    #: the fields whose element the sender included, with or without a value. In the new object of a
+    #: W kennisgeving these are the changes (StUF 03.01 §5.2): a field listed here with no value
+    #: (None, or an empty list) is emptied, a field not listed stays as it is.
+    present: set[str] = field(default_factory=set, repr=False, compare=False, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for display and JSON (without the StUF element)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "stuf":
+            if f.name in ("stuf", "present"):
                 continue
             out[f.name] = _plain(getattr(self, f.name))
         return out
@@ -77,6 +81,7 @@ class ZaakType(_Base):
 class Betrokkene(_Base):
     type: str = "natuurlijkPersoon"
     bsn: str | None = None
+    anp_identificatie: str | None = None
     a_nummer: str | None = None
     geslachtsnaam: str | None = None
     voorvoegsel: str | None = None
@@ -88,7 +93,7 @@ class Betrokkene(_Base):
     rsin: str | None = None
     ann_identificatie: str | None = None
     statutaire_naam: str | None = None
-    #: medewerker / organisatorische eenheid
+    #: medewerker / organisatorische eenheid (a medewerker's voorvoegselAchternaam is ``voorvoegsel``)
     identificatie: str | None = None
     achternaam: str | None = None
     naam: str | None = None
@@ -111,10 +116,15 @@ class Betrokkene(_Base):
 
 @dataclass
 class Rol(_Base):
+    """A betrokkene relation. In a W kennisgeving the relations of one kind are paired by position
+    between the old and the new object (an empty placeholder has no betrokkene), and
+    ``verwerkingssoort`` (StUF 03.01 §5.2.3: T, W, V, E, R, I) says what happens to each pair."""
+
     relatie: str  # StUF relation element, e.g. heeftAlsInitiator
     betrokkene: Betrokkene | None = None
     rolomschrijving: str | None = None
     toelichting: str | None = None
+    verwerkingssoort: str | None = None
 
     @property
     def omschrijving_generiek(self) -> str:
@@ -142,6 +152,15 @@ class Inhoud(_Base):
 
 
 @dataclass
+class ZaakRelatie(_Base):
+    """A document's relation with its zaak (EDCZAK ``isRelevantVoor``) and the relation's own gegevens."""
+
+    zaak_identificatie: str | None = None
+    titel: str | None = None
+    beschrijving: str | None = None
+
+
+@dataclass
 class Document(_Base):
     identificatie: str | None = None
     documenttype: str | None = None  # dct.omschrijving
@@ -160,6 +179,8 @@ class Document(_Base):
     link: str | None = None
     inhoud: Inhoud | None = None
     zaak_identificatie: str | None = None
+    #: the relation with the zaak as the message names it (None when it names none)
+    zaakrelatie: ZaakRelatie | None = None
 
 
 @dataclass
@@ -170,8 +191,35 @@ class Besluit(_Base):
     toelichting: str | None = None
     ingangsdatum: str | None = None
     vervaldatum: str | None = None
+    vervalreden: str | None = None
+    publicatiedatum: str | None = None
+    verzenddatum: str | None = None
+    uiterlijke_reactiedatum: str | None = None
     zaak_identificatie: str | None = None
     document_identificaties: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Opschorting(_Base):
+    indicatie: bool = False
+    reden: str | None = None
+
+
+@dataclass
+class Verlenging(_Base):
+    duur: int | None = None  # days
+    reden: str | None = None
+
+
+@dataclass
+class ZaakObject(_Base):
+    """An object the zaak is about (``heeftBetrekkingOp``): its kind (the element inside the
+    gerelateerde, e.g. ``adres``), that element's entiteittype, and its simple gegevens by name."""
+
+    soort: str
+    entiteittype: str | None = None
+    gegevens: dict[str, str] = field(default_factory=dict)
+    omschrijving: str | None = None  # of the relation
 
 
 @dataclass
@@ -190,6 +238,16 @@ class Zaak(_Base):
     datum_vernietiging_dossier: str | None = None
     resultaat_omschrijving: str | None = None
     resultaat_toelichting: str | None = None
+    opschorting: Opschorting | None = None
+    verlenging: Verlenging | None = None
+    betalingsindicatie: str | None = None  # StUF-ZKN value: N.v.t., (Nog) niet, Gedeeltelijk, Geheel
+    laatste_betaaldatum: str | None = None
+    zaakniveau: str | None = None
+    deelzaken_indicatie: str | None = None
     kenmerken: list[dict[str, str | None]] = field(default_factory=list)
+    #: related zaken by identificatie: the hoofdzaak (heeftAlsHoofdzaak), other zaken (heeftBetrekkingOpAndere)
+    hoofdzaak: str | None = None
+    andere_zaken: list[str] = field(default_factory=list)
+    zaakobjecten: list[ZaakObject] = field(default_factory=list)
     rollen: list[Rol] = field(default_factory=list)
     statussen: list[Status] = field(default_factory=list)

@@ -2,8 +2,8 @@
 
 ``deliveries``: one row per (message, target). ``delivery_attempts``: one row per try, with the
 target's answer or error (the dashboard's timeline). ``circuits``: the breaker state of each target,
-shared by every broker process. ``zaak_routes``: zaak identificatie → zaaktype, so messages that do
-not name their zaaktype can still be routed by it.
+shared by every broker process. (``zaak_routes`` lives with the
+routing, broker.routing.tables.)
 """
 
 from __future__ import annotations
@@ -86,10 +86,3 @@ class Circuit(Base):
     probe_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class ZaakRoute(Base):
-    __tablename__ = "zaak_routes"
-
-    identificatie: Mapped[str] = mapped_column(String(40), primary_key=True)
-    zaaktype: Mapped[str | None] = mapped_column(String(50))

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import Target
-from broker.queue.tables import ZaakRoute
 from broker.routing.config import RoutesFile
+from broker.routing.tables import ZaakRoute
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,56 @@ from __future__ import annotations
 
 from lxml import etree
 
-from broker.model import Besluit, Betrokkene, Document, Inhoud, Rol, Status, Zaak, ZaakType
+from broker.model import (
+    Besluit,
+    Betrokkene,
+    Document,
+    Inhoud,
+    Opschorting,
+    Rol,
+    Status,
+    Verlenging,
+    Zaak,
+    ZaakObject,
+    ZaakRelatie,
+    ZaakType,
+)
 from broker.model.case import BETROKKENE_TYPES, ROLLEN
 from broker.stuf import ns
-from broker.zds.xmlutil import child, children, is_nil, text
+from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, child, children, is_nil, text
 
 BESTANDSNAAM = ns.q(ns.STUF, "bestandsnaam")
 CONTENT_TYPE = ns.q(ns.XMIME, "contentType")
+
+#: entity elements -> the model field each fills (for ``present``)
+ZAAK_FIELDS = {
+    "identificatie": "identificatie", "omschrijving": "omschrijving", "toelichting": "toelichting",
+    "kenmerk": "kenmerken", "startdatum": "startdatum", "registratiedatum": "registratiedatum",
+    "publicatiedatum": "publicatiedatum", "einddatumGepland": "einddatum_gepland",
+    "uiterlijkeEinddatum": "uiterlijke_einddatum", "einddatum": "einddatum", "opschorting": "opschorting",
+    "verlenging": "verlenging", "betalingsIndicatie": "betalingsindicatie",
+    "laatsteBetaaldatum": "laatste_betaaldatum", "archiefnominatie": "archiefnominatie",
+    "datumVernietigingDossier": "datum_vernietiging_dossier", "zaakniveau": "zaakniveau",
+    "deelzakenIndicatie": "deelzaken_indicatie", "isVan": "zaaktype", "heeftAlsHoofdzaak": "hoofdzaak",
+    "heeftBetrekkingOpAndere": "andere_zaken", "heeftBetrekkingOp": "zaakobjecten",
+}
+DOCUMENT_FIELDS = {
+    "identificatie": "identificatie", "dct.omschrijving": "documenttype", "dct.categorie": "documentcategorie",
+    "creatiedatum": "creatiedatum", "ontvangstdatum": "ontvangstdatum", "titel": "titel",
+    "beschrijving": "beschrijving", "formaat": "formaat", "taal": "taal", "versie": "versie", "status": "status",
+    "verzenddatum": "verzenddatum", "vertrouwelijkAanduiding": "vertrouwelijkheid", "auteur": "auteur",
+    "link": "link", "inhoud": "inhoud", "isRelevantVoor": "zaakrelatie",
+}
+BESLUIT_FIELDS = {
+    "identificatie": "identificatie", "bst.omschrijving": "besluittype", "datumBeslissing": "datum_beslissing",
+    "toelichting": "toelichting", "ingangsdatumWerking": "ingangsdatum", "einddatumWerking": "vervaldatum",
+    "vervalreden": "vervalreden", "datumPublicatie": "publicatiedatum", "datumVerzending": "verzenddatum",
+    "datumUiterlijkeReactie": "uiterlijke_reactiedatum",
+}
+
+
+def _present(el: etree._Element, names: dict[str, str]) -> set[str]:
+    return {names[n] for n in (ns.local(c.tag) for c in children(el)) if n in names}
 
 
 def zaaktype(zaak_el: etree._Element) -> ZaakType | None:
@@ -38,6 +81,7 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
         b = Betrokkene(type=kind, stuf=c)
         if kind == "natuurlijkPersoon":
             b.bsn = text(c, "inp.bsn")
+            b.anp_identificatie = text(c, "anp.identificatie")
             b.a_nummer = text(c, "inp.a-nummer")
             b.geslachtsnaam = text(c, "geslachtsnaam")
             b.voorvoegsel = text(c, "voorvoegselGeslachtsnaam")
@@ -53,6 +97,7 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
             b.identificatie = text(c, "identificatie")
             b.achternaam = text(c, "achternaam")
             b.voorletters = text(c, "voorletters")
+            b.voorvoegsel = text(c, "voorvoegselAchternaam")
         elif kind == "vestiging":
             b.vestigingsnummer = text(c, "vestigingsNummer")
             b.handelsnaam = text(c, "handelsnaam")
@@ -93,6 +138,7 @@ def rol(relation: etree._Element) -> Rol:
         betrokkene=betrokkene(child(relation, "gerelateerde")),
         rolomschrijving=text(relation, "omschrijving") or text(relation, "rolOmschrijving"),
         toelichting=text(relation, "toelichting"),
+        verwerkingssoort=relation.get(VERWERKINGSSOORT),
         stuf=relation,
     )
 
@@ -130,14 +176,57 @@ def zaak(obj: etree._Element) -> Zaak:
         datum_vernietiging_dossier=text(obj, "datumVernietigingDossier"),
         resultaat_omschrijving=text(obj, "resultaat", "omschrijving"),
         resultaat_toelichting=text(obj, "resultaat", "toelichting"),
+        opschorting=_opschorting(child(obj, "opschorting")),
+        verlenging=_verlenging(child(obj, "verlenging")),
+        betalingsindicatie=text(obj, "betalingsIndicatie"),
+        laatste_betaaldatum=text(obj, "laatsteBetaaldatum"),
+        zaakniveau=text(obj, "zaakniveau"),
+        deelzaken_indicatie=text(obj, "deelzakenIndicatie"),
         kenmerken=[
             {"kenmerk": text(k, "kenmerk"), "bron": text(k, "bron")} for k in children(obj, "kenmerk")
         ],
+        hoofdzaak=_related_identificatie(child(obj, "heeftAlsHoofdzaak")),
+        andere_zaken=[i for i in map(_related_identificatie, children(obj, "heeftBetrekkingOpAndere")) if i],
+        zaakobjecten=[o for o in map(zaakobject, children(obj, "heeftBetrekkingOp")) if o is not None],
         rollen=[rol(r) for r in children(obj) if ns.local(r.tag) in ROLLEN],
         statussen=[status(h) for h in children(obj, "heeft") if child(h, "gerelateerde") is not None],
         stuf=obj,
+        present=_present(obj, ZAAK_FIELDS),
     )
+    if "resultaat" in {ns.local(c.tag) for c in children(obj)}:
+        z.present |= {"resultaat_omschrijving", "resultaat_toelichting"}
     return z
+
+
+def _related_identificatie(rel: etree._Element | None) -> str | None:
+    if rel is None or is_nil(rel):
+        return None
+    return text(rel, "gerelateerde", "identificatie")
+
+
+def _opschorting(el: etree._Element | None) -> Opschorting | None:
+    if el is None or is_nil(el):
+        return None
+    return Opschorting(indicatie=text(el, "indicatie") == "J", reden=text(el, "reden"), stuf=el)
+
+
+def _verlenging(el: etree._Element | None) -> Verlenging | None:
+    if el is None or is_nil(el):
+        return None
+    duur = text(el, "duur")
+    return Verlenging(duur=int(duur) if duur and duur.isdigit() else None, reden=text(el, "reden"), stuf=el)
+
+
+def zaakobject(rel: etree._Element) -> ZaakObject | None:
+    """A ``heeftBetrekkingOp`` relation: the object inside its gerelateerde, with its simple gegevens."""
+    ger = child(rel, "gerelateerde")
+    if is_nil(rel) or ger is None:
+        return None
+    obj = children(ger)[0] if children(ger) else ger
+    gegevens = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
+                if isinstance(c.tag, str) and c is not obj and not children(c) and (c.text or "").strip()}
+    return ZaakObject(soort=ns.local(obj.tag), entiteittype=obj.get(ENTITEITTYPE), gegevens=gegevens,
+                      omschrijving=text(rel, "omschrijving"), stuf=rel)
 
 
 def inhoud(el: etree._Element | None) -> Inhoud | None:
@@ -155,8 +244,17 @@ def inhoud(el: etree._Element | None) -> Inhoud | None:
     return Inhoud(data=data, bestandsnaam=el.get(BESTANDSNAAM), content_type=el.get(CONTENT_TYPE))
 
 
+def zaakrelatie(rel: etree._Element | None) -> ZaakRelatie | None:
+    if rel is None or is_nil(rel):
+        return None
+    return ZaakRelatie(zaak_identificatie=text(rel, "gerelateerde", "identificatie"), titel=text(rel, "titel"),
+                       beschrijving=text(rel, "beschrijving"),
+                       present={n for n in ("titel", "beschrijving") if child(rel, n) is not None}, stuf=rel)
+
+
 def document(obj: etree._Element) -> Document:
     zaak_el = child(child(obj, "isRelevantVoor"), "gerelateerde")
+    relaties = [r for r in children(obj, "isRelevantVoor") if not is_nil(r)]
     return Document(
         identificatie=text(obj, "identificatie"),
         documenttype=text(obj, "dct.omschrijving"),
@@ -175,7 +273,9 @@ def document(obj: etree._Element) -> Document:
         link=text(obj, "link"),
         inhoud=inhoud(child(obj, "inhoud")),
         zaak_identificatie=text(zaak_el, "identificatie"),
+        zaakrelatie=zaakrelatie(relaties[0]) if relaties else None,
         stuf=obj,
+        present=_present(obj, DOCUMENT_FIELDS),
     )
 
 
@@ -202,7 +302,12 @@ def besluit(obj: etree._Element, zaak: etree._Element | None = None) -> Besluit:
         toelichting=text(obj, "toelichting"),
         ingangsdatum=text(obj, "ingangsdatumWerking"),
         vervaldatum=text(obj, "einddatumWerking"),
+        vervalreden=text(obj, "vervalreden"),
+        publicatiedatum=text(obj, "datumPublicatie"),
+        verzenddatum=text(obj, "datumVerzending"),
+        uiterlijke_reactiedatum=text(obj, "datumUiterlijkeReactie"),
         zaak_identificatie=text(zaak, "identificatie"),
         document_identificaties=[d for d in docs if d],
         stuf=obj,
+        present=_present(obj, BESLUIT_FIELDS),
     )

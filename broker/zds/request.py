@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from broker.config import BrokerSettings
-from broker.mappings.catalogus import Catalogus
 from broker.stuf import ns
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
 from broker.zds.antwoord import complete
@@ -21,7 +20,6 @@ class ZdsRequest:
     body: etree._Element
     stuurgegevens: Stuurgegevens
     settings: BrokerSettings
-    catalogus: Catalogus
     schema: SchemaModel
 
     @property

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from broker.adapters.abc import Context, Health
 from broker.adapters.embedded import identificaties
 from broker.adapters.embedded.besluiten import BesluitenMixin
 from broker.adapters.embedded.documenten import DocumentenMixin
@@ -17,6 +16,7 @@ from broker.adapters.embedded.tables import ZsZaak
 from broker.adapters.embedded.zaken import ZakenMixin
 from broker.config import BrokerSettings
 from broker.mappings.catalogus import Catalogus
+from broker.model.ports import Context, Health
 from broker.zds.kern import SchemaModel
 
 

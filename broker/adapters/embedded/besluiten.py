@@ -29,7 +29,6 @@ from lxml import etree
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from broker.adapters.abc import Context
 from broker.adapters.embedded import lookup
 from broker.adapters.embedded.tables import (
     ZsBesluit,
@@ -39,6 +38,7 @@ from broker.adapters.embedded.tables import (
 )
 from broker.errors import StufError
 from broker.model import Besluit
+from broker.model.ports import Context
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (

@@ -38,11 +38,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from broker.adapters.abc import Checkout, Context
 from broker.adapters.embedded import lookup
 from broker.adapters.embedded.tables import ZsDocument, ZsZaak
 from broker.errors import StufError
 from broker.model import Document, Inhoud
+from broker.model.ports import Checkout, Context
 from broker.stuf import ns
 from broker.stuf.stuurgegevens import Systeem
 from broker.zds import documenten, mutation, read

@@ -8,12 +8,12 @@ from lxml import etree
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from broker.adapters.abc import Context
 from broker.adapters.embedded import lookup
 from broker.adapters.embedded.tables import ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
+from broker.model.ports import Context
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (

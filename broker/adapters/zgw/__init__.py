@@ -32,8 +32,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from broker.adapters.abc import Context, Health
-from broker.adapters.targets import DeliveryRequest, ZaaksysteemTarget
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
 from broker.adapters.zgw.client import ZgwClient, ZgwError, ZgwSettings
@@ -45,7 +43,7 @@ from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
 from broker.config import BrokerSettings
 from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
 from broker.mappings.mapping import MappingSet
-from broker.zds.request import ZdsAnswer
+from broker.model.ports import Context, Health
 
 
 class ZgwOptions(BaseModel):
@@ -89,7 +87,7 @@ def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml"
 
 
 class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin):
-    """:class:`broker.adapters.abc.Zaaksysteem` on the ZGW APIs."""
+    """:class:`broker.model.ports.Zaaksysteem` on the ZGW APIs."""
 
     def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet,
                  settings: BrokerSettings, identificaties: Identificaties | None, steps: StepStore | None = None,
@@ -143,6 +141,11 @@ class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixi
                             plek="server")
         return value
 
+    def delivered(self, ctx: Context) -> None:
+        """The message's delivery completed: it never runs again, so its recorded steps go."""
+        if self.steps is not None and ctx.message_id is not None and ctx.steps:
+            self.steps.clear(ctx.message_id)
+
     def check(self) -> Health:
         try:
             self.client.get(self.client.url("catalogi", "catalogussen"))
@@ -152,33 +155,6 @@ class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixi
 
     def close(self) -> None:
         self.client.close()
-
-
-class ZgwTarget(ZaaksysteemTarget):
-    """The ZGW adapter behind the ZDS service handlers; it never shares the broker's transaction.
-
-    Retries: what the adapter decided itself (an unknown zaak, a missing mapping: a StufError) will
-    not change with another attempt; API failures say it themselves (``AdapterError.retryable``)."""
-
-    def __init__(self, name: str, adapter: ZgwZaaksysteem, handlers: dict) -> None:
-        super().__init__(name, adapter, handlers, shares_transaction=False)
-        self.zgw = adapter
-
-    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
-        answer = super().deliver(request, ctx)
-        if self.zgw.steps is not None and ctx.message_id is not None and ctx.steps:
-            self.zgw.steps.clear(ctx.message_id)  # done: a completed delivery never runs again
-        return answer
-
-    def retryable(self, exc: BaseException) -> bool:
-        if isinstance(exc, AdapterError):
-            return exc.retryable
-        if isinstance(exc, StufError):
-            return False
-        return True
-
-    def close(self) -> None:
-        self.adapter.close()
 
 
 def build(name: str, broker: Any, options: dict[str, Any], *, transport: Any = None, record: Any = None,

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import date_in, date_out
 from broker.errors import StufError
 from broker.model import Besluit
-from broker.stuf import ns
-from broker.zds.xmlutil import children, text
+from broker.model.ports import Context
 
-_DATES = {"datumBeslissing": "datum", "ingangsdatumWerking": "ingangsdatum", "einddatumWerking": "vervaldatum",
-          "datumPublicatie": "publicatiedatum", "datumVerzending": "verzenddatum",
-          "datumUiterlijkeReactie": "uiterlijkeReactiedatum"}
+#: fields of the case model's besluit and the ZGW field each becomes (dates converted)
+_DATES = {"datum_beslissing": "datum", "ingangsdatum": "ingangsdatum", "vervaldatum": "vervaldatum",
+          "publicatiedatum": "publicatiedatum", "verzenddatum": "verzenddatum",
+          "uiterlijke_reactiedatum": "uiterlijkeReactiedatum"}
 
 
 class BesluitenMixin(ZgwBase):
@@ -44,7 +43,7 @@ class BesluitenMixin(ZgwBase):
 
         def create() -> str:
             body = {"identificatie": besluit.identificatie, "verantwoordelijkeOrganisatie": self._rsin(work, zaak.get("identificatie")),
-                    "besluittype": besluittype["url"], "zaak": zaak["url"], **self._fields(besluit.stuf)}
+                    "besluittype": besluittype["url"], "zaak": zaak["url"], **self._fields(besluit)}
             body.setdefault("datum", date_in(besluit.datum_beslissing))
             body.setdefault("ingangsdatum", date_in(besluit.ingangsdatum))
             profile.apply("besluit", body)
@@ -67,8 +66,8 @@ class BesluitenMixin(ZgwBase):
         if found is None:
             raise StufError("StUF064", f"Besluit {oud.identificatie or nieuw.identificatie} niet gevonden",
                             "er is geen besluit met deze identificatie in de Besluiten API")
-        before = self._fields(oud.stuf, changed_only=True)
-        changes = {k: v for k, v in self._fields(nieuw.stuf, changed_only=True).items()
+        before = self._fields(oud, changed_only=True)
+        changes = {k: v for k, v in self._fields(nieuw, changed_only=True).items()
                    if (k not in before or before[k] != v) and found.get(k) != v}
         if nieuw.besluittype and nieuw.besluittype != oud.besluittype and found.get("zaak"):
             zaak = self.client.get(found["zaak"], user=work.user)
@@ -105,16 +104,15 @@ class BesluitenMixin(ZgwBase):
         return sorted((self._besluit_model(work, b, zaak) for b in found), key=lambda b: b.identificatie or "")
 
     # -- helpers -------------------------------------------------------------------------------
-    def _fields(self, el: Any, *, changed_only: bool = False) -> dict[str, Any]:
+    def _fields(self, besluit: Besluit, *, changed_only: bool = False) -> dict[str, Any]:
+        """The ZGW fields of what the message included (``Besluit.present``; for a W the changes)."""
         body: dict[str, Any] = {}
-        if el is None:
-            return body
-        present = {ns.local(c.tag) for c in children(el)}
+        present = besluit.present
         for name, field in _DATES.items():
             if name in present:
-                body[field] = date_in(text(el, name))
+                body[field] = date_in(getattr(besluit, name))
         if "toelichting" in present:
-            body["toelichting"] = text(el, "toelichting") or ""
+            body["toelichting"] = besluit.toelichting or ""
         if not changed_only:
             body = {k: v for k, v in body.items() if v is not None}
         return body

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from broker.adapters.abc import Checkout, Context
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
@@ -35,11 +34,10 @@ from broker.adapters.zgw.convert import (
 )
 from broker.errors import StufError
 from broker.mappings.mapping import Profile
-from broker.model import Document, Inhoud
-from broker.stuf import ns
-from broker.zds.xmlutil import child, children, is_nil, text
+from broker.model import Document, Inhoud, ZaakRelatie
+from broker.model.ports import Checkout, Context
 
-#: EDC elements -> ZGW fields (text as it is)
+#: fields of the case model's document -> ZGW fields (text as it is)
 _TEXTS = {"titel": "titel", "beschrijving": "beschrijving", "auteur": "auteur", "link": "link", "formaat": "formaat"}
 _DATES = {"creatiedatum": "creatiedatum", "ontvangstdatum": "ontvangstdatum", "verzenddatum": "verzenddatum"}
 
@@ -70,7 +68,7 @@ class DocumentenMixin(ZgwBase):
 
         def create() -> dict[str, Any]:
             body = {"identificatie": document.identificatie, "bronorganisatie": rsin,
-                    "informatieobjecttype": iot["url"], **self._document_fields(work, document.stuf, profile)}
+                    "informatieobjecttype": iot["url"], **self._document_fields(work, document, profile)}
             body.setdefault("creatiedatum", date.today().isoformat())
             body.setdefault("titel", document.identificatie)
             body.setdefault("auteur", work.zender or "onbekend")
@@ -103,9 +101,8 @@ class DocumentenMixin(ZgwBase):
             self._upload(work, created["parts"], created["lock"], document.inhoud.data if document.inhoud else b"",
                          "part")
             work.step("unlock", lambda: self._unlock(work, created["url"], created["lock"]))
-        link = [r for r in children(document.stuf, "isRelevantVoor") if not is_nil(r)]
         work.step("zaakinformatieobject", lambda: self._link(work, zaak["url"], created["url"],
-                                                             link[0] if link else None, profile))
+                                                             document.zaakrelatie, profile))
 
     def _content_fields(self, data: bytes) -> dict[str, Any]:
         """Inline content, or (above ``large_document_bytes``) the size that opens an upload in parts."""
@@ -130,36 +127,36 @@ class DocumentenMixin(ZgwBase):
         self.client.request("POST", f"{url}/unlock", json_body={"lock": lock}, user=work.user)
         return True
 
-    def _link(self, work: Work, zaak_url: str, document_url: str, rel: Any, profile: Profile) -> str:
+    def _link(self, work: Work, zaak_url: str, document_url: str, rel: ZaakRelatie | None,
+              profile: Profile) -> str:
         body = {"zaak": zaak_url, "informatieobject": document_url}
         if rel is not None:
-            if text(rel, "titel"):
-                body["titel"] = text(rel, "titel")
-            if text(rel, "beschrijving"):
-                body["beschrijving"] = text(rel, "beschrijving")
+            if rel.titel:
+                body["titel"] = rel.titel
+            if rel.beschrijving:
+                body["beschrijving"] = rel.beschrijving
         profile.apply("zaakinformatieobject", body)
         return self._post_part(work, "zaakinformatieobject", "zaakinformatieobjecten", body,
                                {"zaak": zaak_url, "informatieobject": document_url}, lambda item, sent: True)
 
-    def _document_fields(self, work: Work, el: Any, profile: Profile, *, changed_only: bool = False) -> dict[str, Any]:
-        """ZGW fields of the EDC elements in ``el`` (those present, for a W)."""
+    def _document_fields(self, work: Work, doc: Document, profile: Profile, *,
+                         changed_only: bool = False) -> dict[str, Any]:
+        """ZGW fields of what the message included (``Document.present``; for a W the changes)."""
         body: dict[str, Any] = {}
-        if el is None:
-            return body
-        present = {ns.local(c.tag) for c in children(el)}
+        present = doc.present
         for name, field in _TEXTS.items():
             if name in present:
-                value = text(el, name)
+                value = getattr(doc, name)
                 body[field] = profile.to_zgw(f"document.{field}", value) if value else ""
         for name, field in _DATES.items():
             if name in present:
-                body[field] = date_in(text(el, name))
+                body[field] = date_in(getattr(doc, name))
         if "taal" in present:
-            body["taal"] = profile.to_zgw("document.taal", text(el, "taal"))
+            body["taal"] = profile.to_zgw("document.taal", doc.taal)
         if "status" in present:
-            body["status"] = profile.to_zgw("document.status", text(el, "status")) or ""
-        if "vertrouwelijkAanduiding" in present:
-            value = text(el, "vertrouwelijkAanduiding")
+            body["status"] = profile.to_zgw("document.status", doc.status) or ""
+        if "vertrouwelijkheid" in present:
+            value = doc.vertrouwelijkheid
             body["vertrouwelijkheidaanduiding"] = profile.to_zgw("document.vertrouwelijkheidaanduiding",
                                                                  vertrouwelijkheid_in(value))
         if not changed_only:
@@ -286,8 +283,8 @@ class DocumentenMixin(ZgwBase):
             zaak = self._find_zaak(work, zaak_ident)
             code = self._zds_code(work, self._zaaktype_of(zaak)) if zaak else None
         profile = self._profile(work, code)
-        before = self._document_fields(work, oud.stuf, profile, changed_only=True)
-        changes = {k: v for k, v in self._document_fields(work, nieuw.stuf, profile, changed_only=True).items()
+        before = self._document_fields(work, oud, profile, changed_only=True)
+        changes = {k: v for k, v in self._document_fields(work, nieuw, profile, changed_only=True).items()
                    if (k not in before or before[k] != v) and eio.get(k) != v}
         if nieuw.documenttype and nieuw.documenttype != oud.documenttype and zaak_ident:
             zaak = self._zaak(work, zaak_ident)
@@ -310,10 +307,10 @@ class DocumentenMixin(ZgwBase):
 
     def _update_link(self, work: Work, link: dict[str, Any] | None, nieuw: Document) -> None:
         """isRelevantVoor with verwerkingssoort W changes the relation's titel and beschrijving."""
-        rel = child(nieuw.stuf, "isRelevantVoor")
-        if link is None or rel is None or is_nil(rel):
+        rel = nieuw.zaakrelatie
+        if link is None or rel is None:
             return
-        body = {k: text(rel, k) or "" for k in ("titel", "beschrijving") if child(rel, k) is not None}
+        body = {k: getattr(rel, k) or "" for k in ("titel", "beschrijving") if k in rel.present}
         body = {k: v for k, v in body.items() if link.get(k) != v}
         if body:
             work.step("zaakinformatieobject", lambda: self.client.patch(link["url"], body, work.user)["url"])

@@ -13,8 +13,7 @@ Two ways, chosen per kind in routes.yaml:
   hands them out only when ``checks.identificatie_prefix`` is off (otherwise creeerZaak would refuse
   the number genereerZaakIdentificatie gave).
 
-The ZDS service skips a value that is already in use at the target
-(broker.zds.services.genereer_identificatie).
+The ZDS service (genereer_identificatie) skips a value that is already in use at the target.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from broker.adapters.zgw.convert import date_in, date_out, geslacht_in, geslacht
 from broker.errors import StufError
 from broker.mappings.schema import ZaaktypeMapping
 from broker.model import Betrokkene, Rol
-from broker.zds.xmlutil import text
 
 GENERIEK: dict[str, tuple[str, ...]] = {
     "heeftAlsInitiator": ("initiator",),
@@ -100,7 +99,7 @@ def identificatie(b: Betrokkene) -> tuple[str, dict[str, Any]]:
     if kind is None:
         raise StufError("StUF058", f"Betrokkene van soort {b.type} kan niet in de Zaken API")
     if b.type == "natuurlijkPersoon":
-        ident = {"inpBsn": b.bsn, "anpIdentificatie": text(b.stuf, "anp.identificatie"), "inpA_nummer": b.a_nummer,
+        ident = {"inpBsn": b.bsn, "anpIdentificatie": b.anp_identificatie, "inpA_nummer": b.a_nummer,
                  "geslachtsnaam": b.geslachtsnaam, "voorvoegselGeslachtsnaam": b.voorvoegsel,
                  "voorletters": b.voorletters, "voornamen": b.voornamen,
                  "geslachtsaanduiding": geslacht_in(b.geslachtsaanduiding),
@@ -109,7 +108,7 @@ def identificatie(b: Betrokkene) -> tuple[str, dict[str, Any]]:
         ident = {"innNnpId": b.rsin, "annIdentificatie": b.ann_identificatie, "statutaireNaam": b.statutaire_naam}
     elif b.type == "medewerker":
         ident = {"identificatie": b.identificatie, "achternaam": b.achternaam, "voorletters": b.voorletters,
-                 "voorvoegselAchternaam": text(b.stuf, "voorvoegselAchternaam")}
+                 "voorvoegselAchternaam": b.voorvoegsel}
     elif b.type == "vestiging":
         ident = {"vestigingsNummer": b.vestigingsnummer, "handelsnaam": [b.handelsnaam] if b.handelsnaam else None}
     else:
@@ -125,7 +124,8 @@ def betrokkene(kind: str, ident: dict[str, Any]) -> Betrokkene:
 
     if kind == "natuurlijk_persoon":
         geboren = v("geboortedatum")
-        return Betrokkene(type="natuurlijkPersoon", bsn=v("inpBsn"), a_nummer=v("inpA_nummer"),
+        return Betrokkene(type="natuurlijkPersoon", bsn=v("inpBsn"), anp_identificatie=v("anpIdentificatie"),
+                          a_nummer=v("inpA_nummer"),
                           geslachtsnaam=v("geslachtsnaam"), voorvoegsel=v("voorvoegselGeslachtsnaam"),
                           voorletters=v("voorletters"), voornamen=v("voornamen"),
                           geslachtsaanduiding=geslacht_out(v("geslachtsaanduiding")),

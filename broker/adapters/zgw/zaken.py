@@ -25,9 +25,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from lxml import etree
-
-from broker.adapters.abc import Context
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
@@ -35,17 +32,15 @@ from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import archiefnominatie_in, date_in, tijdstip_in
 from broker.errors import StufError
 from broker.mappings.mapping import Profile
-from broker.model import Rol, Status, Zaak
-from broker.stuf import ns
-from broker.zds import read
-from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil, text
+from broker.model import Rol, Status, Zaak, ZaakObject
+from broker.model.ports import Context
 
 #: StUF-ZKN betalingsIndicatie -> ZGW betalingsindicatie
 BETALINGSINDICATIE = {"N.v.t.": "nvt", "(Nog) niet": "nog_niet", "Gedeeltelijk": "gedeeltelijk", "Geheel": "geheel"}
-#: ZAK elements and the ZGW field each becomes (dates converted)
+#: fields of the case model's zaak and the ZGW field each becomes (dates converted)
 _DATES = {"startdatum": "startdatum", "registratiedatum": "registratiedatum", "publicatiedatum": "publicatiedatum",
-          "einddatumGepland": "einddatumGepland", "uiterlijkeEinddatum": "uiterlijkeEinddatumAfdoening",
-          "datumVernietigingDossier": "archiefactiedatum"}
+          "einddatum_gepland": "einddatumGepland", "uiterlijke_einddatum": "uiterlijkeEinddatumAfdoening",
+          "datum_vernietiging_dossier": "archiefactiedatum"}
 _TEXTS = {"omschrijving": "omschrijving", "toelichting": "toelichting"}
 
 
@@ -68,17 +63,17 @@ class ZakenMixin(ZgwBase):
 
         def create() -> str:
             body = {"identificatie": zaak.identificatie, "bronorganisatie": rsin, "verantwoordelijkeOrganisatie": rsin,
-                    "zaaktype": zaaktype["url"], **self._zaak_fields(work, zaak.stuf, profile)}
+                    "zaaktype": zaaktype["url"], **self._zaak_fields(work, zaak, profile)}
             body.setdefault("registratiedatum", _today())
             body.setdefault("startdatum", body["registratiedatum"])
             if profile.vertrouwelijkheidaanduiding:
                 body["vertrouwelijkheidaanduiding"] = profile.vertrouwelijkheidaanduiding
-            hoofdzaak = self._related_zaak(work, zaak.stuf, "heeftAlsHoofdzaak")
+            hoofdzaak = self._related_zaak(work, zaak.hoofdzaak)
             if hoofdzaak:
                 body["hoofdzaak"] = hoofdzaak
-            andere = self._related_zaak(work, zaak.stuf, "heeftBetrekkingOpAndere")
+            andere = [url for url in map(lambda i: self._related_zaak(work, i), zaak.andere_zaken) if url]
             if andere:
-                body["relevanteAndereZaken"] = [{"url": andere, "aardRelatie": "bijdrage"}]
+                body["relevanteAndereZaken"] = [{"url": url, "aardRelatie": "bijdrage"} for url in andere]
             profile.apply("zaak", body)
             try:
                 created = self.client.post(self.client.url("zaken", "zaken"), body, work.user)
@@ -93,9 +88,8 @@ class ZakenMixin(ZgwBase):
         for i, rol in enumerate(zaak.rollen):
             if rol.betrokkene is not None:
                 work.step(f"rol:{i}", lambda rol=rol, i=i: self._add_rol(work, url, zaaktype, code, rol, f"rol:{i}"))
-        for i, rel in enumerate(children(zaak.stuf, "heeftBetrekkingOp")):
-            if not is_nil(rel) and child(rel, "gerelateerde") is not None:
-                work.step(f"zaakobject:{i}", lambda rel=rel, i=i: self._add_zaakobject(work, url, rel, f"zaakobject:{i}"))
+        for i, obj in enumerate(zaak.zaakobjecten):
+            work.step(f"zaakobject:{i}", lambda obj=obj, i=i: self._add_zaakobject(work, url, obj, f"zaakobject:{i}"))
         if zaak.resultaat_omschrijving:
             work.step("resultaat", lambda: self._add_resultaat(work, url, zaaktype, code, zaak))
         for i, status in enumerate(zaak.statussen):
@@ -116,8 +110,8 @@ class ZakenMixin(ZgwBase):
                             f"de zaak heeft zaaktype {code}; de Zaken API staat geen ander zaaktype toe")
         profile = self._profile(work, code)
         # StUF 03.01 §5: what the new object holds differently from the old one is the change
-        before = self._zaak_fields(work, oud.stuf, profile, changed_only=True)
-        changes = {k: v for k, v in self._zaak_fields(work, nieuw.stuf, profile, changed_only=True).items()
+        before = self._zaak_fields(work, oud, profile, changed_only=True)
+        changes = {k: v for k, v in self._zaak_fields(work, nieuw, profile, changed_only=True).items()
                    if (k not in before or before[k] != v) and found.get(k) != v}
         if changes:
             work.step("zaak", lambda: self.client.patch(found["url"], changes, work.user)["url"])
@@ -137,21 +131,20 @@ class ZakenMixin(ZgwBase):
             return existing
 
         for name in rollen.GENERIEK:
-            olds, news = children(oud.stuf, name), children(nieuw.stuf, name)
+            olds = [r for r in oud.rollen if r.relatie == name]
+            news = [r for r in nieuw.rollen if r.relatie == name]
             for i in range(max(len(olds), len(news))):
-                o = olds[i] if i < len(olds) else None
-                n = news[i] if i < len(news) else None
-                soort = (n if n is not None else o).get(VERWERKINGSSOORT)
+                old = olds[i] if i < len(olds) else None
+                new = news[i] if i < len(news) else None
+                soort = (new if new is not None else old).verwerkingssoort  # type: ignore[union-attr]
                 if soort in (None, "I"):
                     continue
-                if soort in ("V", "E", "R", "W") and o is not None and not is_nil(o):
-                    old = read.rol(o)
+                if soort in ("V", "E", "R", "W") and old is not None and old.betrokkene is not None:
                     for rol in [r for r in current() if rollen.same_betrokkene(r, old.betrokkene)
                                 and self._relatie_of(work, r, code) == name]:
                         work.step(f"rol-{name}:{i}:{rol['url']}", lambda rol=rol: self.client.delete(rol["url"], work.user))
                         current().remove(rol)
-                if soort in ("T", "R", "W") and n is not None and not is_nil(n):
-                    new = read.rol(n)
+                if soort in ("T", "R", "W") and new is not None:
                     if new.betrokkene is None:
                         continue
                     if soort == "T" and name == "heeftAlsInitiator":  # one initiator (RGBZ): the new replaces the old
@@ -175,45 +168,42 @@ class ZakenMixin(ZgwBase):
         work.step("status", lambda: self._post_status(work, zaak["url"], statustype, status, code, "status"))
 
     # -- parts ---------------------------------------------------------------------------------
-    def _zaak_fields(self, work: Work, el: etree._Element | None, profile: Profile, *,
-                     changed_only: bool = False) -> dict[str, Any]:
-        """The ZGW fields of the ZAK elements in ``el`` (all of them, or the ones present for a W)."""
+    def _zaak_fields(self, work: Work, z: Zaak, profile: Profile, *, changed_only: bool = False) -> dict[str, Any]:
+        """The ZGW fields of the zaak's data: those the message included (``Zaak.present``; for a W the
+        changes, where an included field without a value empties it)."""
         body: dict[str, Any] = {}
-        if el is None:
-            return body
-        present = {ns.local(c.tag) for c in children(el)}
+        present = z.present
         for name, field in _TEXTS.items():
             if name in present:
-                body[field] = text(el, name) or ""
+                body[field] = getattr(z, name) or ""
         for name, field in _DATES.items():
             if name in present:
-                body[field] = date_in(text(el, name))
-        if "kenmerk" in present:
-            body["kenmerken"] = [{"kenmerk": text(k, "kenmerk"), "bron": text(k, "bron") or work.zender or "ZDS"}
-                                 for k in children(el, "kenmerk") if text(k, "kenmerk")]
+                body[field] = date_in(getattr(z, name))
+        if "kenmerken" in present:
+            body["kenmerken"] = [{"kenmerk": k["kenmerk"], "bron": k.get("bron") or work.zender or "ZDS"}
+                                 for k in z.kenmerken if k.get("kenmerk")]
         if "archiefnominatie" in present:
-            body["archiefnominatie"] = profile.to_zgw("zaak.archiefnominatie",
-                                                      archiefnominatie_in(text(el, "archiefnominatie")))
-        if "betalingsIndicatie" in present:
-            value = text(el, "betalingsIndicatie")
-            body["betalingsindicatie"] = profile.to_zgw("zaak.betalingsindicatie", BETALINGSINDICATIE.get(value or "", value)) or ""
-        if "laatsteBetaaldatum" in present:
-            day = date_in(text(el, "laatsteBetaaldatum"))
+            body["archiefnominatie"] = profile.to_zgw("zaak.archiefnominatie", archiefnominatie_in(z.archiefnominatie))
+        if "betalingsindicatie" in present:
+            value = z.betalingsindicatie
+            body["betalingsindicatie"] = profile.to_zgw("zaak.betalingsindicatie",
+                                                        BETALINGSINDICATIE.get(value or "", value)) or ""
+        if "laatste_betaaldatum" in present:
+            day = date_in(z.laatste_betaaldatum)
             body["laatsteBetaaldatum"] = f"{day}T00:00:00Z" if day else None
         if "opschorting" in present:
-            body["opschorting"] = {"indicatie": text(el, "opschorting", "indicatie") == "J",
-                                   "reden": text(el, "opschorting", "reden") or ""}
+            o = z.opschorting
+            body["opschorting"] = {"indicatie": bool(o and o.indicatie), "reden": (o.reden if o else None) or ""}
         if "verlenging" in present:
-            duur = text(el, "verlenging", "duur")
-            body["verlenging"] = ({"reden": text(el, "verlenging", "reden") or "", "duur": f"P{int(duur)}D"}
-                                  if duur and duur.isdigit() else None)
+            v = z.verlenging
+            body["verlenging"] = ({"reden": v.reden or "", "duur": f"P{v.duur}D"}
+                                  if v is not None and v.duur is not None else None)
         if not changed_only:
             body = {k: v for k, v in body.items() if v is not None}
         return body
 
-    def _related_zaak(self, work: Work, el: etree._Element | None, relation: str) -> str | None:
+    def _related_zaak(self, work: Work, ident: str | None) -> str | None:
         """URL of a zaak the message relates to, when the Zaken API has it (otherwise not sent)."""
-        ident = text(child(el, relation), "gerelateerde", "identificatie")
         found = self._find_zaak(work, ident) if ident else None
         return found["url"] if found else None
 
@@ -231,14 +221,10 @@ class ZakenMixin(ZgwBase):
         self._profile(work, code).apply("rol", body)
         return self._post_part(work, step, "rollen", body, {"zaak": zaak_url, "roltype": roltype["url"]}, _same_rol)
 
-    def _add_zaakobject(self, work: Work, zaak_url: str, rel: etree._Element, step: str) -> str:
-        ger = child(rel, "gerelateerde")
-        obj = children(ger)[0] if children(ger) else ger
-        data = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
-                if isinstance(c.tag, str) and c is not obj and not children(c) and (c.text or "").strip()}
-        body = {"zaak": zaak_url, "objectType": "overige", "objectTypeOverige": ns.local(obj.tag)[:100],
-                "relatieomschrijving": (text(rel, "omschrijving") or "")[:80],
-                "objectIdentificatie": {"overigeData": data}}
+    def _add_zaakobject(self, work: Work, zaak_url: str, obj: ZaakObject, step: str) -> str:
+        body = {"zaak": zaak_url, "objectType": "overige", "objectTypeOverige": obj.soort[:100],
+                "relatieomschrijving": (obj.omschrijving or "")[:80],
+                "objectIdentificatie": {"overigeData": dict(obj.gegevens)}}
         return self._post_part(work, step, "zaakobjecten", body, {"zaak": zaak_url, "objectType": "overige"},
                                _same_fields("objectTypeOverige", "relatieomschrijving", "objectIdentificatie"))
 

@@ -1,6 +1,6 @@
 """geefZaakdetails and geefZaakstatus from the Zaken API (ZDS 1.2 §4.1.1, §4.1.2): a ZAAK with its
 zaaktype, resultaat, rollen and statussen as the case model (broker.model), without StUF; the ZDS
-service builds the answer from it (broker.zds.render).
+service of the koppelvlak builds the StUF answer from it.
 
 The zaaktype code is the mapping read backwards (Catalogi identificatie -> ZDS code), a status code
 likewise (statustype -> the ZDS code the mapping names for it); values translated on the way in
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.convert import archiefnominatie_out, date_out, tijdstip_out
 from broker.mappings.schema import ZaaktypeMapping
 from broker.model import Rol, Status, Zaak, ZaakType
+from broker.model.ports import Context
 
 
 def status_code(mapping: ZaaktypeMapping, statustype: dict[str, Any]) -> str | None:

@@ -7,17 +7,11 @@ from alembic import context
 import broker.adapters.embedded.tables  # noqa: F401 - registers the zs_ tables
 import broker.adapters.zgw.tables  # noqa: F401 - zgw_steps, zgw_counters
 import broker.mappings.tables  # noqa: F401 - config_versions
+import broker.queue.tables  # noqa: F401 - deliveries, attempts, circuits
+import broker.routing.tables  # noqa: F401 - zaak_routes
 import broker.store.tables  # noqa: F401
+import broker.web.dashboard.tables  # noqa: F401 - users, audit_log, message_views
 from broker.store.tables import Base
-
-try:  # the queue and dashboard tables register themselves when present
-    import broker.queue.tables  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-try:
-    import broker.web.dashboard.tables  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
 
 config = context.config
 target_metadata = Base.metadata

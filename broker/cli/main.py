@@ -1,0 +1,171 @@
+"""The ``stuf-broker`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from broker.cli.mappings import mappings
+from broker.cli.queue import queue
+from broker.cli.users import users
+from broker.config import DEFAULT_XSD_DIR, MANIFEST, PROJECT_ROOT, load_settings
+from broker.errors import BrokerError
+
+
+def _fail(exc: BaseException) -> None:
+    click.echo(f"stuf-broker: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """StUF integration broker (ZDS 1.2 / StUF-ZKN 03.10)."""
+
+
+@main.command()
+@click.option("--host", default=None, help="interface to listen on (default from broker.yaml: 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (default from broker.yaml: 8080)")
+@click.option("--workers", type=int, default=None, help="worker processes (default: broker.yaml, 1)")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="configuration directory replacing config/")
+def serve(host: str | None, port: int | None, workers: int | None, config_dir: Path | None) -> None:
+    """Run the broker on a production ASGI server (uvicorn)."""
+    import uvicorn
+
+    from broker import logging as broker_logging
+    from broker.runtime import Broker
+
+    try:
+        settings = load_settings(config_dir)
+        broker_logging.configure(settings.broker.log_format)
+        # before anything imports prometheus_client: the worker processes share their metrics there
+        from broker.web.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.data_dir)
+        Broker(settings).close()  # checks schemas and configuration, migrates the database once
+    except BrokerError as exc:
+        _fail(exc)
+    server = settings.broker.server
+    os.environ["STUF_BROKER_CONFIG"] = str(settings.config_dir)
+    os.environ["STUF_BROKER_SKIP_MIGRATE"] = "1"
+    uvicorn.run(
+        "broker.web.asgi:create",
+        factory=True,
+        host=host or server.host,
+        port=port or server.port,
+        workers=workers or server.workers,
+        http="httptools",
+        loop="uvloop",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@main.group()
+def xsd() -> None:
+    """The official StUF schemas."""
+
+
+@xsd.command("install")
+@click.option("--from", "source", type=click.Path(path_type=Path), default=None,
+              help="directory or ZIP with the official schema set (default: $STUF_XSD_SOURCE or ../shared/xsd)")
+def xsd_install(source: Path | None) -> None:
+    """Copy the official schema set into xsd/installed/, checked against xsd/MANIFEST.sha256."""
+    from broker.stuf.xsd_install import install
+
+    source = source or Path(os.environ.get("STUF_XSD_SOURCE", PROJECT_ROOT.parent / "shared" / "xsd"))
+    target = Path(os.environ.get("STUF_XSD_DIR", DEFAULT_XSD_DIR))
+    try:
+        n = install(source, target, MANIFEST)
+    except BrokerError as exc:
+        _fail(exc)
+    click.echo(f"installed {n} schema files from {source} into {target}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate(file: Path) -> None:
+    """Validate a StUF message (bare, or in a SOAP envelope) against the official schemas."""
+    from lxml import etree
+
+    from broker.errors import StufError
+    from broker.stuf import faults, ns, soap, xmlsafe
+    from broker.stuf.schemas import SchemaSet
+    from broker.stuf.stuurgegevens import Systeem
+    from broker.stuf.xsd_install import verify_installed
+
+    try:
+        settings = load_settings()
+        verify_installed(settings.xsd_dir, MANIFEST)
+        schemas = SchemaSet(settings.xsd_dir)
+    except BrokerError as exc:
+        _fail(exc)
+    data = file.read_bytes()
+    try:
+        root = xmlsafe.parse(data)
+        if ns.local(root.tag) == "Envelope" and ns.namespace(root.tag) in (ns.SOAP11, ns.SOAP12):
+            root = soap.parse_request(data, "text/xml", None).body_element
+        schemas.assert_valid(root)
+    except StufError as exc:
+        fo = faults.fo_bericht("Fo02", exc, None, Systeem(applicatie="STUFBROKER"))
+        click.echo(f"{file}: invalid ({exc.code}: {exc.omschrijving})")
+        click.echo(etree.tostring(fo, pretty_print=True, encoding="unicode"))
+        sys.exit(1)
+    click.echo(f"{file}: valid")
+
+
+@main.command()
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--concurrency", type=int, default=None, help="deliveries at the same time (default: routes.yaml)")
+def worker(config_dir: Path | None, concurrency: int | None) -> None:
+    """Deliver queued messages (any number of workers may share one PostgreSQL database)."""
+    import signal
+    import threading
+
+    from broker import logging as broker_logging
+    from broker.runtime import Broker
+
+    try:
+        settings = load_settings(config_dir)
+        broker_logging.configure(settings.broker.log_format)
+        broker = Broker(settings)
+    except BrokerError as exc:
+        _fail(exc)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    broker.start_worker(concurrency)
+    click.echo(f"worker {broker.worker.name} delivering; Ctrl-C or SIGTERM stops it", err=True)
+    stop.wait()
+    broker.close()
+
+
+main.add_command(queue)
+main.add_command(users)
+main.add_command(mappings)
+
+
+@main.group()
+def db() -> None:
+    """The broker's database."""
+
+
+@db.command("upgrade")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def db_upgrade(config_dir: Path | None) -> None:
+    """Bring the database schema up to date (also done at start-up)."""
+    from broker.store import migrate
+    from broker.store.db import Database
+
+    settings = load_settings(config_dir)
+    database = Database(settings.database_url)
+    migrate.upgrade(database)
+    click.echo(f"database at revision {migrate.current(database)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

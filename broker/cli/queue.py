@@ -1,0 +1,145 @@
+"""``stuf-broker queue``: status, list, show, retry, cancel, purge (operator commands)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+from broker.queue import admin
+from broker.queue.admin import Filters
+from broker.web.dashboard import audit
+
+_config = click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+
+
+def _filters(f):  # noqa: ANN001, ANN202 - click decorator stack
+    for opt in (
+        click.option("--state", help="pending, in_progress, delivered, retrying, dead, cancelled"),
+        click.option("--operation", help="e.g. creeerZaak"),
+        click.option("--zender", help="zender applicatie"),
+        click.option("--zaak", help="zaak identificatie"),
+        click.option("--target", help="target name from routes.yaml"),
+    ):
+        f = opt(f)
+    return f
+
+
+def _broker(config_dir: Path | None):  # noqa: ANN202
+    from broker import logging as broker_logging
+    from broker.config import load_settings
+    from broker.errors import BrokerError
+    from broker.runtime import Broker
+
+    try:
+        settings = load_settings(config_dir)
+        broker_logging.configure(settings.broker.log_format, level="WARNING")
+        return Broker(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _audit(broker, action: str, detail: dict) -> None:  # noqa: ANN001
+    with broker.db.write() as s:
+        audit.record(s, f"cli:{getpass.getuser()}", action, detail)
+
+
+@click.group()
+def queue() -> None:
+    """Operate the delivery queue."""
+
+
+@queue.command("status")
+@_config
+def status_cmd(config_dir: Path | None) -> None:
+    """Deliveries per state and target, and the circuit of every target."""
+    b = _broker(config_dir)
+    with b.db.read() as s:
+        _echo(admin.status(s))
+
+
+@queue.command("list")
+@_config
+@_filters
+@click.option("--limit", type=int, default=50)
+def list_cmd(config_dir, state, operation, zender, zaak, target, limit) -> None:  # noqa: ANN001
+    """Deliveries, newest first, filtered."""
+    b = _broker(config_dir)
+    with b.db.read() as s:
+        rows = admin.listing(s, Filters(state, operation, zender, zaak, target), limit,
+                             hold_dead=b.routes.delivery.on_dead == "hold")
+    for r in rows:
+        click.echo(f"{r['id']:>8}  {r['state']:<11} {r['target']:<16} {r['operation'] or '':<24} "
+                   f"{r['zaak'] or '':<24} {r['zender'] or '':<12} attempts={r['attempts']}"
+                   + (f"  waits behind {r['waiting_behind']['id']} ({r['waiting_behind']['state']})"
+                      if r["waiting_behind"] else "")
+                   + (f"  {r['last_error'][:80]}" if r['last_error'] else ""))
+
+
+@queue.command("show")
+@_config
+@click.argument("delivery_id", type=int)
+def show_cmd(config_dir: Path | None, delivery_id: int) -> None:
+    """One delivery with every attempt and the target's answers."""
+    b = _broker(config_dir)
+    with b.db.read() as s:
+        data = admin.show(s, delivery_id, hold_dead=b.routes.delivery.on_dead == "hold")
+    if data is None:
+        raise click.ClickException(f"no delivery {delivery_id}")
+    _echo(data)
+
+
+def _ids(b, ids: tuple[int, ...], filters: Filters) -> list[int]:  # noqa: ANN001
+    if ids:
+        return list(ids)
+    if not any(vars(filters).values()):
+        raise click.UsageError("name delivery ids, or filters (--state dead --target ...)")
+    with b.db.read() as s:
+        return admin.matching_ids(s, filters)
+
+
+def _act(config_dir, action: str, filters: Filters, ids: tuple[int, ...], done: str) -> None:  # noqa: ANN001
+    b = _broker(config_dir)
+    chosen = _ids(b, ids, filters)
+    n = getattr(b.queue, action)(chosen)
+    _audit(b, f"queue.{action}", {"ids": chosen[:1000], "count": n})
+    click.echo(f"{n} deliveries {done}")
+
+
+@queue.command("retry")
+@_config
+@_filters
+@click.argument("ids", type=int, nargs=-1)
+def retry_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
+    """Deliver again: dead, cancelled or waiting deliveries become due now."""
+    _act(config_dir, "retry", Filters(state, operation, zender, zaak, target), ids, "queued again")
+
+
+@queue.command("cancel")
+@_config
+@_filters
+@click.argument("ids", type=int, nargs=-1)
+def cancel_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
+    """Give up on deliveries (they stay visible as cancelled)."""
+    _act(config_dir, "cancel", Filters(state, operation, zender, zaak, target), ids, "cancelled")
+
+
+@queue.command("purge")
+@_config
+@click.option("--older-than-days", type=int, default=None, help="default: delivery.retention_days")
+def purge_cmd(config_dir: Path | None, older_than_days: int | None) -> None:
+    """Drop the raw XML of old messages (metadata and delivery history stay)."""
+    b = _broker(config_dir)
+    n = b.queue.purge_payloads(older_than_days)
+    _audit(b, "queue.purge", {"older_than_days": older_than_days, "count": n})
+    click.echo(f"payloads of {n} messages purged")
+
+
+__all__ = ["queue", "datetime", "timedelta", "timezone"]

@@ -1,0 +1,102 @@
+"""The one interface every target implements, and what an adapter declares about itself.
+
+A target receives the internal case model (broker.model), never StUF. For a W kennisgeving it gets the
+old and the new object exactly as the sender described them (``oud``/``nieuw``); targets that keep
+StUF themselves may use the objects' ``stuf`` elements, others compare fields.
+
+Errors: a target raises :class:`broker.errors.StufError` for conditions the sender must hear about
+(object not found: StUF064; document checked out: StUF058 ...), and
+:class:`broker.errors.AdapterError` for its own failures, saying whether a retry may help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy.orm import Session
+
+from broker.model import Besluit, Document, Status, Zaak
+from broker.stuf.stuurgegevens import Systeem
+
+
+@dataclass
+class Context:
+    """What a target may know about the message it is handling."""
+
+    session: Session | None = None  # the broker's own transaction (used by the embedded target)
+    zender: Systeem | None = None
+    message_id: int | None = None
+    #: completed steps of an earlier attempt of this delivery: step name -> recorded result
+    steps: dict[str, Any] = field(default_factory=dict)
+    record_step: Any = None  # callable(name, result) persisting a completed step
+
+    def step_done(self, name: str) -> Any:
+        return self.steps.get(name)
+
+    def mark_step(self, name: str, result: Any = True) -> None:
+        self.steps[name] = result
+        if self.record_step is not None:
+            self.record_step(name, result)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A document checked out for editing (ZDS 1.2 §4.3.3): the document with its content, the id
+    that updateZaakdocument/cancelCheckout must present, and who holds it (``checkedOutBy``)."""
+
+    document: Document
+    checkout_id: str
+    checked_out_by: str | None = None
+
+
+@dataclass
+class Health:
+    ok: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class Zaaksysteem(Protocol):
+    """A zaaksysteem as ZDS 1.2 sees it."""
+
+    name: str
+
+    # identificaties (ZDS 4.1.6, 4.1.9, 4.3.7)
+    def genereer_identificatie(self, ctx: Context, soort: str) -> str: ...
+
+    # zaken (4.1.1-4.1.5)
+    def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None: ...
+    def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None: ...
+    def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None: ...
+    def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None: ...
+
+    # documenten (4.3). Unknown zaak or document: StUF064; identificatie in use: StUF058; checked out
+    # already, not checked out, or another checkout id: StUF058. A Document's ``stuf`` is the EDC entity
+    # with its ``isRelevantVoor`` (the relation's own gegevens as registered, the zaak's kerngegevens
+    # as gerelateerde); ``inhoud`` carries the content (bytes, bestandsnaam, content type).
+    # geef_zaakdocumenten: None when the zaak is unknown, [] when it has no documents; sorted on the
+    # identificatie and without content. geef_document and checkout_document: with content.
+    # update_zaakdocument: ``nieuw.inhoud`` with data replaces the content; the checkout ends.
+    def geef_zaakdocumenten(self, ctx: Context, zaak_identificatie: str) -> list[Document] | None: ...
+    def voeg_zaakdocument_toe(self, ctx: Context, document: Document) -> None: ...
+    def maak_zaakdocument(self, ctx: Context, document: Document) -> None: ...
+    def geef_document(self, ctx: Context, identificatie: str) -> Document | None: ...
+    def checkout_document(self, ctx: Context, identificatie: str) -> Checkout: ...
+    def update_zaakdocument(
+        self, ctx: Context, checkout_id: str | None, oud: Document, nieuw: Document
+    ) -> None: ...
+    def cancel_checkout(self, ctx: Context, identificatie: str, checkout_id: str | None) -> None: ...
+    def ontkoppel_zaakdocument(self, ctx: Context, identificatie: str, zaak_identificatie: str | None) -> None: ...
+
+    # besluiten (4.1.7-4.1.11). Unknown zaak, besluit or document: StUF064; identificatie in use: StUF058.
+    # update_besluit links the documents only ``nieuw`` names and unlinks those only ``oud`` names.
+    # geef_besluit: ``stuf`` is the full BSL entity (attributes, isUitkomstVan, isVastgelegdIn).
+    # geef_besluiten: None when the zaak is unknown, [] when it has no besluiten.
+    def voeg_besluit_toe(self, ctx: Context, besluit: Besluit) -> None: ...
+    def update_besluit(self, ctx: Context, oud: Besluit, nieuw: Besluit) -> None: ...
+    def geef_besluit(self, ctx: Context, identificatie: str) -> Besluit | None: ...
+    def geef_besluiten(self, ctx: Context, zaak_identificatie: str) -> list[Besluit] | None: ...
+
+    # operations
+    def check(self) -> Health: ...

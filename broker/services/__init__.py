@@ -1,0 +1,35 @@
+"""One module per ZDS 1.2 service; each registers its handler here by operation name.
+
+A handler reads the request into the case model, calls the target through the
+:class:`broker.model.ports.Zaaksysteem` interface and builds the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from broker.model.ports import Context, Zaaksysteem
+from broker.zds.request import ZdsAnswer, ZdsRequest
+
+Handler = Callable[[ZdsRequest, Zaaksysteem, Context], ZdsAnswer]
+HANDLERS: dict[str, Handler] = {}
+
+
+def service(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if name in HANDLERS:
+            raise RuntimeError(f"service {name} registered twice")
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Handler]:
+    """Import every service module (they register themselves)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+    return HANDLERS

@@ -1,0 +1,31 @@
+"""creeerZaak (ZDS 1.2 §4.1.4): a zaakLk01 with mutatiesoort T registers a new zaak.
+
+The ZS checks that the identificatie is unique and RGBZ-valid (at most 40 characters, starting with
+the gemeentecode of the responsible gemeente) and that the zaaktype is in its catalogus.
+"""
+
+from __future__ import annotations
+
+from broker.errors import StufError
+from broker.model.ports import Context, Zaaksysteem
+from broker.services import service
+from broker.stuf.berichten import bv03
+from broker.zds import kennisgeving, read
+from broker.zds.request import ZdsAnswer, ZdsRequest
+
+
+@service("creeerZaak")
+def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    (obj,) = kennisgeving.objects(req.body, "T", "ZAK")
+    zaak = read.zaak(obj)
+    ident = zaak.identificatie or ""
+    if not ident:
+        raise StufError("StUF055", "De zaak heeft geen identificatie")
+    if req.settings.checks.identificatie_prefix and not ident.startswith(req.settings.gemeentecode):
+        raise StufError(
+            "StUF055",
+            f"Zaakidentificatie {ident} begint niet met gemeentecode {req.settings.gemeentecode}",
+            "RGBZ: de eerste vier posities van een zaakidentificatie zijn de gemeentecode",
+        )
+    target.creeer_zaak(ctx, zaak)
+    return ZdsAnswer(bv03(req.stuurgegevens, req.own), zaak_identificatie=ident)

@@ -1,0 +1,67 @@
+"""geefZaakdetails (ZDS 1.2 §4.1.2) and geefZaakstatus (§4.1.1): vraag/antwoord on one zaak.
+
+The zaak is selected on ``gelijk/identificatie`` (R-ZDS-05); the answer holds what ``scope`` asks
+for. An unknown zaak is not an error: the answer then has no object (StUF 03.01 §6.4.1).
+geefZaakstatus answers the last status when ``gelijk/heeft/indicatieLaatsteStatus`` is J, all
+statuses otherwise.
+
+A target that keeps no StUF (ZGW) answers with the case model; the entity is then built from it
+(broker.zds.render), with the zaak's documents and besluiten when the scope asks for them.
+"""
+
+from __future__ import annotations
+
+from broker.errors import StufError
+from broker.model.ports import Context, Zaaksysteem
+from broker.services import service
+from broker.zds import kennisgeving, render, scope
+from broker.zds.request import ZdsAnswer, ZdsRequest, la01
+from broker.zds.xmlutil import SCOPE, child, children, text
+
+#: relations a zaak shows that other services add (documents, besluiten)
+_DERIVED = ("heeftRelevant", "leidtTot")
+
+
+def _zaak_element(req: ZdsRequest, target: Zaaksysteem, ctx: Context):  # noqa: ANN202
+    gelijk, scope_obj = kennisgeving.vraag_parts(req.body)
+    ident = text(gelijk, "identificatie")
+    if not ident:
+        raise StufError("StUF055", f"{req.operation.name} vraagt gelijk/identificatie van de zaak")
+    zaak = target.geef_zaak(ctx, ident)
+    if zaak is not None and zaak.stuf is None:
+        wanted = _derived_wanted(scope_obj)
+        render.ensure(zaak, req.schema,
+                      documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
+                      besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
+    return ident, zaak, gelijk, scope_obj
+
+
+def _derived_wanted(scope_obj) -> set[str]:  # noqa: ANN001
+    """Which derived relations the scope asks for: all with a named scope (or none), else those listed."""
+    if scope_obj is None or scope_obj.get(SCOPE) or not children(scope_obj):
+        return set(_DERIVED)
+    return {name for name in _DERIVED if child(scope_obj, name) is not None}
+
+
+@service("geefZaakdetails")
+def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    ident, zaak, _, scope_obj = _zaak_element(req, target, ctx)
+    objects = []
+    if zaak is not None:
+        objects.append(scope.apply(zaak.stuf, scope_obj, req.schema))
+    return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
+
+
+@service("geefZaakstatus")
+def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    ident, zaak, gelijk, scope_obj = _zaak_element(req, target, ctx)
+    objects = []
+    if zaak is not None:
+        full = zaak.stuf
+        only_last = text(gelijk, "heeft", "indicatieLaatsteStatus") == "J"
+        if only_last:
+            for h in children(full, "heeft"):
+                if text(h, "indicatieLaatsteStatus") != "J":
+                    full.remove(h)
+        objects.append(scope.apply(full, scope_obj, req.schema))
+    return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
