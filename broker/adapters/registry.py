@@ -1,47 +1,63 @@
 """Adapters by alias, as routes.yaml names them; third parties register through the entry-point
-group ``stuf_broker.adapters`` (a callable ``factory(name, broker, **options) -> Target``)."""
+group ``stuf_broker.adapters`` (a callable ``factory(name, broker, **options) -> Target``).
+
+Every built-in adapter declares its options as a pydantic model that refuses unknown keys
+(broker.adapters.options); a mistake is a ConfigError the broker reports at its line of routes.yaml.
+A third-party factory validates its own options, or is an :class:`Adapter` too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from broker.adapters.targets import Target, ZaaksysteemTarget
+from pydantic import BaseModel
+
+from broker.adapters.options import Options, parse
+from broker.adapters.stuf_forward import StufForward, StufOptions
+from broker.adapters.targets import RemoteZaaksysteemTarget, Target, ZaaksysteemTarget
+from broker.adapters.webhook import Webhook, WebhookOptions
 
 Factory = Callable[..., Target]
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
-def _embedded(name: str, broker: Any, **_: object) -> Target:
+@dataclass(frozen=True)
+class Adapter(Generic[OptionsT]):
+    """A factory with declared options: ``build(name, broker, options)`` gets them validated."""
+
+    options: type[OptionsT]
+    build: Callable[[str, Any, OptionsT], Target]
+
+    def __call__(self, name: str, broker: Any, **options: Any) -> Target:
+        return self.build(name, broker, parse(self.options, name, options))
+
+
+class EmbeddedOptions(Options):
+    """The embedded zaaksysteem has no options (broker.yaml configures it)."""
+
+
+def _embedded(name: str, broker: Any, _: EmbeddedOptions) -> Target:
     from broker.adapters.embedded import EmbeddedZaaksysteem
 
     adapter = EmbeddedZaaksysteem(broker.settings.broker, broker.catalogus, broker.schema_model, broker.files)
     return ZaaksysteemTarget(name, adapter, broker.handlers, shares_transaction=True)
 
 
-def _stuf(name: str, broker: Any, **options: Any) -> Target:
-    from broker.adapters.stuf_forward import StufForward
-
-    return StufForward(name, **options)
-
-
-def _webhook(name: str, broker: Any, **options: Any) -> Target:
-    from broker.adapters.webhook import Webhook
-
-    return Webhook(name, **options)
-
-
 def _zgw(name: str, broker: Any, **options: Any) -> Target:
-    from broker.adapters.targets import RemoteZaaksysteemTarget
+    # options: broker.adapters.zgw.ZgwOptions (extra="forbid"), checked by zgw.build with the same
+    # ConfigError (it also resolves the secret and the identificatie templates)
     from broker.adapters.zgw import build
 
     return RemoteZaaksysteemTarget(name, build(name, broker, options), broker.handlers)
 
 
 ALIASES: dict[str, Factory] = {
-    "embedded": _embedded,
-    "stuf": _stuf,
-    "webhook": _webhook,
+    "embedded": Adapter(EmbeddedOptions, _embedded),
+    "stuf": Adapter(StufOptions, lambda name, _, o: StufForward(name, o.url, o.timeout, o.soap_version)),
+    "webhook": Adapter(WebhookOptions, lambda name, _, o: Webhook(name, o.url, o.timeout, o.headers)),
     "zgw": _zgw,
 }
 

@@ -3,7 +3,7 @@
 A target receives a :class:`DeliveryRequest` (the parsed ZDS request and its raw bytes) and returns
 the answer the sender would get from it. Three families share this interface:
 
-- zaaksystemen behind :class:`broker.adapters.abc.Zaaksysteem` (embedded, ZGW): the ZDS service
+- zaaksystemen behind :class:`broker.model.ports.Zaaksysteem` (embedded, ZGW): the ZDS service
   handlers translate the message into the case model (:class:`ZaaksysteemTarget`);
 - StUF endpoints that take the message as it is (broker.adapters.stuf_forward);
 - subscribers that receive zaak events (broker.adapters.webhook).
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from broker.adapters.abc import Context, Health, Zaaksysteem
 from broker.errors import AdapterError, StufError
+from broker.model.ports import Context, Health, Zaaksysteem
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
 

@@ -32,7 +32,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from broker.adapters.abc import Context, Health
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
 from broker.adapters.zgw.client import ZgwClient, ZgwError, ZgwSettings
@@ -44,6 +43,7 @@ from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
 from broker.config import BrokerSettings
 from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
 from broker.mappings.mapping import MappingSet
+from broker.model.ports import Context, Health
 
 
 class ZgwOptions(BaseModel):
@@ -87,7 +87,7 @@ def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml"
 
 
 class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin):
-    """:class:`broker.adapters.abc.Zaaksysteem` on the ZGW APIs."""
+    """:class:`broker.model.ports.Zaaksysteem` on the ZGW APIs."""
 
     def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet,
                  settings: BrokerSettings, identificaties: Identificaties | None, steps: StepStore | None = None,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import date_in, date_out
 from broker.errors import StufError
 from broker.model import Besluit
+from broker.model.ports import Context
 
 #: fields of the case model's besluit and the ZGW field each becomes (dates converted)
 _DATES = {"datum_beslissing": "datum", "ingangsdatum": "ingangsdatum", "vervaldatum": "vervaldatum",

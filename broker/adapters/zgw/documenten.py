@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from broker.adapters.abc import Checkout, Context
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
@@ -36,6 +35,7 @@ from broker.adapters.zgw.convert import (
 from broker.errors import StufError
 from broker.mappings.mapping import Profile
 from broker.model import Document, Inhoud, ZaakRelatie
+from broker.model.ports import Checkout, Context
 
 #: fields of the case model's document -> ZGW fields (text as it is)
 _TEXTS = {"titel": "titel", "beschrijving": "beschrijving", "auteur": "auteur", "link": "link", "formaat": "formaat"}

@@ -25,7 +25,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
@@ -34,6 +33,7 @@ from broker.adapters.zgw.convert import archiefnominatie_in, date_in, tijdstip_i
 from broker.errors import StufError
 from broker.mappings.mapping import Profile
 from broker.model import Rol, Status, Zaak, ZaakObject
+from broker.model.ports import Context
 
 #: StUF-ZKN betalingsIndicatie -> ZGW betalingsindicatie
 BETALINGSINDICATIE = {"N.v.t.": "nvt", "(Nog) niet": "nog_niet", "Gedeeltelijk": "gedeeltelijk", "Geheel": "geheel"}

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.convert import archiefnominatie_out, date_out, tijdstip_out
 from broker.mappings.schema import ZaaktypeMapping
 from broker.model import Rol, Status, Zaak, ZaakType
+from broker.model.ports import Context
 
 
 def status_code(mapping: ZaaktypeMapping, statustype: dict[str, Any]) -> str | None:
