@@ -5,26 +5,45 @@ repeated delivery (StUF 03.01 §4.4: same zender and referentienummer → its ea
 after a crash is never applied twice. The answer (Bv03, La01, Du02 ...) or the fault of the endpoint
 becomes this target's answer.
 
-Options in routes.yaml: ``url`` (base URL; the port name is appended, e.g. ``.../OntvangAsynchroon``),
-``timeout`` (seconds, default 10), ``soap_version`` (1.1).
+Options in routes.yaml (:class:`StufOptions`): ``url`` (base URL; the port name is appended, e.g.
+``.../OntvangAsynchroon``), ``timeout`` (seconds, default 10), ``soap_version`` (1.1 or 1.2).
+
+Retries (broker.adapters.http): no answer, HTTP 5xx, 408 and 429 are worth another attempt; a Fo03
+says it itself with its ``plek`` (server: retry; client: permanent).
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import httpx
 from lxml import etree
+from pydantic import field_validator
 
-from broker.adapters.abc import Context, Health
+from broker.adapters.http import HttpErrors, calling, describe
+from broker.adapters.options import HttpUrl, Options, Timeout
 from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import AdapterError, StufError
+from broker.model.ports import Context, Health
 from broker.stuf import ns, soap, xmlsafe
 from broker.zds.request import ZdsAnswer
 
 
-class StufForward:
+class StufOptions(Options):
+    url: HttpUrl
+    timeout: Timeout = 10.0
+    soap_version: Literal["1.1", "1.2"] = "1.1"
+
+    @field_validator("soap_version", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, float) else value  # YAML reads 1.2 as a number
+
+
+class StufForward(HttpErrors):
     shares_transaction = False
 
-    def __init__(self, name: str, url: str, timeout: float = 10.0, soap_version: str = "1.1", **_: object) -> None:
+    def __init__(self, name: str, url: str, timeout: float = 10.0, soap_version: str = "1.1") -> None:
         self.name = name
         self.url = url.rstrip("/")
         self.timeout = float(timeout)
@@ -38,21 +57,15 @@ class StufForward:
         headers = {"Content-Type": soap.content_type(self.soap_version)}
         if request.soap_action:
             headers["SOAPAction"] = f'"{request.soap_action}"'
-        try:
+        where = f"{self.name}: POST {port}"
+        with calling(where, self.timeout):
             response = self.http.post(f"{self.url}/{port}", content=envelope, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise AdapterError(f"{self.name}: timeout after {self.timeout}s", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise AdapterError(f"{self.name}: {type(exc).__name__}: {exc}", retryable=True) from exc
         text = response.text[:20000]
         try:
             payload, fault = _payload(response.content)
         except Exception:  # noqa: BLE001 - not a SOAP answer at all
-            raise AdapterError(
-                f"{self.name}: HTTP {response.status_code} without a SOAP answer",
-                retryable=response.status_code >= 500 or response.status_code == 429,
-                target_answer=text,
-            ) from None
+            raise AdapterError(f"{where}: HTTP {response.status_code} without a SOAP answer",
+                               retryable=self.retryable_status(response.status_code), target_answer=text) from None
         if fault is not None:
             code = _text(payload, "body", "code") or "StUF058"
             plek = _text(payload, "body", "plek") or ("server" if response.status_code >= 500 else "client")
@@ -60,16 +73,15 @@ class StufForward:
             raise AdapterError(f"{self.name}: {code} ({plek}) {error.omschrijving}", retryable=plek == "server",
                                fault=error, target_answer=text)
         if response.status_code >= 400:
-            raise AdapterError(f"{self.name}: HTTP {response.status_code}", retryable=response.status_code >= 500,
-                               target_answer=text)
+            raise self.status_error(where, response, answer_chars=20000)
         return ZdsAnswer(payload)
 
     def check(self) -> Health:
         try:
             r = self.http.get(f"{self.url}/BeantwoordVraag", params={"wsdl": ""}, timeout=min(self.timeout, 5))
             return Health(r.status_code < 500, f"HTTP {r.status_code}")
-        except httpx.HTTPError as exc:
-            return Health(False, f"{type(exc).__name__}")
+        except httpx.RequestError as exc:
+            return Health(False, describe(exc, min(self.timeout, 5)))
 
     def retryable(self, exc: BaseException) -> bool:
         return default_retryable(exc)

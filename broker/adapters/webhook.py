@@ -1,11 +1,15 @@
 """Zaak events for subscribed domain applications: one JSON POST per message.
 
-The event carries the operation, the zaak identificatie, the stuurgegevens and the internal case
-model; ``Idempotency-Key`` is the delivery's message id and target, so a subscriber can ignore an
-event it has already applied (a retry after a crash sends the same key). 2xx is delivered; 408, 429
-and 5xx are worth another attempt; other 4xx are permanent.
+The event says what happened and to which zaak, never who is involved: the operation, the broker's
+message id, the zaak identificatie and zaaktype, the identificatie of the object (document, besluit)
+and the sender's stuurgegevens; a subscriber reads the rest from its source. ``Idempotency-Key`` is the
+delivery's message id and target, so a subscriber can ignore an event it has already applied (a retry
+sends the same key). Events of one zaak arrive in the order the broker received them (broker.queue).
+2xx is delivered; no answer, 408, 429 and 5xx are worth another attempt; other 4xx are permanent
+(broker.adapters.http).
 
-Options in routes.yaml: ``url``, ``timeout`` (seconds, default 10), ``headers`` (extra headers).
+Options in routes.yaml (:class:`WebhookOptions`): ``url``, ``timeout`` (seconds, default 10),
+``headers`` (extra headers, e.g. ``Authorization``).
 """
 
 from __future__ import annotations
@@ -14,30 +18,40 @@ import json
 
 import httpx
 
-from broker.adapters.abc import Context, Health
+from broker.adapters.http import HttpErrors, calling
+from broker.adapters.options import HttpUrl, Options, Timeout
 from broker.adapters.targets import DeliveryRequest, default_retryable
-from broker.errors import AdapterError
+from broker.model.ports import Context, Health
 from broker.stuf.berichten import bv03
 from broker.zds.request import ZdsAnswer
 
 
-class Webhook:
+class WebhookOptions(Options):
+    url: HttpUrl
+    timeout: Timeout = 10.0
+    headers: dict[str, str] = {}
+
+
+class Webhook(HttpErrors):
     shares_transaction = False
 
-    def __init__(self, name: str, url: str, timeout: float = 10.0, headers: dict | None = None, **_: object) -> None:
+    def __init__(self, name: str, url: str, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
         self.name = name
         self.url = url
         self.timeout = float(timeout)
         self.http = httpx.Client(timeout=self.timeout, headers={"User-Agent": "stuf-broker", **(headers or {})})
 
     def event(self, request: DeliveryRequest) -> dict:
-        from broker.routing.keys import zaak_identificatie
+        from broker.zds.keys import object_identificatie, zaak_identificatie, zaaktype_code
 
         sg = request.zds.stuurgegevens
+        operation, body = request.zds.operation.name, request.zds.body
         return {
-            "event": request.zds.operation.name,
+            "event": operation,
             "message_id": request.message_id,
-            "zaak": zaak_identificatie(request.zds.operation.name, request.zds.body),
+            "zaak": zaak_identificatie(operation, body),
+            "zaaktype": zaaktype_code(body),
+            "object": object_identificatie(operation, body),
             "referentienummer": sg.referentienummer,
             "zender": sg.zender.applicatie if sg.zender else None,
             "tijdstipBericht": sg.tijdstipBericht,
@@ -46,16 +60,12 @@ class Webhook:
     def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
         payload = json.dumps(self.event(request)).encode()
         key = f"{request.message_id}:{self.name}"
-        try:
+        where = f"{self.name}: POST event"
+        with calling(where, self.timeout):
             r = self.http.post(self.url, content=payload,
                                headers={"Content-Type": "application/json", "Idempotency-Key": key})
-        except httpx.TimeoutException as exc:
-            raise AdapterError(f"{self.name}: timeout after {self.timeout}s", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise AdapterError(f"{self.name}: {type(exc).__name__}", retryable=True) from exc
         if r.status_code >= 300:
-            retry = r.status_code >= 500 or r.status_code in (408, 429)
-            raise AdapterError(f"{self.name}: HTTP {r.status_code}", retryable=retry, target_answer=r.text[:5000])
+            raise self.status_error(where, r)
         return ZdsAnswer(bv03(request.zds.stuurgegevens, request.zds.own))
 
     def check(self) -> Health:

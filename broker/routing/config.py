@@ -112,9 +112,10 @@ class RoutesFile(_Strict):
         located = []
         for p in error.problems:
             if p.line is None and Path(p.file).name == FILENAME:
-                found = next((m for k in options
-                              if (m := re.search(rf"(?<![\w.]){re.escape(k)}(\.\w+)*\b", p.message))), None)
-                loc = ("targets", target, *found.group(0).split(".")) if found else ("targets", target)
+                found = min((m for k in options
+                             if (m := re.search(rf"(?<![\w.]){re.escape(k)}(\.\w+)*\b", p.message))),
+                            key=lambda m: m.start(), default=None)  # the option named first
+                loc = ("targets", target, *found.group(0).split(".")) if found else ("targets", target, "__key__")
                 p = ConfigProblem(self._file, line_for(self._lines, loc), p.message, p.suggestion)
             located.append(p)
         return ConfigError(located)

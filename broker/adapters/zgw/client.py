@@ -29,6 +29,7 @@ import httpx
 import jwt
 from jwt.algorithms import HMACAlgorithm
 
+from broker.adapters.http import HttpErrors, calling
 from broker.errors import AdapterError, StufError
 
 CRS = "EPSG:4326"
@@ -106,8 +107,11 @@ class ZgwSettings:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-class ZgwClient:
+class ZgwClient(HttpErrors):
     """One HTTP connection pool for the four APIs; ``transport`` replaces the network (preview)."""
+
+    #: besides 5xx, 408 and 429: an expired token or autorisaties an administrator is still setting up
+    retry_statuses = frozenset({401, 403})
 
     def __init__(self, settings: ZgwSettings, *, transport: httpx.BaseTransport | None = None,
                  record: Callable[[Recorded], None] | None = None) -> None:
@@ -154,13 +158,9 @@ class ZgwClient:
             self.record(Recorded(method, full, shown, json_body,
                                  {**(data or {}), **{k: f"<{len(v[1])} bytes>" for k, v in (files or {}).items()}}
                                  if files or data else None))
-        try:
+        with calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
             response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                          headers=headers)
-        except httpx.TimeoutException as exc:
-            raise _unavailable(f"{method} {_short(url)}: no answer within {self.settings.timeout}s", exc) from exc
-        except httpx.TransportError as exc:
-            raise _unavailable(f"{method} {_short(url)}: {type(exc).__name__}", exc) from exc
         if response.status_code not in expect:
             raise _error(method, url, response)
         return response
@@ -200,16 +200,12 @@ class ZgwClient:
         headers["Accept"] = "application/octet-stream"
         if self.record is not None:
             self.record(Recorded("GET", url, {k: ("Bearer …" if k == "Authorization" else v) for k, v in headers.items()}))
-        try:
-            with self.http.stream("GET", url, headers=headers) as response:
-                if response.status_code != 200:
-                    response.read()
-                    raise _error("GET", url, response)
-                return b"".join(response.iter_bytes())
-        except httpx.TimeoutException as exc:
-            raise _unavailable(f"GET {_short(url)}: no answer within {self.settings.timeout}s", exc) from exc
-        except httpx.TransportError as exc:
-            raise _unavailable(f"GET {_short(url)}: {type(exc).__name__}", exc) from exc
+        with calling(f"GET {_short(url)}", self.settings.timeout, _unavailable), \
+                self.http.stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                response.read()
+                raise _error("GET", url, response)
+            return b"".join(response.iter_bytes())
 
 
 def _short(url: str) -> str:
@@ -243,7 +239,7 @@ def _error(method: str, url: str, response: httpx.Response) -> ZgwError:
     if status == 404:
         fault = StufError("StUF064", "Object niet gevonden in de ZGW API", details)
         return ZgwError(details, status=status, retryable=False, fault=fault, code=code, target_answer=answer)
-    retry = status >= 500 or status in (401, 403, 408, 429)
+    retry = ZgwClient.retryable_status(status)
     fault = StufError("StUF058", "Het zaaksysteem (ZGW) kon het verzoek niet verwerken", details,
                       plek="server" if retry else "client")
     return ZgwError(details, status=status, retryable=retry, fault=fault, code=code, invalid_params=params,
