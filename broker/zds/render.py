@@ -77,8 +77,18 @@ def zaak(z: Zaak, schema: SchemaModel, documenten: Iterable[Document] | None = N
                         ("publicatiedatum", z.publicatiedatum), ("einddatumGepland", z.einddatum_gepland),
                         ("uiterlijkeEinddatum", z.uiterlijke_einddatum), ("einddatum", z.einddatum),
                         ("archiefnominatie", z.archiefnominatie),
-                        ("datumVernietigingDossier", z.datum_vernietiging_dossier)):
+                        ("datumVernietigingDossier", z.datum_vernietiging_dossier),
+                        ("betalingsIndicatie", z.betalingsindicatie), ("laatsteBetaaldatum", z.laatste_betaaldatum),
+                        ("zaakniveau", z.zaakniveau), ("deelzakenIndicatie", z.deelzaken_indicatie)):
         _add(el, ns.ZKN, name, value)
+    if z.opschorting is not None:
+        opschorting = sub(el, ns.ZKN, "opschorting")
+        sub(opschorting, ns.ZKN, "indicatie", "J" if z.opschorting.indicatie else "N")
+        _add(opschorting, ns.ZKN, "reden", z.opschorting.reden)
+    if z.verlenging is not None and z.verlenging.duur is not None:
+        verlenging = sub(el, ns.ZKN, "verlenging")
+        sub(verlenging, ns.ZKN, "duur", str(z.verlenging.duur))
+        _add(verlenging, ns.ZKN, "reden", z.verlenging.reden)
     if z.zaaktype is not None:
         rel, ger = _relation("isVan", "ZAKZKT", "ZKT")
         _add(ger, ns.ZKN, "omschrijving", z.zaaktype.omschrijving)
@@ -176,7 +186,9 @@ def document(d: Document, schema: SchemaModel) -> etree._Element:
 def _besluit_attributes(el: etree._Element, b: Besluit) -> None:
     for name, value in (("identificatie", b.identificatie), ("bst.omschrijving", b.besluittype),
                         ("datumBeslissing", b.datum_beslissing), ("toelichting", b.toelichting),
-                        ("ingangsdatumWerking", b.ingangsdatum), ("einddatumWerking", b.vervaldatum)):
+                        ("ingangsdatumWerking", b.ingangsdatum), ("einddatumWerking", b.vervaldatum),
+                        ("vervalreden", b.vervalreden), ("datumPublicatie", b.publicatiedatum),
+                        ("datumVerzending", b.verzenddatum), ("datumUiterlijkeReactie", b.uiterlijke_reactiedatum)):
         _add(el, ns.ZKN, name, value)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
-from broker.adapters.zgw.convert import date_in, date_out
+from broker.adapters.zgw.convert import date_in, date_out, vervalreden_in, vervalreden_out
 from broker.errors import StufError
 from broker.model import Besluit
 from broker.model.ports import Context
@@ -113,6 +113,9 @@ class BesluitenMixin(ZgwBase):
                 body[field] = date_in(getattr(besluit, name))
         if "toelichting" in present:
             body["toelichting"] = besluit.toelichting or ""
+        if "vervalreden" in present and vervalreden_in(besluit.vervalreden):
+            # Besluiten API 1.0.2: vervalreden is one of its values, never empty (it cannot be cleared)
+            body["vervalreden"] = vervalreden_in(besluit.vervalreden)
         if not changed_only:
             body = {k: v for k, v in body.items() if v is not None}
         return body
@@ -161,6 +164,10 @@ class BesluitenMixin(ZgwBase):
             toelichting=besluit.get("toelichting") or None,
             ingangsdatum=date_out(besluit.get("ingangsdatum")),
             vervaldatum=date_out(besluit.get("vervaldatum")),
+            vervalreden=vervalreden_out(besluit.get("vervalreden")),
+            publicatiedatum=date_out(besluit.get("publicatiedatum")),
+            verzenddatum=date_out(besluit.get("verzenddatum")),
+            uiterlijke_reactiedatum=date_out(besluit.get("uiterlijkeReactiedatum")),
             zaak_identificatie=zaak.get("identificatie") if zaak else None,
             document_identificaties=sorted(d for d in documents if d),
         )

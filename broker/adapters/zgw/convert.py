@@ -4,7 +4,10 @@
 - moments: StUF ``yyyymmddhhmmss[mmm]`` (StUF:Tijdstip, Dutch local time), ZGW RFC 3339 in UTC;
 - vertrouwelijkAanduiding: StUF ``BEPERKT OPENBAAR``, ZGW ``beperkt_openbaar``;
 - geslachtsaanduiding: StUF ``M``/``V``/``O``, ZGW ``m``/``v``/``o``;
-- archiefnominatie: StUF ``J`` (blijvend bewaren) / ``N`` (vernietigen), ZGW ``blijvend_bewaren``/``vernietigen``.
+- archiefnominatie: StUF ``J`` (blijvend bewaren) / ``N`` (vernietigen), ZGW ``blijvend_bewaren``/``vernietigen``;
+- betalingsIndicatie: StUF ``(Nog) niet``, ZGW ``nog_niet`` (and the other values of the enumerations);
+- verlenging duur: StUF a number of days, ZGW an ISO 8601 duration (``P123D``);
+- a besluit's vervalreden: StUF ``Besluit met tijdelijke werking``, ZGW ``tijdelijk`` (and the others).
 """
 
 from __future__ import annotations
@@ -100,3 +103,39 @@ def archiefnominatie_out(value: str | None) -> str | None:
             return stuf
     return None
 
+
+#: StUF-ZKN betalingsIndicatie -> ZGW betalingsindicatie
+BETALINGSINDICATIE = {"N.v.t.": "nvt", "(Nog) niet": "nog_niet", "Gedeeltelijk": "gedeeltelijk", "Geheel": "geheel"}
+
+
+def betalingsindicatie_in(value: str | None) -> str | None:
+    return BETALINGSINDICATIE.get(value or "", value)
+
+
+def betalingsindicatie_out(value: str | None) -> str | None:
+    return next((stuf for stuf, zgw in BETALINGSINDICATIE.items() if zgw == value), value or None)
+
+
+_DAYS = re.compile(r"^P(\d+)D$")
+
+
+def duur_in(days: int | None) -> str | None:
+    return f"P{days}D" if days is not None else None
+
+
+def duur_out(value: str | None) -> int | None:
+    m = _DAYS.match(value or "")
+    return int(m.group(1)) if m else None
+
+
+#: StUF-ZKN Vervalreden -> ZGW vervalreden (Besluiten API)
+VERVALREDEN = {"Besluit met tijdelijke werking": "tijdelijk", "Besluit ingetrokken door overheid": "ingetrokken_overheid",
+               "Besluit ingetrokken o.v.v. belanghebbende": "ingetrokken_belanghebbende"}
+
+
+def vervalreden_in(value: str | None) -> str | None:
+    return VERVALREDEN.get(value or "")
+
+
+def vervalreden_out(value: str | None) -> str | None:
+    return next((stuf for stuf, zgw in VERVALREDEN.items() if zgw == value), None)

@@ -29,14 +29,12 @@ from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
 from broker.adapters.zgw.catalogi import by_omschrijving, omschrijvingen
 from broker.adapters.zgw.client import ZgwError
-from broker.adapters.zgw.convert import archiefnominatie_in, date_in, tijdstip_in
+from broker.adapters.zgw.convert import archiefnominatie_in, betalingsindicatie_in, date_in, duur_in, tijdstip_in
 from broker.errors import StufError
 from broker.mappings.mapping import Profile
 from broker.model import Rol, Status, Zaak, ZaakObject
 from broker.model.ports import Context
 
-#: StUF-ZKN betalingsIndicatie -> ZGW betalingsindicatie
-BETALINGSINDICATIE = {"N.v.t.": "nvt", "(Nog) niet": "nog_niet", "Gedeeltelijk": "gedeeltelijk", "Geheel": "geheel"}
 #: fields of the case model's zaak and the ZGW field each becomes (dates converted)
 _DATES = {"startdatum": "startdatum", "registratiedatum": "registratiedatum", "publicatiedatum": "publicatiedatum",
           "einddatum_gepland": "einddatumGepland", "uiterlijke_einddatum": "uiterlijkeEinddatumAfdoening",
@@ -185,9 +183,8 @@ class ZakenMixin(ZgwBase):
         if "archiefnominatie" in present:
             body["archiefnominatie"] = profile.to_zgw("zaak.archiefnominatie", archiefnominatie_in(z.archiefnominatie))
         if "betalingsindicatie" in present:
-            value = z.betalingsindicatie
             body["betalingsindicatie"] = profile.to_zgw("zaak.betalingsindicatie",
-                                                        BETALINGSINDICATIE.get(value or "", value)) or ""
+                                                        betalingsindicatie_in(z.betalingsindicatie)) or ""
         if "laatste_betaaldatum" in present:
             day = date_in(z.laatste_betaaldatum)
             body["laatsteBetaaldatum"] = f"{day}T00:00:00Z" if day else None
@@ -196,7 +193,7 @@ class ZakenMixin(ZgwBase):
             body["opschorting"] = {"indicatie": bool(o and o.indicatie), "reden": (o.reden if o else None) or ""}
         if "verlenging" in present:
             v = z.verlenging
-            body["verlenging"] = ({"reden": v.reden or "", "duur": f"P{v.duur}D"}
+            body["verlenging"] = ({"reden": v.reden or "", "duur": duur_in(v.duur)}
                                   if v is not None and v.duur is not None else None)
         if not changed_only:
             body = {k: v for k, v in body.items() if v is not None}

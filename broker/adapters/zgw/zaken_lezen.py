@@ -13,9 +13,15 @@ from typing import Any
 
 from broker.adapters.zgw import rollen
 from broker.adapters.zgw.base import Work, ZgwBase
-from broker.adapters.zgw.convert import archiefnominatie_out, date_out, tijdstip_out
+from broker.adapters.zgw.convert import (
+    archiefnominatie_out,
+    betalingsindicatie_out,
+    date_out,
+    duur_out,
+    tijdstip_out,
+)
 from broker.mappings.schema import ZaaktypeMapping
-from broker.model import Rol, Status, Zaak, ZaakType
+from broker.model import Opschorting, Rol, Status, Verlenging, Zaak, ZaakType
 from broker.model.ports import Context
 
 
@@ -55,6 +61,14 @@ class ZakenLezenMixin(ZgwBase):
             einddatum=date_out(zaak.get("einddatum")),
             archiefnominatie=archiefnominatie_out(profile.from_zgw("zaak.archiefnominatie", zaak.get("archiefnominatie"))),
             datum_vernietiging_dossier=date_out(zaak.get("archiefactiedatum")),
+            opschorting=_opschorting(zaak.get("opschorting")),
+            verlenging=_verlenging(zaak.get("verlenging")),
+            betalingsindicatie=betalingsindicatie_out(profile.from_zgw("zaak.betalingsindicatie",
+                                                                       zaak.get("betalingsindicatie"))),
+            laatste_betaaldatum=date_out(zaak.get("laatsteBetaaldatum")),
+            # both derived by the Zaken API: a deelzaak has a hoofdzaak; deelzaken is read-only
+            zaakniveau="2" if zaak.get("hoofdzaak") else "1",
+            deelzaken_indicatie="J" if zaak.get("deelzaken") else "N",
             kenmerken=[{"kenmerk": k.get("kenmerk"), "bron": k.get("bron")} for k in zaak.get("kenmerken") or []],
         )
         if zaak.get("resultaat"):
@@ -93,3 +107,17 @@ class ZakenLezenMixin(ZgwBase):
                 indicatie_laatste_status="J" if s.get("indicatieLaatstGezetteStatus") else "N",
             ))
         return out
+
+
+def _opschorting(value: dict[str, Any] | None) -> Opschorting | None:
+    """The Zaken API answers an opschorting for every zaak: one that is not on and has no reden is none."""
+    if not value or (not value.get("indicatie") and not value.get("reden")):
+        return None
+    return Opschorting(indicatie=bool(value.get("indicatie")), reden=value.get("reden") or None)
+
+
+def _verlenging(value: dict[str, Any] | None) -> Verlenging | None:
+    duur = duur_out((value or {}).get("duur"))
+    if duur is None:
+        return None
+    return Verlenging(duur=duur, reden=(value or {}).get("reden") or None)
