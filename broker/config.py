@@ -76,6 +76,9 @@ class Server(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     workers: int = Field(1, ge=1)
+    #: threads per worker process that handle SOAP requests (parsing, validation, database, a ``sync``
+    #: target's call), so the event loop never waits on them; more requests than this wait their turn
+    handler_threads: int = Field(16, ge=1, le=256)
     #: URL clients use to reach the broker (for soap:address in served WSDLs); default: from the request
     public_url: str | None = None
 

@@ -46,7 +46,7 @@ class Broker:
         verify_installed(settings.xsd_dir, MANIFEST)
         self.schemas = SchemaSet(settings.xsd_dir)
         self.schema_model = SchemaModel(settings.xsd_dir)
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, threads=settings.broker.server.handler_threads)
         if migrate_db:
             migrate.upgrade(self.db)
         # the editable configuration (zaaktypecatalogus, mappings): versioned in the database and

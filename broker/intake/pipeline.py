@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from broker.adapters.abc import Context
 from broker.adapters.targets import DeliveryRequest
-from broker.errors import StufError
+from broker.errors import AdapterError, StufError
 from broker.intake import checks, messagelog
 from broker.intake.messagelog import Record
 from broker.queue.engine import refresh_message_state
@@ -158,8 +158,9 @@ class Pipeline:
         ordering_key = zaak_id or rec.object_identificatie
         delivery = DeliveryRequest(zreq, b"", request.soap_action)
         primary = legs[0]
+        remote = primary.mode == "sync" and not primary.target.shares_transaction
         try:
-            if primary.mode == "sync" and not primary.target.shares_transaction:
+            if remote:
                 delivery.raw = etree.tostring(request.body_element)
                 http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key, zaaktype, start)
             else:
@@ -191,8 +192,10 @@ class Pipeline:
             return self._after_conflict(rec, request, resolved, key, start)
         except Exception:
             # A repeated message may fail in the target before its duplicate key is claimed (creeerZaak:
-            # "zaak bestaat al"); then the earlier answer, or StUF016, is the right answer.
-            if key is None or existing is not None:
+            # "zaak bestaat al"); then the earlier answer, or StUF016, is the right answer. A remote
+            # primary is called after the key is claimed: the row found then is this request's own, and
+            # processing it again would call the failing target a second time.
+            if key is None or existing is not None or remote:
                 raise
             with b.db.read() as session:
                 if messagelog.find_duplicate(session, key) is None:
@@ -261,7 +264,8 @@ class Pipeline:
         delivery.message_id = message_id
         t = time.perf_counter()
         try:
-            answer = legs[0].target.deliver(delivery, Context(zender=rec.sg.zender, message_id=message_id))
+            with b.queue.held_by_intake(primary_id):
+                answer = legs[0].target.deliver(delivery, Context(zender=rec.sg.zender, message_id=message_id))
         except Exception as exc:
             b.queue.failed_in_intake(primary_id, t, exc)
             raise
@@ -326,7 +330,9 @@ class Pipeline:
     def _fault(self, rec: Record, exc: Exception, version: str, start: float,
                request: soap.SoapRequest | None) -> HttpAnswer:
         error = faults.to_stuf_error(exc)
-        if not isinstance(exc, StufError):
+        if isinstance(exc, AdapterError):  # the target's failure, kept on its delivery: no traceback
+            log.warning("the target failed", error=str(exc)[:300])
+        elif not isinstance(exc, StufError):
             log.exception("processing failed", error_type=type(exc).__name__)
         kind = faults.fault_kind(rec.port)
         fo = faults.fo_bericht(kind, error, rec.sg, self.broker.own)

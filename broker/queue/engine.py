@@ -19,13 +19,16 @@ from __future__ import annotations
 import os
 import random
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from broker.adapters.abc import Context
@@ -74,6 +77,9 @@ class Queue:
         self.policy = policy
         self.targets = targets
         self.rebuild = rebuild
+        self._held: set[int] = set()  # sync deliveries the intake of this process is making now
+        self._held_lock = threading.Lock()
+        self._keeper: threading.Thread | None = None
 
     # -- enqueue -------------------------------------------------------------------------------
     def enqueue(self, session: Session, message_id: int, legs: list, operation: str,
@@ -122,6 +128,37 @@ class Queue:
         """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""
         self._record(session, row, "intake", row.attempts or 1, utcnow(), t0, "delivered", None, None)
         self._circuit(session, row.target, ok=True) if not self.targets[row.target].shares_transaction else None
+
+    @contextmanager
+    def held_by_intake(self, delivery_id: int) -> Iterator[None]:
+        """Keep the lease of a sync delivery alive while the intake waits on its target, so that no
+        worker takes it over (and calls the target a second time) when the call outlasts the lease."""
+        with self._held_lock:
+            self._held.add(delivery_id)
+            if self._keeper is None:
+                self._keeper = threading.Thread(target=self._keep_leases, name="intake-leases", daemon=True)
+                self._keeper.start()
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held.discard(delivery_id)
+
+    def _keep_leases(self) -> None:
+        interval = max(0.2, self.policy.lease_seconds / 3)
+        while True:
+            time.sleep(interval)
+            with self._held_lock:
+                ids = list(self._held)
+                if not ids:
+                    self._keeper = None
+                    return
+            try:
+                with self.db.write() as s:
+                    s.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.state == t.IN_PROGRESS)
+                              .values(lease_expires_at=utcnow() + timedelta(seconds=self.policy.lease_seconds)))
+            except SQLAlchemyError:
+                log.warning("could not renew the leases of the intake", exc_info=True)
 
     def failed_in_intake(self, delivery_id: int, t0: float, exc: BaseException) -> None:
         """The primary target refused or failed a sync delivery: the sender hears it in the answer.

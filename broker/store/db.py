@@ -17,25 +17,33 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, threads: int = 16) -> None:
+        """``threads``: how many of this process's threads may use the database at once (the request
+        handlers); the connection pool is sized for them plus the delivery worker's."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # a file: each thread checks out a connection of its own (sessions never cross threads);
+            # in memory: one connection, the only way all threads see the same database
+            memory = not path or path == ":memory:"
+            pool = {"poolclass": StaticPool} if memory else {"pool_size": threads, "max_overflow": threads + 16}
             self.engine: Engine = create_engine(
-                url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+                url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # pysqlite's own transaction handling is replaced by explicit BEGIN statements
             event.listen(self.engine, "begin", _sqlite_begin)
             self._lock_path = Path(path + ".writelock") if path and path != ":memory:" else None
         else:
-            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=max(20, threads + 16),
+                                        pool_pre_ping=True)
             self._lock_path = None
         self._thread_lock = threading.RLock()
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,9 @@ class SchemaSet:
         self.root_dir = root_dir
         self.schemas: dict[str, etree.XMLSchema] = {}
         self.compile_seconds: dict[str, float] = {}
+        # a compiled schema validates in any thread, but keeps the errors of its last run in one
+        # shared log: a validation and the reading of its errors happen under this lock
+        self._lock = threading.Lock()
         for namespace, rel in SERVED_SCHEMAS.items():
             start = time.perf_counter()
             self.schemas[namespace] = compile_schema(root_dir / rel, root_dir)
@@ -155,9 +159,10 @@ class SchemaSet:
                     f"geen StUF-bericht: namespace {ns.namespace(element.tag) or '(geen)'} wordt niet ondersteund",
                 )
             ]
-        if schema.validate(element):
-            return []
-        return [_issue(e) for e in schema.error_log]
+        with self._lock:
+            if schema.validate(element):
+                return []
+            return [_issue(e) for e in schema.error_log]
 
     def assert_valid(self, element: etree._Element) -> None:
         problems = self.issues(element)

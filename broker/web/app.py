@@ -1,14 +1,22 @@
 """The Starlette application.
 
-The SOAP endpoints do their CPU-bound work (parsing, validation, SQLite) directly in the worker's
-event loop: pushing it to a thread pool only adds contention (shared/docs/performance-notes.md).
-Run one worker per core.
+The event loop only reads requests and writes answers; the handling of a SOAP request (parsing,
+validation, the database, and a ``sync`` target's HTTP call) runs in a bounded pool of threads,
+``server.handler_threads`` per worker process. A target that is slow to answer then holds one of
+those threads, up to its own ``timeout``, and delays only the requests routed to it, never the other
+clients or ``/healthz``. The pool costs some throughput on CPU-bound work (threads contend for the
+interpreter, shared/docs/performance-notes.md); run one worker process per core.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
+from typing import TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,6 +31,8 @@ from broker.web import metrics as metrics_mod
 from broker.web import wsdl
 from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
+
+T = TypeVar("T")
 
 
 class _TooLarge(Exception):
@@ -46,6 +56,11 @@ def create_app(broker: Broker) -> Starlette:
     settings = broker.settings
     limit = settings.broker.limits.max_body_bytes
     allowed_schemas = frozenset(e.path for e in read_manifest(MANIFEST))
+    handlers = CapacityLimiter(settings.broker.server.handler_threads)
+
+    async def off_loop(func: Callable[..., T], *args: object) -> T:
+        """Run blocking work in the handler pool; the request waits for a free thread."""
+        return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=handlers)
 
     def base_url(request: Request) -> str:
         if settings.broker.server.public_url:
@@ -67,8 +82,8 @@ def create_app(broker: Broker) -> Starlette:
         try:
             body = await _read_body(request, limit)
         except _TooLarge:
-            return _too_large(broker, port, content_type, limit)
-        answer = broker.pipeline.handle(port, body, content_type, request.headers.get("soapaction"))
+            return await off_loop(_too_large, broker, port, content_type, limit)
+        answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"))
         return Response(answer.body, status_code=answer.status, media_type=None,
                         headers={"content-type": answer.content_type})
 
@@ -84,7 +99,7 @@ def create_app(broker: Broker) -> Starlette:
     async def readyz(_: Request) -> Response:
         checks = {"schemas": bool(broker.schemas.schemas)}
         try:
-            broker.db.ping()
+            await run_in_threadpool(broker.db.ping)
             checks["database"] = True
         except Exception:  # noqa: BLE001 - readiness reports, never raises
             checks["database"] = False

@@ -1,0 +1,208 @@
+"""The edge never waits on a target, and a failing ``sync`` primary is called once per request.
+
+A real broker on loopback (tests.support.live) with two StUF endpoints on loopback
+(tests.support.target.CountingTarget): one that answers after 5 s, one that fails. Messages of the
+zender TRAAG go ``sync`` to the slow one, of STUK to the failing one; everything else goes to the
+embedded zaaksysteem.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from broker.queue.tables import Delivery
+from broker.stuf.schemas import SchemaSet
+from tests.support import live
+from tests.support import messages as m
+from tests.support.configs import fast_delivery, write_config
+from tests.support.soapcall import ENVELOPES, SoapAnswer, SoapCaller
+from tests.support.target import CountingTarget
+
+ZDS = m.ZDS_ACTION
+SLOW_SECONDS = 5.0
+CLIENTS, REQUESTS = 20, 50
+
+
+@pytest.fixture
+def slow() -> Iterator[CountingTarget]:
+    t = CountingTarget(delay=SLOW_SECONDS).start()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def failing() -> Iterator[CountingTarget]:
+    t = CountingTarget().start()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path, slow: CountingTarget, failing: CountingTarget) -> Iterator[live.LiveBroker]:
+    routes = {
+        "targets": {
+            "zaaksysteem": {"adapter": "embedded"},
+            "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10},
+            "ongeduldig": {"adapter": "stuf", "url": slow.url, "timeout": 1},
+            "stuk": {"adapter": "stuf", "url": failing.url, "timeout": 5},
+        },
+        "routes": [
+            {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
+            {"operations": ["creeerZaak"], "zenders": ["HAAST"], "deliver": [{"target": "ongeduldig", "mode": "sync"}]},
+            {"operations": ["creeerZaak"], "zenders": ["STUK"], "deliver": [{"target": "stuk", "mode": "sync"}]},
+            {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
+        ],
+        # a lease shorter than the slow call: the intake must keep it, or a worker would call again
+        "delivery": fast_delivery(lease_seconds=2),
+    }
+    config = write_config(tmp_path, routes=routes)
+    lb = live.start(live.make_settings(tmp_path, config_dir=config))
+    yield lb
+    lb.stop()
+
+
+def creeer(ident: str, zender: str, **sg: object) -> str:
+    return m.creeer_zaak(ident, zender=("KING", zender), **sg)
+
+
+def timed_call(caller: SoapCaller, port: str, body: str, soap_action: str | None) -> tuple[SoapAnswer, float]:
+    """The answer, and how long the broker took to give it (the HTTP exchange alone: building the
+    request and checking the answer against the schemas happen in the test, outside the clock)."""
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    if soap_action:
+        headers["SOAPAction"] = f'"{soap_action}"'
+    content = ENVELOPES["1.1"].format(body=body).encode()
+    started = time.perf_counter()
+    response = caller.post_raw(port, content, headers)
+    elapsed = time.perf_counter() - started
+    return caller.check(response), elapsed
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached within the timeout"
+        time.sleep(0.01)
+
+
+def primary_deliveries(lb: live.LiveBroker, target: str) -> list[Delivery]:
+    with lb.broker.db.read() as s:
+        return list(s.execute(select(Delivery).where(Delivery.target == target).order_by(Delivery.id)).scalars())
+
+
+def test_a_slow_sync_target_delays_only_its_own_request(broker: live.LiveBroker, slow: CountingTarget,
+                                                        schemas: SchemaSet) -> None:
+    slow_answer: dict = {}
+    # made up front: an HTTP client loads its CA certificates (tens of ms of CPU) when it is made
+    callers = [SoapCaller(broker.url, schemas) for _ in range(CLIENTS + 1)]
+
+    def slow_client() -> None:
+        caller = callers[CLIENTS]
+        started = time.perf_counter()
+        slow_answer["answer"] = caller.call("OntvangAsynchroon", creeer("1234TRAAG001", "TRAAG"),
+                                            soap_action=ZDS + "creeerZaak_ZakLk01")
+        slow_answer["seconds"] = time.perf_counter() - started
+
+    slow_thread = threading.Thread(target=slow_client)
+    slow_thread.start()
+    wait_until(lambda: len(slow.received) == 1)  # the broker now waits on the slow target
+    t0 = time.perf_counter()
+
+    # 50 requests from 20 clients to the embedded zaaksysteem, spread over the slow call's 5 s
+    latencies: list[float] = []
+    answers: list[str | None] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        caller = callers[n]
+        for k in range(n, REQUESTS, CLIENTS):
+            time.sleep(max(0.0, t0 + 0.1 + k * 0.07 - time.perf_counter()))
+            if k % 2:
+                body, port, action = m.genereer_zaak_identificatie(), "VerwerkSynchroonVrijBericht", None
+            else:
+                body, port, action = (creeer(f"1234EDGE{k:04d}", "STP"), "OntvangAsynchroon",
+                                      ZDS + "creeerZaak_ZakLk01")
+            answer, elapsed = timed_call(caller, port, body, action)
+            with lock:
+                latencies.append(elapsed)
+                answers.append(answer.berichtcode)
+
+    health: list[float] = []
+
+    def probe() -> None:
+        with httpx.Client(timeout=5) as http:
+            while time.perf_counter() - t0 < 4.0:
+                started = time.perf_counter()
+                assert http.get(broker.url + "/healthz").status_code == 200
+                health.append(time.perf_counter() - started)
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)] + [threading.Thread(target=probe)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    others_done = time.perf_counter() - t0
+    assert "answer" not in slow_answer  # everything above happened while the slow call was under way
+    slow_thread.join(timeout=20)
+    for caller in callers:
+        caller.close()
+
+    assert len(latencies) == REQUESTS and set(answers) == {"Bv03", "Du02"}, answers
+    assert p99(latencies) < 0.1, sorted(latencies)[-5:]
+    assert others_done < SLOW_SECONDS
+    assert len(health) >= 20 and max(health) < 0.1, sorted(health)[-5:]
+    # the slow request gets the target's answer, once the target gives it; the target heard it once
+    assert slow_answer["answer"].berichtcode == "Bv03"
+    assert SLOW_SECONDS <= slow_answer["seconds"] < SLOW_SECONDS + 2
+    time.sleep(0.3)
+    assert len(slow.received) == 1
+    [delivery] = primary_deliveries(broker, "traag")
+    assert (delivery.state, delivery.attempts) == ("delivered", 1)
+
+
+def test_a_target_slower_than_its_timeout_is_a_fault_after_the_timeout(broker: live.LiveBroker,
+                                                                       slow: CountingTarget, schemas: SchemaSet) -> None:
+    slow.delay = 2.0  # still twice the timeout, and the receiver is done soon after
+    caller = SoapCaller(broker.url, schemas)
+    started = time.perf_counter()
+    answer = caller.call("OntvangAsynchroon", creeer("1234HAAST001", "HAAST"), soap_action=ZDS + "creeerZaak_ZakLk01")
+    elapsed = time.perf_counter() - started
+    caller.close()
+    assert answer.foutcode == "StUF058" and answer.text("body/plek") == "server"
+    assert "ongeduldig" in (answer.text("body/details") or "")
+    assert 1.0 <= elapsed < 2.5
+    assert len(slow.received) == 1
+
+
+def test_a_failing_primary_is_called_once_per_request(broker: live.LiveBroker, failing: CountingTarget,
+                                                      schemas: SchemaSet) -> None:
+    caller = SoapCaller(broker.url, schemas)
+    failing.fail_next = ["server", "http500", "client"]
+    for n in range(3):
+        answer = caller.call("OntvangAsynchroon", creeer(f"1234STUK{n:04d}", "STUK"),
+                             soap_action=ZDS + "creeerZaak_ZakLk01")
+        assert answer.is_fault, answer.content
+        assert len(failing.received) == n + 1
+    failing.down = True  # HTTP 503 for everything
+    answer = caller.call("OntvangAsynchroon", creeer("1234STUK0003", "STUK"), soap_action=ZDS + "creeerZaak_ZakLk01")
+    assert answer.is_fault
+    caller.close()
+    time.sleep(0.5)  # ten poll intervals of the worker: it does not call the target behind the sender's back
+    assert len(failing.received) == 4
+    assert len({r.referentienummer for r in failing.received}) == 4
+    deliveries = primary_deliveries(broker, "stuk")
+    assert [(d.state, d.attempts) for d in deliveries] == [("dead", 1)] * 4
