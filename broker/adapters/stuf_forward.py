@@ -102,7 +102,8 @@ def _payload(content: bytes) -> tuple[etree._Element, etree._Element | None]:
 
 def _text(el: etree._Element, *path: str) -> str | None:
     for p in path:
-        el = next((c for c in el if isinstance(c.tag, str) and ns.local(c.tag) == p), None)
-        if el is None:
+        found = next((c for c in el if isinstance(c.tag, str) and ns.local(c.tag) == p), None)
+        if found is None:
             return None
+        el = found
     return (el.text or "").strip() or None
