@@ -50,9 +50,6 @@ class Checks(_Strict):
     #: StUF019: tijdstipBericht must grow per zender. Off by default: the StUF Testplatform itself
     #: sends one tijdstipBericht for a whole scenario.
     tijdstip_increasing: bool = False
-    #: Answer Fo03 (synchronously) for content errors in asynchronous messages, as ZDS practice and
-    #: the StUF Testplatform expect; StUF 03.01 §4.4.1 would allow Bv03 followed by Fo01.
-    sync_content_faults: bool = True
     #: RGBZ: a zaakidentificatie starts with the gemeentecode (checked on creeerZaak)
     identificatie_prefix: bool = True
     #: validate every answer the broker emits against the official schemas (on in the test suite)

@@ -12,9 +12,9 @@ import time
 import structlog
 from sqlalchemy.exc import IntegrityError
 
+from broker import services
 from broker.adapters import registry
 from broker.adapters.embedded.files import FileStore
-from broker.adapters.targets import ZaaksysteemTarget
 from broker.config import MANIFEST, Settings
 from broker.errors import ConfigError
 from broker.intake.pipeline import Pipeline
@@ -28,7 +28,6 @@ from broker.store.db import Database
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import verify_installed
-from broker.zds import services
 from broker.zds.kern import SchemaModel
 
 log = structlog.get_logger("broker")
@@ -67,7 +66,7 @@ class Broker:
         except IntegrityError:  # another process created them at the same moment
             pass
         self.worker: Worker | None = None
-        from broker.mappings.preview import Previewer
+        from broker.admin.preview import Previewer
 
         self.config_store.previewer = Previewer.for_broker(self)
         self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
@@ -83,13 +82,6 @@ class Broker:
             return registry.build(name, adapter, self, options)
         except ConfigError as exc:  # about its options: say on which line of routes.yaml
             raise self.routes.locate(exc, name) from None
-
-    @property
-    def target(self):  # noqa: ANN201 - the embedded zaaksysteem adapter, when one is configured
-        for t in self.targets.values():
-            if isinstance(t, ZaaksysteemTarget) and t.shares_transaction:
-                return t.adapter
-        return None
 
     def start_worker(self, concurrency: int | None = None) -> Worker:
         self.worker = Worker(self.queue, concurrency=concurrency).start()

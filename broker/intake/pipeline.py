@@ -22,20 +22,19 @@ import structlog
 from lxml import etree
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from broker.adapters.abc import Context
 from broker.adapters.targets import DeliveryRequest
 from broker.errors import AdapterError, StufError
 from broker.intake import checks, messagelog
 from broker.intake.messagelog import Record
+from broker.model.ports import Context
 from broker.queue.engine import refresh_message_state
 from broker.queue.tables import Delivery
-from broker.routing import keys
 from broker.store.tables import Message
 from broker.stuf import faults, mtom, ns, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.stuf.berichten import bv03
 from broker.stuf.stuurgegevens import Stuurgegevens
-from broker.zds import dispatch
+from broker.zds import dispatch, keys
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import child
 
@@ -145,7 +144,7 @@ class Pipeline:
                     return replay
             raise
         rec.timings["validate_ms"] = _ms(t)
-        zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.catalogus, b.schema_model)
+        zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.schema_model)
         op = resolved.operation.name
         zaak_id = keys.zaak_identificatie(op, request.body_element)
         zaaktype = keys.zaaktype_code(request.body_element)
@@ -294,7 +293,7 @@ class Pipeline:
         request = soap.parse_request(body, content_type, action)
         resolved = dispatch.Resolved(BY_NAME[op_name.lower()], dialect or "zds", ns.local(request.body_element.tag))
         sg = sgmod.read(request.body_element)
-        zreq = ZdsRequest(resolved, request.body_element, sg, b.settings.broker, b.catalogus, b.schema_model)
+        zreq = ZdsRequest(resolved, request.body_element, sg, b.settings.broker, b.schema_model)
         return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)
 
     def _replay(self, session, rec: Record, existing, start: float) -> HttpAnswer | None:  # noqa: ANN001

@@ -31,9 +31,9 @@ from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from broker.adapters.abc import Context
 from broker.adapters.targets import DeliveryRequest, Target
 from broker.errors import AdapterError, StufError
+from broker.model.ports import Context
 from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.routing.config import DeliveryPolicy

@@ -1,6 +1,6 @@
 """What every ZGW operation shares: the message's context, its mappings, finding a zaak.
 
-:class:`Work` is one message being translated: its :class:`~broker.adapters.abc.Context` (with the
+:class:`Work` is one message being translated: its :class:`~broker.model.ports.Context` (with the
 steps completed earlier), the mappings in use when it started (a hot reload in the middle does not
 change them), and the user the JWT names (the StUF zender, for the API's audit trail).
 """
@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw.catalogi import Catalogi
 from broker.adapters.zgw.client import ZgwClient, ZgwError
 from broker.adapters.zgw.steps import StepStore
 from broker.config import BrokerSettings
 from broker.errors import StufError
 from broker.mappings.mapping import Mappings, MappingSet, Profile
+from broker.model.ports import Context
 
 
 @dataclass

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from broker.adapters.abc import Context
 from broker.adapters.zgw.tables import ZgwStep
+from broker.model.ports import Context
 from broker.store.db import Database
 
 
