@@ -7,6 +7,7 @@ never touch the XML, and the retention purge can drop payloads while keeping the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,6 +36,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    #: every broker class is mapped to a Table (DeclarativeBase types it as any FromClause)
+    __table__: ClassVar[Table]
 
 
 class Message(Base):

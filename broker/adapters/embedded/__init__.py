@@ -6,9 +6,11 @@ content in a file store); the zaaktypecatalogus is ``<config>/zaaktypecatalogus.
 
 from __future__ import annotations
 
+from lxml import etree
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded import identificaties
+from broker.adapters.embedded.base import session_of
 from broker.adapters.embedded.besluiten import BesluitenMixin
 from broker.adapters.embedded.documenten import DocumentenMixin
 from broker.adapters.embedded.files import FileStore
@@ -33,9 +35,9 @@ class EmbeddedZaaksysteem(ZakenMixin, DocumentenMixin, BesluitenMixin):
 
     def genereer_identificatie(self, ctx: Context, soort: str) -> str:
         zender = ctx.zender.applicatie if ctx.zender else None
-        return identificaties.generate(ctx.session, soort, self.settings.gemeentecode, zender)
+        return identificaties.generate(session_of(ctx), soort, self.settings.gemeentecode, zender)
 
-    def _derived_zaak_relations(self, session: Session, row: ZsZaak):  # noqa: ANN202
+    def _derived_zaak_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
         return self._document_relations(session, row) + self._besluit_relations(session, row)
 
     def check(self) -> Health:

@@ -30,6 +30,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded import lookup
+from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
 from broker.adapters.embedded.tables import (
     ZsBesluit,
     ZsBesluitDocument,
@@ -71,12 +72,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class BesluitenMixin:
-    """Needs ``self.schema`` (SchemaModel) and ``ZakenMixin._zaak_row``."""
+class BesluitenMixin(EmbeddedBase):
 
     # -- ZDS services ------------------------------------------------------------------------
     def voeg_besluit_toe(self, ctx: Context, besluit: Besluit) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         ident = besluit.identificatie
         if not ident:
             raise StufError("StUF055", "Het besluit heeft geen identificatie")
@@ -87,7 +87,7 @@ class BesluitenMixin:
                 f"Besluit {ident} bestaat al",
                 "voegBesluitToe met een besluitidentificatie die al in gebruik is (ZDS 1.2 §4.1.7)",
             )
-        el = _registrable(besluit.stuf)
+        el = _registrable(stuf_of(besluit))
         documents = _take(el, "isVastgelegdIn")
         _take(el, "isUitkomstVan")
         row = ZsBesluit(identificatie=ident, zaak_id=zaak.id, stuf_xml="", created_at=_now(), updated_at=_now())
@@ -96,20 +96,20 @@ class BesluitenMixin:
         self._save_besluit(session, row, el, documents, linked=set())
 
     def update_besluit(self, ctx: Context, oud: Besluit, nieuw: Besluit) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         row = self._besluit_row(session, oud.identificatie or nieuw.identificatie, lock=True)
         el = from_string(row.stuf_xml)
         linked = self._document_rows(session, row)
         for d in linked:
             self.schema.insert(el, "BSL", _relation_as_sent(d))
-        mutation.apply(el, oud.stuf, nieuw.stuf, self.schema, "BSL")
+        mutation.apply(el, stuf_of(oud), stuf_of(nieuw), self.schema, "BSL")
         el = _registrable(el)
         documents = _take(el, "isVastgelegdIn")
         _take(el, "isUitkomstVan")  # not part of updateBesluit; the zaak of a besluit stays
         self._save_besluit(session, row, el, documents, linked={d.document_identificatie for d in linked})
 
     def geef_besluit(self, ctx: Context, identificatie: str) -> Besluit | None:
-        session = ctx.session
+        session = session_of(ctx)
         row = session.execute(
             select(ZsBesluit).where(ZsBesluit.identificatie == identificatie)
         ).scalar_one_or_none()
@@ -118,7 +118,7 @@ class BesluitenMixin:
         return read.besluit(self._besluit_element(session, row))
 
     def geef_besluiten(self, ctx: Context, zaak_identificatie: str) -> list[Besluit] | None:
-        session = ctx.session
+        session = session_of(ctx)
         zaak = session.execute(
             select(ZsZaak).where(ZsZaak.identificatie == zaak_identificatie)
         ).scalar_one_or_none()

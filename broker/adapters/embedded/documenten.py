@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded import lookup
+from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
 from broker.adapters.embedded.tables import ZsDocument, ZsZaak
 from broker.errors import StufError
 from broker.model import Document, Inhoud
@@ -68,19 +69,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class DocumentenMixin:
-    """Needs ``self.schema`` (SchemaModel), ``self.catalogus``, ``self.files`` (FileStore) and
-    ``ZakenMixin._zaak_row``."""
+class DocumentenMixin(EmbeddedBase):
 
     # -- ZDS services ------------------------------------------------------------------------
     def voeg_zaakdocument_toe(self, ctx: Context, document: Document) -> None:
-        self._register(ctx.session, document, "voegZaakdocumentToe")
+        self._register(session_of(ctx), document, "voegZaakdocumentToe")
 
     def maak_zaakdocument(self, ctx: Context, document: Document) -> None:
-        self._register(ctx.session, document, "maakZaakdocument")
+        self._register(session_of(ctx), document, "maakZaakdocument")
 
     def geef_document(self, ctx: Context, identificatie: str) -> Document | None:
-        session = ctx.session
+        session = session_of(ctx)
         row = session.execute(
             select(ZsDocument).where(ZsDocument.identificatie == identificatie)
         ).scalar_one_or_none()
@@ -89,7 +88,7 @@ class DocumentenMixin:
         return self._document(session, row, with_content=True)
 
     def geef_zaakdocumenten(self, ctx: Context, zaak_identificatie: str) -> list[Document] | None:
-        session = ctx.session
+        session = session_of(ctx)
         zaak = session.execute(
             select(ZsZaak).where(ZsZaak.identificatie == zaak_identificatie)
         ).scalar_one_or_none()
@@ -101,7 +100,7 @@ class DocumentenMixin:
         ]
 
     def checkout_document(self, ctx: Context, identificatie: str) -> Checkout:
-        session = ctx.session
+        session = session_of(ctx)
         row = self._document_row(session, identificatie, lock=True)
         if row.checkout_id:
             since = row.checked_out_at.strftime("%Y-%m-%d %H:%M:%S") if row.checked_out_at else "onbekend"
@@ -118,17 +117,19 @@ class DocumentenMixin:
         return Checkout(self._document(session, row, with_content=True), row.checkout_id, row.checked_out_by)
 
     def update_zaakdocument(self, ctx: Context, checkout_id: str | None, oud: Document, nieuw: Document) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         identificatie = oud.identificatie or nieuw.identificatie
         row = self._document_row(session, identificatie, lock=True)
         _check_checkout(row, checkout_id, "updateZaakdocument")
         el = from_string(row.stuf_xml)
-        mutation.apply(el, _attributes(oud.stuf), _attributes(nieuw.stuf), self.schema, "EDC")
+        mutation.apply(el, _attributes(stuf_of(oud)), _attributes(stuf_of(nieuw)), self.schema, "EDC")
         el = _registrable(el)
         documenttype = text(el, "dct.omschrijving")
         if documenttype != row.documenttype and row.zaak_id is not None:
-            self._check_documenttype(session.get(ZsZaak, row.zaak_id), documenttype)
-        self._update_link(session, row, oud.stuf, nieuw.stuf)
+            zaak = session.get(ZsZaak, row.zaak_id)
+            if zaak is not None:  # zaak_id is a foreign key: the zaak is there
+                self._check_documenttype(zaak, documenttype)
+        self._update_link(session, row, stuf_of(oud), stuf_of(nieuw))
         if nieuw.inhoud is not None:
             if nieuw.inhoud.data:  # new content replaces the old
                 self._store_content(row, nieuw.inhoud)
@@ -143,13 +144,14 @@ class DocumentenMixin:
         session.flush()
 
     def cancel_checkout(self, ctx: Context, identificatie: str, checkout_id: str | None) -> None:
-        row = self._document_row(ctx.session, identificatie, lock=True)
+        session = session_of(ctx)
+        row = self._document_row(session, identificatie, lock=True)
         _check_checkout(row, checkout_id, "cancelCheckout")
         _release(row)
-        ctx.session.flush()
+        session.flush()
 
     def ontkoppel_zaakdocument(self, ctx: Context, identificatie: str, zaak_identificatie: str | None) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         row = self._document_row(session, identificatie, lock=True)
         zaak = self._zaak_row(session, zaak_identificatie) if zaak_identificatie else None
         if row.zaak_id is None or (zaak is not None and row.zaak_id != zaak.id):
@@ -188,7 +190,7 @@ class DocumentenMixin:
         if session.execute(select(ZsDocument.id).where(ZsDocument.identificatie == ident)).first():
             raise _in_use(ident, service)
         self._check_documenttype(zaak, document.documenttype)
-        el = _registrable(document.stuf)
+        el = _registrable(stuf_of(document))
         links = [r for r in children(el, "isRelevantVoor") if not is_nil(r)]
         link = _registrable_link(links[0] if links else None)
         el = _attributes(el)
@@ -248,11 +250,14 @@ class DocumentenMixin:
         for i in range(max(len(olds), len(news))):
             o = olds[i] if i < len(olds) else None
             n = news[i] if i < len(news) else None
-            soort = (n if n is not None else o).get(VERWERKINGSSOORT)
+            rel = n if n is not None else o
+            if rel is None:
+                continue
+            soort = rel.get(VERWERKINGSSOORT)
             if soort in (None, "I"):
                 continue
             zaak = session.get(ZsZaak, row.zaak_id) if row.zaak_id is not None else None
-            named = text(child(n if n is not None else o, "gerelateerde"), "identificatie")
+            named = text(child(rel, "gerelateerde"), "identificatie")
             if soort != "W" or n is None or is_nil(n) or zaak is None or (named and named != zaak.identificatie):
                 raise StufError(
                     "StUF058",

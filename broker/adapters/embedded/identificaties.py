@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.tables import ZsCounter, ZsIdentificatie
@@ -21,13 +22,12 @@ PREFIX = {"zaak": "Z", "document": "D", "besluit": "B"}
 
 def next_value(session: Session, name: str) -> int:
     """Increment a named counter atomically: one upsert, so two first users cannot both create it."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     table = ZsCounter.__table__
-    stmt = upsert(table).values(name=name, value=1)
+    stmt: postgresql.Insert | sqlite.Insert
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql.insert(table).values(name=name, value=1)
+    else:
+        stmt = sqlite.insert(table).values(name=name, value=1)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
     return int(session.execute(stmt.returning(table.c.value)).scalar_one())
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from broker.errors import StufError
 
-T = TypeVar("T")
+
+class Registered(Protocol):
+    """A table of registered objects (zaken, documents, besluiten): unique on ``identificatie``."""
+
+    identificatie: ClassVar[InstrumentedAttribute[str]]
+
+
+T = TypeVar("T", bound=Registered)
 
 
 def by_identificatie(session: Session, model: type[T], soort: str, identificatie: str | None,
                      *, lock: bool = False) -> T:
     """The row of ``model`` with this identificatie; ``soort`` ("Zaak", "Document", "Besluit") names it
     in the fault. ``lock`` takes a row lock for an update (PostgreSQL; SQLite serialises writers)."""
-    stmt = select(model).where(model.identificatie == (identificatie or ""))  # type: ignore[attr-defined]
+    stmt = select(model).where(model.identificatie == (identificatie or ""))
     if lock:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalar_one_or_none()

@@ -8,7 +8,7 @@ from lxml import etree
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from broker.adapters.embedded import lookup
+from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
 from broker.adapters.embedded.tables import ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
@@ -35,13 +35,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class ZakenMixin:
-    """Needs ``self.schema`` (SchemaModel), ``self.catalogus`` and ``self.settings``."""
-
+class ZakenMixin(EmbeddedBase):
     # -- helpers -----------------------------------------------------------------------------
-    def _zaak_row(self, session: Session, identificatie: str | None, *, lock: bool = False) -> ZsZaak:
-        return lookup.by_identificatie(session, ZsZaak, "Zaak", identificatie, lock=lock)
-
     def _check_zaaktype(self, zaak: Zaak) -> None:
         zt = zaak.zaaktype
         self.catalogus.zaaktype(zt.code if zt else None, zt.omschrijving if zt else None)
@@ -89,7 +84,7 @@ class ZakenMixin:
 
     # -- ZDS services ------------------------------------------------------------------------
     def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         if not zaak.identificatie:
             raise StufError("StUF055", "De zaak heeft geen identificatie")
         self._check_zaaktype(zaak)
@@ -102,7 +97,7 @@ class ZakenMixin:
                 f"Zaak {zaak.identificatie} bestaat al",
                 "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)",
             )
-        el = strip_processing(clone(zaak.stuf))
+        el = strip_processing(clone(stuf_of(zaak)))
         statussen = [c for c in children(el, "heeft")]
         for s in statussen:
             el.remove(s)
@@ -121,23 +116,23 @@ class ZakenMixin:
                 self._add_status(session, row, read.status(s))
 
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         row = self._zaak_row(session, oud.identificatie or nieuw.identificatie, lock=True)
         if nieuw.zaaktype and (nieuw.zaaktype.code or nieuw.zaaktype.omschrijving):
             self._check_zaaktype(nieuw)
         el = self._registered(session, row)
-        mutation.apply(el, oud.stuf, _without(nieuw.stuf, "heeft"), self.schema, "ZAK", single=SINGLE_RELATIONS)
+        mutation.apply(el, stuf_of(oud), _without(stuf_of(nieuw), "heeft"), self.schema, "ZAK", single=SINGLE_RELATIONS)
         self._save_registered(session, row, el)
 
     def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None:
-        session = ctx.session
+        session = session_of(ctx)
         row = self._zaak_row(session, nieuw.identificatie or oud.identificatie, lock=True)
         zaaktype = self.catalogus.zaaktype(row.zaaktype_code, row.zaaktype_omschrijving)
         stt = self.catalogus.statustype(zaaktype, status.code, status.omschrijving, status.volgnummer)
-        other = _without(nieuw.stuf, "heeft")
+        other = _without(stuf_of(nieuw), "heeft")
         if len([c for c in children(other) if ns.local(c.tag) not in ("identificatie", "omschrijving", "isVan")]):
             el = self._registered(session, row)
-            mutation.apply(el, _without(oud.stuf, "heeft"), other, self.schema, "ZAK", single=SINGLE_RELATIONS)
+            mutation.apply(el, _without(stuf_of(oud), "heeft"), other, self.schema, "ZAK", single=SINGLE_RELATIONS)
             self._save_registered(session, row, el)
         self._add_status(session, row, status)
         if stt.eindstatus and not row.einddatum:
@@ -145,7 +140,7 @@ class ZakenMixin:
 
     def _add_status(self, session: Session, row: ZsZaak, status: Status) -> None:
         count = len(session.execute(select(ZsStatus.id).where(ZsStatus.zaak_id == row.id)).all())
-        el = strip_processing(clone(status.stuf))
+        el = strip_processing(clone(stuf_of(status)))
         for c in children(el, "indicatieLaatsteStatus"):
             el.remove(c)  # the zaaksysteem derives it (ZDS 1.2 §4.1.3)
         session.add(
@@ -162,7 +157,7 @@ class ZakenMixin:
         session.flush()
 
     def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
-        session = ctx.session
+        session = session_of(ctx)
         row = session.execute(select(ZsZaak).where(ZsZaak.identificatie == identificatie)).scalar_one_or_none()
         if row is None:
             return None
