@@ -223,8 +223,9 @@ def zaakobject(rel: etree._Element) -> ZaakObject | None:
     if is_nil(rel) or ger is None:
         return None
     obj = children(ger)[0] if children(ger) else ger
+    # every simple element, an empty one too (the sender said it has no value); nil ones are left out
     gegevens = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
-                if isinstance(c.tag, str) and c is not obj and not children(c) and (c.text or "").strip()}
+                if isinstance(c.tag, str) and c is not obj and not children(c) and not is_nil(c)}
     return ZaakObject(soort=ns.local(obj.tag), entiteittype=obj.get(ENTITEITTYPE), gegevens=gegevens,
                       omschrijving=text(rel, "omschrijving"), stuf=rel)
 

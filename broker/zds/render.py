@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from broker.model import Besluit, Betrokkene, Document, Rol, Status, Zaak
+from broker.model import Besluit, Betrokkene, Document, Rol, Status, Zaak, ZaakObject
 from broker.stuf import ns
 from broker.zds import documenten as zds_documenten
 from broker.zds.kern import SchemaModel
@@ -40,6 +40,16 @@ ROL_ENTITEITTYPE = {
 }
 _BETROKKENE_ENTITEITTYPE = {"natuurlijkPersoon": "NPS", "nietNatuurlijkPersoon": "NNP", "vestiging": "VES",
                             "medewerker": "MDW", "organisatorischeEenheid": "OEH"}
+#: entity type of the objects a zaak can be about (the choice in a ZAKOBJ gerelateerde), StUF-ZKN 03.10
+_OBJECT_ENTITEITTYPE = {**_BETROKKENE_ENTITEITTYPE, "adres": "AOA", "besluit": "BSL", "buurt": "BRT",
+                        "enkelvoudigDocument": "EDC", "gemeente": "GEM", "gemeentelijkeOpenbareRuimte": "GOR",
+                        "huishouden": "HHD", "kadastraleOnroerendeZaak": "KOZ", "openbareRuimte": "OPR",
+                        "pand": "PND", "samengesteldDocument": "SDC", "status": "STT", "wijk": "WYK",
+                        "woonplaats": "WPL", "wozObject": "WOZ"}
+#: objects whose gegevens are StUF-ZKN's own; the others come from StUF-BG
+_ZKN_OBJECTS = frozenset({"medewerker", "organisatorischeEenheid", "besluit", "enkelvoudigDocument",
+                          "samengesteldDocument", "status"})
+_METAGEGEVENS = frozenset({"authentiek", "inOnderzoek"})
 
 
 def _add(parent: etree._Element, tag_ns: str, name: str, value: str | None) -> None:
@@ -98,6 +108,8 @@ def zaak(z: Zaak, schema: SchemaModel, documenten: Iterable[Document] | None = N
     for r in z.rollen:
         if r.relatie in ROL_ENTITEITTYPE and r.betrokkene is not None:
             el.append(rol(r))
+    for o in z.zaakobjecten:
+        el.append(zaakobject(o, schema))
     for s in z.statussen:
         el.append(status(s))
     for d in sorted(documenten or [], key=lambda d: d.identificatie or ""):
@@ -150,6 +162,29 @@ def betrokkene(b: Betrokkene) -> etree._Element:
         _add(el, ns.ZKN, "identificatie", b.identificatie)
         _add(el, ns.ZKN, "naam", b.naam)
     return el
+
+
+def zaakobject(o: ZaakObject, schema: SchemaModel) -> etree._Element:
+    """``heeftBetrekkingOp``: the object by its kind, its gegevens in the order of its type."""
+    rel = make(ns.ZKN, "heeftBetrekkingOp")
+    rel.set(ENTITEITTYPE, "ZAKOBJ")
+    ger = sub(rel, ns.ZKN, "gerelateerde")
+    obj = sub(ger, ns.ZKN, o.soort)
+    entiteittype = o.entiteittype or _OBJECT_ENTITEITTYPE.get(o.soort)
+    if entiteittype:
+        obj.set(ENTITEITTYPE, entiteittype)
+    order: list[str] = []
+    for type_name in (f"{entiteittype}-zkn-OBJ-antwoord", f"{entiteittype}-zkn-basis", f"{entiteittype}-basis"):
+        order = [n for n, _ in schema.types.get(type_name, [])]
+        if order:
+            break
+    tag_ns = ns.ZKN if o.soort in _ZKN_OBJECTS else ns.BG
+    for name, value in sorted(o.gegevens.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
+        item = sub(obj, tag_ns, name, value)
+        if name in _METAGEGEVENS:
+            item.set(ns.q(ns.STUF, "metagegeven"), "true")
+    _add(rel, ns.ZKN, "omschrijving", o.omschrijving)
+    return rel
 
 
 def status(s: Status) -> etree._Element:

@@ -21,7 +21,7 @@ from broker.adapters.zgw.convert import (
     tijdstip_out,
 )
 from broker.mappings.schema import ZaaktypeMapping
-from broker.model import Opschorting, Rol, Status, Verlenging, Zaak, ZaakType
+from broker.model import Opschorting, Rol, Status, Verlenging, Zaak, ZaakObject, ZaakType
 from broker.model.ports import Context
 
 
@@ -87,7 +87,20 @@ class ZakenLezenMixin(ZgwBase):
                 toelichting=rol.get("roltoelichting") or None,
             ))
         model.statussen = self._statussen(work, zaak, zaaktype, code, mapping)
+        model.zaakobjecten = self._zaakobjecten(work, zaak)
         return model
+
+    def _zaakobjecten(self, work: Work, zaak: dict[str, Any]) -> list[ZaakObject]:
+        """The zaakobjecten the adapter registered (objectType overige: the StUF object's kind and its
+        gegevens, see ZakenMixin._add_zaakobject)."""
+        out = []
+        for obj in self.client.pages(self.client.url("zaken", "zaakobjecten"), {"zaak": zaak["url"]}, work.user):
+            if obj.get("objectType") != "overige" or not obj.get("objectTypeOverige"):
+                continue
+            data = (obj.get("objectIdentificatie") or {}).get("overigeData") or {}
+            out.append(ZaakObject(soort=obj["objectTypeOverige"], omschrijving=obj.get("relatieomschrijving") or None,
+                                  gegevens={k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}))
+        return out
 
     def _statussen(self, work: Work, zaak: dict[str, Any], zaaktype: dict[str, Any], code: str,
                    mapping: ZaaktypeMapping) -> list[Status]:
