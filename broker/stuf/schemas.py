@@ -20,6 +20,7 @@ from lxml import etree
 
 from broker.errors import SchemaError, StufError
 from broker.stuf import ns
+from broker.stuf.datums import FORMATS, DateChecks
 
 _XS_IMPORT = ns.q(ns.XS, "import")
 _XS_INCLUDE = ns.q(ns.XS, "include")
@@ -147,6 +148,7 @@ class SchemaSet:
             start = time.perf_counter()
             self.schemas[namespace] = compile_schema(root_dir / rel, root_dir)
             self.compile_seconds[rel] = time.perf_counter() - start
+        self.dates = DateChecks(root_dir)
 
     def issues(self, element: etree._Element) -> list[ValidationIssue]:
         """Validate one message element; return its problems (empty when valid)."""
@@ -160,9 +162,11 @@ class SchemaSet:
                 )
             ]
         with self._lock:
-            if schema.validate(element):
-                return []
-            return [_issue(e) for e in schema.error_log]
+            if not schema.validate(element):
+                return [_issue(e, self.dates.kinds) for e in schema.error_log]
+        # what the schema's patterns let through: dates and moments that do not exist
+        return [ValidationIssue(p.element.sourceline or 0, _path(p.element), p.message)
+                for p in self.dates.problems(element)]
 
     def assert_valid(self, element: etree._Element) -> None:
         problems = self.issues(element)
@@ -199,9 +203,17 @@ def readable(message: str) -> str:
     return _CLARK.sub(lambda m: f"{_PREFIX.get(m.group(1), m.group(1))}:{m.group(2)}", message)
 
 
-def _issue(entry: etree._LogEntry) -> ValidationIssue:
+_ELEMENT = re.compile(r"^Element '(?:[\w.\-]+:)?([\w.\-]+)'")
+
+
+def _issue(entry: etree._LogEntry, dates: dict[str, str]) -> ValidationIssue:
+    """One schema error, readable: StUF prefixes instead of Clark notation, and for a date or moment
+    that is not written as StUF writes them, the format it must have."""
     msg = readable(entry.message)
-    # libxml2 names the element in Clark notation; a path is more readable and says where.
+    named = _ELEMENT.match(msg)
+    kind = dates.get(named.group(1)) if named else None
+    if kind and "not a valid value" in msg:
+        msg = f"{msg} Verwacht {FORMATS[kind]}."
     return ValidationIssue(entry.line, entry.path or "", msg)
 
 

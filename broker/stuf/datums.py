@@ -1,0 +1,154 @@
+"""Dates and moments that exist: the check the XSD cannot make.
+
+StUF 03.01 types a date as ``StUF:Datum`` (a decimal of at most 8 digits) and a moment as
+``StUF:Tijdstip`` (8 to 17 digits), so the schema accepts 20261332, 20230230 or 99999999. This module
+reads, once, which elements of the installed schemas carry a date or a moment (following each type
+to ``StUF:Datum`` or ``StUF:Tijdstip`` through its restrictions and extensions), and then checks the
+values of a message: JJJJMMDD for a date, JJJJMMDDuummss plus up to three digits of a second for a
+moment, honouring ``StUF:indOnvolledigeDatum`` (D: the day is unknown and written 00; M: month and
+day; J: the whole date, 00000000).
+
+An element name that the schemas use for a date in one place and for something else in another is
+left to the schema alone.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from broker.stuf import ns
+
+DATUM, TIJDSTIP = "datum", "tijdstip"
+#: the StUF 03.01 base types and what they hold
+_BASES = {"Datum": DATUM, "Tijdstip": TIJDSTIP}
+#: the schema folders whose messages the broker reads
+_FOLDERS = ("0301", "zkn0310", "zds0120", "bg0310", "variants/stuf-zkn-0310-patch28")
+_NAMESPACES = (ns.ZKN, ns.ZDS, ns.BG, ns.STUF)
+_XSI_NIL = f"{{{ns.XSI}}}nil"
+_IND = f"{{{ns.STUF}}}indOnvolledigeDatum"
+FORMATS = {DATUM: "JJJJMMDD, bijvoorbeeld 20261206",
+           TIJDSTIP: "JJJJMMDDuummss, eventueel met duizendsten, bijvoorbeeld 20261206143000"}
+
+
+@dataclass(frozen=True)
+class DateProblem:
+    element: etree._Element
+    message: str
+
+
+def _base_of(type_el: etree._Element) -> str | None:
+    """The local name of the type a named or anonymous type restricts or extends."""
+    for tag in ("restriction", "extension"):
+        for found in type_el.iter(ns.q(ns.XS, tag)):
+            base = found.get("base")
+            if base:
+                return base.rpartition(":")[2]
+    return None
+
+
+@lru_cache(maxsize=4)
+def _date_elements(xsd_dir: str) -> dict[str, str]:
+    """Element local name -> DATUM or TIJDSTIP, for names the schemas use only for dates or moments."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    bases: dict[str, str | None] = {}
+    elements: list[tuple[str, str | None, str | None]] = []  # (name, type, anonymous base)
+    for folder in _FOLDERS:
+        for path in sorted((Path(xsd_dir) / folder).rglob("*.xsd")):
+            root = etree.parse(str(path), parser).getroot()
+            for kind in ("simpleType", "complexType"):
+                for t in root.iter(ns.q(ns.XS, kind)):
+                    if t.get("name"):
+                        bases.setdefault(t.get("name"), _base_of(t))
+            for el in root.iter(ns.q(ns.XS, "element")):
+                name = el.get("name")
+                if not name:
+                    continue
+                t = el.get("type")
+                anonymous = next(iter(el.iterchildren(ns.q(ns.XS, "complexType"), ns.q(ns.XS, "simpleType"))), None)
+                elements.append((name, t.rpartition(":")[2] if t else None,
+                                 _base_of(anonymous) if anonymous is not None else None))
+
+    def kind_of(type_name: str | None) -> str | None:
+        seen: set[str] = set()
+        while type_name and type_name not in seen:
+            if type_name in _BASES:
+                return _BASES[type_name]
+            seen.add(type_name)
+            type_name = bases.get(type_name)
+        return None
+
+    kinds: dict[str, set[str | None]] = {}
+    for name, type_name, anonymous_base in elements:
+        if type_name is None and anonymous_base is None:
+            continue  # a reference or a structure without a simple value
+        kinds.setdefault(name, set()).add(kind_of(type_name) or kind_of(anonymous_base))
+    return {name: next(iter(found)) for name, found in kinds.items()  # type: ignore[misc]
+            if len(found) == 1 and None not in found}
+
+
+def _valid_day(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def date_problem(value: str, indicator: str = "V") -> str | None:
+    """Why an 8-digit StUF date cannot be, or None; ``indicator`` is its indOnvolledigeDatum."""
+    if len(value) != 8 or not value.isdigit():
+        return "is geen datum"
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
+    if indicator == "J":
+        return None if value == "00000000" else "moet 00000000 zijn bij indOnvolledigeDatum J"
+    if year == 0:
+        return "heeft jaar 0000"
+    if indicator == "M":
+        return None if month == day == 0 else "moet maand en dag 00 hebben bij indOnvolledigeDatum M"
+    if indicator == "D":
+        if day != 0:
+            return "moet dag 00 hebben bij indOnvolledigeDatum D"
+        return None if 1 <= month <= 12 else "heeft een maand die niet bestaat"
+    return None if _valid_day(year, month, day) else "is een datum die niet bestaat"
+
+
+def moment_problem(value: str, indicator: str = "V") -> str | None:
+    """Why a StUF moment (8 to 17 digits) cannot be, or None."""
+    if not 8 <= len(value) <= 17 or not value.isdigit():
+        return "is geen tijdstip"
+    why = date_problem(value[:8], indicator)
+    if why:
+        return why
+    time = value[8:14]
+    if len(time) not in (0, 2, 4, 6):
+        return "heeft een onvolledige tijd"
+    parts = [int(time[i:i + 2]) for i in range(0, len(time), 2)]
+    limits = (23, 59, 59)
+    if any(p > limit for p, limit in zip(parts, limits)):
+        return "heeft een tijd die niet bestaat"
+    return None
+
+
+class DateChecks:
+    """The date and moment elements of the installed schemas, and the check of a message's values."""
+
+    def __init__(self, xsd_dir: Path) -> None:
+        self.kinds = _date_elements(str(xsd_dir))
+        self._tags = [f"{{{namespace}}}{name}" for namespace in _NAMESPACES for name in self.kinds]
+
+    def problems(self, message: etree._Element) -> list[DateProblem]:
+        found: list[DateProblem] = []
+        for el in message.iter(*self._tags):
+            value = (el.text or "").strip()
+            if not value or el.get(_XSI_NIL) in ("true", "1"):
+                continue
+            kind = self.kinds[ns.local(el.tag)]
+            indicator = el.get(_IND, "V")
+            why = date_problem(value, indicator) if kind == DATUM else moment_problem(value, indicator)
+            if why:
+                found.append(DateProblem(el, f"'{value}' in {ns.local(el.tag)} {why}; verwacht {FORMATS[kind]}"))
+        return found
+
+
+__all__ = ["DateChecks", "DateProblem", "date_problem", "moment_problem", "FORMATS", "DATUM", "TIJDSTIP"]
