@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
+from broker.store.db import Executor
 from broker.store.tables import Message, MessagePayload
 from broker.stuf.stuurgegevens import Stuurgegevens
 
@@ -83,7 +84,7 @@ _INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
 _INSERT_PAYLOAD = insert(MessagePayload.__table__)
 
 
-def store_answered(session: Session, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
+def store_answered(session: Executor, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
                    answer_content_type: str, answer_berichtcode: str | None, http_status: int, state: str) -> int:
     """The row of a request answered without a fault, written in as few statements as possible
     (it is on every message's path): one insert (or update, when a resend replaces an earlier
@@ -131,11 +132,14 @@ def payload(session: Session, message_id: int) -> MessagePayload | None:
 def claim(session: Session, rec: Record, key: str | None, existing: Message | None = None) -> Message:
     """Insert (or, for a retry after a server-side fault, reuse) the row for this request, with the
     request itself: queued deliveries enqueued with it may run before the answer is recorded."""
+    row: Message | None = None
     if existing is not None:
         # ``existing`` may come from an earlier (closed) read session: work on this session's copy
-        row = session.get(Message, inspect(existing).identity[0])
+        identity = inspect(existing).identity
+        row = session.get(Message, identity[0]) if identity is not None else None
+    if row is not None:
         row.attempts = (row.attempts or 1) + 1
-    else:
+    else:  # a new request, or the earlier row is gone (purged) since it was read
         row = Message(dedupe_key=key, outcome="pending", state="done", http_status=0, attempts=1, replays=0)
         session.add(row)
     rec.fill(row)
@@ -180,3 +184,44 @@ def finish(
     pl.request_content_type = rec.request_content_type
     pl.answer = answer
     pl.answer_content_type = answer_content_type
+
+
+def count_replay(session: Session, message_id: int) -> None:
+    """One more time the stored answer of ``message_id`` was sent for a repeat."""
+    session.execute(update(Message).where(Message.id == message_id)
+                    .values(replays=func.coalesce(Message.replays, 0) + 1))
+
+
+def last_tijdstip(session: Session, sg: Stuurgegevens) -> str | None:
+    """The latest tijdstipBericht of an answered message of this zender (StUF019), other than the
+    same referentienummer (a resend of the same message is exempt)."""
+    if sg.zender is None or not sg.zender.applicatie:
+        return None
+    stmt = select(func.max(Message.tijdstip_bericht)).where(
+        Message.zender_applicatie == sg.zender.applicatie,
+        Message.zender_organisatie.is_(None) if sg.zender.organisatie is None
+        else Message.zender_organisatie == sg.zender.organisatie,
+        Message.outcome == "ok",
+    )
+    if sg.referentienummer:
+        stmt = stmt.where(Message.referentienummer != sg.referentienummer)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    body: bytes
+    content_type: str
+    soap_action: str | None
+    operation: str | None
+    dialect: str | None
+
+
+def stored_request(session: Session, message_id: int) -> StoredRequest | None:
+    """A request as it was received, for a delivery the queue runs later; None once purged."""
+    msg = session.get(Message, message_id)
+    stored = session.get(MessagePayload, message_id)
+    if msg is None or stored is None or stored.request is None:
+        return None
+    return StoredRequest(stored.request, stored.request_content_type or "text/xml", msg.soap_action,
+                         msg.operation, msg.dialect)

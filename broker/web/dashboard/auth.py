@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +53,10 @@ class Principal:
         return self.can(OPERATOR)
 
 
-def session_secret(data_dir: Path, env: dict[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV]
+def session_secret(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
+    secret = (os.environ if env is None else env).get(SECRET_ENV)
+    if secret:
+        return secret
     path = data_dir / SECRET_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
     try:

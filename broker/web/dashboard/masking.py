@@ -19,7 +19,7 @@ Masking errs on the side of hiding: a referentienummer that happens to be a vali
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, overload
 
 from lxml import etree
 
@@ -107,6 +107,10 @@ def mask_xml(data: bytes | str) -> str:
     return etree.tostring(mask_tree(root), encoding="unicode")
 
 
+@overload
+def mask_text(text: str) -> str: ...
+@overload
+def mask_text(text: None) -> None: ...
 def mask_text(text: str | None) -> str | None:
     """Free text (an error, a target's answer): XML fragments of personal elements and BSNs."""
     if not text:

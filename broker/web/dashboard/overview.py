@@ -7,11 +7,12 @@ between SQLite and PostgreSQL), reading at most ``SAMPLE_CAP`` rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from broker.queue import tables as qt
@@ -30,6 +31,10 @@ class Series:
     p95: list[float | None]
 
 
+#: a sampled message: received_at, duration_ms, outcome, state, operation, zender_applicatie
+Sample = Row[datetime, float | None, str, str, str | None, str | None]
+
+
 def _pct(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -37,7 +42,7 @@ def _pct(values: list[float], p: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def series(rows: list, start: datetime, step: timedelta, n: int, label_format: str) -> Series:
+def series(rows: Sequence[Sample], start: datetime, step: timedelta, n: int, label_format: str) -> Series:
     """Buckets of ``rows`` (received_at, duration_ms, outcome, ...) from ``start``, ``n`` of ``step``."""
     buckets: list[list[float]] = [[] for _ in range(n)]
     counts, faults = [0] * n, [0] * n
@@ -58,10 +63,10 @@ def series(rows: list, start: datetime, step: timedelta, n: int, label_format: s
     )
 
 
-def _grouped(rows: list, index: int) -> list[tuple[str, int]]:
+def _grouped(values: Iterable[str | None]) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
-    for r in rows:
-        key = r[index] or "—"
+    for value in values:
+        key = value or "—"
         counts[key] = counts.get(key, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
 
@@ -73,7 +78,8 @@ def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
     rows = session.connection().execute(  # Core rows: no ORM bookkeeping for a day of messages
         select(Message.received_at, Message.duration_ms, Message.outcome, Message.state, Message.operation,
                Message.zender_applicatie)
-        .where(Message.received_at >= day_ago).order_by(Message.received_at.desc()).limit(SAMPLE_CAP)).all()
+        .where(Message.received_at >= day_ago).order_by(Message.received_at.desc()).limit(SAMPLE_CAP)
+    ).all()
     hour_start = (now - timedelta(minutes=59)).replace(second=0, microsecond=0)
     day_start = (now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
     cut = hour_start.astimezone(UTC).replace(tzinfo=None) if rows and rows[0][0].tzinfo is None else hour_start
@@ -85,9 +91,9 @@ def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
         "sampled": len(rows) >= SAMPLE_CAP,
         "hour": series(hour_rows, hour_start, timedelta(minutes=1), 60, "%H:%M"),
         "day": series(rows, day_start, timedelta(hours=1), 24, "%H:00"),
-        "by_state": {"hour": _grouped(hour_rows, 3), "day": _grouped(rows, 3)},
-        "by_operation": {"hour": _grouped(hour_rows, 4), "day": _grouped(rows, 4)},
-        "by_zender": {"hour": _grouped(hour_rows, 5), "day": _grouped(rows, 5)},
+        "by_state": {"hour": _grouped(r[3] for r in hour_rows), "day": _grouped(r[3] for r in rows)},
+        "by_operation": {"hour": _grouped(r[4] for r in hour_rows), "day": _grouped(r[4] for r in rows)},
+        "by_zender": {"hour": _grouped(r[5] for r in hour_rows), "day": _grouped(r[5] for r in rows)},
         "open_now": dict(session.execute(select(Delivery.state, func.count())
                                          .where(Delivery.state.in_(qt.OPEN_STATES + (qt.DEAD,)))
                                          .group_by(Delivery.state)).all()),
