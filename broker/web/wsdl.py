@@ -47,10 +47,10 @@ def render(xsd_dir: Path, port: str, base_url: str, variant: str = "official") -
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag == ns.q(ns.WSDL, "import") and el.get("location"):
-            el.set("location", absolute(el.get("location")))
-        elif el.tag in (ns.q(ns.XS, "import"), ns.q(ns.XS, "include")) and el.get("schemaLocation"):
-            el.set("schemaLocation", absolute(el.get("schemaLocation")))
+        if el.tag == ns.q(ns.WSDL, "import") and (location := el.get("location")):
+            el.set("location", absolute(location))
+        elif el.tag in (ns.q(ns.XS, "import"), ns.q(ns.XS, "include")) and (location := el.get("schemaLocation")):
+            el.set("schemaLocation", absolute(location))
         elif el.tag in (ns.q(ns.WSDL_SOAP11, "address"), ns.q(ns.WSDL_SOAP12, "address")):
             el.set("location", base_url.rstrip("/") + f"/zds/{port}")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

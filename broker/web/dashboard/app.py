@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +23,9 @@ from broker.web.dashboard.views import actions, mappings, messages, overview, re
 from broker.web.dashboard.views.common import templates
 from broker.zds.operations import OPERATIONS
 
+if TYPE_CHECKING:  # the broker is built by broker.runtime, which the dashboard does not need at run time
+    from broker.runtime import Broker
+
 STATIC = Path(__file__).resolve().parent / "static"
 _STATIC_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 COOKIE = "stuf_broker_session"
@@ -30,7 +34,7 @@ SESSION_SECONDS = 8 * 3600
 
 @dataclass
 class Dashboard:
-    broker: object  # broker.runtime.Broker
+    broker: Broker
     prefix: str
     templates: Jinja2Templates
     operations: list[str]
@@ -47,7 +51,7 @@ async def static(request: Request) -> Response:
                     headers={"Cache-Control": "max-age=3600"})
 
 
-def create_dashboard(broker, prefix: str = "/dashboard") -> Starlette:  # noqa: ANN001
+def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
     settings = broker.settings
     secret = auth.session_secret(settings.data_dir)
     public = settings.broker.server.public_url or ""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
@@ -24,6 +24,11 @@ from starlette.templating import Jinja2Templates
 from broker.web.dashboard import auth, csrf, masking
 from broker.web.dashboard.auth import Principal
 from broker.web.dashboard.messagelist import LOCAL
+
+if TYPE_CHECKING:  # app.py imports the views
+    from broker.runtime import Broker
+    from broker.store.db import Database
+    from broker.web.dashboard.app import Dashboard
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SECURITY_HEADERS = {
@@ -64,21 +69,28 @@ def templates() -> Jinja2Templates:
 @dataclass
 class Ctx:
     request: Request
-    dashboard: Any  # broker.web.dashboard.app.Dashboard
+    dashboard: Dashboard
     user: Principal | None
     form: FormData | None
 
     @property
-    def broker(self):  # noqa: ANN201
+    def broker(self) -> Broker:
         return self.dashboard.broker
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self) -> Database:
         return self.dashboard.broker.db
 
     @property
     def base(self) -> str:
         return self.dashboard.prefix
+
+    @property
+    def principal(self) -> Principal:
+        """The signed-in user, for pages that require a role (:func:`page` runs them only then)."""
+        if self.user is None:
+            raise RuntimeError("a page that requires a role ran without a signed-in user")
+        return self.user
 
     @property
     def actor(self) -> str:
@@ -153,7 +165,7 @@ def _run(fn: Callable[[Ctx], Response], request: Request, form: FormData | None,
     return fn(ctx)
 
 
-def current_user(request: Request, dashboard: Any) -> Principal | None:
+def current_user(request: Request, dashboard: Dashboard) -> Principal | None:
     session = request.session
     if "uid" not in session:
         return None

@@ -7,6 +7,7 @@ versions each configuration and hands workers the active version without a resta
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pygments import highlight
@@ -15,7 +16,8 @@ from pygments.lexers import DiffLexer
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from broker.errors import ConfigError
+from broker.errors import ConfigError, ConfigProblem
+from broker.mappings.store import ConfigStore
 from broker.store.tables import MessagePayload
 from broker.web.dashboard import access, audit, xmlview
 from broker.web.dashboard.tables import ADMINISTRATOR
@@ -24,8 +26,9 @@ from broker.web.dashboard.views.common import Ctx, page
 MAX_UPLOAD = 8 * 1024 * 1024
 
 
-def _store(ctx: Ctx) -> Any:
-    return getattr(ctx.broker, "config_store", None)
+def _store(ctx: Ctx) -> ConfigStore | None:
+    store: ConfigStore | None = getattr(ctx.broker, "config_store", None)
+    return store
 
 
 def _unavailable(ctx: Ctx) -> Response:
@@ -42,10 +45,10 @@ def listing(ctx: Ctx) -> Response:
     return ctx.render("mappings.html", nav="mappings", configs=list(zip(store.names(), configs)))
 
 
-def _editor(ctx: Ctx, name: str, *, text: str | None = None, problems: list | None = None,
-            preview: dict | None = None, preview_error: str | None = None, comment: str = "",
-            status: int = 200, message_id: str = "") -> Response:
-    store = _store(ctx)
+def _editor(ctx: Ctx, store: ConfigStore, name: str, *, text: str | None = None,
+            problems: list[ConfigProblem] | None = None, preview: dict[str, Any] | None = None,
+            preview_error: str | None = None, comment: str = "", status: int = 200,
+            message_id: str = "") -> Response:
     active = store.active(name)
     history = store.history(name)
     problem_lines = sorted({p.line for p in problems or [] if p.line})
@@ -56,17 +59,23 @@ def _editor(ctx: Ctx, name: str, *, text: str | None = None, problems: list | No
         preview_error=preview_error, comment=comment, message_id=message_id)
 
 
-def _known(ctx: Ctx, name: str) -> bool:
+def _configuration(ctx: Ctx, name: str) -> ConfigStore | Response:
+    """The store that holds configuration ``name``, or the page that says why there is none."""
     store = _store(ctx)
-    return store is not None and name in store.names()
+    if store is None:
+        return _unavailable(ctx)
+    if name not in store.names():
+        return ctx.not_found(f"No configuration {name}.")
+    return store
 
 
 @page(role=ADMINISTRATOR)
 def edit(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
-    if not _known(ctx, name):
-        return ctx.not_found(f"No configuration {name}.") if _store(ctx) else _unavailable(ctx)
-    return _editor(ctx, name)
+    store = _configuration(ctx, name)
+    if isinstance(store, Response):
+        return store
+    return _editor(ctx, store, name)
 
 
 def _preview_message(ctx: Ctx) -> tuple[bytes | None, int | None, str | None]:
@@ -85,58 +94,57 @@ def _preview_message(ctx: Ctx) -> tuple[bytes | None, int | None, str | None]:
         return None, None, f"{ident!r} is not a message number."
     with ctx.db.read() as s:
         payload = s.get(MessagePayload, int(ident))
-        data = payload.request if payload is not None else None
-    if not data:
+        stored = payload.request if payload is not None else None
+    if not stored:
         return None, None, f"Message {ident} has no stored request (unknown, or purged)."
-    return data, int(ident), None
+    return stored, int(ident), None
 
 
 @page(role=ADMINISTRATOR)
 def submit(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
-    if not _known(ctx, name):
-        return ctx.not_found(f"No configuration {name}.") if _store(ctx) else _unavailable(ctx)
-    store = _store(ctx)
+    store = _configuration(ctx, name)
+    if isinstance(store, Response):
+        return store
     action = ctx.field("action") or "validate"
     raw = ctx.form.get("text") if ctx.form is not None else ""
     text = (raw if isinstance(raw, str) else "").replace("\r\n", "\n")
     comment = ctx.field("comment")[:300]
-    keep = dict(text=text, comment=comment, message_id=ctx.field("message_id"))
+    editor = partial(_editor, ctx, store, name, text=text, comment=comment, message_id=ctx.field("message_id"))
     if action == "save":
         try:
-            saved = store.save(name, text, ctx.user.username, comment)
+            saved = store.save(name, text, ctx.principal.username, comment)
         except ConfigError as exc:
-            return _editor(ctx, name, problems=exc.problems, status=400, **keep)
+            return editor(problems=exc.problems, status=400)
         with ctx.db.write() as s:
             audit.record(s, ctx.actor, "mapping.save", {"name": name, "version": saved.version, "comment": comment})
         ctx.flash(f"{name}: version {saved.version} saved and active.")
         return ctx.redirect(f"/mappings/{name}")
     problems = store.validate(name, text)
     if action != "preview":
-        return _editor(ctx, name, problems=problems, status=400 if problems else 200, **keep)
+        return editor(problems=problems, status=400 if problems else 200)
     if problems:
-        return _editor(ctx, name, problems=problems, status=400,
-                       preview_error="Fix the problems before a preview.", **keep)
+        return editor(problems=problems, status=400, preview_error="Fix the problems before a preview.")
     data, message_id, error = _preview_message(ctx)
-    if error:
-        return _editor(ctx, name, problems=[], preview_error=error, status=400, **keep)
+    if error or data is None:
+        return editor(problems=[], preview_error=error, status=400)
     try:
         result = store.preview(data, name=name, text=text)
     except Exception as exc:  # noqa: BLE001 - the preview shows what went wrong with this message
-        return _editor(ctx, name, problems=[], preview_error=f"{type(exc).__name__}: {exc}", **keep)
+        return editor(problems=[], preview_error=f"{type(exc).__name__}: {exc}")
     if message_id is not None:
         with ctx.db.write() as s:
-            access.record_view(s, ctx.user.username, message_id, "preview")
-    return _editor(ctx, name, problems=[], preview=result, **keep)
+            access.record_view(s, ctx.principal.username, message_id, "preview")
+    return editor(problems=[], preview=result)
 
 
 @page(role=ADMINISTRATOR)
 def version(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
     number = ctx.request.path_params["version"]
-    if not _known(ctx, name):
-        return ctx.not_found(f"No configuration {name}.") if _store(ctx) else _unavailable(ctx)
-    store = _store(ctx)
+    store = _configuration(ctx, name)
+    if isinstance(store, Response):
+        return store
     versions = {v.version: v for v in store.history(name)}
     if number not in versions:
         return ctx.not_found(f"{name} has no version {number}.")
@@ -151,14 +159,15 @@ def version(ctx: Ctx) -> Response:
 @page(role=ADMINISTRATOR)
 def rollback(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
-    if not _known(ctx, name):
-        return ctx.not_found(f"No configuration {name}.") if _store(ctx) else _unavailable(ctx)
+    store = _configuration(ctx, name)
+    if isinstance(store, Response):
+        return store
     target = ctx.field("version")
     if not target.isdigit():
         ctx.flash("Choose a version to roll back to.", "warn")
         return ctx.redirect(f"/mappings/{name}")
     try:
-        made = _store(ctx).rollback(name, int(target), ctx.user.username)
+        made = store.rollback(name, int(target), ctx.principal.username)
     except (ConfigError, KeyError, LookupError, ValueError) as exc:
         ctx.flash(f"Rollback refused: {exc}", "warn")
         return ctx.redirect(f"/mappings/{name}")

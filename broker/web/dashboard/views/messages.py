@@ -26,7 +26,7 @@ def listing(ctx: Ctx) -> Response:
         with ctx.db.read() as s:
             result = messagelist.page(s, filters, after=params.get("after"), before=params.get("before"),
                                       limit=limit)
-            if ctx.user.can(OPERATOR):
+            if ctx.principal.can(OPERATOR):
                 bulk_ids = messagelist.dead_deliveries_of(s, filters)
     for row in result.rows:
         row["zaak_identificatie"] = ctx.text(row["zaak_identificatie"])
@@ -46,5 +46,5 @@ def detail(ctx: Ctx) -> Response:
         return ctx.not_found(f"No message {message_id}.")
     if not ctx.masked:
         with ctx.db.write() as s:
-            access.record_view(s, ctx.user.username, message_id, "detail")
+            access.record_view(s, ctx.principal.username, message_id, "detail")
     return ctx.render("message.html", nav="messages", d=found, m=found.message)

@@ -16,7 +16,7 @@ def show(ctx: Ctx) -> Response:
     with ctx.db.read() as s:
         data = overview(s)
         dead_ids = (messagelist.dead_deliveries_of(s, MessageFilters(state="dead"))
-                    if ctx.user.can(OPERATOR) else [])
+                    if ctx.principal.can(OPERATOR) else [])
     for t in data["targets"]:
         t["last_error"] = ctx.text(t["last_error"])
     for d in data["dead"]:
