@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from broker import services
 from broker.adapters import registry
-from broker.adapters.embedded.files import FileStore
+from broker.adapters.deps import AdapterDeps
+from broker.adapters.targets import Target
+from broker.admin.preview import Previewer
 from broker.config import MANIFEST, Settings
 from broker.errors import ConfigError
 from broker.intake.pipeline import Pipeline
+from broker.intake.rebuild import StoredRequests
 from broker.mappings.store import ConfigStore, Refresher
 from broker.queue.engine import Queue
 from broker.queue.worker import Worker
@@ -53,22 +57,26 @@ class Broker:
         self.config_store = ConfigStore(self.db, settings.config_dir)
         self.catalogus = self.config_store.catalogus
         self.mappings = self.config_store.mappings
-        self.files = FileStore(settings.files_dir)
         self.handlers = services.load_all()
         self.routes = load_routes(settings.config_dir, sorted(registry.available()))
-        self.targets = {name: self._build_target(name, td.adapter, td.options)
-                        for name, td in self.routes.targets.items()}
+        deps = AdapterDeps(settings=settings.broker, config_dir=settings.config_dir, db=self.db,
+                           catalogus=self.catalogus, mappings=self.mappings, schema_model=self.schema_model,
+                           files_dir=settings.files_dir, handlers=self.handlers)
+        self.targets: dict[str, Target] = {name: self._build_target(name, td.adapter, deps, td.options)
+                                           for name, td in self.routes.targets.items()}
         self.router = Router(self.routes, self.targets)
-        self.pipeline = Pipeline(self)
-        self.queue = Queue(self.db, self.routes.delivery, self.targets, self.pipeline.rebuild)
+        stored = StoredRequests(self.db, settings.broker, self.schema_model)
+        self.queue = Queue(self.db, self.routes.delivery, self.targets, stored.rebuild)
+        self.pipeline = Pipeline(settings=settings.broker, schemas=self.schemas, schema_model=self.schema_model,
+                                 db=self.db, router=self.router, queue=self.queue, own=self.own,
+                                 wake_worker=self.wake_worker)
         try:
             self.queue.ensure_circuits()
         except IntegrityError:  # another process created them at the same moment
             pass
         self.worker: Worker | None = None
-        from broker.admin.preview import Previewer
-
-        self.config_store.previewer = Previewer.for_broker(self)
+        self.config_store.previewer = Previewer(settings, self.schemas, self.schema_model, self.handlers,
+                                                self.routes)
         self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
         log.info(
             "broker ready",
@@ -77,9 +85,9 @@ class Broker:
             database=self.db.engine.url.render_as_string(hide_password=True),
         )
 
-    def _build_target(self, name: str, adapter: str, options: dict):  # noqa: ANN202 - a Target
+    def _build_target(self, name: str, adapter: str, deps: AdapterDeps, options: dict[str, Any]) -> Target:
         try:
-            return registry.build(name, adapter, self, options)
+            return registry.build(name, adapter, deps, options)
         except ConfigError as exc:  # about its options: say on which line of routes.yaml
             raise self.routes.locate(exc, name) from None
 

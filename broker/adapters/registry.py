@@ -1,5 +1,6 @@
 """Adapters by alias, as routes.yaml names them; third parties register through the entry-point
-group ``stuf_broker.adapters`` (a callable ``factory(name, broker, **options) -> Target``).
+group ``stuf_broker.adapters`` (a callable ``factory(name, deps, **options) -> Target``, ``deps`` an
+:class:`broker.adapters.deps.AdapterDeps`).
 
 Every built-in adapter declares its options as a pydantic model that refuses unknown keys
 (broker.adapters.options); a mistake is a ConfigError the broker reports at its line of routes.yaml.
@@ -15,6 +16,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from broker.adapters import zgw
+from broker.adapters.deps import AdapterDeps
+from broker.adapters.embedded import EmbeddedZaaksysteem
+from broker.adapters.embedded.files import FileStore
 from broker.adapters.options import Options, parse
 from broker.adapters.stuf_forward import StufForward, StufOptions
 from broker.adapters.targets import RemoteZaaksysteemTarget, Target, ZaaksysteemTarget
@@ -26,32 +31,28 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Adapter(Generic[OptionsT]):
-    """A factory with declared options: ``build(name, broker, options)`` gets them validated."""
+    """A factory with declared options: ``build(name, deps, options)`` gets them validated."""
 
     options: type[OptionsT]
-    build: Callable[[str, Any, OptionsT], Target]
+    build: Callable[[str, AdapterDeps, OptionsT], Target]
 
-    def __call__(self, name: str, broker: Any, **options: Any) -> Target:
-        return self.build(name, broker, parse(self.options, name, options))
+    def __call__(self, name: str, deps: AdapterDeps, **options: Any) -> Target:
+        return self.build(name, deps, parse(self.options, name, options))
 
 
 class EmbeddedOptions(Options):
     """The embedded zaaksysteem has no options (broker.yaml configures it)."""
 
 
-def _embedded(name: str, broker: Any, _: EmbeddedOptions) -> Target:
-    from broker.adapters.embedded import EmbeddedZaaksysteem
-
-    adapter = EmbeddedZaaksysteem(broker.settings.broker, broker.catalogus, broker.schema_model, broker.files)
-    return ZaaksysteemTarget(name, adapter, broker.handlers, shares_transaction=True)
+def _embedded(name: str, deps: AdapterDeps, _: EmbeddedOptions) -> Target:
+    adapter = EmbeddedZaaksysteem(deps.settings, deps.catalogus, deps.schema_model, FileStore(deps.files_dir))
+    return ZaaksysteemTarget(name, adapter, deps.handlers, shares_transaction=True)
 
 
-def _zgw(name: str, broker: Any, **options: Any) -> Target:
+def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
     # options: broker.adapters.zgw.ZgwOptions (extra="forbid"), checked by zgw.build with the same
     # ConfigError (it also resolves the secret and the identificatie templates)
-    from broker.adapters.zgw import build
-
-    return RemoteZaaksysteemTarget(name, build(name, broker, options), broker.handlers)
+    return RemoteZaaksysteemTarget(name, zgw.build(name, deps, options), deps.handlers)
 
 
 ALIASES: dict[str, Factory] = {
@@ -71,5 +72,5 @@ def available() -> dict[str, Factory]:
     return found
 
 
-def build(name: str, alias: str, broker: Any, options: dict[str, Any]) -> Target:
-    return available()[alias](name, broker, **options)
+def build(name: str, alias: str, deps: AdapterDeps, options: dict[str, Any]) -> Target:
+    return available()[alias](name, deps, **options)

@@ -15,6 +15,7 @@ raises :class:`broker.errors.AdapterError` with ``retryable`` set, or a :class:`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +30,10 @@ class DeliveryRequest:
     raw: bytes  # the StUF message element as received (without the SOAP envelope)
     soap_action: str | None = None
     message_id: int | None = None
+
+
+#: a ZDS service: the request, the zaaksysteem it runs against, the delivery's context -> the answer
+Handler = Callable[[ZdsRequest, Zaaksysteem, Context], ZdsAnswer]
 
 
 @runtime_checkable
@@ -55,7 +60,8 @@ def default_retryable(exc: BaseException) -> bool:
 class ZaaksysteemTarget:
     """A zaaksysteem adapter behind the ZDS service handlers."""
 
-    def __init__(self, name: str, adapter: Zaaksysteem, handlers: dict, *, shares_transaction: bool) -> None:
+    def __init__(self, name: str, adapter: Zaaksysteem, handlers: Mapping[str, Handler], *,
+                 shares_transaction: bool) -> None:
         self.name = name
         self.adapter = adapter
         self.handlers = handlers
@@ -83,7 +89,7 @@ class RemoteZaaksysteemTarget(ZaaksysteemTarget):
     Retries: what the adapter decided itself (an unknown zaak, a missing mapping: a StufError) will
     not change with another attempt; API failures say it themselves (``AdapterError.retryable``)."""
 
-    def __init__(self, name: str, adapter: Zaaksysteem, handlers: dict) -> None:
+    def __init__(self, name: str, adapter: Zaaksysteem, handlers: Mapping[str, Handler]) -> None:
         super().__init__(name, adapter, handlers, shares_transaction=False)
 
     def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,14 +20,23 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from lxml import etree
 
+from broker import services
+from broker.adapters import registry
+from broker.adapters.deps import AdapterDeps
+from broker.adapters.targets import Handler
+from broker.adapters.zgw import build
 from broker.adapters.zgw.client import Recorded
+from broker.config import Settings, load_settings
 from broker.errors import StufError
 from broker.mappings.catalogus import Catalogus
 from broker.mappings.mapping import Mappings, MappingSet
 from broker.model.ports import Context
+from broker.routing.config import RoutesFile, load_routes
 from broker.stuf import ns, soap, xmlsafe
 from broker.stuf import stuurgegevens as sgmod
+from broker.stuf.schemas import SchemaSet
 from broker.zds import casemodel, dispatch
+from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsRequest
 from broker.zds.xmlutil import text
 
@@ -91,9 +100,10 @@ class ImaginedApis(httpx.BaseTransport):
         if kind == "statustypen":
             return self._statustypen(zaaktype.get("url", ""), code, mapping.statustypen)
         if kind == "roltypen":
-            names = {(o, None) for o in mapping.roltypen.values()} | {(g, g) for g in _GENERIEK}
+            roles: set[tuple[str, str | None]] = ({(o, None) for o in mapping.roltypen.values()}
+                                                  | {(g, g) for g in _GENERIEK})
             return [self.known[self._type("roltypen", o, zaaktype.get("url", ""), omschrijvingGeneriek=g or "adviseur")]
-                    for o, g in sorted(names, key=lambda n: (n[0], n[1] or ""))]
+                    for o, g in sorted(roles, key=lambda n: (n[0], n[1] or ""))]
         if kind == "resultaattypen":
             names = set(mapping.resultaattypen.values()) | ({mapping.resultaat} if mapping.resultaat else set())
             names |= {text(r, "omschrijving") or "" for r in self.message.iter("{*}resultaat")} - {""}
@@ -119,12 +129,12 @@ class ImaginedApis(httpx.BaseTransport):
                 ends |= {str(mapped.get(s.code or "", "")) for s in zt.statustypen if s.eindstatus}
         out, taken = [], {v for v in wanted.values() if v is not None}
         following = max(taken, default=0)
-        for omschrijving, volgnummer in wanted.items():
-            if volgnummer is None:
+        for omschrijving, wanted_number in wanted.items():
+            if wanted_number is None:
                 following += 1
-                volgnummer = following
-            out.append(self.known[self._type("statustypen", omschrijving, zaaktype, volgnummer=volgnummer,
-                                             isEindstatus=omschrijving in ends or str(volgnummer) in ends)])
+                wanted_number = following
+            out.append(self.known[self._type("statustypen", omschrijving, zaaktype, volgnummer=wanted_number,
+                                             isEindstatus=omschrijving in ends or str(wanted_number) in ends)])
         return sorted(out, key=lambda s: s["volgnummer"])
 
     def _zaak(self, identificatie: str) -> dict[str, Any]:
@@ -193,25 +203,11 @@ class ImaginedApis(httpx.BaseTransport):
         return httpx.Response(405, json={"detail": "preview"})
 
 
-@dataclass
-class _Store:
-    mappings: MappingSet
-
-
-@dataclass
-class _Broker:
-    """What broker.adapters.zgw.build reads from a running broker: settings and mappings, no database
-    (so no identificaties counter and no step records)."""
-
-    settings: Any
-    config_store: _Store
-    db: None = None
-
-
 class Previewer:
     """Runs messages through the ZDS handlers and the ZGW adapter against :class:`ImaginedApis`."""
 
-    def __init__(self, settings: Any, schemas: Any, schema_model: Any, handlers: dict, routes: Any) -> None:
+    def __init__(self, settings: Settings, schemas: SchemaSet, schema_model: SchemaModel,
+                 handlers: Mapping[str, Handler], routes: RoutesFile | None) -> None:
         self.settings = settings
         self.schemas = schemas
         self.schema_model = schema_model
@@ -219,26 +215,13 @@ class Previewer:
         self.target_name, self.options = _zgw_target(routes)
 
     @classmethod
-    def for_broker(cls, broker: Any) -> Previewer:
-        return cls(broker.settings, broker.schemas, broker.schema_model, broker.handlers, broker.routes)
-
-    @classmethod
     def from_config_dir(cls, config_dir: Path) -> Previewer:
         """For the CLI: the configuration directory's settings and routes, no database."""
-        from broker import services
-        from broker.adapters import registry
-        from broker.config import load_settings
-        from broker.routing.config import load_routes
-        from broker.stuf.schemas import SchemaSet
-        from broker.zds.kern import SchemaModel
-
         settings = load_settings(config_dir)
         return cls(settings, SchemaSet(settings.xsd_dir), SchemaModel(settings.xsd_dir), services.load_all(),
                    load_routes(settings.config_dir, sorted(registry.available())))
 
     def run(self, message: bytes, mappings: Mappings, catalogus: Catalogus) -> dict[str, Any]:
-        from broker.adapters.zgw import build
-
         root = xmlsafe.parse(message)
         if ns.local(root.tag) == "Envelope" and ns.namespace(root.tag) in (ns.SOAP11, ns.SOAP12):
             root = soap.parse_request(message, "text/xml", None).body_element
@@ -255,8 +238,10 @@ class Previewer:
         options.pop("secret_env", None)
         options["secret"] = "preview"  # the token is never shown, nor sent
         transport = ImaginedApis(urls, root, operation, mappings, catalogus)
-        adapter = build(self.target_name, _Broker(self.settings, _Store(MappingSet(mappings))), options,
-                        transport=transport, record=recorded.append)
+        deps = AdapterDeps(settings=self.settings.broker, config_dir=self.settings.config_dir, db=None,
+                           catalogus=catalogus, mappings=MappingSet(mappings), schema_model=self.schema_model,
+                           files_dir=self.settings.files_dir, handlers=self.handlers)
+        adapter = build(self.target_name, deps, options, transport=transport, record=recorded.append)
         outcome: dict[str, Any]
         try:
             answer = self.handlers[operation](request, adapter, Context(zender=sg.zender))
@@ -277,7 +262,7 @@ class Previewer:
         }
 
 
-def _zgw_target(routes: Any) -> tuple[str, dict[str, Any]]:
+def _zgw_target(routes: RoutesFile | None) -> tuple[str, dict[str, Any]]:
     """The first ``zgw`` target of routes.yaml (name and options), or placeholders."""
     for name, target in (routes.targets.items() if routes is not None else []):
         if target.adapter == "zgw":

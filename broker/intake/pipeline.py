@@ -16,39 +16,41 @@ in a transaction of their own, so nothing is ever half stored.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from lxml import etree
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from broker.adapters.targets import DeliveryRequest
+from broker.config import BrokerSettings
 from broker.errors import AdapterError, StufError
-from broker.intake import checks, messagelog
+from broker.intake import answers, checks, messagelog
+from broker.intake.answers import HttpAnswer
+from broker.intake.duplicates import Duplicates
 from broker.intake.messagelog import Record
 from broker.model.ports import Context
-from broker.queue.engine import refresh_message_state
+from broker.queue.engine import Queue, refresh_message_state
 from broker.queue.tables import Delivery
+from broker.routing.router import Leg, Router
+from broker.store.db import Database, Executor
 from broker.store.tables import Message
-from broker.stuf import faults, mtom, ns, soap
+from broker.stuf import faults, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.stuf.berichten import bv03
-from broker.stuf.stuurgegevens import Stuurgegevens
+from broker.stuf.schemas import SchemaSet
+from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
 from broker.zds import dispatch, keys
+from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsAnswer, ZdsRequest
-from broker.zds.xmlutil import child
 
 log = structlog.get_logger("broker.intake")
 INTAKE = "intake"
-_BINAIRE_INHOUD = ("inhoud",)
+#: called with (operation, outcome, seconds) when a request has its answer (broker.web.metrics)
+Listener = Callable[[str | None, str, float], None]
 
-
-@dataclass
-class HttpAnswer:
-    status: int
-    body: bytes
-    content_type: str
-    message_id: int | None = None
+__all__ = ["Pipeline", "HttpAnswer", "INTAKE"]
 
 
 def _ms(start: float) -> float:
@@ -56,10 +58,20 @@ def _ms(start: float) -> float:
 
 
 class Pipeline:
-    def __init__(self, broker) -> None:  # noqa: ANN001 - broker.runtime.Broker (import cycle)
-        self.broker = broker
-        #: called with (operation, outcome, seconds) when a request has its answer (broker.web.metrics)
-        self.listeners: list = []
+    """The flow of one request; every collaborator is handed in by the composition root."""
+
+    def __init__(self, *, settings: BrokerSettings, schemas: SchemaSet, schema_model: SchemaModel, db: Database,
+                 router: Router, queue: Queue, own: Systeem, wake_worker: Callable[[], None]) -> None:
+        self.settings = settings
+        self.schemas = schemas
+        self.schema_model = schema_model
+        self.db = db
+        self.router = router
+        self.queue = queue
+        self.own = own
+        self.wake_worker = wake_worker
+        self.duplicates = Duplicates(db)
+        self.listeners: list[Listener] = []
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None) -> HttpAnswer:
@@ -84,9 +96,8 @@ class Pipeline:
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
             self._bind_log(rec)
             checks.check_port(resolved, port)
-            settings = self.broker.settings.broker
-            last = self._last_tijdstip(rec.sg) if settings.checks.tijdstip_increasing else None
-            checks.check(rec.sg, resolved, settings, last)
+            last = self._last_tijdstip(rec.sg) if self.settings.checks.tijdstip_increasing else None
+            checks.check(rec.sg, resolved, self.settings, last)
             return self._answered(rec, self._process(rec, request, resolved, start), start)
         except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
             return self._answered(rec, self._fault(rec, exc, version, start, request), start)
@@ -103,21 +114,8 @@ class Pipeline:
         return http
 
     def _last_tijdstip(self, sg: Stuurgegevens) -> str | None:
-        """The latest tijdstipBericht of this zender (StUF019); a resend of the same message is exempt."""
-        from sqlalchemy import func, select
-
-        if sg.zender is None or not sg.zender.applicatie:
-            return None
-        with self.broker.db.read() as session:
-            stmt = select(func.max(Message.tijdstip_bericht)).where(
-                Message.zender_applicatie == sg.zender.applicatie,
-                Message.zender_organisatie.is_(None) if sg.zender.organisatie is None
-                else Message.zender_organisatie == sg.zender.organisatie,
-                Message.outcome == "ok",
-            )
-            if sg.referentienummer:
-                stmt = stmt.where(Message.referentienummer != sg.referentienummer)
-            return session.execute(stmt).scalar_one_or_none()
+        with self.db.read() as session:
+            return messagelog.last_tijdstip(session, sg)
 
     def reject(self, port: str, content_type: str, error: StufError) -> HttpAnswer:
         """A request refused before its body was read (too large): the fault, logged without a payload."""
@@ -130,28 +128,28 @@ class Pipeline:
 
     # -- steps -------------------------------------------------------------------------------
     def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,
-                 existing=None) -> HttpAnswer:  # noqa: ANN001 - a Message row being processed again
-        b = self.broker
+                 existing: Message | None = None) -> HttpAnswer:
+        assert rec.sg is not None  # read before any step that leads here
         key = messagelog.dedupe_key(rec.sg)
         t = time.perf_counter()
         try:
-            b.schemas.assert_valid(request.body_element)
+            self.schemas.assert_valid(request.body_element)
         except StufError:
             # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
             if key is not None and existing is None:
-                replay = self._check_duplicate(rec, key, start)
+                replay = self.duplicates.earlier_answer(rec, key)
                 if replay is not None:
                     return replay
             raise
         rec.timings["validate_ms"] = _ms(t)
-        zreq = ZdsRequest(resolved, request.body_element, rec.sg, b.settings.broker, b.schema_model)
+        zreq = ZdsRequest(resolved, request.body_element, rec.sg, self.settings, self.schema_model)
         op = resolved.operation.name
         zaak_id = keys.zaak_identificatie(op, request.body_element)
         zaaktype = keys.zaaktype_code(request.body_element)
-        if zaaktype is None and zaak_id and b.router.uses_zaaktypen:
-            with b.db.read() as session:
-                zaaktype = b.router.known_zaaktype(session, zaak_id)
-        legs = b.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype)
+        if zaaktype is None and zaak_id and self.router.uses_zaaktypen:
+            with self.db.read() as session:
+                zaaktype = self.router.known_zaaktype(session, zaak_id)
+        legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype)
         rec.zaak_identificatie = zaak_id
         rec.object_identificatie = keys.object_identificatie(op, request.body_element)
         ordering_key = zaak_id or rec.object_identificatie
@@ -166,25 +164,17 @@ class Pipeline:
                 # Duplicates are rare: instead of looking for one first, the unique (zender,
                 # referentienummer) key is claimed by the insert; a conflict rolls the whole
                 # transaction back and is handled below.
-                transaction = b.db.write() if primary.mode == "sync" else b.db.write_connection()
-                with transaction as session:
-                    t = time.perf_counter()
-                    if primary.mode == "sync":
+                t = time.perf_counter()
+                if primary.mode == "sync":
+                    with self.db.write() as session:
                         answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-                    else:
-                        answer = ZdsAnswer(bv03(rec.sg, b.own))
-                    rec.timings["process_ms"] = _ms(t)
-                    if b.router.uses_zaaktypen:
-                        b.router.remember_zaaktype(session, zaak_id, zaaktype)
-                    http = self._answer_http(rec, request, answer, start)
-                    queued = primary.mode == "queued" or len(legs) > 1
-                    http.message_id = messagelog.store_answered(
-                        session, rec, key, existing.id if existing is not None else None,
-                        answer=http.body, answer_content_type=http.content_type,
-                        answer_berichtcode=_berichtcode(answer.element), http_status=http.status,
-                        state="queued" if queued else "done")
-                    b.queue.add(session, http.message_id, legs, op, ordering_key,
-                                primary_done=primary.mode == "sync", t0=t)
+                        http = self._store(session, rec, request, answer, legs, key, existing, zaaktype,
+                                           ordering_key, t, start)
+                else:
+                    with self.db.write_connection() as connection:
+                        answer = ZdsAnswer(bv03(rec.sg, self.own))
+                        http = self._store(connection, rec, request, answer, legs, key, existing, zaaktype,
+                                           ordering_key, t, start)
         except IntegrityError:
             if key is None:
                 raise
@@ -196,135 +186,96 @@ class Pipeline:
             # processing it again would call the failing target a second time.
             if key is None or existing is not None or remote:
                 raise
-            with b.db.read() as session:
-                if messagelog.find_duplicate(session, key) is None:
-                    raise
+            if self.duplicates.find(key) is None:
+                raise
             return self._after_conflict(rec, request, resolved, key, start)
         if len(legs) > 1 or primary.mode == "queued":
-            b.wake_worker()
-        log.info("message handled", outcome="ok", answer=_berichtcode(answer.element),
+            self.wake_worker()
+        log.info("message handled", outcome="ok", answer=answers.berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
         return http
 
-    def _check_duplicate(self, rec: Record, key: str, start: float) -> HttpAnswer | None:
-        """For a message that failed early: the stored answer of an identical earlier one, or StUF016."""
-        with self.broker.db.read() as session:
-            existing = messagelog.find_duplicate(session, key)
-            return self._replay(session, rec, existing, start) if existing is not None else None
+    def _store(self, executor: Executor, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
+               legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,
+               ordering_key: str | None, t: float, start: float) -> HttpAnswer:
+        """The answered message and its deliveries, in the transaction of ``executor``."""
+        rec.timings["process_ms"] = _ms(t)
+        primary = legs[0]
+        if self.router.uses_zaaktypen:
+            self.router.remember_zaaktype(executor, rec.zaak_identificatie, zaaktype)
+        http = self._answer_http(rec, request, answer, start)
+        queued = primary.mode == "queued" or len(legs) > 1
+        http.message_id = messagelog.store_answered(
+            executor, rec, key, existing.id if existing is not None else None,
+            answer=http.body, answer_content_type=http.content_type,
+            answer_berichtcode=answers.berichtcode(answer.element), http_status=http.status,
+            state="queued" if queued else "done")
+        self.queue.add(executor, http.message_id, legs, rec.operation or "", ordering_key,
+                       primary_done=primary.mode == "sync", t0=t)
+        return http
 
     def _after_conflict(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                         key: str, start: float) -> HttpAnswer:
         """The (zender, referentienummer) of this message is taken: the stored answer, StUF016, or,
         when the earlier attempt failed on our side, processing again in place of that attempt."""
-        with self.broker.db.read() as session:
+        with self.db.read() as session:
             existing = messagelog.find_duplicate(session, key)
             if existing is None:  # the conflict was about something else (e.g. a concurrent zaak)
                 raise
-            replay = self._replay(session, rec, existing, start)
+            replay = self.duplicates.replay(session, rec, existing)
         if replay is not None:
             return replay
         rec.timings = {k: v for k, v in rec.timings.items() if k == "parse_ms"}
         return self._process(rec, request, resolved, start, existing=existing)
 
     def _answer_http(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, start: float) -> HttpAnswer:
-        b = self.broker
         rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
         rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
-        if b.settings.broker.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
-            b.schemas.assert_answer_valid(answer.element)
-        http = self._answer_bytes(request, answer)
+        if self.settings.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
+            self.schemas.assert_answer_valid(answer.element)
+        http = answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
         rec.timings["total_ms"] = _ms(start)
         return http
 
-    def _finish_ok(self, session, row, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,  # noqa: ANN001
+    def _finish_ok(self, session: Any, row: Message, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
                    start: float) -> HttpAnswer:
         http = self._answer_http(rec, request, answer, start)
         messagelog.finish(
             session, row, rec,
             answer=http.body, answer_content_type=http.content_type,
-            answer_berichtcode=_berichtcode(answer.element), http_status=http.status, error=None,
+            answer_berichtcode=answers.berichtcode(answer.element), http_status=http.status, error=None,
         )
         refresh_message_state(session, row.id)
         http.message_id = row.id
         return http
 
-    def _remote_primary(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list,
-                        key: str | None, existing, ordering_key: str | None, zaaktype: str | None,  # noqa: ANN001
+    def _remote_primary(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list[Leg],
+                        key: str | None, existing: Message | None, ordering_key: str | None, zaaktype: str | None,
                         start: float) -> tuple[HttpAnswer, ZdsAnswer]:
         """A primary target outside the broker's database: the message and its deliveries are stored
         first, the target is called outside any transaction, then its answer is recorded. Should the
         broker stop in between, the lease of the primary delivery runs out and a worker delivers it."""
-        b = self.broker
         op = delivery.zds.operation.name
-        with b.db.write() as session:
+        with self.db.write() as session:
             row = messagelog.claim(session, rec, key, existing)
-            rows = b.queue.enqueue(session, row.id, legs, op, ordering_key, lease_owner=INTAKE)
+            rows = self.queue.enqueue(session, row.id, legs, op, ordering_key, lease_owner=INTAKE)
             message_id, primary_id = row.id, rows[0].id
         delivery.message_id = message_id
         t = time.perf_counter()
         try:
-            with b.queue.held_by_intake(primary_id):
-                answer = legs[0].target.deliver(delivery, Context(zender=rec.sg.zender, message_id=message_id))
+            with self.queue.held_by_intake(primary_id):
+                answer = legs[0].target.deliver(delivery, Context(zender=delivery.zds.stuurgegevens.zender,
+                                                                  message_id=message_id))
         except Exception as exc:
-            b.queue.failed_in_intake(primary_id, t, exc)
+            self.queue.failed_in_intake(primary_id, t, exc)
             raise
         rec.timings["process_ms"] = _ms(t)
-        with b.db.write() as session:
-            row = session.get(Message, message_id)
-            b.queue.delivered_in_intake(session, session.get(Delivery, primary_id), t)
-            b.router.remember_zaaktype(session, rec.zaak_identificatie, zaaktype)
+        with self.db.write() as session:
+            row = session.get_one(Message, message_id)
+            self.queue.delivered_in_intake(session, session.get_one(Delivery, primary_id), t)
+            self.router.remember_zaaktype(session, rec.zaak_identificatie, zaaktype)
             http = self._finish_ok(session, row, rec, request, answer, start)
         return http, answer
-
-    def rebuild(self, message_id: int) -> DeliveryRequest:
-        """Read a stored request again, for a delivery the queue runs later."""
-        from broker.store.tables import MessagePayload
-        from broker.zds.operations import BY_NAME
-
-        b = self.broker
-        with b.db.read() as session:
-            msg = session.get(Message, message_id)
-            payload = session.get(MessagePayload, message_id)
-            if msg is None or payload is None or payload.request is None:
-                raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
-            content_type, action, op_name, dialect = (payload.request_content_type or "text/xml",
-                                                      msg.soap_action, msg.operation, msg.dialect)
-            body = payload.request
-        request = soap.parse_request(body, content_type, action)
-        resolved = dispatch.Resolved(BY_NAME[op_name.lower()], dialect or "zds", ns.local(request.body_element.tag))
-        sg = sgmod.read(request.body_element)
-        zreq = ZdsRequest(resolved, request.body_element, sg, b.settings.broker, b.schema_model)
-        return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)
-
-    def _replay(self, session, rec: Record, existing, start: float) -> HttpAnswer | None:  # noqa: ANN001
-        """The same message again: its stored answer, StUF016 if the content differs, None to reprocess."""
-        if existing.request_hash != rec.request_hash:
-            raise StufError(
-                "StUF016",
-                "Combinatie van zender en referentienummer is al gebruikt voor een ander bericht",
-                f"referentienummer {rec.sg.referentienummer} van deze zender is eerder ontvangen met andere inhoud",
-            )
-        if existing.outcome == "fault" and existing.fout_plek == "server":
-            return None  # the earlier failure was ours: process the message again (StUF 03.01 §4.4.3)
-        if existing.outcome == "pending":
-            return None
-        stored = messagelog.payload(session, existing.id)
-        if stored is None or stored.answer is None:
-            return None
-        log.info("duplicate message answered from the log", message_id=existing.id)
-        with self.broker.db.write() as wsession:
-            row = wsession.get(type(existing), existing.id)
-            row.replays = (row.replays or 0) + 1
-        return HttpAnswer(existing.http_status, stored.answer, stored.answer_content_type or "text/xml", existing.id)
-
-    def _answer_bytes(self, request: soap.SoapRequest, answer: ZdsAnswer) -> HttpAnswer:
-        env = soap.envelope(request.version, answer.element)
-        binaries = _binary_elements(answer.element)
-        mode = self.broker.settings.broker.soap.binary_answers
-        if binaries and (mode == "mtom" or (mode == "mirror" and request.mtom)):
-            body, ctype = mtom.serialize(env, binaries, "application/soap+xml" if request.version == "1.2" else "text/xml")
-            return HttpAnswer(200, body, ctype)
-        return HttpAnswer(200, soap.to_bytes(env), soap.content_type(request.version))
 
     def _fault(self, rec: Record, exc: Exception, version: str, start: float,
                request: soap.SoapRequest | None) -> HttpAnswer:
@@ -334,7 +285,7 @@ class Pipeline:
         elif not isinstance(exc, StufError):
             log.exception("processing failed", error_type=type(exc).__name__)
         kind = faults.fault_kind(rec.port)
-        fo = faults.fo_bericht(kind, error, rec.sg, self.broker.own)
+        fo = faults.fo_bericht(kind, error, rec.sg, self.own)
         env = soap.fault_envelope(version, error, fo)
         body = soap.to_bytes(env)
         status = error.http_status or 500
@@ -342,7 +293,7 @@ class Pipeline:
         rec.timings["total_ms"] = _ms(start)
         try:
             key = messagelog.dedupe_key(rec.sg) if rec.sg and error.code != "StUF016" else None
-            with self.broker.db.write() as session:
+            with self.db.write() as session:
                 existing = messagelog.find_duplicate(session, key) if key else None
                 if existing is not None and (
                     existing.request_hash != rec.request_hash or existing.outcome not in ("fault", "pending")
@@ -368,20 +319,3 @@ class Pipeline:
             soap_action=rec.soap_action,
         )
 
-
-def _berichtcode(answer: etree._Element) -> str | None:
-    name = ns.local(answer.tag)
-    if name.endswith("Bericht"):
-        return name[:4]
-    sg = child(answer, "stuurgegevens")
-    code = child(sg, "berichtcode") if sg is not None else None
-    return code.text if code is not None else None
-
-
-def _binary_elements(answer: etree._Element) -> list[etree._Element]:
-    out = []
-    for el in answer.iter():
-        if isinstance(el.tag, str) and ns.local(el.tag) in _BINAIRE_INHOUD and ns.namespace(el.tag) == ns.ZKN:
-            if (el.text or "").strip():
-                out.append(el)
-    return out

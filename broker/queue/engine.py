@@ -37,7 +37,7 @@ from broker.model.ports import Context
 from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.routing.config import DeliveryPolicy
-from broker.store.db import Database
+from broker.store.db import Database, Executor
 from broker.store.tables import Message
 
 log = structlog.get_logger("broker.queue")
@@ -102,7 +102,7 @@ class Queue:
         session.flush()
         return rows
 
-    def add(self, session: Session, message_id: int, legs: list, operation: str, ordering_key: str | None,
+    def add(self, session: Executor, message_id: int, legs: list, operation: str, ordering_key: str | None,
             *, primary_done: bool, t0: float | None = None) -> None:
         """The delivery rows of a message whose primary target was served in the request's own
         transaction (or that is queued entirely), inserted with Core statements (this is on every

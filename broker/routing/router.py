@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import Target
 from broker.routing.config import RoutesFile
 from broker.routing.tables import ZaakRoute
+from broker.store.db import Executor
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Router:
         return [Leg(first, "sync", True)]
 
     @staticmethod
-    def remember_zaaktype(session: Session | Connection, identificatie: str | None, zaaktype: str | None) -> None:
+    def remember_zaaktype(session: Executor, identificatie: str | None, zaaktype: str | None) -> None:
         if not identificatie or not zaaktype:
             return
         table = ZaakRoute.__table__

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from broker.model.ports import Context, Zaaksysteem
-from broker.zds.request import ZdsAnswer, ZdsRequest
+from broker.adapters.targets import Handler
 
-Handler = Callable[[ZdsRequest, Zaaksysteem, Context], ZdsAnswer]
 HANDLERS: dict[str, Handler] = {}
 
 

@@ -19,6 +19,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+#: what Core statements run on: an ORM session or a plain connection (Database.write_connection)
+Executor = Session | Connection
+
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False, threads: int = 16) -> None:

@@ -28,13 +28,16 @@ routes.yaml::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from broker.adapters.deps import AdapterDeps
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
-from broker.adapters.zgw.client import ZgwClient, ZgwError, ZgwSettings
+from broker.adapters.zgw.client import Recorded, ZgwClient, ZgwError, ZgwSettings
 from broker.adapters.zgw.documenten import DocumentenMixin
 from broker.adapters.zgw.identificaties import Identificaties
 from broker.adapters.zgw.steps import StepStore
@@ -42,7 +45,7 @@ from broker.adapters.zgw.zaken import ZakenMixin
 from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
 from broker.config import BrokerSettings
 from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
-from broker.mappings.mapping import MappingSet
+from broker.mappings.mapping import MappingSet, MappingView
 from broker.model.ports import Context, Health
 
 
@@ -89,7 +92,7 @@ def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml"
 class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin):
     """:class:`broker.model.ports.Zaaksysteem` on the ZGW APIs."""
 
-    def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet,
+    def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet | MappingView,
                  settings: BrokerSettings, identificaties: Identificaties | None, steps: StepStore | None = None,
                  large_document_bytes: int = 4 * 1024 * 1024) -> None:
         self.name = name
@@ -157,20 +160,21 @@ class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixi
         self.client.close()
 
 
-def build(name: str, broker: Any, options: dict[str, Any], *, transport: Any = None, record: Any = None,
-          db: Any = None) -> ZgwZaaksysteem:
-    """The adapter from routes.yaml options (``transport``/``record``: preview without network)."""
-    opts = parse_options(name, options, str(broker.settings.config_dir / "routes.yaml"))
+def build(name: str, deps: AdapterDeps, options: dict[str, Any], *, transport: httpx.BaseTransport | None = None,
+          record: Callable[[Recorded], None] | None = None) -> ZgwZaaksysteem:
+    """The adapter from routes.yaml options (``transport``/``record``: a preview without network)."""
+    opts = parse_options(name, options, str(deps.config_dir / "routes.yaml"))
     settings = ZgwSettings(urls={"zaken": opts.zaken_url, "catalogi": opts.catalogi_url,
                                  "documenten": opts.documenten_url, "besluiten": opts.besluiten_url},
                            client_id=opts.client_id, secret=opts.resolved_secret(), timeout=opts.timeout)
     client = ZgwClient(settings, transport=transport, record=record)
-    mappings = broker.config_store.mappings
+    mappings: MappingSet | MappingView = deps.mappings
     if opts.mappings is not None:
-        mappings = mappings.only([f"mappings/{n}" if not n.startswith("mappings/") else n for n in opts.mappings])
-    database = db if db is not None else broker.db
-    identificaties = (Identificaties(database, broker.settings.broker.gemeentecode, opts.identificaties)
+        mappings = deps.mappings.only([f"mappings/{n}" if not n.startswith("mappings/") else n
+                                       for n in opts.mappings])
+    database = deps.db
+    identificaties = (Identificaties(database, deps.settings.gemeentecode, opts.identificaties)
                       if database is not None else None)
     steps = StepStore(database, name) if database is not None else None
     return ZgwZaaksysteem(name, client, Catalogi(client, opts.catalogi_cache_seconds), mappings,
-                          broker.settings.broker, identificaties, steps, opts.large_document_bytes)
+                          deps.settings, identificaties, steps, opts.large_document_bytes)

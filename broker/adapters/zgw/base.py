@@ -16,7 +16,7 @@ from broker.adapters.zgw.client import ZgwClient, ZgwError
 from broker.adapters.zgw.steps import StepStore
 from broker.config import BrokerSettings
 from broker.errors import StufError
-from broker.mappings.mapping import Mappings, MappingSet, Profile
+from broker.mappings.mapping import Mappings, MappingSet, MappingView, Profile
 from broker.model.ports import Context
 
 
@@ -95,7 +95,7 @@ class ZgwBase:
     name: str
     client: ZgwClient
     catalogi: Catalogi
-    mappings: MappingSet
+    mappings: MappingSet | MappingView
     settings: BrokerSettings
     steps: StepStore | None
 

@@ -1,0 +1,36 @@
+"""A stored request read back for a delivery the queue runs later (the queue gets :meth:`rebuild`)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from broker.adapters.targets import DeliveryRequest
+from broker.config import BrokerSettings
+from broker.errors import StufError
+from broker.intake import messagelog
+from broker.store.db import Database
+from broker.stuf import ns, soap
+from broker.stuf import stuurgegevens as sgmod
+from broker.zds import dispatch
+from broker.zds.kern import SchemaModel
+from broker.zds.operations import BY_NAME
+from broker.zds.request import ZdsRequest
+
+
+class StoredRequests:
+    def __init__(self, db: Database, settings: BrokerSettings, schema_model: SchemaModel) -> None:
+        self.db = db
+        self.settings = settings
+        self.schema_model = schema_model
+
+    def rebuild(self, message_id: int) -> DeliveryRequest:
+        with self.db.read() as session:
+            stored = messagelog.stored_request(session, message_id)
+        if stored is None or stored.operation is None:
+            raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
+        request = soap.parse_request(stored.body, stored.content_type, stored.soap_action)
+        resolved = dispatch.Resolved(BY_NAME[stored.operation.lower()], stored.dialect or "zds",
+                                     ns.local(request.body_element.tag))
+        sg = sgmod.read(request.body_element)
+        zreq = ZdsRequest(resolved, request.body_element, sg, self.settings, self.schema_model)
+        return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)
