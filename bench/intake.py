@@ -1,22 +1,35 @@
-"""Benchmark: queued Lk01 intake and drain, on SQLite and PostgreSQL, against the parse+validate floor.
+"""Benchmark (issue 9): the broker against the parse+validate floor and a plain spyne service, in one run.
 
-    python bench/intake.py [--messages 3000] [--connections 16] [--backends sqlite,postgres]
+    python bench/intake.py [--seconds 10] [--connections 16] [--servers spyne,queued-sqlite,...]
+                           [--sizes 2k,10k,100k,1m,10m]
 
-What it measures, all in one run on this machine:
+Everything below is measured in the same run on this machine, every server given the same message: the
+StUF Testplatform's creeerZaak_ZakLk01_13 made into an 11.5 KB SOAP 1.1 message with CR LF line ends
+(bench/messages.py), with a unique referentienummer and zaak identificatie per request.
 
-1. floor: lxml parse of the SOAP envelope plus XSD validation of the StUF body, in one process,
-   without HTTP or a database (what any validating broker must spend per message);
-2. intake: `stuf-broker serve --workers 2` (uvicorn, httptools) receives creeerZaak Lk01 messages that
-   routes.yaml queues for the embedded zaaksysteem: HTTP, parsing, stuurgegevens checks, duplicate check,
-   validation, the message and its delivery stored durably, Bv03 answered. No worker runs meanwhile.
-   Reported: msg/s, p50/p99 latency, and msg/s as a ratio of the floor;
-3. drain: two `stuf-broker worker` processes deliver the queued messages (each creates its zaak in
-   the embedded zaaksysteem); reported as msg/s.
+1. floor: the broker's safe lxml parse of the envelope plus XSD validation of the body, one process, no
+   HTTP, no database. This machine's single-core speed drifts (up to 2x within minutes), so the floor is
+   sampled before and after every server, and the median of all samples is the floor of the run;
+2. spyne: a plain spyne 2.14 service on gunicorn with 2 sync workers (bench/spyne_baseline.py: parse,
+   validate against the same schema, one SQLite insert, a fixed Bv03), in its own Python 3.11
+   virtualenv bench/.venv-spyne, built on first use;
+3. the broker, `stuf-broker serve --workers 2`, for each of:
+   queued-sqlite / queued-postgres   creeerZaak queued for the embedded zaaksysteem, no delivery worker
+                                     running; afterwards two `stuf-broker worker`s drain the queue (drain msg/s)
+   queued-sqlite-worker              the same with the delivery worker in `serve` (the default) draining
+                                     meanwhile; drain = what it delivered during the measurement
+   sync-sqlite                       creeerZaak sync into the embedded zaaksysteem
+   geef-sqlite                       geefZaakdetails of 100 zaken created beforehand, from the embedded zaaksysteem
+   each with msg/s, ratio to the floor and to spyne, p50/p99 latency, server CPU µs per request (from
+   /proc/<pid>/stat of the server's processes; PostgreSQL's backends for the broker's connections
+   separately), peak RSS of the largest server process, and the time from start to the first answer;
+4. sizes: cost per message from 2 KB to 10 MB (a creeerZaak with ever more betrokkenen), sent one at a
+   time to a queued broker and to the spyne service, next to the floor of the same message.
 
-The load generator is wrk (Debian package ``wrk``) with a Lua script that gives every request its own
-referentienummer and zaak identificatie; without wrk, an asyncio + httpx generator (which itself costs
-much of a core). Either runs on the same cores as the broker and PostgreSQL; ratios are what to compare
-between runs and machines.
+The table is printed and written to bench/results/intake-<date>.md with the machine it ran on.
+The load generator is wrk (Debian package ``wrk``), `wrk -t1 -c16` by default, with a Lua script that
+makes every request unique; without wrk, an asyncio + httpx generator, which itself costs much of a core.
+Either runs on the same two cores as the servers and PostgreSQL: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -25,20 +38,26 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import lxml
+import messages as msgs
+import procstat
 import psycopg
 import yaml
 from machine import describe  # bench/ is on sys.path when a script here runs
 
-REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
 from broker.config import DEFAULT_XSD_DIR  # noqa: E402
@@ -46,87 +65,75 @@ from broker.stuf import xmlsafe  # noqa: E402
 from broker.stuf.schemas import SchemaSet  # noqa: E402
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-ZDS_ACTION = "http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"
-NS = ('xmlns:StUF="http://www.egem.nl/StUF/StUF0301" xmlns:ZKN="http://www.egem.nl/StUF/sector/zkn/0310" '
-      'xmlns:ZDS="http://www.stufstandaarden.nl/koppelvlak/zds0120" xmlns:BG="http://www.egem.nl/StUF/sector/bg/0310" '
-      'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
+SPYNE_VENV = BENCH / ".venv-spyne"
+SERVERS = ["spyne", "queued-sqlite", "queued-postgres", "queued-sqlite-worker", "sync-sqlite", "geef-sqlite"]
+LABELS = {
+    "spyne": "plain spyne 2.14 on gunicorn (2 sync workers): parse, validate, one SQLite insert, fixed Bv03",
+    "queued-sqlite": "broker, creeerZaak `queued` to embedded, SQLite",
+    "queued-postgres": "broker, creeerZaak `queued` to embedded, PostgreSQL on the same machine",
+    "queued-sqlite-worker": "broker, creeerZaak `queued`, SQLite, delivery worker in `serve` draining meanwhile",
+    "sync-sqlite": "broker, creeerZaak `sync` into the embedded zaaksysteem, SQLite",
+    "geef-sqlite": "broker, geefZaakdetails from the embedded zaaksysteem, SQLite",
+}
+KINDS = {"queued-sqlite": ("queued", "sqlite"), "queued-postgres": ("queued", "postgres"),
+         "queued-sqlite-worker": ("queued-worker", "sqlite"), "sync-sqlite": ("sync", "sqlite"),
+         "geef-sqlite": ("geef", "sqlite")}
+GEEF_ZAKEN = 100
+SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 
 
-def message(i: int, run: str, ref: str | None = None, ident: str | None = None) -> bytes:
-    """A creeerZaak of about 7 KB: a zaak with kenmerk, initiator, belanghebbenden and tijdvakken."""
-    ref = ref or f"B{run}{i:08d}"
-    ident = ident or f"1234B{run}{i:07d}"
-    extra_belanghebbenden = "".join(
-        '<ZKN:heeftAlsBelanghebbende StUF:entiteittype="ZAKBTRBLH" StUF:verwerkingssoort="T"><ZKN:gerelateerde>'
-        f'<ZKN:medewerker StUF:entiteittype="MDW" StUF:verwerkingssoort="I"><ZKN:identificatie>1234MW{n:04d}</ZKN:identificatie>'
-        "<ZKN:achternaam>Achternaam</ZKN:achternaam><ZKN:voorletters>A.B.</ZKN:voorletters></ZKN:medewerker></ZKN:gerelateerde>"
-        "<ZKN:omschrijving>Belanghebbende bij de aanvraag</ZKN:omschrijving><ZKN:toelichting>Aangemeld via het loket</ZKN:toelichting>"
-        "<StUF:tijdvakRelatie><StUF:beginRelatie>20260101</StUF:beginRelatie><StUF:eindRelatie StUF:noValue=\"geenWaarde\" xsi:nil=\"true\"/></StUF:tijdvakRelatie>"
-        "</ZKN:heeftAlsBelanghebbende>" for n in range(8)
-    )
-    body = (
-        f"<ZDS:creeerZaak_ZakLk01 {NS}><ZKN:stuurgegevens><StUF:berichtcode>Lk01</StUF:berichtcode>"
-        "<StUF:zender><StUF:organisatie>1234</StUF:organisatie><StUF:applicatie>BENCH</StUF:applicatie></StUF:zender>"
-        "<StUF:ontvanger><StUF:organisatie>1234</StUF:organisatie><StUF:applicatie>STUFBROKER</StUF:applicatie></StUF:ontvanger>"
-        f"<StUF:referentienummer>{ref}</StUF:referentienummer><StUF:tijdstipBericht>20261129120000000</StUF:tijdstipBericht>"
-        "<StUF:entiteittype>ZAK</StUF:entiteittype></ZKN:stuurgegevens>"
-        "<ZKN:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort><StUF:indicatorOvername>V</StUF:indicatorOvername></ZKN:parameters>"
-        '<ZKN:object StUF:entiteittype="ZAK" StUF:verwerkingssoort="T">'
-        f"<ZKN:identificatie>{ident}</ZKN:identificatie><ZKN:omschrijving>Aanvraag schuldhulpverlening</ZKN:omschrijving>"
-        "<ZKN:toelichting>Aanvraag ingediend via het e-formulier, met bijlagen over inkomsten en schulden</ZKN:toelichting>"
-        "<ZKN:kenmerk><ZKN:kenmerk>FORM-2026-000123</ZKN:kenmerk><ZKN:bron>e-formulier</ZKN:bron></ZKN:kenmerk>"
-        "<ZKN:startdatum>20261129</ZKN:startdatum><ZKN:registratiedatum>20261129</ZKN:registratiedatum>"
-        "<ZKN:einddatumGepland>20270301</ZKN:einddatumGepland><ZKN:zaakniveau>1</ZKN:zaakniveau>"
-        "<ZKN:deelzakenIndicatie>N</ZKN:deelzakenIndicatie>"
-        "<StUF:tijdvakGeldigheid><StUF:beginGeldigheid>20261129</StUF:beginGeldigheid>"
-        '<StUF:eindGeldigheid StUF:noValue="geenWaarde" xsi:nil="true"/></StUF:tijdvakGeldigheid>'
-        "<StUF:tijdstipRegistratie>20261129120000000</StUF:tijdstipRegistratie>"
-        '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="T"><ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I">'
-        "<ZKN:omschrijving>Schuldhulpverlening</ZKN:omschrijving><ZKN:code>SHV</ZKN:code></ZKN:gerelateerde></ZKN:isVan>"
-        f"{extra_belanghebbenden}"
-        '<ZKN:heeftAlsInitiator StUF:entiteittype="ZAKBTRINI" StUF:verwerkingssoort="T"><ZKN:gerelateerde>'
-        '<ZKN:natuurlijkPersoon StUF:entiteittype="NPS" StUF:verwerkingssoort="I"><BG:inp.bsn>111222333</BG:inp.bsn>'
-        "<BG:geslachtsnaam>Jansen</BG:geslachtsnaam><BG:voorletters>J.</BG:voorletters></ZKN:natuurlijkPersoon></ZKN:gerelateerde>"
-        "</ZKN:heeftAlsInitiator></ZKN:object></ZDS:creeerZaak_ZakLk01>"
-    )
-    return ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-            f"{body}</soapenv:Body></soapenv:Envelope>").encode()
+# -- the floor ----------------------------------------------------------------------------------
+class Floor:
+    """Safe parse + validation of one message shape, in this process; samples in µs per message."""
+
+    def __init__(self, schemas: SchemaSet, template: bytes, run: str, seconds: float) -> None:
+        self.schemas = schemas
+        self.seconds = seconds
+        self.messages = [msgs.fill(template, f"F{run}{i:05d}", f"F{run}{i:05d}") for i in range(200)]
+        self.samples: list[float] = []
+        for m in self.messages[:20]:  # warm up, and check the message is valid
+            self.one(m)
+
+    def one(self, message: bytes) -> None:
+        env = xmlsafe.parse(message)
+        body = env[-1][0]
+        problems = self.schemas.issues(body)
+        if problems:
+            raise RuntimeError(f"the benchmark's message is not valid: {problems[0]}")
+
+    def sample(self) -> float:
+        n, start = 0, time.perf_counter()
+        while True:
+            for m in self.messages:
+                self.one(m)
+            n += len(self.messages)
+            elapsed = time.perf_counter() - start
+            if elapsed >= self.seconds:
+                break
+        us = elapsed / n * 1e6
+        self.samples.append(us)
+        return us
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
 
 
-def floor(messages: list[bytes], schemas: SchemaSet) -> float:
-    """Messages per second for parse + validate alone, one process."""
-    for msg in messages[:50]:  # warm up
-        schemas.issues(xmlsafe.parse(msg)[0][0])
-    start = time.perf_counter()
-    for msg in messages:
-        env = xmlsafe.parse(msg)
-        body = env[0][0]
-        assert not schemas.issues(body)
-    return len(messages) / (time.perf_counter() - start)
+def floor_of(schemas: SchemaSet, message: bytes, count: int) -> float:
+    """µs per message for parse + validate of one (large) message, the best of ``count`` runs."""
+    env = xmlsafe.parse(message)
+    if schemas.issues(env[-1][0]):
+        raise RuntimeError("size message not valid")
+    best = float("inf")
+    for _ in range(count):
+        t = time.perf_counter()
+        env = xmlsafe.parse(message)
+        schemas.issues(env[-1][0])
+        best = min(best, time.perf_counter() - t)
+    return best * 1e6
 
 
-async def load(url: str, messages: list[bytes], connections: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for m in messages:
-        queue.put_nowait(m)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                t = time.perf_counter()
-                r = await client.post(url, content=body, headers={"Content-Type": "text/xml; charset=utf-8",
-                                                                 "SOAPAction": f'"{ZDS_ACTION}"'})
-                latencies.append(time.perf_counter() - t)
-                if r.status_code != 200 or b"Bv03Bericht" not in r.content:
-                    raise RuntimeError(f"unexpected answer {r.status_code}: {r.text[:300]}")
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        return len(messages) / (time.perf_counter() - start), latencies
-
-
+# -- load generators ----------------------------------------------------------------------------
 WRK_LUA = r"""
 local threads = {}
 function setup(thread)
@@ -134,201 +141,543 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args)
-  prefix, middle, suffix, action = args[1], args[2], args[3], args[4]
+  prefix, middle, suffix, action, expect = args[1], args[2], args[3], args[4], args[5]
+  modulus = tonumber(args[6])
   counter = 0
   failures = 0
+  sample = ""
+  req_headers = {["Content-Type"] = "text/xml; charset=utf-8", ["SOAPAction"] = action}
 end
 function request()
   counter = counter + 1
   local n = string.format("%d%08d", tid, counter)
-  return wrk.format("POST", nil, {["Content-Type"] = "text/xml; charset=utf-8", ["SOAPAction"] = action},
-                    prefix .. n .. middle .. n .. suffix)
+  local m = n
+  if modulus > 0 then m = string.format("%05d", counter % modulus) end
+  return wrk.format("POST", nil, req_headers, prefix .. n .. middle .. m .. suffix)
 end
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, "Bv03Bericht", 1, true) then failures = failures + 1 end
+  if status ~= 200 or not string.find(body, expect, 1, true) then
+    failures = failures + 1
+    if sample == "" then sample = status .. " " .. string.sub(body or "", 1, 400) end
+  end
 end
 function done(summary, latency, requests)
-  local f = 0
-  for _, t in ipairs(threads) do f = f + t:get("failures") end
+  local f, s = 0, ""
+  for _, t in ipairs(threads) do
+    f = f + t:get("failures")
+    if s == "" then s = t:get("sample") end
+  end
   local e = summary.errors
   io.write(string.format("RESULT requests=%d seconds=%f p50=%f p99=%f failures=%d errors=%d\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     f, e.connect + e.read + e.write + e.status + e.timeout))
+  io.write("SAMPLE " .. string.gsub(s, "[\r\n]", " ") .. "\n")
 end
 """
 
 
-def load_wrk(url: str, run: str, connections: int, seconds: int, tmp: Path) -> tuple[float, float, float, int]:
-    """(msg/s, p50 ms, p99 ms, requests) measured by wrk; every request is a new creeerZaak."""
-    template = message(0, run, ref="@REF@", ident="@ID@").decode()
-    prefix, rest = template.split("@REF@")
-    middle, suffix = rest.split("@ID@")
-    script = tmp / "intake.lua"
-    script.write_text(WRK_LUA)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url,
-         "--", prefix + "W" + run, middle + "1234W" + run, suffix, f'"{ZDS_ACTION}"'],
-        capture_output=True, text=True, check=True).stdout
-    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    fields = dict(kv.split("=") for kv in line.split()[1:])
-    if int(fields["failures"]) or int(fields["errors"]):
-        raise RuntimeError(f"wrk saw failures: {line}\n{out}")
-    n = int(fields["requests"])
-    return n / float(fields["seconds"]), float(fields["p50"]), float(fields["p99"]), n
+class Load:
+    """Sends one kind of message to a URL for a number of seconds; every request made unique."""
+
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        self.args = args
+        self.use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk") is not None)
+        self.name = f"wrk -t{args.threads} -c{args.connections}" if self.use_wrk else \
+            f"httpx (asyncio), {args.connections} connections"
+        self.lua = tmp / "bench.lua"
+        self.lua.write_text(WRK_LUA)
+
+    def run(self, url: str, template: bytes, action: str, expect: str, tag: str, seconds: float,
+            modulus: int = 0, ident_tag: str | None = None) -> dict:
+        """{rate, p50, p99, requests}. The referentienummer is ``tag`` + a counter; the identificatie
+        ``ident_tag`` (default ``tag``) + the same counter, or + counter % ``modulus`` when given."""
+        ident_tag = ident_tag or tag
+        if self.use_wrk:
+            prefix, middle, suffix = msgs.split(template)
+            out = subprocess.run(
+                ["wrk", f"-t{self.args.threads}", f"-c{self.args.connections}", f"-d{max(1, round(seconds))}s",
+                 "--timeout", "30s", "-s", str(self.lua), url, "--", prefix + tag, middle + ident_tag, suffix,
+                 f'"{action}"', expect, str(modulus)],
+                capture_output=True, text=True, check=True).stdout
+            line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+            fields = dict(kv.split("=") for kv in line.split()[1:])
+            if int(fields["failures"]) or int(fields["errors"]):
+                raise RuntimeError(f"wrk saw failures: {line}\n{out}")
+            n = int(fields["requests"])
+            return {"rate": n / float(fields["seconds"]), "p50": float(fields["p50"]), "p99": float(fields["p99"]),
+                    "requests": n}
+        return asyncio.run(self._httpx(url, template, action, expect, tag, ident_tag, seconds, modulus))
+
+    async def _httpx(self, url: str, template: bytes, action: str, expect: str, tag: str, ident_tag: str,
+                     seconds: float, modulus: int) -> dict:
+        latencies: list[float] = []
+        counter = iter(range(1, 10**9))
+        connections = self.args.connections
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        headers = dict(SOAP_HEADERS, SOAPAction=f'"{action}"')
+        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+            async def worker() -> None:
+                while time.perf_counter() < deadline:
+                    i = next(counter)
+                    body = msgs.fill(template, f"{tag}{i:09d}", f"{ident_tag}{i % modulus:05d}" if modulus
+                                     else f"{ident_tag}{i:09d}")
+                    t = time.perf_counter()
+                    r = await client.post(url, content=body, headers=headers)
+                    latencies.append(time.perf_counter() - t)
+                    if r.status_code != 200 or expect not in r.text:
+                        raise RuntimeError(f"unexpected answer {r.status_code}: {r.text[:300]}")
+
+            start = time.perf_counter()
+            deadline = start + seconds
+            await asyncio.gather(*(worker() for _ in range(connections)))
+            elapsed = time.perf_counter() - start
+        ordered = sorted(latencies)
+        return {"rate": len(ordered) / elapsed, "p50": ordered[len(ordered) // 2] * 1000,
+                "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, "requests": len(ordered)}
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+def post_sequential(url: str, template: bytes, action: str, expect: str, tag: str, count: int,
+                    ident_tag: str | None = None, timeout: float = 120) -> list[float]:
+    """Send ``count`` unique messages one after another; their latencies in seconds."""
+    out = []
+    headers = dict(SOAP_HEADERS, SOAPAction=f'"{action}"')
+    with httpx.Client(timeout=timeout) as client:
+        for i in range(count):
+            body = msgs.fill(template, f"{tag}{i:05d}", f"{ident_tag or tag}{i:05d}")
+            t = time.perf_counter()
+            r = client.post(url, content=body, headers=headers)
+            out.append(time.perf_counter() - t)
+            if r.status_code != 200 or expect not in r.text:
+                raise RuntimeError(f"unexpected answer {r.status_code}: {r.text[:500]}")
+    return out
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
+# -- servers ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident memory (VmHWM) of a process and its children, in MB (Linux /proc)."""
-    pids = [pid]
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            pids += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        pass
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+class Server:
+    """A server process under test: its start-up time to the first answer, CPU and memory."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], url: str, log: Path, cwd: Path) -> None:
+        self.name, self.url, self.log_path = name, url, log
+        self.log = open(log, "wb")  # noqa: SIM115
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.startup: float | None = None
+
+    def first_answer(self, template: bytes, action: str, expect: str, tag: str, timeout: float = 120) -> float:
+        """Seconds from the start of the process to its first good answer to ``template``."""
+        headers = dict(SOAP_HEADERS, SOAPAction=f'"{action}"')
+        deadline = self.started + timeout
+        attempt = 0
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}:\n"
+                                   + self.log_path.read_text()[-2000:])
+            attempt += 1
+            body = msgs.fill(template, f"{tag}{attempt:05d}", f"{tag}{attempt:05d}")
+            try:
+                r = httpx.post(self.url, content=body, headers=headers, timeout=30)
+            except httpx.TransportError:
+                time.sleep(0.02)
+                continue
+            if r.status_code == 200 and expect in r.text:
+                self.startup = time.perf_counter() - self.started
+                return self.startup
+            raise RuntimeError(f"{self.name}: first answer {r.status_code}: {r.text[:800]}")
+        raise RuntimeError(f"{self.name} gave no answer within {timeout} s; see {self.log_path}")
+
+    def pids(self) -> list[int]:
+        return procstat.tree(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
 
 
-def count_delivered(db_url: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM deliveries WHERE state = 'delivered'")).scalar_one()
-    engine.dispose()
-    return n
-
-
-def run_id(messages: list[bytes]) -> str:
-    """The run id baked into the generated messages (their referentienummers are B<run><n>)."""
-    text = messages[0].decode()
-    start = text.index("<StUF:referentienummer>B") + len("<StUF:referentienummer>B")
-    return text[start:start + 6]
+def ensure_spyne_venv() -> Path:
+    """bench/.venv-spyne with spyne 2.14, gunicorn and the broker's lxml version, built on first use."""
+    gunicorn = SPYNE_VENV / "bin" / "gunicorn"
+    if not gunicorn.exists():
+        python = shutil.which("python3.11")
+        if python is None:
+            raise SystemExit("spyne 2.14 needs Python 3.11 (python3.11 not found)")
+        print(f"building {SPYNE_VENV} (spyne 2.14, gunicorn, lxml {lxml.__version__}) ...", flush=True)
+        subprocess.run([python, "-m", "venv", str(SPYNE_VENV)], check=True)
+        subprocess.run([str(SPYNE_VENV / "bin" / "pip"), "install", "-q", "spyne==2.14.*", "gunicorn",
+                        f"lxml=={lxml.__version__}"], check=True)
+    return gunicorn
 
 
-def run_backend(name: str, db_url: str, messages: list[bytes], connections: int, tmp: Path,
-                seconds: int = 10) -> dict:
+def start_spyne(tmp: Path, name: str) -> Server:
+    gunicorn = ensure_spyne_venv()
+    port = free_port()
+    env = dict(os.environ, STUF_BENCH_XSD_DIR=str(DEFAULT_XSD_DIR), STUF_BENCH_DB=str(tmp / f"{name}.db"))
+    return Server(name, [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
+                         "spyne_baseline:application"], env, f"http://127.0.0.1:{port}/", tmp / f"{name}.log", BENCH)
+
+
+def broker_config(tmp: Path, name: str, routes: dict) -> Path:
     config = tmp / f"config-{name}"
     config.mkdir()
-    shutil.copy(REPO / "config" / "zaaktypecatalogus.yaml", config)
+    (config / "zaaktypecatalogus.yaml").write_text(yaml.safe_dump(msgs.CATALOGUS))
     broker_yaml = yaml.safe_load((REPO / "config" / "broker.yaml").read_text())
     broker_yaml["log_format"] = "json"
     (config / "broker.yaml").write_text(yaml.safe_dump(broker_yaml))
-    (config / "routes.yaml").write_text(yaml.safe_dump({
-        "targets": {"zaaksysteem": {"adapter": "embedded"}},
-        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]},
-                   {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False, "poll_seconds": 0.05, "batch_size": 50},
-    }))
+    (config / "routes.yaml").write_text(yaml.safe_dump(routes))
+    return config
+
+
+def routes_for(kind: str) -> dict:
+    targets = {"zaaksysteem": {"adapter": "embedded"}}
+    everything_sync = {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]}
+    if kind.startswith("queued"):
+        queued = {"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]}
+        delivery = {} if kind == "queued-worker" else {"worker_in_serve": False, "poll_seconds": 0.05,
+                                                         "batch_size": 50}
+        return {"targets": targets, "routes": [queued, everything_sync], "delivery": delivery}
+    return {"targets": targets, "routes": [everything_sync], "delivery": {"worker_in_serve": False}}
+
+
+def start_broker(tmp: Path, name: str, kind: str, db_url: str) -> tuple[Server, Path, dict[str, str]]:
+    config = broker_config(tmp, name, routes_for(kind))
     env = dict(os.environ, STUF_BROKER_DATABASE_URL=db_url, STUF_BROKER_DATA_DIR=str(tmp / f"var-{name}"))
-    port = 18000 + os.getpid() % 1000
-    log = open(tmp / f"serve-{name}.log", "wb")  # noqa: SIM115
-    serve = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port", str(port),
-                              "--workers", "2"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    port = free_port()
+    server = Server(name, [sys.executable, "-m", "broker", "serve", "--config", str(config), "--port", str(port),
+                           "--workers", "2"], env, f"http://127.0.0.1:{port}/zds/OntvangAsynchroon",
+                    tmp / f"serve-{name}.log", REPO)
+    return server, config, env
+
+
+class Postgres:
+    """A schema of its own per server, and the CPU of the backends serving the broker's connections."""
+
+    def __init__(self, run: str, name: str) -> None:
+        self.schema = f"bench_{run.lower()}_{name.replace('-', '_')}"
+        self.app = f"stufbench_{run.lower()}"
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {self.schema}")
+        self.url = (f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{self.schema}"
+                    f"&application_name={self.app}")
+
+    def backends(self) -> list[int]:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                               (self.app,))]
+
+    def drop(self) -> None:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
+
+def delivery_states(db_url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
-        url = f"http://127.0.0.1:{port}/zds/OntvangAsynchroon"
-        asyncio.run(load(url, messages[:200], connections))  # warm up
-        if shutil.which("wrk"):
-            rate, p50, p99, sent = load_wrk(url, run_id(messages), connections, seconds, tmp)
-            generator = "wrk"
-        else:
-            rate, latencies = asyncio.run(load(url, messages[200:], connections))
-            p50, p99, sent, generator = pct(latencies, 50), pct(latencies, 99), len(latencies), "httpx"
-        rss = peak_rss_mb(serve.pid)
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT state, count(*) FROM deliveries GROUP BY state")).all())
     finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=30)
-        log.close()
+        engine.dispose()
+
+
+def drain(config: Path, env: dict[str, str], db_url: str, tmp: Path, name: str, timeout: float) -> float:
+    """Two `stuf-broker worker` processes deliver what the intake queued; msg/s from the first delivery
+    to the last (their start-up not counted)."""
+    total = sum(delivery_states(db_url).values())
     workers = []
-    start = time.perf_counter()
     for i in range(2):
-        wlog = open(tmp / f"worker-{name}-{i}.log", "wb")  # noqa: SIM115
+        log = open(tmp / f"worker-{name}-{i}.log", "wb")  # noqa: SIM115
         workers.append((subprocess.Popen([sys.executable, "-m", "broker", "worker", "--config", str(config)],
-                                         cwd=REPO, env=env, stdout=wlog, stderr=subprocess.STDOUT), wlog))
+                                         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT), log))
     try:
-        total = sent + 200
-        while count_delivered(db_url) < total:
-            if time.perf_counter() - start > 600:
-                raise RuntimeError("drain did not finish in 10 minutes")
-            time.sleep(0.2)
-        drain = total / (time.perf_counter() - start)
+        start = time.perf_counter()
+        first: tuple[float, int] | None = None
+        while True:
+            states = delivery_states(db_url)
+            done = states.get("delivered", 0)
+            now = time.perf_counter()
+            if first is None and done:
+                first = (now, done)
+            if done + states.get("dead", 0) >= total:
+                break
+            if now - start > timeout:
+                raise RuntimeError(f"drain did not finish in {timeout:.0f} s: {states}")
+            time.sleep(0.1)
+        if states.get("dead"):
+            print(f"  warning: {states['dead']} deliveries went dead; see {tmp}/worker-{name}-*.log")
+        if first is None or now <= first[0]:
+            return float("nan")
+        return (done - first[1]) / (now - first[0])
     finally:
-        for proc, wlog in workers:
-            proc.send_signal(signal.SIGTERM)
+        for proc, log in workers:
+            proc.terminate()
             proc.wait(timeout=30)
-            wlog.close()
-    return {"intake": rate, "p50": p50, "p99": p99, "drain": drain, "measured": sent, "generator": generator,
-            "rss": rss}
+            log.close()
+
+
+def measure(server: Server, load: Load, args: argparse.Namespace, template: bytes, action: str, expect: str,
+            tag: str, pg: Postgres | None = None, url: str | None = None, **kw: object) -> dict:
+    """Warm up, then measure: rate and latency from the generator, CPU and memory from /proc."""
+    url = url or server.url
+    load.run(url, template, action, expect, "W" + tag, args.warmup, **kw)
+    pids = server.pids()
+    cpu0 = procstat.cpu_seconds(pids)
+    pg0 = procstat.cpu_seconds(pg.backends()) if pg else {}
+    result = load.run(url, template, action, expect, "M" + tag, args.seconds, **kw)
+    cpu1 = procstat.cpu_seconds(server.pids())
+    result["cpu_us"] = procstat.cpu_delta(cpu0, cpu1) / result["requests"] * 1e6
+    if pg:
+        result["pg_cpu_us"] = procstat.cpu_delta(pg0, procstat.cpu_seconds(pg.backends())) / result["requests"] * 1e6
+    result["rss"], result["rss_total"] = procstat.peak_rss_mb(server.pids())
+    result["startup"] = server.startup
+    return result
+
+
+def run_server(name: str, args: argparse.Namespace, load: Load, run: str, tmp: Path) -> dict:
+    creeer = msgs.creeer_zaak()
+    tag = run[:4]
+    if name == "spyne":
+        server = start_spyne(tmp, name)
+        try:
+            server.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S" + tag)
+            return measure(server, load, args, creeer, msgs.CREEER_ACTION, "Bv03Bericht", tag)
+        finally:
+            server.stop()
+    if name not in KINDS:
+        raise SystemExit(f"unknown server {name}; choose from {', '.join(SERVERS)}")
+    kind, backend = KINDS[name]
+    pg = Postgres(run, name) if backend == "postgres" else None
+    db_url = pg.url if pg else f"sqlite:///{tmp / (name + '.db')}"
+    try:
+        server, config, env = start_broker(tmp, name, kind, db_url)
+        try:
+            server.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S" + tag)
+            if kind == "geef":
+                post_sequential(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "P" + tag, GEEF_ZAKEN,
+                                ident_tag="G" + tag)
+                # the answer must hold the zaak asked for, not only be a La01
+                post_sequential(server.url.replace("/OntvangAsynchroon", "/BeantwoordVraag"),
+                                msgs.geef_zaakdetails(), msgs.GEEF_ACTION, f"1234G{tag}00000", "Q" + tag, 1,
+                                ident_tag="G" + tag)
+                result = measure(server, load, args, msgs.geef_zaakdetails(), msgs.GEEF_ACTION,
+                                 "geefZaakdetails_ZakLa01", tag, modulus=GEEF_ZAKEN, ident_tag="G" + tag,
+                                 url=server.url.replace("/OntvangAsynchroon", "/BeantwoordVraag"))
+            elif kind == "queued-worker":
+                before = delivery_states(db_url).get("delivered", 0)
+                t = time.perf_counter()
+                result = measure(server, load, args, creeer, msgs.CREEER_ACTION, "Bv03Bericht", tag, pg)
+                result["drain"] = (delivery_states(db_url).get("delivered", 0) - before) / (time.perf_counter() - t)
+            else:
+                result = measure(server, load, args, creeer, msgs.CREEER_ACTION, "Bv03Bericht", tag, pg)
+        finally:
+            server.stop()
+        if kind == "queued" and args.drain:
+            result["drain"] = drain(config, env, db_url, tmp, name, args.drain_timeout)
+        return result
+    finally:
+        if pg:
+            pg.drop()
+
+
+SIZE_UNITS = {"k": 1_000, "m": 1_000_000}
+
+
+def run_sizes(args: argparse.Namespace, schemas: SchemaSet, run: str, tmp: Path) -> list[dict]:
+    """Cost per message by size: one message at a time to a queued broker and to spyne; the floor of
+    the same message measured in between."""
+    sizes = [int(float(s[:-1]) * SIZE_UNITS[s[-1].lower()]) if s[-1].lower() in SIZE_UNITS else int(s)
+             for s in args.sizes.split(",")]
+    tag = run[:4]
+    broker, _config, _env = start_broker(tmp, "sizes", "queued", f"sqlite:///{tmp / 'sizes.db'}")
+    spyne = start_spyne(tmp, "sizes-spyne")
+    rows = []
+    try:
+        creeer = msgs.creeer_zaak()
+        broker.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S" + tag)
+        spyne.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S" + tag)
+        for server in (broker, spyne):  # warm up
+            post_sequential(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "w" + tag, 50)
+        for i, size in enumerate(sizes):
+            template = msgs.creeer_zaak_of_size(size)
+            actual = len(msgs.fill(template, f"x{tag}{i}00000", f"x{tag}{i}00000"))
+            count = max(5, min(200, int(4_000_000 / actual)))
+            row = {"size": actual, "count": count,
+                   "floor_us": floor_of(schemas, msgs.fill(template, "F" + tag, "F" + tag), max(3, min(50, count)))}
+            for label, server in (("broker", broker), ("spyne", spyne)):
+                cpu0 = procstat.cpu_seconds(server.pids())
+                latencies = post_sequential(server.url, template, msgs.CREEER_ACTION, "Bv03Bericht",
+                                            f"{label[0]}{i}{tag}", count)
+                cpu = procstat.cpu_delta(cpu0, procstat.cpu_seconds(server.pids()))
+                row[f"{label}_us"] = cpu / count * 1e6
+                row[f"{label}_ms"] = statistics.median(latencies) * 1000
+            rows.append(row)
+            print(f"  size {actual / 1024:,.0f} KB: floor {row['floor_us']:,.0f} µs, broker {row['broker_us']:,.0f} "
+                  f"µs CPU, spyne {row['spyne_us']:,.0f} µs CPU", flush=True)
+    finally:
+        broker.stop()
+        spyne.stop()
+    return rows
+
+
+# -- the report ---------------------------------------------------------------------------------
+def fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "–" if value is None or value != value else format(value, spec)
+
+
+def report(args: argparse.Namespace, load: Load, floor: Floor, geef_floor: Floor, results: dict[str, dict],
+           sizes: list[dict], message_size: int, started: datetime) -> str:
+    base = 1e6 / floor.median
+    spyne = results.get("spyne", {}).get("rate")
+    lines = [
+        f"# Intake benchmark, {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {describe()}.",
+        f"Message: creeerZaak_ZakLk01 (StUF Testplatform template 13 plus two betrokkenen), {message_size:,} bytes, "
+        "SOAP 1.1, CR LF line ends, unique referentienummer and zaak identificatie per request.",
+        f"Load: {load.name}, {args.seconds} s per server after {args.warmup} s of warm-up; 2 server processes each; "
+        "load generator, servers and PostgreSQL on the same cores.",
+        "",
+        "| what | msg/s | × floor | × spyne | p50 ms | p99 ms | server CPU µs/request | peak RSS MB | start-up s "
+        "| drain msg/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| floor: safe lxml parse + XSD validation, 1 process, no HTTP, no database (median of {len(floor.samples)} "
+        f"samples) | {base:,.0f} | 1 | {fmt(base / spyne if spyne else None, '.2f')} | – | – | {floor.median:,.0f} "
+        "| – | – | – |",
+    ]
+    for name, r in results.items():
+        cpu = fmt(r["cpu_us"]) + (f" (+{r['pg_cpu_us']:,.0f} in PostgreSQL)" if "pg_cpu_us" in r else "")
+        lines.append(
+            f"| {LABELS[name]} | {r['rate']:,.0f} | {r['rate'] / base:.2f} | "
+            f"{fmt(r['rate'] / spyne if spyne else None, '.2f')} | {r['p50']:.1f} | {r['p99']:.1f} | {cpu} | "
+            f"{r['rss']:.0f} | {fmt(r['startup'], '.1f')} | {fmt(r.get('drain'))} |")
+    lines += [
+        "",
+        f"Floor samples (µs per message, before and after every server): "
+        f"{', '.join(f'{s:.0f}' for s in floor.samples)}; min {min(floor.samples):.0f}, "
+        f"max {max(floor.samples):.0f}, median {floor.median:.0f}.",
+        f"geefZaakdetails Lv01 alone ({len(msgs.fill(msgs.geef_zaakdetails(), 'x', 'x')):,} bytes) parses and "
+        f"validates in a median {geef_floor.median:.0f} µs; its row's × floor is against the creeerZaak floor.",
+        "Server CPU: user + system time of all the server's processes during the measurement (/proc/<pid>/stat), "
+        "per answered request; for PostgreSQL also its backends serving the broker's connections (not its "
+        "WAL writer or checkpointer). Peak RSS: VmHWM of the largest server process. Start-up: from starting "
+        "the command to the first good answer. Drain: two `stuf-broker worker` processes after the intake, "
+        "msg/s from the first delivery to the last (for the `serve` with its own worker: delivered during "
+        "the measurement).",
+    ]
+    if sizes:
+        lines += [
+            "",
+            "Cost by message size (creeerZaak with ever more betrokkenen, one message at a time, server CPU per "
+            "message; the floor of the same message in this process):",
+            "",
+            "| size KB | messages | floor µs | floor µs/KB | broker CPU µs | broker µs/KB | broker ms | spyne CPU µs "
+            "| spyne µs/KB | spyne ms |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in sizes:
+            kb = r["size"] / 1024
+            lines.append(f"| {kb:,.1f} | {r['count']} | {r['floor_us']:,.0f} | {r['floor_us'] / kb:,.1f} | "
+                         f"{r['broker_us']:,.0f} | {r['broker_us'] / kb:,.1f} | {r['broker_ms']:,.1f} | "
+                         f"{r['spyne_us']:,.0f} | {r['spyne_us'] / kb:,.1f} | {r['spyne_ms']:,.1f} |")
+        lines.append("\nLinear means µs/KB about constant from 10 KB up (below that the fixed cost per message "
+                     "dominates). CPU is counted in 10 ms ticks: rows with few messages are coarse.")
+    goals = goal_lines(results, base)
+    if goals:
+        lines += ["", "Goals of issue 9 (this run):", ""] + goals
+    return "\n".join(lines) + "\n"
+
+
+def goal_lines(results: dict[str, dict], base: float) -> list[str]:
+    out = []
+    spyne = results.get("spyne", {}).get("rate")
+
+    def goal(text: str, ok: bool) -> None:
+        out.append(f"- {'met' if ok else 'NOT met'}: {text}")
+
+    for name, need in (("queued-sqlite", 0.5), ("queued-postgres", 0.35), ("sync-sqlite", 0.3), ("geef-sqlite", 0.5)):
+        if name in results:
+            goal(f"{name} ≥ {need} × floor ({results[name]['rate'] / base:.2f})", results[name]["rate"] / base >= need)
+    for name, need in (("queued-sqlite", 2.0), ("sync-sqlite", 1.5)):
+        if name in results and spyne:
+            goal(f"{name} ≥ {need} × spyne ({results[name]['rate'] / spyne:.2f})", results[name]["rate"] / spyne >= need)
+    for name in ("queued-sqlite", "queued-postgres"):
+        r = results.get(name, {})
+        if r.get("drain") is not None:
+            goal(f"{name} drain ≥ its intake ({r['drain']:,.0f} vs {r['rate']:,.0f} msg/s)", r["drain"] >= r["rate"])
+    brokers = {n: r for n, r in results.items() if n != "spyne"}
+    if brokers:
+        slowest = max(r["startup"] for r in brokers.values())
+        goal(f"start-up ≤ 2 s (slowest {slowest:.1f} s)", slowest <= 2)
+        largest = max(r["rss"] for r in brokers.values())
+        goal(f"RSS ≤ 150 MB per worker (largest {largest:.0f} MB)", largest <= 150)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=3000, help="for the floor (and the httpx generator)")
-    parser.add_argument("--seconds", type=int, default=10, help="intake measurement per backend (wrk)")
+    parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, from {', '.join(SERVERS)}")
+    parser.add_argument("--seconds", type=float, default=10, help="measurement per server")
+    parser.add_argument("--warmup", type=float, default=2, help="warm-up per server, seconds")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--floor-seconds", type=float, default=1.0, help="length of one floor sample")
+    parser.add_argument("--sizes", default="2k,10k,100k,1m,10m", help="message sizes for the size table, or none")
+    parser.add_argument("--no-drain", dest="drain", action="store_false", help="skip the drain after queued runs")
+    parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument("--out", type=Path, default=None, help="report file (default bench/results/intake-<date>.md)")
     args = parser.parse_args()
+    started = datetime.now(UTC)
     run = uuid.uuid4().hex[:6].upper()
-    messages = [message(i, run) for i in range(args.messages)]
     schemas = SchemaSet(DEFAULT_XSD_DIR)
-    base = floor(messages, schemas)
-    size = sum(len(m) for m in messages) / len(messages)
+    creeer = msgs.creeer_zaak()
+    message_size = len(msgs.fill(creeer, f"M{run}100000001", f"M{run}100000001"))
+    floor = Floor(schemas, creeer, run, args.floor_seconds)
+    geef_floor = Floor(schemas, msgs.geef_zaakdetails(), run, args.floor_seconds / 4)
     print(f"machine: {describe()}")
-    print(f"messages: {args.messages} creeerZaak Lk01 of {size / 1024:.1f} KB, {args.connections} connections, "
-          "2 server processes, 2 worker processes")
-    print(f"floor (lxml parse + XSD validation, 1 process): {base:8.0f} msg/s")
-    results = {}
+    print(f"message: {message_size:,} bytes; servers: {args.servers}", flush=True)
+
+    def sample_floor() -> None:
+        us = floor.sample()
+        geef_floor.sample()
+        print(f"  floor sample: {us:.0f} µs ({1e6 / us:,.0f} msg/s)", flush=True)
+
+    results: dict[str, dict] = {}
+    sizes: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="stuf-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                results[backend] = run_backend(backend, f"sqlite:///{tmp / 'bench.db'}", messages, args.connections, tmp,
-                                               args.seconds)
-            elif backend == "postgres":
-                schema = "bench_" + run.lower()
-                with psycopg.connect(PG_DSN, autocommit=True) as conn:
-                    conn.execute(f"CREATE SCHEMA {schema}")
-                try:
-                    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-                    results[backend] = run_backend(backend, url, messages, args.connections, tmp, args.seconds)
-                finally:
-                    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-                        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            else:
-                raise SystemExit(f"unknown backend {backend}")
+        load = Load(args, tmp)
+        print(f"load generator: {load.name}", flush=True)
+        sample_floor()
+        for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
+            print(f"{name} ...", flush=True)
+            r = results[name] = run_server(name, args, load, run, tmp)
+            print(f"  {r['rate']:,.0f} msg/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                  f"{r['cpu_us']:,.0f} µs CPU/request, start-up {fmt(r['startup'], '.1f')} s"
+                  + (f", drain {r['drain']:,.0f} msg/s" if r.get("drain") is not None else ""), flush=True)
+            sample_floor()
+        if args.sizes != "none":
+            print("sizes ...", flush=True)
+            sizes = run_sizes(args, schemas, run, tmp)
+            sample_floor()
+    text = report(args, load, floor, geef_floor, results, sizes, message_size, started)
+    out = args.out or BENCH / "results" / f"intake-{started:%Y-%m-%d-%H%M}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
     print()
-    print("| backend | intake msg/s | ratio to floor | p50 ms | p99 ms | drain msg/s | server peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
-    for backend, r in results.items():
-        print(f"| {backend} | {r['intake']:.0f} | {r['intake'] / base:.2f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['drain']:.0f} | {r['rss']:.0f} |")
-    first = next(iter(results.values()))
-    print(f"\nratio = intake msg/s / floor msg/s; load generator {first['generator']}; "
-          + ", ".join(f"{b}: {r['measured']} requests" for b, r in results.items()))
+    print(text)
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":
