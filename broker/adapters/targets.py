@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from broker.errors import AdapterError, StufError
+from broker.model.facts import MessageFacts
 from broker.model.ports import Context, Health, Zaaksysteem
+from broker.stuf.berichten import bv03
+from broker.zds import keys
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
 
@@ -31,6 +34,26 @@ class DeliveryRequest:
     soap_action: str | None = None
     message_id: int | None = None
 
+    @property
+    def facts(self) -> MessageFacts:
+        """What the message is about, for targets that must not read it (subscribers)."""
+        sg = self.zds.stuurgegevens
+        operation, body = self.zds.operation.name, self.zds.body
+        return MessageFacts(
+            operation=operation, message_id=self.message_id,
+            zaak=keys.zaak_identificatie(operation, body), zaaktype=keys.zaaktype_code(body),
+            object=keys.object_identificatie(operation, body), referentienummer=sg.referentienummer,
+            zender=sg.zender.applicatie if sg.zender else None, tijdstip_bericht=sg.tijdstipBericht)
+
+
+def acknowledgement(request: DeliveryRequest) -> ZdsAnswer:
+    """The Bv03 a target that took the message in answers with."""
+    return ZdsAnswer(bv03(request.zds.stuurgegevens, request.zds.own))
+
+
+#: what a target answers: the StUF answer element the sender gets (opaque to adapters that only
+#: acknowledge, see :func:`acknowledgement`)
+Answer = ZdsAnswer
 
 #: a ZDS service: the request, the zaaksysteem it runs against, the delivery's context -> the answer
 Handler = Callable[[ZdsRequest, Zaaksysteem, Context], ZdsAnswer]

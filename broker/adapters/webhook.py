@@ -15,15 +15,15 @@ Options in routes.yaml (:class:`WebhookOptions`): ``url``, ``timeout`` (seconds,
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
 from broker.adapters.http import HttpErrors, calling
 from broker.adapters.options import HttpUrl, Options, Timeout
-from broker.adapters.targets import DeliveryRequest, default_retryable
+from broker.adapters.targets import Answer, DeliveryRequest, acknowledgement, default_retryable
+from broker.model.facts import MessageFacts
 from broker.model.ports import Context, Health
-from broker.stuf.berichten import bv03
-from broker.zds.request import ZdsAnswer
 
 
 class WebhookOptions(Options):
@@ -41,24 +41,20 @@ class Webhook(HttpErrors):
         self.timeout = float(timeout)
         self.http = httpx.Client(timeout=self.timeout, headers={"User-Agent": "stuf-broker", **(headers or {})})
 
-    def event(self, request: DeliveryRequest) -> dict:
-        from broker.zds.keys import object_identificatie, zaak_identificatie, zaaktype_code
-
-        sg = request.zds.stuurgegevens
-        operation, body = request.zds.operation.name, request.zds.body
+    def event(self, facts: MessageFacts) -> dict[str, Any]:
         return {
-            "event": operation,
-            "message_id": request.message_id,
-            "zaak": zaak_identificatie(operation, body),
-            "zaaktype": zaaktype_code(body),
-            "object": object_identificatie(operation, body),
-            "referentienummer": sg.referentienummer,
-            "zender": sg.zender.applicatie if sg.zender else None,
-            "tijdstipBericht": sg.tijdstipBericht,
+            "event": facts.operation,
+            "message_id": facts.message_id,
+            "zaak": facts.zaak,
+            "zaaktype": facts.zaaktype,
+            "object": facts.object,
+            "referentienummer": facts.referentienummer,
+            "zender": facts.zender,
+            "tijdstipBericht": facts.tijdstip_bericht,
         }
 
-    def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
-        payload = json.dumps(self.event(request)).encode()
+    def deliver(self, request: DeliveryRequest, ctx: Context) -> Answer:
+        payload = json.dumps(self.event(request.facts)).encode()
         key = f"{request.message_id}:{self.name}"
         where = f"{self.name}: POST event"
         with calling(where, self.timeout):
@@ -66,7 +62,7 @@ class Webhook(HttpErrors):
                                headers={"Content-Type": "application/json", "Idempotency-Key": key})
         if r.status_code >= 300:
             raise self.status_error(where, r)
-        return ZdsAnswer(bv03(request.zds.stuurgegevens, request.zds.own))
+        return acknowledgement(request)
 
     def check(self) -> Health:
         return Health(True, "webhook (checked on delivery)")
