@@ -7,8 +7,10 @@ of the full RGBZ content a sender supplied is lost on the way.
 """
 
 from broker.model.case import (  # noqa: F401
+    Adres,
     Besluit,
     Betrokkene,
+    Contactpersoon,
     Document,
     Inhoud,
     Opschorting,

@@ -37,7 +37,10 @@ PERSONAL_FIELDS = frozenset(
         "geboortedatum",
         "achternaam",
         "adres",
+        "verblijfsadres",
         "naam",
+        "telefoonnummer",
+        "emailadres",
     }
 )
 
@@ -78,6 +81,32 @@ class ZaakType(_Base):
 
 
 @dataclass
+class Adres(_Base):
+    """A Dutch address as a betrokkene's verblijfsadres holds it (StUF-BG VerblijfsadresGrp)."""
+
+    identificatie: str | None = None  # aoa.identificatie: the BAG nummeraanduiding
+    woonplaatsnaam: str | None = None
+    openbare_ruimte_naam: str | None = None
+    straatnaam: str | None = None
+    postcode: str | None = None
+    huisnummer: str | None = None
+    huisletter: str | None = None
+    huisnummertoevoeging: str | None = None
+    locatiebeschrijving: str | None = None
+
+
+@dataclass
+class Contactpersoon(_Base):
+    """Who to address for a betrokkene in a rol (``heeftAlsAanspreekpunt``, CTP)."""
+
+    identificatie: str | None = None
+    naam: str | None = None
+    functie: str | None = None
+    telefoonnummer: str | None = None
+    emailadres: str | None = None
+
+
+@dataclass
 class Betrokkene(_Base):
     type: str = "natuurlijkPersoon"
     bsn: str | None = None
@@ -89,14 +118,19 @@ class Betrokkene(_Base):
     voornamen: str | None = None
     geslachtsaanduiding: str | None = None
     geboortedatum: str | None = None
+    #: natuurlijk persoon, vestiging
+    verblijfsadres: Adres | None = None
     #: niet-natuurlijk persoon: RSIN (inn.nnpId) or ann.identificatie
     rsin: str | None = None
     ann_identificatie: str | None = None
     statutaire_naam: str | None = None
+    rechtsvorm: str | None = None
     #: medewerker / organisatorische eenheid (a medewerker's voorvoegselAchternaam is ``voorvoegsel``)
     identificatie: str | None = None
     achternaam: str | None = None
     naam: str | None = None
+    #: organisatorische eenheid: the vestigingsnummer of the vestiging it is housed in (isGehuisvestIn)
+    gehuisvest_in: str | None = None
     #: vestiging
     vestigingsnummer: str | None = None
     handelsnaam: str | None = None
@@ -124,6 +158,7 @@ class Rol(_Base):
     betrokkene: Betrokkene | None = None
     rolomschrijving: str | None = None
     toelichting: str | None = None
+    contactpersoon: Contactpersoon | None = None
     verwerkingssoort: str | None = None
 
     @property

@@ -9,8 +9,10 @@ from __future__ import annotations
 from lxml import etree
 
 from broker.model import (
+    Adres,
     Besluit,
     Betrokkene,
+    Contactpersoon,
     Document,
     Inhoud,
     Opschorting,
@@ -89,10 +91,12 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
             b.voornamen = text(c, "voornamen")
             b.geslachtsaanduiding = text(c, "geslachtsaanduiding")
             b.geboortedatum = text(c, "geboortedatum")
+            b.verblijfsadres = adres(child(c, "verblijfsadres"))
         elif kind == "nietNatuurlijkPersoon":
             b.rsin = text(c, "inn.nnpId")
             b.ann_identificatie = text(c, "ann.identificatie")
             b.statutaire_naam = text(c, "statutaireNaam")
+            b.rechtsvorm = text(c, "inn.rechtsvorm")
         elif kind == "medewerker":
             b.identificatie = text(c, "identificatie")
             b.achternaam = text(c, "achternaam")
@@ -101,11 +105,41 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
         elif kind == "vestiging":
             b.vestigingsnummer = text(c, "vestigingsNummer")
             b.handelsnaam = text(c, "handelsnaam")
+            b.verblijfsadres = adres(child(c, "verblijfsadres"))
         elif kind == "organisatorischeEenheid":
             b.identificatie = text(c, "identificatie")
             b.naam = text(c, "naam")
+            b.gehuisvest_in = text(c, "isGehuisvestIn", "gerelateerde", "isEen", "gerelateerde", "vestigingsNummer")
         return b
     return None
+
+
+def adres(el: etree._Element | None) -> Adres | None:
+    """A verblijfsadres (StUF-BG VerblijfsadresGrp); an empty or nil one is none."""
+    if el is None or is_nil(el) or not children(el):
+        return None
+    return Adres(
+        identificatie=text(el, "aoa.identificatie"),
+        woonplaatsnaam=text(el, "wpl.woonplaatsNaam"),
+        openbare_ruimte_naam=text(el, "gor.openbareRuimteNaam"),
+        straatnaam=text(el, "gor.straatnaam"),
+        postcode=text(el, "aoa.postcode"),
+        huisnummer=text(el, "aoa.huisnummer"),
+        huisletter=text(el, "aoa.huisletter"),
+        huisnummertoevoeging=text(el, "aoa.huisnummertoevoeging"),
+        locatiebeschrijving=text(el, "inp.locatiebeschrijving"),
+        stuf=el,
+    )
+
+
+def contactpersoon(relation: etree._Element) -> Contactpersoon | None:
+    """The aanspreekpunt of a rol (``heeftAlsAanspreekpunt``), when it names one."""
+    ctp = child(child(relation, "heeftAlsAanspreekpunt"), "gerelateerde")
+    if ctp is None or is_nil(ctp):
+        return None
+    return Contactpersoon(identificatie=text(ctp, "identificatie"), naam=text(ctp, "naam"),
+                          functie=text(ctp, "functie"), telefoonnummer=text(ctp, "telefoonnummer"),
+                          emailadres=text(ctp, "emailadres"), stuf=ctp)
 
 
 _KEYS = {
@@ -138,6 +172,7 @@ def rol(relation: etree._Element) -> Rol:
         betrokkene=betrokkene(child(relation, "gerelateerde")),
         rolomschrijving=text(relation, "omschrijving") or text(relation, "rolOmschrijving"),
         toelichting=text(relation, "toelichting"),
+        contactpersoon=contactpersoon(relation),
         verwerkingssoort=relation.get(VERWERKINGSSOORT),
         stuf=relation,
     )

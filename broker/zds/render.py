@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from broker.model import Besluit, Betrokkene, Document, Rol, Status, Zaak, ZaakObject
+from broker.model import Adres, Besluit, Betrokkene, Document, Rol, Status, Zaak, ZaakObject
 from broker.stuf import ns
 from broker.zds import documenten as zds_documenten
 from broker.zds.kern import SchemaModel
@@ -130,7 +130,27 @@ def rol(r: Rol) -> etree._Element:
     ger.append(betrokkene(r.betrokkene))
     _add(rel, ns.ZKN, "omschrijving", r.rolomschrijving)
     _add(rel, ns.ZKN, "toelichting", r.toelichting)
+    c = r.contactpersoon
+    if c is not None:
+        ctp, ger = _relation("heeftAlsAanspreekpunt", ROL_ENTITEITTYPE[r.relatie] + "CTP", "CTP")
+        for name, value in (("identificatie", c.identificatie), ("naam", c.naam), ("functie", c.functie),
+                            ("telefoonnummer", c.telefoonnummer), ("emailadres", c.emailadres)):
+            _add(ger, ns.ZKN, name, value)
+        rel.append(ctp)
     return rel
+
+
+def _adres(parent: etree._Element, name: str, a: Adres | None) -> None:
+    """A StUF-BG VerblijfsadresGrp, its elements in schema order."""
+    if a is None:
+        return
+    el = sub(parent, ns.BG, name)
+    for tag, value in (("aoa.identificatie", a.identificatie), ("wpl.woonplaatsNaam", a.woonplaatsnaam),
+                       ("gor.openbareRuimteNaam", a.openbare_ruimte_naam), ("gor.straatnaam", a.straatnaam),
+                       ("aoa.postcode", a.postcode), ("aoa.huisnummer", a.huisnummer),
+                       ("aoa.huisletter", a.huisletter), ("aoa.huisnummertoevoeging", a.huisnummertoevoeging),
+                       ("inp.locatiebeschrijving", a.locatiebeschrijving)):
+        _add(el, ns.BG, tag, value)
 
 
 def betrokkene(b: Betrokkene) -> etree._Element:
@@ -143,6 +163,7 @@ def betrokkene(b: Betrokkene) -> etree._Element:
                             ("voornamen", b.voornamen), ("geslachtsaanduiding", b.geslachtsaanduiding),
                             ("geboortedatum", b.geboortedatum)):
             _add(el, ns.BG, name, value)
+        _adres(el, "verblijfsadres", b.verblijfsadres)
     elif b.type == "nietNatuurlijkPersoon":
         if b.rsin:
             sub(el, ns.BG, "inn.nnpId", b.rsin)
@@ -151,9 +172,11 @@ def betrokkene(b: Betrokkene) -> etree._Element:
         elif b.ann_identificatie:
             sub(el, ns.BG, "ann.identificatie", b.ann_identificatie)
         _add(el, ns.BG, "statutaireNaam", b.statutaire_naam)
+        _add(el, ns.BG, "inn.rechtsvorm", b.rechtsvorm)
     elif b.type == "vestiging":
         _add(el, ns.BG, "vestigingsNummer", b.vestigingsnummer)
         _add(el, ns.BG, "handelsnaam", b.handelsnaam)
+        _adres(el, "verblijfsadres", b.verblijfsadres)
     elif b.type == "medewerker":
         for name, value in (("identificatie", b.identificatie), ("achternaam", b.achternaam),
                             ("voorletters", b.voorletters), ("voorvoegselAchternaam", b.voorvoegsel)):
@@ -161,6 +184,12 @@ def betrokkene(b: Betrokkene) -> etree._Element:
     else:
         _add(el, ns.ZKN, "identificatie", b.identificatie)
         _add(el, ns.ZKN, "naam", b.naam)
+        if b.gehuisvest_in:  # the vestiging, by its vestigingsnummer (OEHVZO, VZOVES)
+            rel, vzo = _relation("isGehuisvestIn", "OEHVZO", "VZO")
+            is_een, ves = _relation("isEen", "VZOVES", "VES")
+            vzo.append(is_een)
+            sub(ves, ns.BG, "vestigingsNummer", b.gehuisvest_in)
+            el.append(rel)
     return el
 
 

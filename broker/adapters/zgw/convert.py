@@ -7,7 +7,8 @@
 - archiefnominatie: StUF ``J`` (blijvend bewaren) / ``N`` (vernietigen), ZGW ``blijvend_bewaren``/``vernietigen``;
 - betalingsIndicatie: StUF ``(Nog) niet``, ZGW ``nog_niet`` (and the other values of the enumerations);
 - verlenging duur: StUF a number of days, ZGW an ISO 8601 duration (``P123D``);
-- a besluit's vervalreden: StUF ``Besluit met tijdelijke werking``, ZGW ``tijdelijk`` (and the others).
+- a besluit's vervalreden: StUF ``Besluit met tijdelijke werking``, ZGW ``tijdelijk`` (and the others);
+- inn.rechtsvorm: StUF-BG free text, ZGW an enumeration (``Besloten vennootschap`` is ``besloten_vennootschap``).
 """
 
 from __future__ import annotations
@@ -139,3 +140,24 @@ def vervalreden_in(value: str | None) -> str | None:
 
 def vervalreden_out(value: str | None) -> str | None:
     return next((stuf for stuf, zgw in VERVALREDEN.items() if zgw == value), None)
+
+
+#: Zaken API 1.5.1 InnRechtsvormEnum
+RECHTSVORMEN = frozenset({
+    "besloten_vennootschap", "cooperatie_europees_economische_samenwerking", "europese_cooperatieve_venootschap",
+    "europese_naamloze_vennootschap", "kerkelijke_organisatie", "naamloze_vennootschap",
+    "onderlinge_waarborg_maatschappij", "overig_privaatrechtelijke_rechtspersoon", "stichting", "vereniging",
+    "vereniging_van_eigenaars", "publiekrechtelijke_rechtspersoon", "vennootschap_onder_firma", "maatschap",
+    "rederij", "commanditaire_vennootschap", "kapitaalvennootschap_binnen_eer",
+    "overige_buitenlandse_rechtspersoon_vennootschap", "kapitaalvennootschap_buiten_eer",
+})
+
+
+def rechtsvorm_in(value: str | None) -> str | None:
+    """The ZGW value a StUF rechtsvorm names; None for text that is not one of them."""
+    key = re.sub(r"[\s-]+", "_", (value or "").strip().lower())
+    return key if key in RECHTSVORMEN else None
+
+
+def rechtsvorm_out(value: str | None) -> str | None:
+    return value.replace("_", " ").capitalize() if value else None

@@ -23,10 +23,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.adapters.zgw.convert import date_in, date_out, geslacht_in, geslacht_out
+from broker.adapters.zgw.convert import (
+    date_in,
+    date_out,
+    geslacht_in,
+    geslacht_out,
+    rechtsvorm_in,
+    rechtsvorm_out,
+)
 from broker.errors import StufError
 from broker.mappings.schema import ZaaktypeMapping
-from broker.model import Betrokkene, Rol
+from broker.model import Adres, Betrokkene, Contactpersoon, Rol
 
 GENERIEK: dict[str, tuple[str, ...]] = {
     "heeftAlsInitiator": ("initiator",),
@@ -103,16 +110,19 @@ def identificatie(b: Betrokkene) -> tuple[str, dict[str, Any]]:
                  "geslachtsnaam": b.geslachtsnaam, "voorvoegselGeslachtsnaam": b.voorvoegsel,
                  "voorletters": b.voorletters, "voornamen": b.voornamen,
                  "geslachtsaanduiding": geslacht_in(b.geslachtsaanduiding),
-                 "geboortedatum": date_in(b.geboortedatum) or b.geboortedatum}
+                 "geboortedatum": date_in(b.geboortedatum) or b.geboortedatum,
+                 "verblijfsadres": adres_in(b.verblijfsadres)}
     elif b.type == "nietNatuurlijkPersoon":
-        ident = {"innNnpId": b.rsin, "annIdentificatie": b.ann_identificatie, "statutaireNaam": b.statutaire_naam}
+        ident = {"innNnpId": b.rsin, "annIdentificatie": b.ann_identificatie, "statutaireNaam": b.statutaire_naam,
+                 "innRechtsvorm": rechtsvorm_in(b.rechtsvorm)}
     elif b.type == "medewerker":
         ident = {"identificatie": b.identificatie, "achternaam": b.achternaam, "voorletters": b.voorletters,
                  "voorvoegselAchternaam": b.voorvoegsel}
     elif b.type == "vestiging":
-        ident = {"vestigingsNummer": b.vestigingsnummer, "handelsnaam": [b.handelsnaam] if b.handelsnaam else None}
+        ident = {"vestigingsNummer": b.vestigingsnummer, "handelsnaam": [b.handelsnaam] if b.handelsnaam else None,
+                 "verblijfsadres": adres_in(b.verblijfsadres)}
     else:
-        ident = {"identificatie": b.identificatie, "naam": b.naam}
+        ident = {"identificatie": b.identificatie, "naam": b.naam, "isGehuisvestIn": (b.gehuisvest_in or "")[:24]}
     return kind, _drop_empty(ident)
 
 
@@ -129,18 +139,63 @@ def betrokkene(kind: str, ident: dict[str, Any]) -> Betrokkene:
                           geslachtsnaam=v("geslachtsnaam"), voorvoegsel=v("voorvoegselGeslachtsnaam"),
                           voorletters=v("voorletters"), voornamen=v("voornamen"),
                           geslachtsaanduiding=geslacht_out(v("geslachtsaanduiding")),
-                          geboortedatum=date_out(geboren) if geboren and "-" in geboren else geboren)
+                          geboortedatum=date_out(geboren) if geboren and "-" in geboren else geboren,
+                          verblijfsadres=adres_out(ident.get("verblijfsadres")))
     if kind == "niet_natuurlijk_persoon":
         return Betrokkene(type="nietNatuurlijkPersoon", rsin=v("innNnpId"), ann_identificatie=v("annIdentificatie"),
-                          statutaire_naam=v("statutaireNaam"))
+                          statutaire_naam=v("statutaireNaam"), rechtsvorm=rechtsvorm_out(v("innRechtsvorm")))
     if kind == "medewerker":
         return Betrokkene(type="medewerker", identificatie=v("identificatie"), achternaam=v("achternaam"),
                           voorletters=v("voorletters"), voorvoegsel=v("voorvoegselAchternaam"))
     if kind == "vestiging":
         names = ident.get("handelsnaam") or []
         return Betrokkene(type="vestiging", vestigingsnummer=v("vestigingsNummer"),
-                          handelsnaam=names[0] if names else None)
-    return Betrokkene(type="organisatorischeEenheid", identificatie=v("identificatie"), naam=v("naam"))
+                          handelsnaam=names[0] if names else None, verblijfsadres=adres_out(ident.get("verblijfsadres")))
+    return Betrokkene(type="organisatorischeEenheid", identificatie=v("identificatie"), naam=v("naam"),
+                      gehuisvest_in=v("isGehuisvestIn"))
+
+
+def adres_in(a: Adres | None) -> dict[str, Any] | None:
+    """A verblijfsadres as the Zaken API's VerblijfsAdres. It requires aoaIdentificatie, aoaHuisnummer
+    (a number), gorOpenbareRuimteNaam and wplWoonplaatsNaam: an address without them is not sent.
+    gor.straatnaam has no place (the openbare ruimte's naam is kept)."""
+    if a is None or not (a.identificatie and a.openbare_ruimte_naam and a.woonplaatsnaam
+                         and (a.huisnummer or "").isdigit()):
+        return None
+    return _drop_empty({"aoaIdentificatie": a.identificatie, "wplWoonplaatsNaam": a.woonplaatsnaam,
+                        "gorOpenbareRuimteNaam": a.openbare_ruimte_naam, "aoaPostcode": a.postcode,
+                        "aoaHuisnummer": int(a.huisnummer or 0), "aoaHuisletter": a.huisletter,
+                        "aoaHuisnummertoevoeging": a.huisnummertoevoeging,
+                        "inpLocatiebeschrijving": a.locatiebeschrijving})
+
+
+def adres_out(value: dict[str, Any] | None) -> Adres | None:
+    if not value or not value.get("aoaIdentificatie"):
+        return None
+    huisnummer = value.get("aoaHuisnummer")
+    return Adres(identificatie=value.get("aoaIdentificatie"), woonplaatsnaam=value.get("wplWoonplaatsNaam") or None,
+                 openbare_ruimte_naam=value.get("gorOpenbareRuimteNaam") or None,
+                 postcode=value.get("aoaPostcode") or None,
+                 huisnummer=str(huisnummer) if huisnummer is not None else None,
+                 huisletter=value.get("aoaHuisletter") or None,
+                 huisnummertoevoeging=value.get("aoaHuisnummertoevoeging") or None,
+                 locatiebeschrijving=value.get("inpLocatiebeschrijving") or None)
+
+
+def contactpersoon_in(c: Contactpersoon | None) -> dict[str, Any] | None:
+    """The rol's contactpersoonRol (naam required); the CTP's identificatie has no place in it."""
+    if c is None or not c.naam:
+        return None
+    return _drop_empty({"naam": c.naam[:200], "functie": (c.functie or "")[:50],
+                        "telefoonnummer": (c.telefoonnummer or "")[:20], "emailadres": (c.emailadres or "")[:254]})
+
+
+def contactpersoon_out(value: dict[str, Any] | None) -> Contactpersoon | None:
+    if not value or not value.get("naam"):
+        return None
+    return Contactpersoon(naam=value["naam"], functie=value.get("functie") or None,
+                          telefoonnummer=value.get("telefoonnummer") or None,
+                          emailadres=value.get("emailadres") or None)
 
 
 def same_betrokkene(zgw_rol: dict[str, Any], b: Betrokkene | None) -> bool:

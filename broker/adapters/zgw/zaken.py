@@ -215,6 +215,9 @@ class ZakenMixin(ZgwBase):
                                 "betrokkeneIdentificatie": ident}
         if rol.relatie == "heeftAlsGemachtigde":
             body["indicatieMachtiging"] = "gemachtigde"
+        contact = rollen.contactpersoon_in(rol.contactpersoon)
+        if contact is not None:
+            body["contactpersoonRol"] = contact
         self._profile(work, code).apply("rol", body)
         return self._post_part(work, step, "rollen", body, {"zaak": zaak_url, "roltype": roltype["url"]}, _same_rol)
 

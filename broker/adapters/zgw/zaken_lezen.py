@@ -85,6 +85,7 @@ class ZakenLezenMixin(ZgwBase):
                 betrokkene=rollen.betrokkene(rol.get("betrokkeneType", ""), rol.get("betrokkeneIdentificatie") or {}),
                 rolomschrijving=roltype.get("omschrijving") or None,
                 toelichting=rol.get("roltoelichting") or None,
+                contactpersoon=rollen.contactpersoon_out(rol.get("contactpersoonRol")),
             ))
         model.statussen = self._statussen(work, zaak, zaaktype, code, mapping)
         model.zaakobjecten = self._zaakobjecten(work, zaak)
