@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from broker.foutcodes import FOUTCODES
+
 
 class BrokerError(Exception):
     """Base of every error the broker raises on purpose."""
@@ -39,7 +41,6 @@ class StufError(BrokerError):
         plek: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        from broker.foutcodes import FOUTCODES
 
         info = FOUTCODES.get(code)
         self.code = code

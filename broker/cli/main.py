@@ -8,11 +8,20 @@ from pathlib import Path
 
 import click
 
+from broker import logging as broker_logging
 from broker.cli.mappings import mappings
 from broker.cli.queue import queue
 from broker.cli.users import users
 from broker.config import DEFAULT_XSD_DIR, MANIFEST, PROJECT_ROOT, load_settings
-from broker.errors import BrokerError
+from broker.errors import BrokerError, StufError
+from broker.runtime import Broker
+from broker.store import migrate
+from broker.store.db import Database
+from broker.stuf import faults, ns, soap, xmlsafe
+from broker.stuf.schemas import SchemaSet
+from broker.stuf.stuurgegevens import Systeem
+from broker.stuf.xsd_install import install, verify_installed
+from broker.web.metrics import prepare_multiprocess_dir
 
 
 def _fail(exc: BaseException) -> None:
@@ -35,14 +44,11 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
     """Run the broker on a production ASGI server (uvicorn)."""
     import uvicorn
 
-    from broker import logging as broker_logging
-    from broker.runtime import Broker
 
     try:
         settings = load_settings(config_dir)
         broker_logging.configure(settings.broker.log_format)
         # before anything imports prometheus_client: the worker processes share their metrics there
-        from broker.web.metrics import prepare_multiprocess_dir
 
         prepare_multiprocess_dir(settings.data_dir)
         Broker(settings).close()  # checks schemas and configuration, migrates the database once
@@ -75,7 +81,6 @@ def xsd() -> None:
               help="directory or ZIP with the official schema set (default: $STUF_XSD_SOURCE or ../shared/xsd)")
 def xsd_install(source: Path | None) -> None:
     """Copy the official schema set into xsd/installed/, checked against xsd/MANIFEST.sha256."""
-    from broker.stuf.xsd_install import install
 
     source = source or Path(os.environ.get("STUF_XSD_SOURCE", PROJECT_ROOT.parent / "shared" / "xsd"))
     target = Path(os.environ.get("STUF_XSD_DIR", DEFAULT_XSD_DIR))
@@ -92,11 +97,6 @@ def validate(file: Path) -> None:
     """Validate a StUF message (bare, or in a SOAP envelope) against the official schemas."""
     from lxml import etree
 
-    from broker.errors import StufError
-    from broker.stuf import faults, ns, soap, xmlsafe
-    from broker.stuf.schemas import SchemaSet
-    from broker.stuf.stuurgegevens import Systeem
-    from broker.stuf.xsd_install import verify_installed
 
     try:
         settings = load_settings()
@@ -126,8 +126,6 @@ def worker(config_dir: Path | None, concurrency: int | None) -> None:
     import signal
     import threading
 
-    from broker import logging as broker_logging
-    from broker.runtime import Broker
 
     try:
         settings = load_settings(config_dir)
@@ -158,8 +156,6 @@ def db() -> None:
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 def db_upgrade(config_dir: Path | None) -> None:
     """Bring the database schema up to date (also done at start-up)."""
-    from broker.store import migrate
-    from broker.store.db import Database
 
     settings = load_settings(config_dir)
     database = Database(settings.database_url)

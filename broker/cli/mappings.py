@@ -19,8 +19,13 @@ from pathlib import Path
 
 import click
 
+from broker.admin.preview import Previewer
 from broker.config import PROJECT_ROOT, load_settings
-from broker.errors import BrokerError, ConfigError
+from broker.errors import BrokerError, ConfigError, StufError
+from broker.mappings.schema import json_schema
+from broker.mappings.store import ConfigStore, build, read_files
+from broker.store import migrate
+from broker.store.db import Database
 
 SCHEMA_FILE = PROJECT_ROOT / "docs" / "mappings.schema.json"
 _CONFIG = click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -40,7 +45,6 @@ def mappings() -> None:
 @_CONFIG
 def check(config_dir: Path | None) -> None:
     """Check every mapping file (and the zaaktypecatalogus they refer to)."""
-    from broker.mappings.store import build, read_files
 
     directory = _config_dir(config_dir)
     texts = read_files(directory)
@@ -60,9 +64,6 @@ def check(config_dir: Path | None) -> None:
 @_CONFIG
 def preview(message: Path, config_dir: Path | None) -> None:
     """The case model of MESSAGE and the ZGW API requests it would cause; nothing is sent."""
-    from broker.admin.preview import Previewer
-    from broker.errors import StufError
-    from broker.mappings.store import build, read_files
 
     directory = _config_dir(config_dir)
     try:
@@ -81,7 +82,6 @@ def preview(message: Path, config_dir: Path | None) -> None:
 @click.option("--write", is_flag=True, help=f"write it to {SCHEMA_FILE.relative_to(PROJECT_ROOT)}")
 def schema(write: bool) -> None:
     """The JSON Schema of a mapping file."""
-    from broker.mappings.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if write:
@@ -92,9 +92,6 @@ def schema(write: bool) -> None:
 
 
 def _store(config_dir: Path | None):  # noqa: ANN202
-    from broker.mappings.store import ConfigStore
-    from broker.store import migrate
-    from broker.store.db import Database
 
     settings = load_settings(config_dir)
     db = Database(settings.database_url)

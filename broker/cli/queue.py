@@ -9,8 +9,12 @@ from pathlib import Path
 
 import click
 
+from broker import logging as broker_logging
+from broker.config import load_settings
+from broker.errors import BrokerError
 from broker.queue import admin
 from broker.queue.admin import Filters
+from broker.runtime import Broker
 from broker.web.dashboard import audit
 
 _config = click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
@@ -29,10 +33,6 @@ def _filters(f):  # noqa: ANN001, ANN202 - click decorator stack
 
 
 def _broker(config_dir: Path | None):  # noqa: ANN202
-    from broker import logging as broker_logging
-    from broker.config import load_settings
-    from broker.errors import BrokerError
-    from broker.runtime import Broker
 
     try:
         settings = load_settings(config_dir)

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import click
 
+from broker.config import load_settings
+from broker.errors import BrokerError
+from broker.store import migrate
+from broker.store.db import Database
 from broker.web.dashboard import audit, auth
 from broker.web.dashboard.tables import ROLES
 
@@ -16,10 +20,6 @@ _stdin = click.option("--password-stdin", is_flag=True, help="read the password 
 
 
 def _database(config_dir: Path | None):  # noqa: ANN202
-    from broker.config import load_settings
-    from broker.errors import BrokerError
-    from broker.store import migrate
-    from broker.store.db import Database
 
     try:
         settings = load_settings(config_dir)

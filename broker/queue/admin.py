@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.store.tables import Message
 
@@ -41,7 +42,6 @@ class Filters:
 def waiting_behind(session: Session, d: Delivery, hold_dead: bool = True) -> dict[str, Any] | None:
     """The earlier delivery of the same zaak to the same target that this one waits for, if any
     (deliveries of one zaak go in the order received; a dead one holds the rest with on_dead: hold)."""
-    from broker.queue import tables as t
 
     if d.state not in (t.PENDING, t.RETRYING) or not d.ordering_key:
         return None

@@ -38,7 +38,7 @@ from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.routing.config import DeliveryPolicy
 from broker.store.db import Database, Executor
-from broker.store.tables import Message
+from broker.store.tables import Message, MessagePayload
 
 log = structlog.get_logger("broker.queue")
 
@@ -427,7 +427,6 @@ class Queue:
     def purge_payloads(self, older_than_days: int | None = None) -> int:
         """Drop raw XML of messages older than the retention; their metadata and deliveries stay.
         Messages with open deliveries keep their payload (it is needed to deliver them)."""
-        from broker.store.tables import MessagePayload
 
         days = self.policy.retention_days if older_than_days is None else older_than_days
         if days <= 0 and older_than_days is None:

@@ -27,6 +27,9 @@ from typing import Any
 
 import structlog
 
+from broker.queue import tables as qt
+from broker.queue.tables import Circuit, Delivery
+
 log = structlog.get_logger("broker.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -78,8 +81,6 @@ class DatabaseCollector:
         from prometheus_client.core import GaugeMetricFamily
         from sqlalchemy import func, select
 
-        from broker.queue import tables as qt
-        from broker.queue.tables import Circuit, Delivery
 
         up = GaugeMetricFamily("stuf_broker_database_up", "1 when the last scrape could read the database")
         try:

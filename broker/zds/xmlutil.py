@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from broker.stuf import ns
+from broker.stuf.xmlsafe import parse_trusted
 
 VERWERKINGSSOORT = ns.q(ns.STUF, "verwerkingssoort")
 ENTITEITTYPE = ns.q(ns.STUF, "entiteittype")
@@ -74,7 +75,6 @@ def to_string(el: etree._Element) -> str:
 
 
 def from_string(value: str) -> etree._Element:
-    from broker.stuf.xmlsafe import parse_trusted
 
     return parse_trusted(value)
 
