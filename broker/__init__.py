@@ -1,16 +1,21 @@
 """StUF integration broker.
 
-The package is layered after the standards it speaks (see README, "Layout"):
+The package is cut into layers, each importing only from the layers below it (docs/architecture.md;
+checked by import-linter with .importlinter and by mypy in scripts/test), top to bottom:
 
-- ``broker.stuf``      the StUF 03.01 onderlaag and the SOAP binding: namespaces, safe XML parsing,
-                       schemas, stuurgegevens, foutcodes and faults.
-- ``broker.zds``       the ZDS 1.2 koppelvlak (and the ZDS 1.1 shapes in the StUF-ZKN namespace):
-                       the operation table, and one module per operation translating StUF to and from
-                       the internal case model.
-- ``broker.model``     the internal case model (zaak, status, rol, document, besluit).
-- ``broker.adapters``  targets that receive the case model (the embedded zaaksysteem first).
-- ``broker.store``     the broker's own database: message log, embedded zaaksysteem tables.
-- ``broker.web``       the ASGI application: SOAP endpoints, WSDLs, health.
+- edges: ``broker.web`` (ASGI app, dashboard, /metrics) and ``broker.cli``;
+- composition root: ``broker.runtime`` (builds everything, hands each object its dependencies);
+- administration: ``broker.admin``;
+- intake: ``broker.intake`` (the flow of one request);
+- delivery: ``broker.queue``, then ``broker.routing``;
+- services: ``broker.services`` (one module per ZDS operation);
+- adapters: ``broker.adapters`` (embedded, zgw, stuf_forward, webhook);
+- mapping data: ``broker.mappings``;
+- koppelvlak: ``broker.zds``;
+- case model and ports: ``broker.model``;
+- StUF onderlaag: ``broker.stuf``;
+- foundation: ``broker.store``, ``broker.errors``, ``broker.foutcodes``, ``broker.config``,
+  ``broker.logging``, ``broker.yamlfile``.
 """
 
 __version__ = "0.1.0"

@@ -1,1 +1,4 @@
-"""Configuration that functional administrators maintain: the zaaktypecatalogus and the mappings."""
+"""Configuration that functional administrators maintain: the zaaktypecatalogus and the mappings.
+
+Layer: mapping data, above the koppelvlak, below the adapters. See docs/architecture.md.
+"""

@@ -4,6 +4,8 @@ Objects here carry the fields the broker reasons about (routing, mappings, the Z
 the dashboard). Each may also carry ``stuf``: the StUF entity it was read from. Targets that speak
 StUF themselves (the embedded zaaksysteem, a forwarded ZDS endpoint) keep that element, so nothing
 of the full RGBZ content a sender supplied is lost on the way.
+
+Layer: case model and ports, above the StUF onderlaag, below the koppelvlak. See docs/architecture.md.
 """
 
 from broker.model.case import (  # noqa: F401

@@ -2,6 +2,8 @@
 
 A handler reads the request into the case model, calls the target through the
 :class:`broker.model.ports.Zaaksysteem` interface and builds the answer.
+
+Layer: services, above the adapters, below delivery. See docs/architecture.md.
 """
 
 from __future__ import annotations
