@@ -264,3 +264,45 @@ def test_a_large_new_version_goes_up_in_bestandsdelen_under_the_checkout_lock(zg
                              soap_action=dm.ACTION["geefZaakdocumentLezen"]), "La01")
     assert base64.b64decode(lezen.text("antwoord/object/inhoud") or "") == large
     assert lezen.text("antwoord/object/titel") == "Ontvangstbevestiging v2"
+
+
+def test_a_rol_keeps_the_verblijfsadres_rechtsvorm_and_contactpersoon_the_zaken_api_has_a_place_for(
+        zgw: zb.ZgwBroker, fake: ZGWFake) -> None:
+    ident = genereer(zgw)
+    adres = ("<BG:verblijfsadres><BG:aoa.identificatie>0599200000000001</BG:aoa.identificatie>"
+             "<BG:wpl.woonplaatsNaam>Rotterdam</BG:wpl.woonplaatsNaam>"
+             "<BG:gor.openbareRuimteNaam>Coolsingel</BG:gor.openbareRuimteNaam>"
+             "<BG:aoa.postcode>3011AD</BG:aoa.postcode><BG:aoa.huisnummer>40</BG:aoa.huisnummer>"
+             "<BG:aoa.huisletter>B</BG:aoa.huisletter></BG:verblijfsadres>")
+    contact = ('<ZKN:heeftAlsAanspreekpunt StUF:entiteittype="ZAKBTRINICTP" StUF:verwerkingssoort="T">'
+               '<ZKN:gerelateerde StUF:entiteittype="CTP" StUF:verwerkingssoort="I">'
+               "<ZKN:identificatie>CTP-1</ZKN:identificatie><ZKN:naam>Piet de Vries</ZKN:naam>"
+               "<ZKN:telefoonnummer>0101234567</ZKN:telefoonnummer></ZKN:gerelateerde></ZKN:heeftAlsAanspreekpunt>")
+    initiator = zm.rol("heeftAlsInitiator", "natuurlijkPersoon").replace(
+        "</ZKN:natuurlijkPersoon>", adres + "</ZKN:natuurlijkPersoon>").replace(
+        "</ZKN:heeftAlsInitiator>", contact + "</ZKN:heeftAlsInitiator>")
+    belanghebbende = zm.rol("heeftAlsBelanghebbende", "nietNatuurlijkPersoon").replace(
+        "</BG:statutaireNaam>", "</BG:statutaireNaam><BG:inn.rechtsvorm>Stichting</BG:inn.rechtsvorm>")
+    message = zm.creeer_zaak(ident, rollen={}).replace(
+        '<ZKN:heeft StUF:entiteittype="ZAKSTT"', belanghebbende + initiator + '<ZKN:heeft StUF:entiteittype="ZAKSTT"')
+    ok(zgw.soap.call("OntvangAsynchroon", message, soap_action=zm.ACTION["creeer"]), "Bv03")
+
+    rollen = {r["betrokkeneType"]: r for r in fake.objects("rollen")}
+    persoon = rollen["natuurlijk_persoon"]
+    assert persoon["betrokkeneIdentificatie"]["verblijfsadres"] == {
+        "aoaIdentificatie": "0599200000000001", "wplWoonplaatsNaam": "Rotterdam",
+        "gorOpenbareRuimteNaam": "Coolsingel", "aoaPostcode": "3011AD", "aoaHuisnummer": 40, "aoaHuisletter": "B"}
+    assert persoon["contactpersoonRol"]["naam"] == "Piet de Vries"
+    assert persoon["contactpersoonRol"]["telefoonnummer"] == "0101234567"
+    assert rollen["niet_natuurlijk_persoon"]["betrokkeneIdentificatie"]["innRechtsvorm"] == "stichting"
+
+    details = ok(zgw.soap.call("BeantwoordVraag", zm.geef_zaakdetails(ident), soap_action=zm.ACTION["details"]),
+                 "La01")
+    nps = "antwoord/object/heeftAlsInitiator/gerelateerde/natuurlijkPersoon/verblijfsadres"
+    assert details.text(f"{nps}/aoa.huisnummer") == "40" and details.text(f"{nps}/aoa.huisletter") == "B"
+    assert details.text(f"{nps}/gor.openbareRuimteNaam") == "Coolsingel"
+    ctp = "antwoord/object/heeftAlsInitiator/heeftAlsAanspreekpunt/gerelateerde"
+    assert details.text(f"{ctp}/naam") == "Piet de Vries" and details.text(f"{ctp}/telefoonnummer") == "0101234567"
+    assert details.text(f"{ctp}/identificatie") is None  # contactpersoonRol has no place for it
+    nnp = "antwoord/object/heeftAlsBelanghebbende/gerelateerde/nietNatuurlijkPersoon"
+    assert details.text(f"{nnp}/inn.rechtsvorm") == "Stichting"
