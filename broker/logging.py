@@ -12,12 +12,13 @@ import re
 import sys
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 _BSN = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
 _SAFE_KEYS = frozenset({"message_id", "duration_ms", "timestamp", "level", "http_status", "port"})
 
 
-def redact(_logger, _name, event_dict):  # noqa: ANN001, ANN201 - structlog processor signature
+def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     for k, v in list(event_dict.items()):
         if k in _SAFE_KEYS:
             continue
@@ -27,7 +28,7 @@ def redact(_logger, _name, event_dict):  # noqa: ANN001, ANN201 - structlog proc
 
 
 def configure(fmt: str = "console", level: str = "INFO") -> None:
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -41,9 +41,9 @@ def geef_lijst_besluiten(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> 
         answer = scope.apply(full, scope_obj, req.schema)
         require(answer, full, ("identificatie",), "ZAK", req.schema)
         for rel, full_rel in zip(children(answer, "leidtTot"), children(full, "leidtTot")):
-            ger = child(rel, "gerelateerde")
-            if ger is not None:
-                require(ger, child(full_rel, "gerelateerde"), _VERPLICHT, "BSL", req.schema)
+            ger, full_ger = child(rel, "gerelateerde"), child(full_rel, "gerelateerde")
+            if ger is not None and full_ger is not None:
+                require(ger, full_ger, _VERPLICHT, "BSL", req.schema)
         objects.append(answer)
     return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
 

@@ -29,7 +29,6 @@ _BASES = {"Datum": DATUM, "Tijdstip": TIJDSTIP}
 #: the schema folders whose messages the broker reads
 _FOLDERS = ("0301", "zkn0310", "zds0120", "bg0310", "variants/stuf-zkn-0310-patch28")
 _NAMESPACES = (ns.ZKN, ns.ZDS, ns.BG, ns.STUF)
-_XSI_NIL = f"{{{ns.XSI}}}nil"
 _IND = f"{{{ns.STUF}}}indOnvolledigeDatum"
 FORMATS = {DATUM: "JJJJMMDD, bijvoorbeeld 20261206",
            TIJDSTIP: "JJJJMMDDuummss, eventueel met duizendsten, bijvoorbeeld 20261206143000"}
@@ -62,15 +61,15 @@ def _date_elements(xsd_dir: str) -> dict[str, str]:
             root = etree.parse(str(path), parser).getroot()
             for kind in ("simpleType", "complexType"):
                 for t in root.iter(ns.q(ns.XS, kind)):
-                    if t.get("name"):
-                        bases.setdefault(t.get("name"), _base_of(t))
+                    if type_name := t.get("name"):
+                        bases.setdefault(type_name, _base_of(t))
             for el in root.iter(ns.q(ns.XS, "element")):
                 name = el.get("name")
                 if not name:
                     continue
-                t = el.get("type")
+                type_ref = el.get("type")
                 anonymous = next(iter(el.iterchildren(ns.q(ns.XS, "complexType"), ns.q(ns.XS, "simpleType"))), None)
-                elements.append((name, t.rpartition(":")[2] if t else None,
+                elements.append((name, type_ref.rpartition(":")[2] if type_ref else None,
                                  _base_of(anonymous) if anonymous is not None else None))
 
     def kind_of(type_name: str | None) -> str | None:
@@ -91,26 +90,28 @@ def _date_elements(xsd_dir: str) -> dict[str, str]:
             if len(found) == 1 and None not in found}
 
 
-def _valid_day(year: int, month: int, day: int) -> bool:
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+#: every MMDD of a leap year; 0229 needs a leap year besides
+_MMDD = frozenset(f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, calendar.monthrange(2024, m)[1] + 1))
 
 
 def date_problem(value: str, indicator: str = "V") -> str | None:
     """Why an 8-digit StUF date cannot be, or None; ``indicator`` is its indOnvolledigeDatum."""
     if len(value) != 8 or not value.isdigit():
         return "is geen datum"
-    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
     if indicator == "J":
         return None if value == "00000000" else "moet 00000000 zijn bij indOnvolledigeDatum J"
-    if year == 0:
+    if value[:4] == "0000":
         return "heeft jaar 0000"
+    mmdd = value[4:]
     if indicator == "M":
-        return None if month == day == 0 else "moet maand en dag 00 hebben bij indOnvolledigeDatum M"
+        return None if mmdd == "0000" else "moet maand en dag 00 hebben bij indOnvolledigeDatum M"
     if indicator == "D":
-        if day != 0:
+        if mmdd[2:] != "00":
             return "moet dag 00 hebben bij indOnvolledigeDatum D"
-        return None if 1 <= month <= 12 else "heeft een maand die niet bestaat"
-    return None if _valid_day(year, month, day) else "is een datum die niet bestaat"
+        return None if "01" <= mmdd[:2] <= "12" else "heeft een maand die niet bestaat"
+    if mmdd not in _MMDD or (mmdd == "0229" and not calendar.isleap(int(value[:4]))):
+        return "is een datum die niet bestaat"
+    return None
 
 
 def moment_problem(value: str, indicator: str = "V") -> str | None:
@@ -121,11 +122,9 @@ def moment_problem(value: str, indicator: str = "V") -> str | None:
     if why:
         return why
     time = value[8:14]
-    if len(time) not in (0, 2, 4, 6):
+    if len(time) % 2:
         return "heeft een onvolledige tijd"
-    parts = [int(time[i:i + 2]) for i in range(0, len(time), 2)]
-    limits = (23, 59, 59)
-    if any(p > limit for p, limit in zip(parts, limits)):
+    if time[:2] > "23" or time[2:4] > "59" or time[4:6] > "59":
         return "heeft een tijd die niet bestaat"
     return None
 
@@ -135,15 +134,18 @@ class DateChecks:
 
     def __init__(self, xsd_dir: Path) -> None:
         self.kinds = _date_elements(str(xsd_dir))
-        self._tags = [f"{{{namespace}}}{name}" for namespace in _NAMESPACES for name in self.kinds]
+        # one dictionary lookup per element is cheaper than lxml's iteration over many tag names
+        self._by_tag = {f"{{{namespace}}}{name}": kind for namespace in _NAMESPACES
+                        for name, kind in self.kinds.items()}
 
     def problems(self, message: etree._Element) -> list[DateProblem]:
         found: list[DateProblem] = []
-        for el in message.iter(*self._tags):
-            value = (el.text or "").strip()
-            if not value or el.get(_XSI_NIL) in ("true", "1"):
+        by_tag = self._by_tag
+        for el in message.iter():
+            kind = by_tag.get(el.tag)  # type: ignore[call-overload]  # comments have a function as tag
+            if kind is None or not el.text:
                 continue
-            kind = self.kinds[ns.local(el.tag)]
+            value = el.text.strip()
             indicator = el.get(_IND, "V")
             why = date_problem(value, indicator) if kind == DATUM else moment_problem(value, indicator)
             if why:

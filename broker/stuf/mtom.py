@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import email.parser
 import email.policy
+import email.utils
 import uuid
 from urllib.parse import unquote
 
@@ -35,13 +36,15 @@ def split(body: bytes, content_type: str) -> tuple[bytes, dict[str, bytes], str]
     parts = list(msg.iter_parts())
     if not parts:
         raise StufError("StUF055", "Het MTOM-bericht bevat geen delen")
-    start = (msg.get_param("start") or "").strip("<>")
+    start_param = msg.get_param("start")  # a tuple when RFC 2231-encoded (start*=...)
+    start = email.utils.collapse_rfc2231_value(start_param).strip("<>") if start_param else ""
     by_id: dict[str, bytes] = {}
     root = None
     root_type = ""
     for part in parts:
         cid = (part.get("Content-ID") or "").strip().strip("<>")
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes, or None for a part that is itself multipart
+        data = payload if isinstance(payload, bytes) else b""
         if root is None and (not start or cid == start):
             root, root_type = data, part.get_content_type()
             root_type = str(part.get("Content-Type") or root_type)
@@ -61,6 +64,8 @@ def inline_includes(root: etree._Element, attachments: dict[str, bytes]) -> int:
         if cid not in attachments:
             raise StufError("StUF055", "Het MTOM-bericht verwijst naar een ontbrekend deel", f"xop:Include {href}")
         parent = inc.getparent()
+        if parent is None:
+            raise StufError("StUF055", "Het MTOM-bericht kon niet worden gelezen", "xop:Include als hoofdelement")
         parent.remove(inc)
         parent.text = base64.b64encode(attachments[cid]).decode("ascii")
         count += 1

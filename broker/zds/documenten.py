@@ -180,6 +180,8 @@ def inhoud_element(inhoud: Inhoud | None, fallback_name: str) -> etree._Element:
 
 def with_inhoud(doc: Document, schema: SchemaModel) -> etree._Element:
     """The document's entity with its content as ``inhoud`` in schema position."""
+    if doc.stuf is None:
+        raise ValueError("the document has no StUF entity yet: broker.zds.render.ensure builds it")
     el = clone(doc.stuf)
     for c in children(el, "inhoud"):
         el.remove(c)

@@ -62,6 +62,12 @@ def _find(stored: etree._Element, name: str, key: str | None) -> etree._Element 
     return None
 
 
+def _soort(oud: etree._Element | None, nieuw: etree._Element | None) -> str | None:
+    """The verwerkingssoort of a pair of relations: the new side's, else the old side's."""
+    side = nieuw if nieuw is not None else oud
+    return side.get(VERWERKINGSSOORT) if side is not None else None
+
+
 def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, schema: SchemaModel,
           entiteittype: str, keep: tuple[str, ...] = ("identificatie",),
           single: frozenset[str] = frozenset()) -> etree._Element:
@@ -72,9 +78,9 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
     """
     # attributes and groups
     names_done: set[str] = set()
-    for n in children(nieuw):
-        name = ns.local(n.tag)
-        if is_relation(n) or name in keep or name in names_done:
+    for c in children(nieuw):
+        name = ns.local(c.tag)
+        if is_relation(c) or name in keep or name in names_done:
             continue
         names_done.add(name)
         for s in children(stored, name):
@@ -91,7 +97,7 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
         news = [e for e in children(nieuw, name)]
         pairs = [(olds[i] if i < len(olds) else None, news[i] if i < len(news) else None)
                  for i in range(max(len(olds), len(news)))]
-        replaced = [(o, n) for o, n in pairs if (n if n is not None else o).get(VERWERKINGSSOORT) == "R"]
+        replaced = [(o, n) for o, n in pairs if _soort(o, n) == "R"]
         if replaced:
             # R: the relations the old object names are replaced, as a set, by those of the new object
             keys = [related_key(o) for o, _ in replaced if o is not None and not is_nil(o)]
@@ -102,7 +108,7 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
                 if n is not None and not is_nil(n):
                     schema.insert(stored, entiteittype, strip_processing(clone(n)))
         for o, n in pairs:
-            soort = (n if n is not None else o).get(VERWERKINGSSOORT)
+            soort = _soort(o, n)
             if soort == "T":
                 if n is None or is_nil(n):
                     raise StufError("StUF055", f"Relatie {name} met verwerkingssoort T heeft in het nieuwe object geen inhoud")
@@ -121,6 +127,8 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
                     )
                 stored.remove(target)
             elif soort == "W":
+                if n is None:
+                    raise StufError("StUF055", f"Relatie {name} met verwerkingssoort W ontbreekt in het nieuwe object")
                 key = related_key(o) if o is not None else related_key(n)
                 target = _find(stored, name, key)
                 if target is None:
