@@ -142,7 +142,10 @@ class DateChecks:
         found: list[DateProblem] = []
         by_tag = self._by_tag
         for el in message.iter():
-            kind = by_tag.get(el.tag)  # type: ignore[call-overload]  # comments have a function as tag
+            tag = el.tag
+            if not isinstance(tag, str):  # comments and processing instructions have a function as tag
+                continue
+            kind = by_tag.get(tag)
             if kind is None or not el.text:
                 continue
             value = el.text.strip()
