@@ -141,15 +141,24 @@ class DateChecks:
     def problems(self, message: etree._Element) -> list[DateProblem]:
         found: list[DateProblem] = []
         by_tag = self._by_tag
+        mmdd_ok = _MMDD
         for el in message.iter():
             tag = el.tag
             if not isinstance(tag, str):  # comments and processing instructions have a function as tag
                 continue
             kind = by_tag.get(tag)
-            if kind is None or not el.text:
+            if kind is None:
                 continue
-            value = el.text.strip()
+            value = el.text
+            if not value:
+                continue
             indicator = el.get(_IND, "V")
+            # the common case first, without a call: a complete, ordinary date (not 29 February)
+            if (indicator == "V" and value.isdigit() and (len(value) == 8 if kind == DATUM else len(value) >= 8)
+                    and value[4:8] in mmdd_ok and value[4:8] != "0229" and value[:4] != "0000"
+                    and (kind == DATUM or moment_problem(value) is None)):
+                continue
+            value = value.strip()
             why = date_problem(value, indicator) if kind == DATUM else moment_problem(value, indicator)
             if why:
                 found.append(DateProblem(el, f"'{value}' in {ns.local(el.tag)} {why}; verwacht {FORMATS[kind]}"))
