@@ -1,7 +1,8 @@
 """Reading StUF-ZKN entities into the internal case model (broker.model).
 
-Only what the broker reasons about becomes a field; the entity itself rides along in ``stuf`` so a
-StUF-speaking target keeps every element the sender supplied.
+What a target that does not speak StUF needs (the ZGW adapter) becomes a field, with ``present``
+saying which elements the sender included (the changes of a W); the entity itself rides along in
+``stuf`` so a StUF-speaking target keeps every element the sender supplied.
 """
 
 from __future__ import annotations

@@ -5,13 +5,17 @@ element, the ZDS query services build one here and then select and fit it exactl
 embedded zaaksysteem (broker.zds.scope, broker.zds.documenten.fit). Entities are built in schema order
 (broker.zds.kern.SchemaModel), with the StUF-ZKN 03.10 entity types and relation names:
 
-- ZAK: attributes, ``kenmerk``, ``resultaat``, ``isVan`` (ZKT), the betrokkene relations
-  (``heeftAls...``: NPS, NNP, VES in the StUF-BG namespace, MDW and OEH in StUF-ZKN), ``heeft``
-  (ZAKSTT, with the STT), ``heeftRelevant`` (ZAKEDC, broker.zds.documenten.heeft_relevant) and
-  ``leidtTot`` (ZAKBSL) when the service looked the documents and besluiten up;
+- ZAK: attributes and groups (``kenmerk``, ``resultaat``, ``opschorting``, ``verlenging``), ``isVan``
+  (ZKT), ``heeftBetrekkingOp`` (ZAKOBJ: the object by its kind, e.g. an AOA), the betrokkene
+  relations (``heeftAls...``: NPS, NNP, VES in the StUF-BG namespace with a verblijfsadres and
+  rechtsvorm, MDW and OEH in StUF-ZKN, an OEH's ``isGehuisvestIn`` by vestigingsnummer; the rol's
+  ``heeftAlsAanspreekpunt``), ``heeft`` (ZAKSTT, with the STT), ``heeftRelevant`` (ZAKEDC,
+  broker.zds.documenten.heeft_relevant) and ``leidtTot`` (ZAKBSL) when the service looked the
+  documents and besluiten up;
 - EDC: attributes, and ``isRelevantVoor`` naming the zaak;
-- BSL: attributes, ``isUitkomstVan`` (the zaak) and ``isVastgelegdIn`` (each document with its
-  identificatie, dct.omschrijving and titel when known), sorted on the identificatie.
+- BSL: attributes (with vervalreden and the dates of publication, sending and reaction),
+  ``isUitkomstVan`` (the zaak) and ``isVastgelegdIn`` (each document with its identificatie,
+  dct.omschrijving and titel when known), sorted on the identificatie.
 
 Only what the model holds is answered: an element the model has no value for is left out (the scope
 machinery answers a requested one as ``geenWaarde``).

@@ -105,6 +105,7 @@ def identificatie(b: Betrokkene) -> tuple[str, dict[str, Any]]:
     kind = BETROKKENE_TYPE.get(b.type)
     if kind is None:
         raise StufError("StUF058", f"Betrokkene van soort {b.type} kan niet in de Zaken API")
+    ident: dict[str, Any]
     if b.type == "natuurlijkPersoon":
         ident = {"inpBsn": b.bsn, "anpIdentificatie": b.anp_identificatie, "inpA_nummer": b.a_nummer,
                  "geslachtsnaam": b.geslachtsnaam, "voorvoegselGeslachtsnaam": b.voorvoegsel,
