@@ -20,7 +20,8 @@ StUF Testplatform's creeerZaak_ZakLk01_13 made into an 11.5 KB SOAP 1.1 message 
                                      meanwhile; drain = what it delivered during the measurement
    sync-sqlite                       creeerZaak sync into the embedded zaaksysteem
    geef-sqlite                       geefZaakdetails of 100 zaken created beforehand, from the embedded zaaksysteem
-   each with msg/s, ratio to the floor and to spyne, p50/p99 latency, server CPU µs per request (from
+   each with msg/s, ratio to the floor and to spyne, p50/p99 latency, p99 at half the rate reached (an
+   open-loop httpx generator, latency counted from when each request was due), server CPU µs per request (from
    /proc/<pid>/stat of the server's processes; PostgreSQL's backends for the broker's connections
    separately), peak RSS of the largest server process, and the time from start to the first answer;
 4. sizes: cost per message from 2 KB to 10 MB (a creeerZaak with ever more betrokkenen), sent one at a
@@ -207,6 +208,44 @@ class Load:
             return {"rate": n / float(fields["seconds"]), "p50": float(fields["p50"]), "p99": float(fields["p99"]),
                     "requests": n}
         return asyncio.run(self._httpx(url, template, action, expect, tag, ident_tag, seconds, modulus))
+
+    def fixed_rate(self, url: str, template: bytes, action: str, expect: str, tag: str, rate: float,
+                   seconds: float, modulus: int = 0, ident_tag: str | None = None) -> dict:
+        """Open loop: requests started at a fixed rate whatever the answers do, each latency counted
+        from the moment its request was due (no coordinated omission). {rate, p50, p99, requests}."""
+        return asyncio.run(self._open_loop(url, template, action, expect, tag, ident_tag or tag, rate, seconds,
+                                           modulus))
+
+    async def _open_loop(self, url: str, template: bytes, action: str, expect: str, tag: str, ident_tag: str,
+                         rate: float, seconds: float, modulus: int) -> dict:
+        latencies: list[float] = []
+        lags: list[float] = []  # how late the generator itself started a request
+        connections = self.args.connections
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        headers = dict(SOAP_HEADERS, SOAPAction=f'"{action}"')
+        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+            async def one(i: int, due: float) -> None:
+                lags.append(time.perf_counter() - due)
+                body = msgs.fill(template, f"{tag}{i:09d}", f"{ident_tag}{i % modulus:05d}" if modulus
+                                 else f"{ident_tag}{i:09d}")
+                r = await client.post(url, content=body, headers=headers)
+                latencies.append(time.perf_counter() - due)
+                if r.status_code != 200 or expect not in r.text:
+                    raise RuntimeError(f"unexpected answer {r.status_code}: {r.text[:300]}")
+
+            tasks = []
+            start = time.perf_counter()
+            for i in range(max(1, int(rate * seconds))):
+                due = start + i / rate
+                if due > time.perf_counter():
+                    await asyncio.sleep(due - time.perf_counter())
+                tasks.append(asyncio.create_task(one(i, due)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - start
+        ordered, lags = sorted(latencies), sorted(lags)
+        return {"rate": len(ordered) / elapsed, "p50": ordered[len(ordered) // 2] * 1000,
+                "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, "requests": len(ordered),
+                "lag_p99": lags[min(len(lags) - 1, int(0.99 * len(lags)))] * 1000}
 
     async def _httpx(self, url: str, template: bytes, action: str, expect: str, tag: str, ident_tag: str,
                      seconds: float, modulus: int) -> dict:
@@ -428,7 +467,8 @@ def drain(config: Path, env: dict[str, str], db_url: str, tmp: Path, name: str, 
 
 def measure(server: Server, load: Load, args: argparse.Namespace, template: bytes, action: str, expect: str,
             tag: str, pg: Postgres | None = None, url: str | None = None, **kw: object) -> dict:
-    """Warm up, then measure: rate and latency from the generator, CPU and memory from /proc."""
+    """Warm up, then measure: rate and latency from the generator, CPU and memory from /proc; then the
+    latency at half the rate reached, with an open-loop generator."""
     url = url or server.url
     load.run(url, template, action, expect, "W" + tag, args.warmup, **kw)
     pids = server.pids()
@@ -439,6 +479,9 @@ def measure(server: Server, load: Load, args: argparse.Namespace, template: byte
     result["cpu_us"] = procstat.cpu_delta(cpu0, cpu1) / result["requests"] * 1e6
     if pg:
         result["pg_cpu_us"] = procstat.cpu_delta(pg0, procstat.cpu_seconds(pg.backends())) / result["requests"] * 1e6
+    if args.half_rate:
+        half = load.fixed_rate(url, template, action, expect, "H" + tag, result["rate"] / 2, args.seconds / 2, **kw)
+        result["half"] = half
     result["rss"], result["rss_total"] = procstat.peak_rss_mb(server.pids())
     result["startup"] = server.startup
     return result
@@ -454,8 +497,6 @@ def run_server(name: str, args: argparse.Namespace, load: Load, run: str, tmp: P
             return measure(server, load, args, creeer, msgs.CREEER_ACTION, "Bv03Bericht", tag)
         finally:
             server.stop()
-    if name not in KINDS:
-        raise SystemExit(f"unknown server {name}; choose from {', '.join(SERVERS)}")
     kind, backend = KINDS[name]
     pg = Postgres(run, name) if backend == "postgres" else None
     db_url = pg.url if pg else f"sqlite:///{tmp / (name + '.db')}"
@@ -545,21 +586,23 @@ def report(args: argparse.Namespace, load: Load, floor: Floor, geef_floor: Floor
         f"Machine: {describe()}.",
         f"Message: creeerZaak_ZakLk01 (StUF Testplatform template 13 plus two betrokkenen), {message_size:,} bytes, "
         "SOAP 1.1, CR LF line ends, unique referentienummer and zaak identificatie per request.",
-        f"Load: {load.name}, {args.seconds} s per server after {args.warmup} s of warm-up; 2 server processes each; "
-        "load generator, servers and PostgreSQL on the same cores.",
+        f"Load: {load.name}, {args.seconds:g} s per server after {args.warmup:g} s of warm-up; 2 server processes "
+        "each; load generator, servers and PostgreSQL on the same cores. Load average of the machine at the start "
+        f"{args.loadavg[0]:.2f}, at the end {os.getloadavg()[0]:.2f} (anything above 0 is other work competing).",
         "",
-        "| what | msg/s | × floor | × spyne | p50 ms | p99 ms | server CPU µs/request | peak RSS MB | start-up s "
-        "| drain msg/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| what | msg/s | × floor | × spyne | p50 ms | p99 ms | p99 ms at ½ rate | server CPU µs/request "
+        "| peak RSS MB | start-up s | drain msg/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| floor: safe lxml parse + XSD validation, 1 process, no HTTP, no database (median of {len(floor.samples)} "
-        f"samples) | {base:,.0f} | 1 | {fmt(base / spyne if spyne else None, '.2f')} | – | – | {floor.median:,.0f} "
-        "| – | – | – |",
+        f"samples) | {base:,.0f} | 1 | {fmt(base / spyne if spyne else None, '.2f')} | – | – | – | "
+        f"{floor.median:,.0f} | – | – | – |",
     ]
     for name, r in results.items():
         cpu = fmt(r["cpu_us"]) + (f" (+{r['pg_cpu_us']:,.0f} in PostgreSQL)" if "pg_cpu_us" in r else "")
         lines.append(
             f"| {LABELS[name]} | {r['rate']:,.0f} | {r['rate'] / base:.2f} | "
-            f"{fmt(r['rate'] / spyne if spyne else None, '.2f')} | {r['p50']:.1f} | {r['p99']:.1f} | {cpu} | "
+            f"{fmt(r['rate'] / spyne if spyne else None, '.2f')} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{fmt(r['half']['p99'] if 'half' in r else None, '.1f')} | {cpu} | "
             f"{r['rss']:.0f} | {fmt(r['startup'], '.1f')} | {fmt(r.get('drain'))} |")
     lines += [
         "",
@@ -571,10 +614,15 @@ def report(args: argparse.Namespace, load: Load, floor: Floor, geef_floor: Floor
         "Server CPU: user + system time of all the server's processes during the measurement (/proc/<pid>/stat), "
         "per answered request; for PostgreSQL also its backends serving the broker's connections (not its "
         "WAL writer or checkpointer). Peak RSS: VmHWM of the largest server process. Start-up: from starting "
-        "the command to the first good answer. Drain: two `stuf-broker worker` processes after the intake, "
+        "the command to the first good answer. p99 at ½ rate: an open-loop httpx generator sending at half the "
+        "msg/s reached, for half as long, latency counted from when each request was due. Drain: two `stuf-broker worker` processes after the intake, "
         "msg/s from the first delivery to the last (for the `serve` with its own worker: delivered during "
         "the measurement).",
     ]
+    lags = {n: r["half"]["lag_p99"] for n, r in results.items() if "half" in r}
+    if lags:
+        lines.append("The open-loop generator's own lag in starting requests (p99, ms; part of those latencies): "
+                     + ", ".join(f"{n} {v:.1f}" for n, v in lags.items()) + ".")
     if sizes:
         lines += [
             "",
@@ -615,6 +663,11 @@ def goal_lines(results: dict[str, dict], base: float) -> list[str]:
         r = results.get(name, {})
         if r.get("drain") is not None:
             goal(f"{name} drain ≥ its intake ({r['drain']:,.0f} vs {r['rate']:,.0f} msg/s)", r["drain"] >= r["rate"])
+    for name in ("queued-sqlite", "queued-postgres"):
+        r = results.get(name, {})
+        if "half" in r:
+            goal(f"{name} p99 ≤ 25 ms at half its rate ({r['half']['p99']:.1f} ms at {r['half']['rate']:,.0f} msg/s)",
+                 r["half"]["p99"] <= 25)
     brokers = {n: r for n, r in results.items() if n != "spyne"}
     if brokers:
         slowest = max(r["startup"] for r in brokers.values())
@@ -634,11 +687,18 @@ def main() -> None:
     parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--floor-seconds", type=float, default=1.0, help="length of one floor sample")
     parser.add_argument("--sizes", default="2k,10k,100k,1m,10m", help="message sizes for the size table, or none")
+    parser.add_argument("--no-half-rate", dest="half_rate", action="store_false",
+                        help="skip the open-loop latency run at half the rate reached")
     parser.add_argument("--no-drain", dest="drain", action="store_false", help="skip the drain after queued runs")
     parser.add_argument("--drain-timeout", type=float, default=600)
     parser.add_argument("--out", type=Path, default=None, help="report file (default bench/results/intake-<date>.md)")
     args = parser.parse_args()
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = [s for s in servers if s not in SERVERS]
+    if unknown:
+        parser.error(f"unknown server(s) {', '.join(unknown)}; choose from {', '.join(SERVERS)}")
     started = datetime.now(UTC)
+    args.loadavg = os.getloadavg()
     run = uuid.uuid4().hex[:6].upper()
     schemas = SchemaSet(DEFAULT_XSD_DIR)
     creeer = msgs.creeer_zaak()
@@ -654,17 +714,27 @@ def main() -> None:
         print(f"  floor sample: {us:.0f} µs ({1e6 / us:,.0f} msg/s)", flush=True)
 
     results: dict[str, dict] = {}
+    failed: dict[str, str] = {}
     sizes: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="stuf-bench-") as tmpdir:
         tmp = Path(tmpdir)
         load = Load(args, tmp)
         print(f"load generator: {load.name}", flush=True)
         sample_floor()
-        for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
+        for name in servers:
             print(f"{name} ...", flush=True)
-            r = results[name] = run_server(name, args, load, run, tmp)
+            try:
+                r = results[name] = run_server(name, args, load, run, tmp)
+            except Exception as exc:  # one server failing must not lose the others' figures
+                failed[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                print(f"  FAILED: {exc}", flush=True)
+                sample_floor()
+                continue
             print(f"  {r['rate']:,.0f} msg/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                  f"{r['cpu_us']:,.0f} µs CPU/request, start-up {fmt(r['startup'], '.1f')} s"
+                  f"{r['cpu_us']:,.0f} µs CPU/request"
+                  + (f" (+{r['pg_cpu_us']:,.0f} in PostgreSQL)" if "pg_cpu_us" in r else "")
+                  + f", start-up {fmt(r['startup'], '.1f')} s"
+                  + (f", p99 {r['half']['p99']:.1f} ms at {r['half']['rate']:,.0f} msg/s" if "half" in r else "")
                   + (f", drain {r['drain']:,.0f} msg/s" if r.get("drain") is not None else ""), flush=True)
             sample_floor()
         if args.sizes != "none":
@@ -672,6 +742,8 @@ def main() -> None:
             sizes = run_sizes(args, schemas, run, tmp)
             sample_floor()
     text = report(args, load, floor, geef_floor, results, sizes, message_size, started)
+    if failed:
+        text += "\nFailed in this run: " + "; ".join(f"{n} ({e})" for n, e in failed.items()) + "\n"
     out = args.out or BENCH / "results" / f"intake-{started:%Y-%m-%d-%H%M}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
