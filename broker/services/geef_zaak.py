@@ -11,6 +11,8 @@ A target that keeps no StUF (ZGW) answers with the case model; the entity is the
 
 from __future__ import annotations
 
+from lxml import etree
+
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
@@ -22,21 +24,28 @@ from broker.zds.xmlutil import SCOPE, child, children, text
 _DERIVED = ("heeftRelevant", "leidtTot")
 
 
-def _zaak_element(req: ZdsRequest, target: Zaaksysteem, ctx: Context):  # noqa: ANN202
+def _zaak_element(
+    req: ZdsRequest, target: Zaaksysteem, ctx: Context
+) -> tuple[str, etree._Element | None, etree._Element | None, etree._Element | None]:
+    """(identificatie, the zaak's entity or None, gelijk, scope/object) of a geefZaakdetails/geefZaakstatus
+    question."""
     gelijk, scope_obj = kennisgeving.vraag_parts(req.body)
     ident = text(gelijk, "identificatie")
     if not ident:
         raise StufError("StUF055", f"{req.operation.name} vraagt gelijk/identificatie van de zaak")
     zaak = target.geef_zaak(ctx, ident)
-    if zaak is not None and zaak.stuf is None:
-        wanted = _derived_wanted(scope_obj)
-        render.ensure(zaak, req.schema,
-                      documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
-                      besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
-    return ident, zaak, gelijk, scope_obj
+    if zaak is None:
+        return ident, None, gelijk, scope_obj
+    if zaak.stuf is not None:
+        return ident, zaak.stuf, gelijk, scope_obj
+    wanted = _derived_wanted(scope_obj)
+    entity = render.ensure(zaak, req.schema,
+                           documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
+                           besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
+    return ident, entity, gelijk, scope_obj
 
 
-def _derived_wanted(scope_obj) -> set[str]:  # noqa: ANN001
+def _derived_wanted(scope_obj: etree._Element | None) -> set[str]:
     """Which derived relations the scope asks for: all with a named scope (or none), else those listed."""
     if scope_obj is None or scope_obj.get(SCOPE) or not children(scope_obj):
         return set(_DERIVED)
@@ -45,19 +54,18 @@ def _derived_wanted(scope_obj) -> set[str]:  # noqa: ANN001
 
 @service("geefZaakdetails")
 def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
-    ident, zaak, _, scope_obj = _zaak_element(req, target, ctx)
+    ident, full, _, scope_obj = _zaak_element(req, target, ctx)
     objects = []
-    if zaak is not None:
-        objects.append(scope.apply(zaak.stuf, scope_obj, req.schema))
+    if full is not None:
+        objects.append(scope.apply(full, scope_obj, req.schema))
     return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
 
 
 @service("geefZaakstatus")
 def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
-    ident, zaak, gelijk, scope_obj = _zaak_element(req, target, ctx)
+    ident, full, gelijk, scope_obj = _zaak_element(req, target, ctx)
     objects = []
-    if zaak is not None:
-        full = zaak.stuf
+    if full is not None:
         only_last = text(gelijk, "heeft", "indicatieLaatsteStatus") == "J"
         if only_last:
             for h in children(full, "heeft"):

@@ -15,12 +15,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from broker.errors import SchemaError, StufError
 from broker.stuf import ns
 from broker.stuf.datums import FORMATS, DateChecks
+
+if TYPE_CHECKING:
+    from lxml.etree._docloader import _InputDocument  # what a Resolver hands back (stubs only)
 
 _XS_IMPORT = ns.q(ns.XS, "import")
 _XS_INCLUDE = ns.q(ns.XS, "include")
@@ -85,7 +89,9 @@ class _HubResolver(etree.Resolver):
                 el.set("schemaLocation", str((path.parent / loc).resolve()))
         return etree.tostring(root)
 
-    def resolve(self, url, pubid, context):  # noqa: ANN001 - lxml's signature
+    def resolve(self, url: str | None, pubid: str | None, context: object) -> _InputDocument | None:
+        if url is None:
+            raise SchemaError("refusing to load a schema without a location")
         if url in self.hubs:
             namespace, files = self.hubs[url]
             includes = "".join(f'<xs:include schemaLocation="{f}"/>' for f in files)

@@ -12,6 +12,7 @@ from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
 from broker.zds.antwoord import complete
 from broker.zds.dispatch import Resolved
 from broker.zds.kern import SchemaModel  # noqa: F401
+from broker.zds.operations import Operation
 
 
 @dataclass
@@ -23,7 +24,7 @@ class ZdsRequest:
     schema: SchemaModel
 
     @property
-    def operation(self):  # noqa: ANN201
+    def operation(self) -> Operation:
         return self.resolved.operation
 
     @property
@@ -63,7 +64,7 @@ def la01(req: ZdsRequest, objects: list[etree._Element], entiteittype: str) -> e
     return root
 
 
-def du02(req: ZdsRequest, functie: str, parts: list[tuple[str, etree._Element | None]],
+def du02(req: ZdsRequest, functie: str | None, parts: list[tuple[str, etree._Element | None]],
          parameters: etree._Element | None = None) -> etree._Element:
     """A vrij antwoord (Du02) with the given named parts, in order."""
     root, child_ns = _answer_root(req)

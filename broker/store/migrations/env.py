@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
 
 import broker.adapters.embedded.tables  # noqa: F401 - registers the zs_ tables
 import broker.adapters.zgw.tables  # noqa: F401 - zgw_steps, zgw_counters
@@ -20,8 +22,6 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from sqlalchemy import create_engine
-
         url = config.get_main_option("sqlalchemy.url")
         if not url:
             raise RuntimeError("alembic: no connection given and no sqlalchemy.url configured")
@@ -33,7 +33,7 @@ def run() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ PAGE = 50
 MAX_PAGE = 200
 #: the operators' time zone: a time typed without an offset is read in it
 LOCAL = ZoneInfo("Europe/Amsterdam")
+#: a SELECT that the message filters narrow (over messages, or joined with them)
+S = TypeVar("S", bound=Select)
 STATES = ("done", "queued", "partial", "dead")
 OUTCOMES = ("ok", "fault", "rejected")
 #: the longest selection a bulk action takes in one go
@@ -60,8 +63,10 @@ class MessageFilters:
     until: str = ""
 
     @classmethod
-    def from_params(cls, params: Any) -> MessageFilters:
-        return cls(**{f.name: (params.get(f.name) or "").strip()[:100] for f in fields(cls)})
+    def from_params(cls, params: Mapping[str, object] | None) -> MessageFilters:
+        """From query parameters or a form (a field that is not text, e.g. a file, counts as empty)."""
+        values = {f.name: params.get(f.name) if params is not None else None for f in fields(cls)}
+        return cls(**{name: v.strip()[:100] if isinstance(v, str) else "" for name, v in values.items()})
 
     def params(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
@@ -87,7 +92,7 @@ class MessageFilters:
             found["until"] = "lies before (or at) From: nothing can match"
         return found
 
-    def apply(self, stmt):  # noqa: ANN001, ANN201 - a Select over messages
+    def apply(self, stmt: S) -> S:
         """Add the filters to a SELECT over messages; a value that cannot be read raises FilterError."""
         problems = self.errors()
         if problems:
