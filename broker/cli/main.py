@@ -136,8 +136,8 @@ def worker(config_dir: Path | None, concurrency: int | None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    broker.start_worker(concurrency)
-    click.echo(f"worker {broker.worker.name} delivering; Ctrl-C or SIGTERM stops it", err=True)
+    worker = broker.start_worker(concurrency)
+    click.echo(f"worker {worker.name} delivering; Ctrl-C or SIGTERM stops it", err=True)
     stop.wait()
     broker.close()
 

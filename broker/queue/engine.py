@@ -25,9 +25,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 import structlog
 from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -63,6 +65,10 @@ class Outcome:
     error: str | None = None
 
 
+@overload
+def _aware(dt: datetime) -> datetime: ...
+@overload
+def _aware(dt: datetime | None) -> datetime | None: ...
 def _aware(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the queue stores is UTC."""
     if dt is not None and dt.tzinfo is None:
@@ -369,10 +375,11 @@ class Queue:
     def probe_circuits(self) -> int:
         """Open circuits whose wait is over become half-open: one delivery may probe the target."""
         with self.db.write() as s:
-            n = s.execute(
+            result = s.execute(
                 update(Circuit).where(Circuit.state == "open", Circuit.probe_at <= utcnow())
                 .values(state="half_open", updated_at=utcnow())
-            ).rowcount
+            )
+            n = result.rowcount if isinstance(result, CursorResult) else 0  # an UPDATE: a CursorResult
         return n or 0
 
     # -- housekeeping --------------------------------------------------------------------------

@@ -163,6 +163,20 @@ class ZgwBase:
                             f"er is geen zaak met identificatie {identificatie!r} in de Zaken API")
         return zaak
 
+    def _find_document(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:
+        if not identificatie:
+            return None
+        found = self.client.all(self.client.url("documenten", "enkelvoudiginformatieobjecten"),
+                                {"identificatie": identificatie}, work.user)
+        return found[0] if found else None
+
+    def _document_resource(self, work: Work, identificatie: str | None) -> dict[str, Any]:
+        found = self._find_document(work, identificatie)
+        if found is None:
+            raise StufError("StUF064", f"Document {identificatie} niet gevonden",
+                            f"er is geen document met identificatie {identificatie!r} in de Documenten API")
+        return found
+
     def _zaaktype_of(self, zaak: dict[str, Any]) -> dict[str, Any]:
         return self.catalogi.resource(zaak["zaaktype"])
 

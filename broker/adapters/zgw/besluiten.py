@@ -11,6 +11,7 @@ geefBesluitdetails / geefLijstBesluiten read them back (``GET /besluiten?identif
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from broker.adapters.zgw.base import Work, ZgwBase
@@ -58,7 +59,7 @@ class BesluitenMixin(ZgwBase):
 
         url = work.step("besluit", lambda: work.create_once("besluit", find, create))
         for doc in documents:
-            work.step(f"document:{doc['identificatie']}", lambda doc=doc: self._link_document(work, url, doc["url"]))
+            work.step(f"document:{doc['identificatie']}", partial(self._link_document, work, url, doc["url"]))
 
     def update_besluit(self, ctx: Context, oud: Besluit, nieuw: Besluit) -> None:
         work = self._work(ctx)
@@ -83,12 +84,12 @@ class BesluitenMixin(ZgwBase):
         for ident in [d for d in nieuw.document_identificaties if d not in oud.document_identificaties]:
             doc = self._document_resource(work, ident)
             if doc["url"] not in linked:
-                work.step(f"document+:{ident}", lambda doc=doc: self._link_document(work, found["url"], doc["url"]))
+                work.step(f"document+:{ident}", partial(self._link_document, work, found["url"], doc["url"]))
         for ident in [d for d in oud.document_identificaties if d not in nieuw.document_identificaties]:
-            doc = self._find_document(work, ident)
-            link = linked.get(doc["url"]) if doc else None
+            unlinked = self._find_document(work, ident)
+            link = linked.get(unlinked["url"]) if unlinked else None
             if link is not None:
-                work.step(f"document-:{ident}", lambda link=link: self.client.delete(link["url"], work.user))
+                work.step(f"document-:{ident}", partial(self.client.delete, link["url"], work.user))
 
     def geef_besluit(self, ctx: Context, identificatie: str) -> Besluit | None:
         work = self._work(ctx)

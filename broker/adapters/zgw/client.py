@@ -137,7 +137,9 @@ class ZgwClient(HttpErrors):
     def _geo(self, url: str) -> bool:
         """A ``/zaken*`` resource of the Zaken API (the ones with ``zaakgeometrie``)."""
         base = self.urls.get("zaken")
-        return bool(base) and (url.startswith(base + "/zaken/") or url.split("?")[0] == base + "/zaken")
+        if not base:
+            return False
+        return url.startswith(base + "/zaken/") or url.split("?")[0] == base + "/zaken"
 
     # -- requests ------------------------------------------------------------------------------
     def _headers(self, url: str, user: str | None) -> dict[str, str]:

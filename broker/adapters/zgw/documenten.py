@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from broker.adapters.zgw.base import Work, ZgwBase
@@ -110,15 +111,19 @@ class DocumentenMixin(ZgwBase):
             return {"inhoud": None, "bestandsomvang": len(data)}
         return {"inhoud": base64.b64encode(data).decode("ascii"), "bestandsomvang": len(data)}
 
+    def _put_part(self, work: Work, part: dict[str, Any], lock: str, chunk: bytes) -> Any:
+        """Send one bestandsdeel; the answer says whether the upload is complete."""
+        return self.client.request(
+            "PUT", part["url"], data={"lock": lock},
+            files={"inhoud": (f"deel-{part['volgnummer']}.bin", chunk, "application/octet-stream")},
+            user=work.user).json().get("voltooid")
+
     def _upload(self, work: Work, parts: list[dict[str, Any]], lock: str, data: bytes, prefix: str) -> None:
         offset = 0
         for part in sorted(parts, key=lambda p: p["volgnummer"]):
             chunk = data[offset:offset + part["omvang"]]
             offset += part["omvang"]
-            work.step(f"{prefix}:{part['volgnummer']}", lambda part=part, chunk=chunk: self.client.request(
-                "PUT", part["url"], data={"lock": lock},
-                files={"inhoud": (f"deel-{part['volgnummer']}.bin", chunk, "application/octet-stream")},
-                user=work.user).json().get("voltooid"))
+            work.step(f"{prefix}:{part['volgnummer']}", partial(self._put_part, work, part, lock, chunk))
         if offset != len(data):
             raise StufError("StUF058", "De bestandsdelen van de Documenten API passen niet bij de inhoud",
                             f"delen samen {offset} bytes, inhoud {len(data)} bytes", plek="server")
@@ -174,21 +179,6 @@ class DocumentenMixin(ZgwBase):
         raise StufError("StUF058", f"Documenttype {documenttype} hoort niet bij zaaktype {code}",
                         f"informatieobjecttype {wanted!r} is geen informatieobjecttype van het zaaktype; "
                         f"informatieobjecttypen: {omschrijvingen(iots)}; zie 'informatieobjecttypen' in de mapping")
-
-    # -- finding -------------------------------------------------------------------------------
-    def _find_document(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:
-        if not identificatie:
-            return None
-        found = self.client.all(self.client.url("documenten", "enkelvoudiginformatieobjecten"),
-                                {"identificatie": identificatie}, work.user)
-        return found[0] if found else None
-
-    def _document_resource(self, work: Work, identificatie: str | None) -> dict[str, Any]:
-        found = self._find_document(work, identificatie)
-        if found is None:
-            raise StufError("StUF064", f"Document {identificatie} niet gevonden",
-                            f"er is geen document met identificatie {identificatie!r} in de Documenten API")
-        return found
 
     def _document_model(self, work: Work, eio: dict[str, Any], zaak_identificatie: str | None,
                         *, with_content: bool) -> Document:
@@ -345,7 +335,7 @@ class DocumentenMixin(ZgwBase):
                             "ontkoppeld", "ZDS 1.2 §4.3.9: een zaakdocument mag niet in bewerking zijn; beëindig de "
                             "bewerking eerst met updateZaakdocument of cancelCheckout")
         for link in links:
-            work.step(f"ontkoppel:{link['url']}", lambda link=link: self.client.delete(link["url"], work.user))
+            work.step(f"ontkoppel:{link['url']}", partial(self.client.delete, link["url"], work.user))
 
 
 def _locked(identificatie: str | None, service: str, call: Callable[[], Any]) -> Any:

@@ -23,6 +23,7 @@ besluit named inside creeerZaak: besluiten come with voegBesluitToe) are not sen
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from broker.adapters.zgw import rollen
@@ -85,14 +86,13 @@ class ZakenMixin(ZgwBase):
         url = work.step("zaak", lambda: work.create_once("zaak", find, create))
         for i, rol in enumerate(zaak.rollen):
             if rol.betrokkene is not None:
-                work.step(f"rol:{i}", lambda rol=rol, i=i: self._add_rol(work, url, zaaktype, code, rol, f"rol:{i}"))
+                work.step(f"rol:{i}", partial(self._add_rol, work, url, zaaktype, code, rol, f"rol:{i}"))
         for i, obj in enumerate(zaak.zaakobjecten):
-            work.step(f"zaakobject:{i}", lambda obj=obj, i=i: self._add_zaakobject(work, url, obj, f"zaakobject:{i}"))
+            work.step(f"zaakobject:{i}", partial(self._add_zaakobject, work, url, obj, f"zaakobject:{i}"))
         if zaak.resultaat_omschrijving:
             work.step("resultaat", lambda: self._add_resultaat(work, url, zaaktype, code, zaak))
         for i, status in enumerate(zaak.statussen):
-            work.step(f"status:{i}", lambda status=status, i=i: self._add_status(work, url, zaaktype, code, status, zaak,
-                                                                           f"status:{i}"))
+            work.step(f"status:{i}", partial(self._add_status, work, url, zaaktype, code, status, zaak, f"status:{i}"))
 
     # -- updateZaak ----------------------------------------------------------------------------
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
@@ -140,7 +140,7 @@ class ZakenMixin(ZgwBase):
                 if soort in ("V", "E", "R", "W") and old is not None and old.betrokkene is not None:
                     for rol in [r for r in current() if rollen.same_betrokkene(r, old.betrokkene)
                                 and self._relatie_of(work, r, code) == name]:
-                        work.step(f"rol-{name}:{i}:{rol['url']}", lambda rol=rol: self.client.delete(rol["url"], work.user))
+                        work.step(f"rol-{name}:{i}:{rol['url']}", partial(self.client.delete, rol["url"], work.user))
                         current().remove(rol)
                 if soort in ("T", "R", "W") and new is not None:
                     if new.betrokkene is None:
@@ -148,10 +148,10 @@ class ZakenMixin(ZgwBase):
                     if soort == "T" and name == "heeftAlsInitiator":  # one initiator (RGBZ): the new replaces the old
                         for rol in [r for r in current() if self._relatie_of(work, r, code) == name]:
                             work.step(f"rol-{name}:{i}:{rol['url']}",
-                                      lambda rol=rol: self.client.delete(rol["url"], work.user))
+                                      partial(self.client.delete, rol["url"], work.user))
                             current().remove(rol)
                     step = f"rol+{name}:{i}"
-                    work.step(step, lambda new=new, step=step: self._add_rol(work, zaak["url"], zaaktype, code, new, step))
+                    work.step(step, partial(self._add_rol, work, zaak["url"], zaaktype, code, new, step))
 
     def _relatie_of(self, work: Work, zgw_rol: dict[str, Any], code: str) -> str:
         return rollen.relatie(zgw_rol, self.catalogi.resource(zgw_rol["roltype"]), work.mappings.zaaktype(code))
