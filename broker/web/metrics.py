@@ -22,13 +22,19 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from broker.queue import tables as qt
 from broker.queue.tables import Circuit, Delivery
+
+if TYPE_CHECKING:  # prometheus_client is imported only once the multiprocess folder is set (see above)
+    from prometheus_client.metrics_core import Metric
+
+    from broker.runtime import Broker
 
 log = structlog.get_logger("broker.metrics")
 
@@ -71,13 +77,13 @@ def _running(pid: int) -> bool:
 class DatabaseCollector:
     """Gauges read from the database at scrape time (the same in every process)."""
 
-    def __init__(self, broker: Any) -> None:
+    def __init__(self, broker: Broker) -> None:
         self.broker = broker
 
-    def describe(self) -> list:
+    def describe(self) -> list[Metric]:
         return []
 
-    def collect(self):  # noqa: ANN201 - an iterator of metric families
+    def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import GaugeMetricFamily
         from sqlalchemy import func, select
 
@@ -116,20 +122,20 @@ class DatabaseCollector:
             depth.add_metric([target], waiting.get(target, 0))
         yield deliveries
         yield depth
-        state = GaugeMetricFamily("stuf_broker_circuit_state", "1 for the circuit breaker's current state",
-                                  labels=["target", "state"])
+        circuit_state = GaugeMetricFamily("stuf_broker_circuit_state", "1 for the circuit breaker's current state",
+                                          labels=["target", "state"])
         failures = GaugeMetricFamily("stuf_broker_circuit_failures", "Consecutive failures counted by the circuit",
                                      labels=["target"])
         for target, current, n in circuits:
             for s_name in CIRCUIT_STATES:
-                state.add_metric([target, s_name], 1 if current == s_name else 0)
+                circuit_state.add_metric([target, s_name], 1 if current == s_name else 0)
             failures.add_metric([target], n or 0)
-        yield state
+        yield circuit_state
         yield failures
 
 
 class Metrics:
-    def __init__(self, broker: Any) -> None:
+    def __init__(self, broker: Broker) -> None:
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
@@ -161,7 +167,7 @@ class Metrics:
         return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def install(broker: Any) -> Metrics:
+def install(broker: Broker) -> Metrics:
     """Metrics for this broker, fed by the intake pipeline's listener."""
     metrics = Metrics(broker)
     broker.pipeline.listeners.append(metrics.observe)
