@@ -91,7 +91,7 @@ def schema(write: bool) -> None:
         click.echo(text, nl=False)
 
 
-def _store(config_dir: Path | None):  # noqa: ANN202
+def _store(config_dir: Path | None) -> tuple[ConfigStore, Database]:
 
     settings = load_settings(config_dir)
     db = Database(settings.database_url)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -17,10 +19,13 @@ from broker.queue.admin import Filters
 from broker.runtime import Broker
 from broker.web.dashboard import audit
 
+#: a click command function
+F = TypeVar("F", bound=Callable[..., Any])
+
 _config = click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 
 
-def _filters(f):  # noqa: ANN001, ANN202 - click decorator stack
+def _filters(f: F) -> F:
     for opt in (
         click.option("--state", help="pending, in_progress, delivered, retrying, dead, cancelled"),
         click.option("--operation", help="e.g. creeerZaak"),
@@ -32,7 +37,7 @@ def _filters(f):  # noqa: ANN001, ANN202 - click decorator stack
     return f
 
 
-def _broker(config_dir: Path | None):  # noqa: ANN202
+def _broker(config_dir: Path | None) -> Broker:
 
     try:
         settings = load_settings(config_dir)
@@ -46,7 +51,7 @@ def _echo(data: object) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _audit(broker, action: str, detail: dict) -> None:  # noqa: ANN001
+def _audit(broker: Broker, action: str, detail: dict[str, Any]) -> None:
     with broker.db.write() as s:
         audit.record(s, f"cli:{getpass.getuser()}", action, detail)
 
@@ -69,7 +74,7 @@ def status_cmd(config_dir: Path | None) -> None:
 @_config
 @_filters
 @click.option("--limit", type=int, default=50)
-def list_cmd(config_dir, state, operation, zender, zaak, target, limit) -> None:  # noqa: ANN001
+def list_cmd(config_dir: Path | None, state: str | None, operation: str | None, zender: str | None, zaak: str | None, target: str | None, limit: int) -> None:
     """Deliveries, newest first, filtered."""
     b = _broker(config_dir)
     with b.db.read() as s:
@@ -96,7 +101,7 @@ def show_cmd(config_dir: Path | None, delivery_id: int) -> None:
     _echo(data)
 
 
-def _ids(b, ids: tuple[int, ...], filters: Filters) -> list[int]:  # noqa: ANN001
+def _ids(b: Broker, ids: tuple[int, ...], filters: Filters) -> list[int]:
     if ids:
         return list(ids)
     if not any(vars(filters).values()):
@@ -105,7 +110,7 @@ def _ids(b, ids: tuple[int, ...], filters: Filters) -> list[int]:  # noqa: ANN00
         return admin.matching_ids(s, filters)
 
 
-def _act(config_dir, action: str, filters: Filters, ids: tuple[int, ...], done: str) -> None:  # noqa: ANN001
+def _act(config_dir: Path | None, action: str, filters: Filters, ids: tuple[int, ...], done: str) -> None:
     b = _broker(config_dir)
     chosen = _ids(b, ids, filters)
     n = getattr(b.queue, action)(chosen)
@@ -117,7 +122,7 @@ def _act(config_dir, action: str, filters: Filters, ids: tuple[int, ...], done: 
 @_config
 @_filters
 @click.argument("ids", type=int, nargs=-1)
-def retry_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
+def retry_cmd(config_dir: Path | None, state: str | None, operation: str | None, zender: str | None, zaak: str | None, target: str | None, ids: tuple[int, ...]) -> None:
     """Deliver again: dead, cancelled or waiting deliveries become due now."""
     _act(config_dir, "retry", Filters(state, operation, zender, zaak, target), ids, "queued again")
 
@@ -126,7 +131,7 @@ def retry_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None: 
 @_config
 @_filters
 @click.argument("ids", type=int, nargs=-1)
-def cancel_cmd(config_dir, state, operation, zender, zaak, target, ids) -> None:  # noqa: ANN001
+def cancel_cmd(config_dir: Path | None, state: str | None, operation: str | None, zender: str | None, zaak: str | None, target: str | None, ids: tuple[int, ...]) -> None:
     """Give up on deliveries (they stay visible as cancelled)."""
     _act(config_dir, "cancel", Filters(state, operation, zender, zaak, target), ids, "cancelled")
 

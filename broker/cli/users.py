@@ -19,7 +19,7 @@ _config = click.option("--config", "config_dir", type=click.Path(file_okay=False
 _stdin = click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
 
 
-def _database(config_dir: Path | None):  # noqa: ANN202
+def _database(config_dir: Path | None) -> Database:
 
     try:
         settings = load_settings(config_dir)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.store.tables import Message
+
+#: a SELECT that the filters narrow (over deliveries, possibly joined with messages)
+S = TypeVar("S", bound=Select)
 
 
 @dataclass
@@ -23,7 +26,7 @@ class Filters:
     target: str | None = None
     since: datetime | None = None
 
-    def apply(self, stmt):  # noqa: ANN001, ANN201
+    def apply(self, stmt: S) -> S:
         if self.state:
             stmt = stmt.where(Delivery.state == self.state)
         if self.operation:
