@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 from lxml import etree
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from broker.adapters.targets import DeliveryRequest
 from broker.config import BrokerSettings
@@ -237,7 +237,7 @@ class Pipeline:
         rec.timings["total_ms"] = _ms(start)
         return http
 
-    def _finish_ok(self, session: Any, row: Message, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
+    def _finish_ok(self, session: Session, row: Message, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
                    start: float) -> HttpAnswer:
         http = self._answer_http(rec, request, answer, start)
         messagelog.finish(

@@ -11,6 +11,7 @@ Errors: a target raises :class:`broker.errors.StufError` for conditions the send
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,7 +30,7 @@ class Context:
     message_id: int | None = None
     #: completed steps of an earlier attempt of this delivery: step name -> recorded result
     steps: dict[str, Any] = field(default_factory=dict)
-    record_step: Any = None  # callable(name, result) persisting a completed step
+    record_step: Callable[[str, Any], None] | None = None  # persists a completed step (name, result)
 
     def step_done(self, name: str) -> Any:
         return self.steps.get(name)

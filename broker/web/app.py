@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 import anyio.to_thread
@@ -122,7 +122,7 @@ def create_app(broker: Broker) -> Starlette:
         Mount("/dashboard", app=create_dashboard(broker, "/dashboard")),
     ]
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette):  # noqa: ANN202
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if broker.routes.delivery.worker_in_serve and broker.worker is None:
             broker.start_worker()
         try:

@@ -22,6 +22,7 @@ besluit named inside creeerZaak: besluiten come with voegBesluitToe) are not sen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -324,5 +325,5 @@ def _instant(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _same_fields(*names: str):  # noqa: ANN202 - a predicate
+def _same_fields(*names: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
     return lambda item, sent: all(item.get(n) == sent.get(n) for n in names)
