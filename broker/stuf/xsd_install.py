@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -72,7 +73,7 @@ class _Source:
         return p.read_bytes() if p.is_file() else None
 
 
-def check(read, entries: list[ManifestEntry]) -> tuple[list[str], list[str]]:
+def check(read: Callable[[str], bytes | None], entries: list[ManifestEntry]) -> tuple[list[str], list[str]]:
     """Return (missing, altered) paths for a reader ``read(rel) -> bytes | None``."""
     missing, altered = [], []
     for e in entries:
