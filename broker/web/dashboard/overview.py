@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
@@ -31,8 +31,9 @@ class Series:
     p95: list[float | None]
 
 
-#: a sampled message: received_at, duration_ms, outcome, state, operation, zender_applicatie
-Sample = Row[datetime, float | None, str, str, str | None, str | None]
+if TYPE_CHECKING:  # Row takes one type per column from SQLAlchemy 2.1 on: the alias exists for mypy only
+    #: a sampled message: received_at, duration_ms, outcome, state, operation, zender_applicatie
+    Sample = Row[datetime, float | None, str, str, str | None, str | None]
 
 
 def _pct(values: list[float], p: float) -> float | None:
