@@ -303,7 +303,7 @@ class Server:
 
     def __init__(self, name: str, cmd: list[str], env: dict[str, str], url: str, log: Path, cwd: Path) -> None:
         self.name, self.url, self.log_path = name, url, log
-        self.log = open(log, "wb")  # noqa: SIM115
+        self.log = open(log, "wb")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.startup: float | None = None
@@ -436,7 +436,7 @@ def drain(config: Path, env: dict[str, str], db_url: str, tmp: Path, name: str, 
     total = sum(delivery_states(db_url).values())
     workers = []
     for i in range(2):
-        log = open(tmp / f"worker-{name}-{i}.log", "wb")  # noqa: SIM115
+        log = open(tmp / f"worker-{name}-{i}.log", "wb")
         workers.append((subprocess.Popen([sys.executable, "-m", "broker", "worker", "--config", str(config)],
                                          cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT), log))
     try:

@@ -86,7 +86,7 @@ def _picker(items: list[tuple]) -> list:
     return out
 
 
-def rows(n: int, now: datetime, seed: int = 11):  # noqa: ANN201 - a generator of tuples in COLUMNS order
+def rows(n: int, now: datetime, seed: int = 11):  # a generator of tuples in COLUMNS order
     rnd = random.Random(seed)
     ops, zenders, states = _picker(OPERATIONS), _picker(ZENDERS), _picker(STATES)
     start = now - timedelta(days=DAYS)
@@ -232,7 +232,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
-def timed(fn, count: int) -> list[float]:  # noqa: ANN001
+def timed(fn, count: int) -> list[float]:
     for _ in range(3):
         fn()
     out = []
@@ -293,7 +293,7 @@ def start_server(tmp: Path, name: str, url: str) -> tuple[subprocess.Popen, str,
     }))
     env = dict(os.environ, STUF_BROKER_DATABASE_URL=url, STUF_BROKER_DATA_DIR=str(tmp / f"var-{name}"))
     port = 18500 + os.getpid() % 400
-    log = open(tmp / f"serve-{name}.log", "wb")  # noqa: SIM115
+    log = open(tmp / f"serve-{name}.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port", str(port),
                              "--workers", "1"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

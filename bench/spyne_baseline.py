@@ -70,7 +70,7 @@ def compile_schema(top: Path, root_dir: Path) -> etree.XMLSchema:
         return etree.tostring(root)
 
     class Resolver(etree.Resolver):
-        def resolve(self, url, pubid, context):  # noqa: ANN001
+        def resolve(self, url, pubid, context):
             if url in hubs:
                 namespace, files = hubs[url]
                 includes = "".join(f'<xs:include schemaLocation="{f}"/>' for f in files)
@@ -111,11 +111,11 @@ class ValidatingSoap11(Soap11):
     """Soap11 that keeps the request's bytes (to store them) and validates the message element
     against the official schema where spyne would validate against its own generated one."""
 
-    def create_in_document(self, ctx, charset=None):  # noqa: ANN001
+    def create_in_document(self, ctx, charset=None):
         ctx.in_string = [b"".join(ctx.in_string)]
         super().create_in_document(ctx, charset)
 
-    def validate_body(self, ctx, message):  # noqa: ANN001
+    def validate_body(self, ctx, message):
         if not SCHEMA.validate(ctx.in_body_doc):
             error = SCHEMA.error_log.last_error
             raise Fault("Client.SchemaValidationError", f"regel {error.line}: {error.message}")
@@ -143,7 +143,7 @@ ZENDER, ONTVANGER = Systeem(organisatie="ORG", applicatie="TTA"), Systeem(organi
 class OntvangAsynchroon(ServiceBase):
     @rpc(AnyXml, _body_style="bare", _in_message_name="creeerZaak_ZakLk01", _returns=Bv03Bericht,
          _out_message_name=f"{{{STUF}}}Bv03Bericht")
-    def creeerZaak(ctx, body):  # noqa: ANN001, N805 - spyne's calling convention
+    def creeerZaak(ctx, body):  # spyne's calling convention
         ref = ctx.in_body_doc.findtext(f"{{*}}stuurgegevens/{{{STUF}}}referentienummer")
         db().execute("INSERT INTO messages (referentienummer, received_at, body) VALUES (?, ?, ?)",
                      (ref, time.time(), ctx.in_string[0]))

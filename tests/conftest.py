@@ -24,7 +24,7 @@ SHARED = REPO.parent / "shared"
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     real_connect = socket.socket.connect
 
-    def guarded(self: socket.socket, address):  # noqa: ANN001
+    def guarded(self: socket.socket, address):
         host = address[0] if isinstance(address, tuple) else address
         if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
             raise RuntimeError(f"tests may only connect to loopback, not {address!r}")
@@ -39,12 +39,12 @@ def schemas() -> SchemaSet:
 
 
 @pytest.fixture
-def settings(tmp_path: Path):  # noqa: ANN201
+def settings(tmp_path: Path):
     return live.make_settings(tmp_path)
 
 
 @pytest.fixture
-def live_broker(settings) -> Iterator[live.LiveBroker]:  # noqa: ANN001
+def live_broker(settings) -> Iterator[live.LiveBroker]:
     lb = live.start(settings)
     yield lb
     lb.stop()

@@ -137,7 +137,7 @@ def _test_adapters() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module", params=ADAPTERS, ids=[c.id for c in ADAPTERS])
-def run(request, tmp_path_factory, schemas, _test_adapters) -> Iterator[Running]:  # noqa: ANN001
+def run(request, tmp_path_factory, schemas, _test_adapters) -> Iterator[Running]:
     case: Case = request.param
     tmp = tmp_path_factory.mktemp(case.id)
     with ExitStack() as stack:

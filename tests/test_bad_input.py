@@ -49,7 +49,7 @@ HALF_CREEER = e.envelope(m.creeer_zaak(f"1234{m.ref()}"))
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(tmp_path_factory.mktemp("bad"), schemas, limits__max_body_bytes=LIMIT) as edge:
         yield edge
 

@@ -31,7 +31,7 @@ SHARED_XSD = REPO.parent / "shared" / "xsd"
 STUF_BROKER = Path(sys.executable).with_name("stuf-broker")
 
 
-def _cli(*args: str):  # noqa: ANN202
+def _cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
@@ -64,7 +64,7 @@ def test_validate_accepts_bare_messages_and_soap_envelopes(tmp_path: Path, wrapp
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["bare", "soap-envelope"])
 def test_validate_prints_a_fo02_with_stuf055_and_exits_non_zero_for_an_invalid_message(
-    tmp_path: Path, schemas, wrapped: bool,  # noqa: ANN001
+    tmp_path: Path, schemas, wrapped: bool,
 ) -> None:
     """An invalid message gives exit 1, an ``invalid (StUF055 …)`` line and a schema-valid Fo02 naming line and path."""
     xml = m.creeer_zaak("12340000000001").replace("<ZKN:zaakniveau>1<", "\n<ZKN:zaakniveau>een<")
@@ -91,7 +91,7 @@ def test_validate_refuses_a_document_with_a_doctype(tmp_path: Path) -> None:
 
 
 # -- stuf-broker xsd install --------------------------------------------------------------------
-def _install(source: Path | None, target: Path):  # noqa: ANN202
+def _install(source: Path | None, target: Path):
     args = ["xsd", "install"] + (["--from", str(source)] if source else [])
     env: dict[str, str | None] = {"STUF_XSD_DIR": str(target), "STUF_XSD_SOURCE": None}  # None: unset
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
@@ -238,7 +238,7 @@ def test_serve_refuses_an_invalid_zaaktypecatalogus_naming_file_and_line(tmp_pat
 
 # -- WSDL and health ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):  # noqa: ANN001, ANN201
+def served(tmp_path_factory):
     lb = live.start(live.make_settings(tmp_path_factory.mktemp("wsdl")))
     yield lb
     lb.stop()

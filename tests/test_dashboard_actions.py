@@ -24,7 +24,7 @@ def target() -> Iterator[CountingTarget]:
 
 
 @pytest.fixture
-def site(tmp_path: Path, schemas, target: CountingTarget) -> Iterator[Site]:  # noqa: ANN001
+def site(tmp_path: Path, schemas, target: CountingTarget) -> Iterator[Site]:
     s = start_site(tmp_path, schemas, target, on_dead="skip")
     yield s
     s.stop()

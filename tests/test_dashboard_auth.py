@@ -14,7 +14,7 @@ from tests.support.dashboard_site import PASSWORD, USERS, Site, start_site
 
 
 @pytest.fixture
-def site(tmp_path: Path, schemas) -> Iterator[Site]:  # noqa: ANN001
+def site(tmp_path: Path, schemas) -> Iterator[Site]:
     s = start_site(tmp_path, schemas)
     yield s
     s.stop()

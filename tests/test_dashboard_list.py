@@ -23,7 +23,7 @@ OPS = [("creeerZaak", "Lk01"), ("updateZaak", "Lk01"), ("geefZaakdetails", "Lv01
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request, tmp_path: Path) -> Iterator[Database]:  # noqa: ANN001
+def db(request, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'list.db'}")
         migrate.upgrade(database)
@@ -101,7 +101,7 @@ def test_paging_through_everything_yields_each_message_once_newest_first_in_both
     ("since", "2026-11-01T12:01:00Z", lambda r: r["received_at"] >= T0 + timedelta(minutes=1)),
     ("until", "2026-11-01T13:00:30+01:00", lambda r: r["received_at"] < T0 + timedelta(seconds=30)),
 ])
-def test_each_filter_selects_exactly_its_messages(db: Database, field: str, value: str, keep) -> None:  # noqa: ANN001
+def test_each_filter_selects_exactly_its_messages(db: Database, field: str, value: str, keep) -> None:
     rows = fill(db)
     forward, backward = walk(db, MessageFilters(**{field: value}), limit=7)
     assert forward == newest_first([r for r in rows if keep(r)]) and forward
@@ -126,7 +126,7 @@ def test_the_list_never_reads_payloads(db: Database) -> None:
     fill(db, 30)
     seen: list[str] = []
 
-    def spy(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def spy(conn, cursor, statement, *args) -> None:
         seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", spy)

@@ -20,7 +20,7 @@ SETTING = "    vertrouwelijkheidaanduiding: vertrouwelijk"
 
 
 @pytest.fixture
-def site(tmp_path: Path, schemas) -> Iterator[Site]:  # noqa: ANN001
+def site(tmp_path: Path, schemas) -> Iterator[Site]:
     s = start_site(tmp_path, schemas)
     yield s
     s.stop()

@@ -58,7 +58,7 @@ def test_the_case_model_loses_personal_fields() -> None:
 
 # -- on the live dashboard -------------------------------------------------------------------------
 @pytest.fixture
-def site(tmp_path: Path, schemas) -> Iterator[Site]:  # noqa: ANN001
+def site(tmp_path: Path, schemas) -> Iterator[Site]:
     s = start_site(tmp_path, schemas)
     s.creeer("1234MASK01", person=True)
     yield s

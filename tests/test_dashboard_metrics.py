@@ -51,7 +51,7 @@ def value(got: dict, name: str, **labels: str) -> float:
     return got[(name, tuple(sorted(labels.items())))]
 
 
-def test_metrics_after_a_known_sequence_of_messages(tmp_path: Path, schemas, target: CountingTarget) -> None:  # noqa: ANN001
+def test_metrics_after_a_known_sequence_of_messages(tmp_path: Path, schemas, target: CountingTarget) -> None:
     site: Site = start_site(tmp_path, schemas, target, worker_in_serve=False, circuit_failure_threshold=1,
                             circuit_open_seconds=3600)
     try:
@@ -150,7 +150,7 @@ def test_serve_with_two_workers_reports_the_requests_of_both_processes(tmp_path:
         proc.wait(timeout=30)
 
 
-def test_metrics_need_no_sign_in_and_carry_no_personal_data(tmp_path: Path, schemas) -> None:  # noqa: ANN001
+def test_metrics_need_no_sign_in_and_carry_no_personal_data(tmp_path: Path, schemas) -> None:
     site = start_site(tmp_path, schemas)
     try:
         site.creeer("1234MET09", person=True)

@@ -15,7 +15,7 @@ from broker.web.dashboard.tables import AuditEntry
 from tests.support.configs import write_config
 
 
-def run(tmp: Path, *args: str, stdin: str | None = None):  # noqa: ANN201
+def run(tmp: Path, *args: str, stdin: str | None = None):
     env = {"STUF_BROKER_DATABASE_URL": f"sqlite:///{tmp / 'broker.db'}", "STUF_BROKER_DATA_DIR": str(tmp / "var")}
     config = write_config(tmp)
     return CliRunner().invoke(main, ["users", *args, "--config", str(config)], input=stdin, env=env)

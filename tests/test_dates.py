@@ -17,7 +17,7 @@ ASYNC = "OntvangAsynchroon"
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(tmp_path_factory.mktemp("dates"), schemas) as edge:
         yield edge
 

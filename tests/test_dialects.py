@@ -17,18 +17,18 @@ ZKN_ACTION = e.ZKN_ACTION
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(tmp_path_factory.mktemp("dialects"), schemas) as edge:
         yield edge
 
 
-def _valid(schemas, xml: str) -> str:  # noqa: ANN001
+def _valid(schemas, xml: str) -> str:
     problems = schemas.issues(e.parse(xml))
     assert not problems, f"the test built an invalid message: {problems[:3]}"
     return xml
 
 
-def _new_zaak(edge: Edge, schemas) -> str:  # noqa: ANN001
+def _new_zaak(edge: Edge, schemas) -> str:
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
     assert edge.soap.call(e.ASYNC, _valid(schemas, m.creeer_zaak(ident))).berichtcode == "Bv03"
     return ident
@@ -40,7 +40,7 @@ def _new_zaak(edge: Edge, schemas) -> str:  # noqa: ANN001
     ("dialect", "answer_ns"), [("zds", ns.ZDS), ("zkn", ns.ZKN)],
 )
 def test_genereer_zaak_identificatie_answers_in_the_dialect_and_soap_version_of_the_request(
-    edge: Edge, schemas, dialect: str, answer_ns: str, version: str,  # noqa: ANN001
+    edge: Edge, schemas, dialect: str, answer_ns: str, version: str,
 ) -> None:
     """A Di02 in either namespace gets a Du02 in that namespace, wrapped in the request's SOAP version."""
     body = m.genereer_zaak_identificatie() if dialect == "zds" else e.genereer_zaak_identificatie_zkn()
@@ -60,7 +60,7 @@ def test_genereer_zaak_identificatie_answers_in_the_dialect_and_soap_version_of_
 
 
 def test_zkn_zaklk01_with_mutatiesoort_t_creates_a_zaak_that_zaklv01_returns_in_the_zkn_namespace(
-    edge: Edge, schemas,  # noqa: ANN001
+    edge: Edge, schemas,
 ) -> None:
     """zakLk01 (T) without SOAPAction is creeerZaak; zakLv01 asking for everything is geefZaakdetails."""
     ident = edge.soap.call(e.SYNC_VRIJ, e.genereer_zaak_identificatie_zkn()).text("zaak/identificatie")
@@ -82,7 +82,7 @@ def test_zkn_zaklk01_with_mutatiesoort_t_creates_a_zaak_that_zaklv01_returns_in_
     [ZKN_ACTION + "geefZaakdetails_Lv01", ZKN_ACTION + "zakLv01", ZDS_ACTION + "geefZaakdetails_ZakLv01", None],
 )
 def test_zkn_zaklv01_is_geef_zaakdetails_with_every_soapaction_form(
-    edge: Edge, schemas, soap_action: str | None,  # noqa: ANN001
+    edge: Edge, schemas, soap_action: str | None,
 ) -> None:
     """zakLv01 is answered as geefZaakdetails whether the SOAPAction names it, names the element, or is absent."""
     ident = _new_zaak(edge, schemas)
@@ -94,7 +94,7 @@ def test_zkn_zaklv01_is_geef_zaakdetails_with_every_soapaction_form(
 
 @pytest.mark.parametrize("soap_action", [ZKN_ACTION + "updateZaak_Lk01", ZDS_ACTION + "updateZaak_ZakLk01", None])
 def test_zkn_zaklk01_with_mutatiesoort_w_is_update_zaak_by_soapaction_or_by_content(
-    edge: Edge, schemas, soap_action: str | None,  # noqa: ANN001
+    edge: Edge, schemas, soap_action: str | None,
 ) -> None:
     """zakLk01 (W) changing the toelichting is updateZaak, named by the SOAPAction or recognised without one."""
     ident = _new_zaak(edge, schemas)
@@ -109,7 +109,7 @@ def test_zkn_zaklk01_with_mutatiesoort_w_is_update_zaak_by_soapaction_or_by_cont
     "soap_action", [ZKN_ACTION + "actualiseerZaakstatus_Lk01", ZDS_ACTION + "actualiseerZaakstatus_ZakLk01", None],
 )
 def test_zkn_zaklk01_adding_a_status_is_actualiseer_zaakstatus_by_soapaction_or_by_content(
-    edge: Edge, schemas, soap_action: str | None,  # noqa: ANN001
+    edge: Edge, schemas, soap_action: str | None,
 ) -> None:
     """zakLk01 (W) whose new object only adds a status is actualiseerZaakstatus, with or without SOAPAction."""
     ident = _new_zaak(edge, schemas)
@@ -122,7 +122,7 @@ def test_zkn_zaklk01_adding_a_status_is_actualiseer_zaakstatus_by_soapaction_or_
 
 
 def test_zkn_zaklk01_w_named_update_zaak_by_soapaction_is_not_taken_for_actualiseer_zaakstatus(
-    edge: Edge, schemas,  # noqa: ANN001
+    edge: Edge, schemas,
 ) -> None:
     """The SOAPAction wins over the content: a status-shaped zakLk01 sent as updateZaak is processed as updateZaak."""
     ident = _new_zaak(edge, schemas)
@@ -143,7 +143,7 @@ def test_zkn_zaklk01_w_named_update_zaak_by_soapaction_is_not_taken_for_actualis
     ],
 )
 def test_zkn_edclk01_is_voeg_zaakdocument_toe_with_content_and_maak_zaakdocument_without(
-    edge: Edge, schemas, with_inhoud: bool, operation: str, soap_action: str | None,  # noqa: ANN001
+    edge: Edge, schemas, with_inhoud: bool, operation: str, soap_action: str | None,
 ) -> None:
     """edcLk01 carrying inhoud is voegZaakdocumentToe, without inhoud maakZaakdocument, by content or SOAPAction."""
     zaak = _new_zaak(edge, schemas)
@@ -155,7 +155,7 @@ def test_zkn_edclk01_is_voeg_zaakdocument_toe_with_content_and_maak_zaakdocument
     assert (row.operation, row.dialect) == (operation, "zkn")
 
 
-def test_zds12_update_and_actualiseer_bodies_name_their_operation(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_zds12_update_and_actualiseer_bodies_name_their_operation(edge: Edge, schemas) -> None:
     """ZDS 1.2 updateZaak_ZakLk01 and actualiseerZaakstatus_ZakLk01 are processed without a SOAPAction."""
     ident = _new_zaak(edge, schemas)
     assert edge.soap.call(e.ASYNC, _valid(schemas, e.update_zaak(ident, "Via ZDS 1.2"))).berichtcode == "Bv03"
@@ -213,7 +213,7 @@ def test_soap12_action_parameter_of_the_content_type_is_accepted(edge: Edge, con
     assert e.last_row(edge.broker).soap_action == (f"{ZDS_ACTION}{_GZI}" if "action" in content_type else None)
 
 
-def test_zds11_style_soapaction_on_zkn_creeer_zaak_is_accepted(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_zds11_style_soapaction_on_zkn_creeer_zaak_is_accepted(edge: Edge, schemas) -> None:
     """``…/zkn/0310/creeerZaak_Lk01`` (what ZDS 1.1 clients send) names creeerZaak for a zakLk01."""
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
     body = _valid(schemas, m.creeer_zaak(ident, element="ZKN:zakLk01"))
@@ -235,7 +235,7 @@ def test_zds11_style_soapaction_on_zkn_creeer_zaak_is_accepted(edge: Edge, schem
     ids=["s-and-a", "default-envelope-default-zkn", "soap12-prefix", "default-envelope-default-zds"],
 )
 def test_unusual_prefixes_and_default_namespaces_are_read_by_namespace(
-    edge: Edge, schemas, version: str, env_prefix: str | None, renames: dict[str, str],  # noqa: ANN001
+    edge: Edge, schemas, version: str, env_prefix: str | None, renames: dict[str, str],
 ) -> None:
     """The broker resolves namespaces, not prefixes: a creeerZaak with unusual prefixes is processed."""
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
@@ -251,7 +251,7 @@ def test_unusual_prefixes_and_default_namespaces_are_read_by_namespace(
     assert e.zaak_count(edge.broker, ident) == 1
 
 
-def test_one_namespace_under_two_prefixes_in_one_message_is_accepted(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_one_namespace_under_two_prefixes_in_one_message_is_accepted(edge: Edge, schemas) -> None:
     """A message that declares the ZKN namespace under two prefixes (a known STP crash) is processed."""
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
     body = m.creeer_zaak(ident).replace(
@@ -275,7 +275,7 @@ def test_one_namespace_under_two_prefixes_in_one_message_is_accepted(edge: Edge,
     ],
 )
 def test_soapaction_contradicting_the_body_is_refused_with_stuf040(
-    edge: Edge, schemas, port: str, body: str, soap_action: str, kind: str,  # noqa: ANN001
+    edge: Edge, schemas, port: str, body: str, soap_action: str, kind: str,
 ) -> None:
     """A SOAPAction naming another operation than the body gets StUF040 (Fo02 or Fo03) and nothing is processed."""
     ident = f"1234{m.ref()}"
@@ -302,7 +302,7 @@ def test_soapaction_contradicting_the_body_is_refused_with_stuf040(
         assert answer.text("stuurgegevens/zender/applicatie") == "TTA"
 
 
-def test_soap12_contradicting_action_gets_a_soap12_fault(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_soap12_contradicting_action_gets_a_soap12_fault(edge: Edge, schemas) -> None:
     """The action parameter of a SOAP 1.2 request is checked too; the fault is a SOAP 1.2 Fault (Receiver)."""
     answer = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie(), version="1.2",
                             soap_action=ZDS_ACTION + "cancelCheckout_Di02")

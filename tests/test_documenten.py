@@ -32,7 +32,7 @@ _docs = itertools.count(1)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request, tmp_path: Path) -> Iterator[live.Settings]:  # noqa: ANN001 - overrides conftest's
+def settings(request, tmp_path: Path) -> Iterator[live.Settings]:  # overrides conftest's
     if request.param == "sqlite":
         yield live.make_settings(tmp_path)
     else:
@@ -84,11 +84,11 @@ def ontkoppel(soap: SoapCaller, ident: str, zaak: str) -> SoapAnswer:
     return soap.call(VRIJ, d.ontkoppel_zaakdocument(ident, zaak), soap_action=d.ACTION["ontkoppelZaakdocument"])
 
 
-def kids(el, name: str | None = None) -> list:  # noqa: ANN001
+def kids(el, name: str | None = None) -> list:
     return [c for c in el if isinstance(c.tag, str) and (name is None or ns.local(c.tag) == name)]
 
 
-def one(el, *path: str):  # noqa: ANN001, ANN201
+def one(el, *path: str):
     for p in path:
         found = kids(el, p)
         assert found, f"{p} missing below {ns.local(el.tag)}"
@@ -101,7 +101,7 @@ def inhoud_van(answer: SoapAnswer, *path: str) -> bytes:
     return base64.b64decode(el.text or "")
 
 
-def document_rows(live_broker) -> list[str]:  # noqa: ANN001
+def document_rows(live_broker) -> list[str]:
     with live_broker.broker.db.read() as session:
         return list(session.execute(select(ZsDocument.identificatie)).scalars())
 
@@ -194,7 +194,7 @@ def test_a_failing_message_leaves_no_document_row_behind(soap, live_broker, monk
     zaak = new_zaak(soap)
     ident = new_ident()
 
-    def broken(element):  # noqa: ANN001 - fails after the handler stored the document
+    def broken(element):  # fails after the handler stored the document
         raise StufError("StUF058", "Het antwoord kon niet worden gemaakt")
 
     monkeypatch.setattr(live_broker.broker.schemas, "assert_answer_valid", broken)

@@ -22,7 +22,7 @@ XML = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(tmp_path_factory.mktemp("duplicates"), schemas) as edge:
         yield edge
 
@@ -130,7 +130,7 @@ def test_a_server_side_fault_is_processed_again_when_resent(edge: Edge) -> None:
     assert e.rows_for(edge.broker, ref)[0].replays == 1
 
 
-def test_unknown_zaaktype_fault_is_processed_again_after_the_catalogus_gains_it(tmp_path: Path, schemas) -> None:  # noqa: ANN001
+def test_unknown_zaaktype_fault_is_processed_again_after_the_catalogus_gains_it(tmp_path: Path, schemas) -> None:
     """creeerZaak refused with StUF058 (unknown zaaktype) is processed when resent after a restart with it added.
 
     The catalogus is read at start-up, so adding the zaaktype takes a restart; the message log survives it.

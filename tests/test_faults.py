@@ -24,7 +24,7 @@ OWN = ("1234", "STUFBROKER")  # identity in config/broker.yaml
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(
         tmp_path_factory.mktemp("faults"), schemas,
         ontvangers=[SystemId(organisatie="ORG", applicatie="TTA")],
@@ -144,7 +144,7 @@ def test_stuf019_missing_tijdstip_bericht_in_an_asynchronous_message(edge: Edge)
     assert_fault(edge, e.ASYNC, xml, "StUF019", referentienummer=ref)
 
 
-def test_stuf019_tijdstip_bericht_not_increasing_when_the_check_is_on(tmp_path, schemas) -> None:  # noqa: ANN001
+def test_stuf019_tijdstip_bericht_not_increasing_when_the_check_is_on(tmp_path, schemas) -> None:
     """With checks.tijdstip_increasing on, a tijdstipBericht not after the zender's previous one gets StUF019."""
     with running(tmp_path, schemas, checks__tijdstip_increasing=True) as edge:
         first = m.genereer_zaak_identificatie(tijdstip_bericht="20240102120000")
@@ -198,7 +198,7 @@ def test_stuf034_unknown_functie(edge: Edge) -> None:
     assert_fault(edge, e.SYNC_VRIJ, xml, "StUF034")
 
 
-def test_stuf037_overdragen_zaak_is_not_supported(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_stuf037_overdragen_zaak_is_not_supported(edge: Edge, schemas) -> None:
     """overdragenZaak (optional for a zaaksysteem) gets Fo03 StUF037."""
     ref = m.ref()
     xml = e.overdragen_zaak("12340000001", referentienummer=ref)

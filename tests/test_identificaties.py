@@ -22,7 +22,7 @@ FUNCTIES = {
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def brokers(request, tmp_path: Path, schemas) -> Iterator[list[SoapCaller]]:  # noqa: ANN001
+def brokers(request, tmp_path: Path, schemas) -> Iterator[list[SoapCaller]]:
     """Two broker processes' worth of intake (two servers) on one database."""
     if request.param == "sqlite":
         urls = [f"sqlite:///{tmp_path / 'broker.db'}"]

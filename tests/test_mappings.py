@@ -23,7 +23,7 @@ REPO = live.REPO
 SCHEMA_FILE = REPO / "docs" / "mappings.schema.json"
 
 
-def _cli(*args: str):  # noqa: ANN202
+def _cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 

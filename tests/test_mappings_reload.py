@@ -46,7 +46,7 @@ def config(tmp_path: Path, fake: ZGWFake) -> Path:
 
 
 @pytest.fixture
-def zgw(tmp_path: Path, config: Path, zaaktype: SeededZaaktype, schemas,  # noqa: ANN001
+def zgw(tmp_path: Path, config: Path, zaaktype: SeededZaaktype, schemas,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[zb.ZgwBroker]:
     monkeypatch.setenv("STUF_BROKER_CONFIG_REFRESH_SECONDS", "0.1")
     with zb.start(tmp_path, config, schemas) as broker:
@@ -115,7 +115,7 @@ def test_history_diff_and_rollback(zgw: zb.ZgwBroker, config: Path) -> None:
 
 def test_another_process_on_the_same_database_picks_a_saved_version_up(tmp_path: Path, zgw: zb.ZgwBroker,
                                                                          fake: ZGWFake, zaaktype: SeededZaaktype,
-                                                                         schemas) -> None:  # noqa: ANN001
+                                                                         schemas) -> None:
     """A second broker (another host: its own configuration directory) shares the database."""
     other_config = zb.write_zgw_config(tmp_path / "host2", zb.translate_routes(fake))
     other = live.start(live.make_settings(tmp_path / "host2", config_dir=other_config,
@@ -151,7 +151,7 @@ def test_a_file_edited_on_disk_is_imported_when_valid_and_refused_when_not(zgw: 
     assert (active.version, active.author, active.comment) == (2, "file", "changed on disk")
 
 
-def test_the_zaaktypecatalogus_reloads_through_the_same_store(tmp_path: Path, schemas) -> None:  # noqa: ANN001
+def test_the_zaaktypecatalogus_reloads_through_the_same_store(tmp_path: Path, schemas) -> None:
     lb = live.start(live.make_settings(tmp_path, config_dir=write_config(tmp_path)))
     try:
         from tests.support.soapcall import SoapCaller

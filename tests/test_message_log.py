@@ -19,7 +19,7 @@ NAMES = ("Bijlsma-Oudeman", "Geertruida Johanna", "Wübbenhorst")
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def edge(tmp_path_factory, schemas):
     with running(tmp_path_factory.mktemp("log"), schemas) as edge:
         yield edge
 
@@ -32,7 +32,7 @@ def _with_person(xml: str) -> str:
     return xml.replace("<BG:inp.bsn>111222333</BG:inp.bsn>", person)
 
 
-def test_each_request_is_logged_with_its_answer_stuurgegevens_and_timings(edge: Edge, schemas) -> None:  # noqa: ANN001
+def test_each_request_is_logged_with_its_answer_stuurgegevens_and_timings(edge: Edge, schemas) -> None:
     """Di02, Lk01, Lv01 and a fault each leave a row with raw request and answer, metadata and timings."""
     sent: dict[str, tuple[bytes, str, bytes]] = {}  # referentienummer -> (request, soap action, answer)
     ident = None
@@ -91,7 +91,7 @@ def test_each_request_is_logged_with_its_answer_stuurgegevens_and_timings(edge: 
     assert fault_row.fout_omschrijving
 
 
-def test_personal_data_never_reaches_a_log_line(edge: Edge, schemas, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+def test_personal_data_never_reaches_a_log_line(edge: Edge, schemas, caplog: pytest.LogCaptureFixture) -> None:
     """A creeerZaak with a BSN and names, accepted or refused, leaves neither in any structlog or stdlib log event."""
     caplog.set_level(logging.DEBUG)
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")

@@ -27,7 +27,7 @@ ZDS = m.ZDS_ACTION
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
+def db_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'broker.db'}"
     else:
@@ -42,7 +42,7 @@ def target() -> Iterator[CountingTarget]:
     t.stop()
 
 
-def routes(target: CountingTarget, deliver: list[dict], operations: list[str] | None = None, **policy) -> dict:  # noqa: ANN003
+def routes(target: CountingTarget, deliver: list[dict], operations: list[str] | None = None, **policy) -> dict:
     return {
         "targets": {"zaaksysteem": {"adapter": "embedded"}, "archief": {"adapter": "stuf", "url": target.url, "timeout": 5}},
         "routes": [
@@ -54,7 +54,7 @@ def routes(target: CountingTarget, deliver: list[dict], operations: list[str] | 
 
 
 @pytest.fixture
-def start_broker(tmp_path: Path, db_url: str, schemas):  # noqa: ANN001, ANN201
+def start_broker(tmp_path: Path, db_url: str, schemas):
     started = []
 
     def start(route_config: dict) -> tuple[live.LiveBroker, SoapCaller]:
@@ -70,7 +70,7 @@ def start_broker(tmp_path: Path, db_url: str, schemas):  # noqa: ANN001, ANN201
         lb.stop()
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05) -> None:  # noqa: ANN001
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -87,7 +87,7 @@ def deliveries(lb: live.LiveBroker, target_name: str | None = None) -> list[Deli
         return list(s.execute(stmt).scalars())
 
 
-def creeer(soap: SoapCaller, ident: str, **sg) -> None:  # noqa: ANN003
+def creeer(soap: SoapCaller, ident: str, **sg) -> None:
     answer = soap.call("OntvangAsynchroon", m.creeer_zaak(ident, **sg), soap_action=ZDS + "creeerZaak_ZakLk01")
     assert answer.berichtcode == "Bv03", answer.content
 

@@ -18,7 +18,7 @@ from tests.support.soapcall import SoapCaller
 from tests.support.target import CountingTarget
 
 
-def test_operators_find_a_dead_letter_read_it_and_retry_it(tmp_path: Path, schemas) -> None:  # noqa: ANN001
+def test_operators_find_a_dead_letter_read_it_and_retry_it(tmp_path: Path, schemas) -> None:
     target = CountingTarget().start()
     target.fail_next = ["client"]
     db_url = f"sqlite:///{tmp_path / 'broker.db'}"

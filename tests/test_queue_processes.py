@@ -42,7 +42,7 @@ def target() -> Iterator[CountingTarget]:
     t.stop()
 
 
-def config_for(tmp: Path, target: CountingTarget, **policy) -> Path:  # noqa: ANN003
+def config_for(tmp: Path, target: CountingTarget, **policy) -> Path:
     return write_config(tmp, routes={
         "targets": {"archief": {"adapter": "stuf", "url": target.url, "timeout": 30}},
         "routes": [{"operations": ["creeerZaak", "updateZaak"], "deliver": [{"target": "archief", "mode": "queued"}]}],
@@ -72,7 +72,7 @@ def count(lb: live.LiveBroker, state: str) -> int:
         return s.execute(select(func.count()).select_from(Delivery).where(Delivery.state == state)).scalar_one()
 
 
-def wait_until(predicate, timeout: float) -> None:  # noqa: ANN001
+def wait_until(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

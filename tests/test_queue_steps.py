@@ -82,7 +82,7 @@ class ThreeStepTarget:
 
 
 @pytest.fixture
-def steps_server():  # noqa: ANN201
+def steps_server():
     s = StepsServer()
     s.thread.start()
     while not s.server.started:
@@ -93,7 +93,7 @@ def steps_server():  # noqa: ANN201
 
 
 def test_a_retry_resumes_after_the_last_completed_step(tmp_path: Path, steps_server: StepsServer, schemas,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.ALIASES, "three-steps",
                         lambda name, broker, **opts: ThreeStepTarget(name, **opts))
     steps_server.fail = {"status"}  # the second call fails once

@@ -20,7 +20,7 @@ STP_CONFIG = Path(__file__).resolve().parent / "stp" / "config"
 
 
 @pytest.fixture(scope="module")
-def stp_results(tmp_path_factory, schemas):  # noqa: ANN001, ANN201
+def stp_results(tmp_path_factory, schemas):
     tmp = tmp_path_factory.mktemp("stp")
     broker = live.start(live.make_settings(tmp, config_dir=STP_CONFIG))
     caller = SoapCaller(broker.url, schemas)
@@ -36,7 +36,7 @@ def test_the_template_set_is_there():
 
 
 @pytest.mark.parametrize("template", FILES)
-def test_stp_template(template: str, stp_results) -> None:  # noqa: ANN001
+def test_stp_template(template: str, stp_results) -> None:
     result = stp_results.get(template)
     assert result is not None, f"{template} is not part of tests/stp/scenario.yaml"
     assert result.runs > 0

@@ -21,7 +21,7 @@ from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture(scope="module")
-def stp_zgw(tmp_path_factory):  # noqa: ANN001, ANN201
+def stp_zgw(tmp_path_factory):
     from broker.config import DEFAULT_XSD_DIR
     from broker.stuf.schemas import SchemaSet
 
@@ -41,13 +41,13 @@ def stp_zgw(tmp_path_factory):  # noqa: ANN001, ANN201
         yield results, list(fake.violations)
 
 
-def test_the_fake_saw_no_spec_violation(stp_zgw) -> None:  # noqa: ANN001
+def test_the_fake_saw_no_spec_violation(stp_zgw) -> None:
     _, violations = stp_zgw
     assert violations == []
 
 
 @pytest.mark.parametrize("template", FILES)
-def test_stp_template_on_zgw(template: str, stp_zgw) -> None:  # noqa: ANN001
+def test_stp_template_on_zgw(template: str, stp_zgw) -> None:
     results, _ = stp_zgw
     result = results.get(template)
     assert result is not None, f"{template} is not part of tests/stp/scenario.yaml"

@@ -32,7 +32,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def hook(tmp_path: Path, receiver: WebhookReceiver, schemas) -> Iterator[Callable[..., tuple[Any, SoapCaller]]]:  # noqa: ANN001
+def hook(tmp_path: Path, receiver: WebhookReceiver, schemas) -> Iterator[Callable[..., tuple[Any, SoapCaller]]]:
     """Start a broker that sends creeerZaak and updateZaak queued to the subscriber ``hook``."""
     started: list[tuple[live.LiveBroker, SoapCaller]] = []
 
@@ -85,7 +85,7 @@ def finished(lb: live.LiveBroker) -> Callable[[], bool]:
     return lambda: delivery(lb).state in ("delivered", "dead")
 
 
-def test_the_event_says_what_happened_to_which_zaak(hook, receiver: WebhookReceiver) -> None:  # noqa: ANN001
+def test_the_event_says_what_happened_to_which_zaak(hook, receiver: WebhookReceiver) -> None:
     lb, soap = hook()
     ref = m.ref()
     creeer(soap, "1234WH00001", referentienummer=ref)
@@ -103,7 +103,7 @@ def test_the_event_says_what_happened_to_which_zaak(hook, receiver: WebhookRecei
 
 
 @pytest.mark.parametrize("statuses", [[503, 500], [429, 408]], ids=["5xx", "429-408"])
-def test_a_retry_sends_the_same_idempotency_key(hook, receiver: WebhookReceiver, statuses: list[int]) -> None:  # noqa: ANN001
+def test_a_retry_sends_the_same_idempotency_key(hook, receiver: WebhookReceiver, statuses: list[int]) -> None:
     receiver.fail_next = list(statuses)
     lb, soap = hook()
     creeer(soap, "1234WH00002")
@@ -117,7 +117,7 @@ def test_a_retry_sends_the_same_idempotency_key(hook, receiver: WebhookReceiver,
     assert len(receiver.events()) == 1
 
 
-def test_a_timeout_is_retried_and_the_subscriber_applies_the_event_once(hook, receiver: WebhookReceiver) -> None:  # noqa: ANN001
+def test_a_timeout_is_retried_and_the_subscriber_applies_the_event_once(hook, receiver: WebhookReceiver) -> None:
     receiver.slow_next, receiver.delay = 1, 1.0  # the first answer comes after the adapter stopped waiting
     lb, soap = hook(timeout=0.3)
     creeer(soap, "1234WH00003")
@@ -131,7 +131,7 @@ def test_a_timeout_is_retried_and_the_subscriber_applies_the_event_once(hook, re
 
 
 @pytest.mark.parametrize("status", [400, 404, 410, 422])
-def test_a_4xx_goes_dead_at_once(hook, receiver: WebhookReceiver, status: int) -> None:  # noqa: ANN001
+def test_a_4xx_goes_dead_at_once(hook, receiver: WebhookReceiver, status: int) -> None:
     receiver.fail_next = [status]
     lb, soap = hook()
     creeer(soap, "1234WH00004")
@@ -142,7 +142,7 @@ def test_a_4xx_goes_dead_at_once(hook, receiver: WebhookReceiver, status: int) -
     assert receiver.events() == []
 
 
-def test_the_events_of_a_zaak_arrive_in_the_order_received(hook, receiver: WebhookReceiver) -> None:  # noqa: ANN001
+def test_the_events_of_a_zaak_arrive_in_the_order_received(hook, receiver: WebhookReceiver) -> None:
     receiver.down = True  # everything waits and is retried
     lb, soap = hook()
     sent: dict[str, list[str]] = {"1234WHA0001": [], "1234WHB0001": []}
@@ -163,7 +163,7 @@ def test_the_events_of_a_zaak_arrive_in_the_order_received(hook, receiver: Webho
     assert [e["event"] for e in receiver.events("1234WHA0001")] == ["creeerZaak", "updateZaak", "updateZaak"]
 
 
-def test_no_personal_data_reaches_the_log(hook, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+def test_no_personal_data_reaches_the_log(hook, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     receiver.fail_next = [500, 422]
     person = (f"<BG:inp.bsn>{BSN}</BG:inp.bsn><BG:geslachtsnaam>{NAMES[0]}</BG:geslachtsnaam>"

@@ -22,7 +22,7 @@ class NilPlaceholders(Plugin):
     needs for the empty relation placeholders of a W kennisgeving (StUF:noValue="geenWaarde",
     StUF 03.01 §5.2.6); StUF clients built on zeep patch the envelope like this."""
 
-    def egress(self, envelope, http_headers, operation, binding_options):  # noqa: ANN001, ANN201
+    def egress(self, envelope, http_headers, operation, binding_options):
         for el in envelope.iter():
             if isinstance(el.tag, str) and el.get(f"{{{STUF}}}noValue") and el.get(f"{{{STUF}}}verwerkingssoort"):
                 for child in list(el):
@@ -32,7 +32,7 @@ class NilPlaceholders(Plugin):
 
 
 @pytest.fixture
-def clients(live_broker):  # noqa: ANN001, ANN201
+def clients(live_broker):
     transport = Transport(timeout=30, operation_timeout=30)
 
     def client(port: str) -> zeep.Client:
@@ -59,13 +59,13 @@ def stuurgegevens(berichtcode: str, **extra: str) -> dict:
     }
 
 
-def berichtcode(answer) -> str:  # noqa: ANN001
+def berichtcode(answer) -> str:
     """zeep unwraps a Bv03Bericht with one child into its stuurgegevens."""
     sg = getattr(answer, "stuurgegevens", answer)
     return sg.berichtcode
 
 
-def first(value):  # noqa: ANN001, ANN201
+def first(value):
     """zeep gives a list where the schema allows several, the object itself where it allows one."""
     return value[0] if isinstance(value, list) else value
 

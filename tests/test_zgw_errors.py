@@ -33,12 +33,12 @@ def fake() -> Iterator[ZGWFake]:
         assert server.violations == [], server.violations
 
 
-def _start(tmp: Path, fake: ZGWFake, schemas, routes: dict | None = None, **options: object):  # noqa: ANN001, ANN202
+def _start(tmp: Path, fake: ZGWFake, schemas, routes: dict | None = None, **options: object):
     config = zb.write_zgw_config(tmp, routes or zb.translate_routes(fake, **options))
     return zb.start(tmp, config, schemas)
 
 
-def test_a_validatiefout_is_a_client_fault_with_the_api_message_and_no_values(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_a_validatiefout_is_a_client_fault_with_the_api_message_and_no_values(tmp_path, fake, schemas) -> None:
     with _start(tmp_path, fake, schemas) as zgw:
         zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234FOUT0001"), soap_action=zm.ACTION["creeer"])
         message = dm.voeg_zaakdocument_toe("DOC-TAAL", "1234FOUT0001").replace(
@@ -51,7 +51,7 @@ def test_a_validatiefout_is_a_client_fault_with_the_api_message_and_no_values(tm
     fake.violations.clear()  # the refused requests were, rightly, not valid
 
 
-def test_not_found_is_stuf064(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_not_found_is_stuf064(tmp_path, fake, schemas) -> None:
     with _start(tmp_path, fake, schemas) as zgw:
         zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234WEG00001"), soap_action=zm.ACTION["creeer"])
         fake.fail_next(2, status=404, path_contains="/zaken/api/v1/zaken?identificatie")
@@ -65,7 +65,7 @@ def test_not_found_is_stuf064(tmp_path, fake, schemas) -> None:  # noqa: ANN001
     assert unknown.foutcode == "StUF064" and "niet gevonden" in (unknown.text("body/omschrijving") or "")
 
 
-def test_server_errors_are_server_faults_and_a_resend_resumes(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_server_errors_are_server_faults_and_a_resend_resumes(tmp_path, fake, schemas) -> None:
     with _start(tmp_path, fake, schemas) as zgw:
         fake.fail_next(1, status=503, path_contains="/zaken/api/v1/rollen", method="POST")  # one call per request
         message = zm.creeer_zaak("1234HERH0001", referentienummer="HERHAAL-1")
@@ -78,7 +78,7 @@ def test_server_errors_are_server_faults_and_a_resend_resumes(tmp_path, fake, sc
     assert len(fake.objects("rollen")) == len(zm.ROLLEN) and len(fake.objects("statussen")) == 1
 
 
-def test_a_refused_connection_is_a_server_fault(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_a_refused_connection_is_a_server_fault(tmp_path, fake, schemas) -> None:
     with _start(tmp_path, fake, schemas) as zgw:
         fake.down("refuse")
         try:
@@ -116,7 +116,7 @@ def black_hole() -> Iterator[str]:
     server.close()
 
 
-def test_a_timeout_is_a_server_fault(tmp_path, fake, schemas, black_hole: str) -> None:  # noqa: ANN001
+def test_a_timeout_is_a_server_fault(tmp_path, fake, schemas, black_hole: str) -> None:
     with _start(tmp_path, fake, schemas, catalogi_url=black_hole, timeout=0.3) as zgw:
         started = time.monotonic()
         answer = zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234TRAAG001"), soap_action=zm.ACTION["creeer"])
@@ -140,7 +140,7 @@ def _settled(zgw: zb.ZgwBroker, count: int, seconds: float = 30) -> list[Deliver
         time.sleep(0.05)
 
 
-def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, fake, schemas) -> None:
     routes = {"targets": {"embedded": {"adapter": "embedded"}, "zgw": zb.target_options(fake)},
               "routes": [{"operations": ["creeerZaak", "actualiseerZaakstatus"],
                           "deliver": [{"target": "zgw", "mode": "queued"}]},
@@ -161,7 +161,7 @@ def test_a_queued_creeer_zaak_resumes_after_a_failure_without_doubles(tmp_path, 
     assert len(fake.objects("statussen")) == 1
 
 
-def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fake, schemas) -> None:  # noqa: ANN001
+def test_lost_answers_never_make_a_second_rol_status_or_zaakobject(tmp_path, fake, schemas) -> None:
     """The API carried a POST out but its answer never arrived (timeout): the retry looks for what the
     first attempt sent before it sends anything again."""
     routes = {"targets": {"embedded": {"adapter": "embedded"}, "zgw": zb.target_options(fake, timeout=0.5)},

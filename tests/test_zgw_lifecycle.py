@@ -35,7 +35,7 @@ def zaaktype(fake: ZGWFake) -> SeededZaaktype:
 
 
 @pytest.fixture
-def zgw(tmp_path: Path, fake: ZGWFake, zaaktype: SeededZaaktype, schemas) -> Iterator[zb.ZgwBroker]:  # noqa: ANN001
+def zgw(tmp_path: Path, fake: ZGWFake, zaaktype: SeededZaaktype, schemas) -> Iterator[zb.ZgwBroker]:
     config = zb.write_zgw_config(tmp_path, zb.translate_routes(fake, large_document_bytes=LARGE))
     with zb.start(tmp_path, config, schemas) as broker:
         yield broker
@@ -57,7 +57,7 @@ def creeer(zgw: zb.ZgwBroker, ident: str, **kw: object) -> SoapAnswer:
     return zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak(ident, **kw), soap_action=zm.ACTION["creeer"])
 
 
-def children_named(el, name: str) -> list:  # noqa: ANN001
+def children_named(el, name: str) -> list:
     return [c for c in el.iter() if isinstance(c.tag, str) and c.tag.endswith("}" + name)]
 
 

@@ -39,7 +39,7 @@ def _config(tmp: Path, fake: ZGWFake, files: dict[str, str], **options: object) 
     return zb.write_zgw_config(tmp, zb.translate_routes(fake, **options), mappings=files)
 
 
-def test_values_are_translated_on_the_way_in_and_back(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+def test_values_are_translated_on_the_way_in_and_back(tmp_path: Path, fake: ZGWFake, schemas) -> None:
     with zb.start(tmp_path, _config(tmp_path, fake, {"shv.yaml": SHV}), schemas) as zgw:
         zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234WAARDE01"), soap_action=zm.ACTION["creeer"])
         message = dm.voeg_zaakdocument_toe("DOC-NL", "1234WAARDE01").replace("<ZKN:taal>nld</ZKN:taal>",
@@ -54,7 +54,7 @@ def test_values_are_translated_on_the_way_in_and_back(tmp_path: Path, fake: ZGWF
 
 
 def test_a_zender_overrides_the_zaaktype_which_overrides_the_general_settings(tmp_path: Path, fake: ZGWFake,
-                                                                               schemas) -> None:  # noqa: ANN001
+                                                                               schemas) -> None:
     with zb.start(tmp_path, _config(tmp_path, fake, {"shv.yaml": SHV, "stp.yaml": ZENDERS}), schemas) as zgw:
         zgw.soap.call("OntvangAsynchroon", m.creeer_zaak("1234ZENDER01"), soap_action=zm.ACTION["creeer"])
         zgw.soap.call("OntvangAsynchroon", m.creeer_zaak("1234ZENDER02", zender=("KING", "ANDERS")),
@@ -67,7 +67,7 @@ def test_a_zender_overrides_the_zaaktype_which_overrides_the_general_settings(tm
     assert stp["toelichting"] == "Binnengekomen via het STP" and anders["toelichting"] == ""
 
 
-def test_a_target_may_use_part_of_the_mapping_files(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+def test_a_target_may_use_part_of_the_mapping_files(tmp_path: Path, fake: ZGWFake, schemas) -> None:
     omv_only = _config(tmp_path, fake, {"shv.yaml": SHV, "omv.yaml": (REPO / "config/mappings/omv.yaml").read_text()},
                        mappings=["omv.yaml"])
     with zb.start(tmp_path, omv_only, schemas) as zgw:

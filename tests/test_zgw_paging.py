@@ -21,7 +21,7 @@ def fake() -> Iterator[ZGWFake]:
         assert server.violations == [], server.violations
 
 
-def test_every_page_of_a_list_is_followed(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+def test_every_page_of_a_list_is_followed(tmp_path: Path, fake: ZGWFake, schemas) -> None:
     fake.page_size = 2
     config = zb.write_zgw_config(tmp_path, zb.translate_routes(fake))
     with zb.start(tmp_path, config, schemas) as zgw:
@@ -43,7 +43,7 @@ def test_every_page_of_a_list_is_followed(tmp_path: Path, fake: ZGWFake, schemas
 
 
 def test_catalogue_lookups_are_cached_within_the_ttl_and_repeated_after(tmp_path: Path, fake: ZGWFake,
-                                                                        schemas) -> None:  # noqa: ANN001
+                                                                        schemas) -> None:
     config = zb.write_zgw_config(tmp_path, zb.translate_routes(fake, catalogi_cache_seconds=1.0))
     with zb.start(tmp_path, config, schemas) as zgw:
         for i in range(3):

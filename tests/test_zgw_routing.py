@@ -37,7 +37,7 @@ def fake() -> Iterator[ZGWFake]:
 
 
 @pytest.fixture
-def legacy(tmp_path: Path, schemas) -> Iterator[tuple[live.LiveBroker, SoapCaller]]:  # noqa: ANN001
+def legacy(tmp_path: Path, schemas) -> Iterator[tuple[live.LiveBroker, SoapCaller]]:
     """The legacy ZDS zaaksysteem: a broker on the embedded zaaksysteem."""
     config = write_config(tmp_path / "legacy", name="config")
     lb = live.start(live.make_settings(tmp_path / "legacy", config_dir=config))
@@ -52,11 +52,11 @@ def _routes(fake: ZGWFake, legacy_url: str, routes: list[dict]) -> dict:
             "routes": routes, "delivery": fast_delivery()}
 
 
-def _details(caller: SoapCaller, ident: str):  # noqa: ANN202
+def _details(caller: SoapCaller, ident: str):
     return caller.call("BeantwoordVraag", zm.geef_zaakdetails(ident), soap_action=zm.ACTION["details"])
 
 
-def test_translate_proxy_per_zaaktype(tmp_path: Path, fake: ZGWFake, legacy, schemas) -> None:  # noqa: ANN001
+def test_translate_proxy_per_zaaktype(tmp_path: Path, fake: ZGWFake, legacy, schemas) -> None:
     """SHV is translated to ZGW, OMV still goes to the legacy zaaksysteem (proxy), queries too."""
     legacy_lb, legacy_caller = legacy
     routes = _routes(fake, legacy_lb.url, [
@@ -80,7 +80,7 @@ def test_translate_proxy_per_zaaktype(tmp_path: Path, fake: ZGWFake, legacy, sch
         assert not any(r.query.get("identificatie") == "1234OMV00001" for r in fake.requests)  # the legacy answered
 
 
-def test_proxy_relays_the_legacy_answer_and_its_faults(tmp_path: Path, fake: ZGWFake, legacy, schemas) -> None:  # noqa: ANN001
+def test_proxy_relays_the_legacy_answer_and_its_faults(tmp_path: Path, fake: ZGWFake, legacy, schemas) -> None:
     legacy_lb, _ = legacy
     routes = _routes(fake, legacy_lb.url, [{"operations": ["*"], "deliver": [{"target": "legacy", "mode": "sync"}]}])
     config = zb.write_zgw_config(tmp_path, routes)
@@ -96,7 +96,7 @@ def test_proxy_relays_the_legacy_answer_and_its_faults(tmp_path: Path, fake: ZGW
 
 
 def test_replicate_legacy_answers_and_zgw_follows_through_the_queue(tmp_path: Path, fake: ZGWFake, legacy,
-                                                                     schemas) -> None:  # noqa: ANN001
+                                                                     schemas) -> None:
     legacy_lb, legacy_caller = legacy
     routes = _routes(fake, legacy_lb.url, [
         {"operations": ["creeerZaak", "updateZaak", "actualiseerZaakstatus"],

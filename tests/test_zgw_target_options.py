@@ -25,7 +25,7 @@ def fake() -> Iterator[ZGWFake]:
         assert server.violations == [] and server.auth_failures == []
 
 
-def test_the_secret_may_come_from_the_environment(tmp_path: Path, fake: ZGWFake, schemas,  # noqa: ANN001
+def test_the_secret_may_come_from_the_environment(tmp_path: Path, fake: ZGWFake, schemas,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENZAAK_SECRET", zb.SECRET)
     routes = zb.translate_routes(fake)
@@ -36,7 +36,7 @@ def test_the_secret_may_come_from_the_environment(tmp_path: Path, fake: ZGWFake,
     assert answer.berichtcode == "Bv03" and len(fake.objects("zaken")) == 1
 
 
-def test_identificaties_follow_the_configured_template(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+def test_identificaties_follow_the_configured_template(tmp_path: Path, fake: ZGWFake, schemas) -> None:
     routes = zb.translate_routes(fake, identificaties={"zaak": "{gemeentecode}-SHV-{jaar}-{volgnummer:04d}"})
     with zb.start(tmp_path, zb.write_zgw_config(tmp_path, routes), schemas) as zgw:
         answer = zgw.soap.call("VerwerkSynchroonVrijBericht", m.genereer_zaak_identificatie(),
@@ -76,7 +76,7 @@ def _genereer_document_identificatie() -> str:
             "</ZDS:genereerDocumentIdentificatie_Di02>")
 
 
-def test_identificaties_may_be_reserved_at_open_zaak(tmp_path: Path, fake: ZGWFake, schemas) -> None:  # noqa: ANN001
+def test_identificaties_may_be_reserved_at_open_zaak(tmp_path: Path, fake: ZGWFake, schemas) -> None:
     routes = zb.translate_routes(fake, identificaties={"zaak": "reserve", "document": "reserve"})
     config = zb.write_zgw_config(tmp_path, routes)
     # Open Zaak's zaaknummers do not start with the gemeentecode: the administrator accepts that
@@ -97,7 +97,7 @@ def test_identificaties_may_be_reserved_at_open_zaak(tmp_path: Path, fake: ZGWFa
 
 
 def test_a_reserved_zaaknummer_without_the_gemeentecode_is_not_handed_out(tmp_path: Path, fake: ZGWFake,
-                                                                          schemas) -> None:  # noqa: ANN001
+                                                                          schemas) -> None:
     routes = zb.translate_routes(fake, identificaties={"zaak": "reserve"})
     with zb.start(tmp_path, zb.write_zgw_config(tmp_path, routes), schemas) as zgw:
         answer = zgw.soap.call("VerwerkSynchroonVrijBericht", m.genereer_zaak_identificatie(),
@@ -107,7 +107,7 @@ def test_a_reserved_zaaknummer_without_the_gemeentecode_is_not_handed_out(tmp_pa
 
 
 def test_reserving_at_a_server_without_the_extension_says_what_to_configure(tmp_path: Path, fake: ZGWFake,
-                                                                             schemas) -> None:  # noqa: ANN001
+                                                                             schemas) -> None:
     fake.open_zaak_extensions = False  # a ZGW server with only the standard APIs
     routes = zb.translate_routes(fake, identificaties={"zaak": "reserve"})
     with zb.start(tmp_path, zb.write_zgw_config(tmp_path, routes), schemas) as zgw:

@@ -63,7 +63,7 @@ class StufForward(HttpErrors):
         text = response.text[:20000]
         try:
             payload, fault = _payload(response.content)
-        except Exception:  # noqa: BLE001 - not a SOAP answer at all
+        except Exception:  # not a SOAP answer at all
             raise AdapterError(f"{where}: HTTP {response.status_code} without a SOAP answer",
                                retryable=self.retryable_status(response.status_code), target_answer=text) from None
         if fault is not None:

@@ -99,7 +99,7 @@ class Pipeline:
             last = self._last_tijdstip(rec.sg) if self.settings.checks.tijdstip_increasing else None
             checks.check(rec.sg, resolved, self.settings, last)
             return self._answered(rec, self._process(rec, request, resolved, start), start)
-        except Exception as exc:  # noqa: BLE001 - the one place every error becomes a fault
+        except Exception as exc:  # the one place every error becomes a fault
             return self._answered(rec, self._fault(rec, exc, version, start, request), start)
 
     def _answered(self, rec: Record, http: HttpAnswer, start: float) -> HttpAnswer:
@@ -109,7 +109,7 @@ class Pipeline:
             for listener in self.listeners:
                 try:
                     listener(rec.operation, outcome, time.perf_counter() - start)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("a pipeline listener failed")
         return http
 

@@ -374,7 +374,7 @@ class Refresher:
         while not self._stop.wait(self.interval):
             try:
                 self.store.refresh()
-            except Exception:  # noqa: BLE001 - a failed refresh is retried at the next tick
+            except Exception:  # a failed refresh is retried at the next tick
                 log.exception("configuration refresh failed")
 
     def stop(self) -> None:

@@ -245,7 +245,7 @@ class Queue:
                                 StufError("StUF058", f"Onbekend doel {target_name}", plek="client"), False)
         try:
             request = self.rebuild(message_id)
-        except Exception as exc:  # noqa: BLE001 - a stored message that no longer reads is permanent
+        except Exception as exc:  # a stored message that no longer reads is permanent
             return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
         if target.shares_transaction:
             try:
@@ -258,13 +258,13 @@ class Queue:
                     target.deliver(request, ctx)
                     self._record(s, row, worker, attempt, started, t0, "delivered", None, None)
                 return Outcome(delivery_id, "delivered")
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the delivery
+            except Exception as exc:  # every failure is recorded on the delivery
                 return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
         ctx = Context(session=None, zender=request.zds.stuurgegevens.zender, message_id=message_id,
                       steps=steps, record_step=lambda name, result: self._save_step(delivery_id, name, result))
         try:
             target.deliver(request, ctx)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
         return self._finish(delivery_id, worker, attempt, started, t0, target, None, None)
 

@@ -57,7 +57,7 @@ class Worker:
             return
         try:
             self.scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
-        except Exception:  # noqa: BLE001 - a missed wake-up only costs one poll interval
+        except Exception:  # a missed wake-up only costs one poll interval
             pass
 
     def stop(self, wait: bool = True) -> None:

@@ -28,7 +28,7 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database, revision: str = "head") -> None:
     cfg = alembic_config(db)
     if db.is_sqlite:
-        with db._write_lock(), db.engine.begin() as conn:  # noqa: SLF001 - same package
+        with db._write_lock(), db.engine.begin() as conn:  # same package
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
         return

@@ -11,7 +11,7 @@ from broker.stuf import ns
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
 from broker.zds.antwoord import complete
 from broker.zds.dispatch import Resolved
-from broker.zds.kern import SchemaModel  # noqa: F401
+from broker.zds.kern import SchemaModel
 from broker.zds.operations import Operation
 
 

@@ -59,7 +59,7 @@ class DashboardClient:
         self.http = httpx.Client(timeout=30, follow_redirects=False)
         self.token: str | None = None
 
-    def get(self, path: str, **kw) -> httpx.Response:  # noqa: ANN003
+    def get(self, path: str, **kw) -> httpx.Response:
         r = self.http.get(self.base + path, **kw)
         self._remember(r)
         return r
@@ -125,7 +125,7 @@ class Site:
                 stmt = stmt.where(Delivery.target == target)
             return list(s.execute(stmt).scalars())
 
-    def wait_for(self, predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
+    def wait_for(self, predicate, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
@@ -146,7 +146,7 @@ def add_users(lb: live.LiveBroker) -> None:
             auth.add_user(s, name, role, PASSWORD)
 
 
-def start_site(tmp: Path, schemas, target: CountingTarget | None = None, **policy) -> Site:  # noqa: ANN001, ANN003
+def start_site(tmp: Path, schemas, target: CountingTarget | None = None, **policy) -> Site:
     """A live broker; with a target, creeerZaak also goes (queued) to it as "archief"."""
     routes = None
     if target is not None:

@@ -181,7 +181,7 @@ class _BinaryGenerator(BytesGenerator):
     """The stdlib generator rewrites line ends in every body; parts sent with
     Content-Transfer-Encoding: binary must go out byte for byte (XOP, SOAP 1.1 MTOM)."""
 
-    def _handle_text(self, msg) -> None:  # noqa: ANN001 - email.message.Message
+    def _handle_text(self, msg) -> None:  # email.message.Message
         if str(msg.get("Content-Transfer-Encoding", "")).lower() == "binary" and isinstance(msg._payload, str):
             self.write(msg._payload)  # surrogate-escaped bytes, written back unchanged
             return

@@ -154,7 +154,7 @@ def soap11_fault(content: bytes) -> Fault:
 
 
 # -- the message log and the zaaksysteem ------------------------------------------------------
-def _detached(session, rows: list) -> list:  # noqa: ANN001
+def _detached(session, rows: list) -> list:
     """Rows that keep their loaded values after the read transaction ends (it rolls back)."""
     session.expunge_all()
     return rows

@@ -76,7 +76,7 @@ class ZgwBroker:
     soap: SoapCaller
 
     @property
-    def broker(self):  # noqa: ANN201
+    def broker(self):
         return self.live.broker
 
 

@@ -6,12 +6,12 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-import broker.adapters.embedded.tables  # noqa: F401 - registers the zs_ tables
-import broker.adapters.zgw.tables  # noqa: F401 - zgw_steps, zgw_counters
-import broker.mappings.tables  # noqa: F401 - config_versions
-import broker.queue.tables  # noqa: F401 - deliveries, attempts, circuits
-import broker.routing.tables  # noqa: F401 - zaak_routes
-import broker.store.tables  # noqa: F401
+import broker.adapters.embedded.tables  # registers the zs_ tables
+import broker.adapters.zgw.tables  # zgw_steps, zgw_counters
+import broker.mappings.tables  # config_versions
+import broker.queue.tables  # deliveries, attempts, circuits
+import broker.routing.tables  # zaak_routes
+import broker.store.tables
 import broker.web.dashboard.tables  # noqa: F401 - users, audit_log, message_views
 from broker.store.tables import Base
 

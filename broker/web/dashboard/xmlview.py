@@ -31,7 +31,7 @@ def envelope_of(data: bytes, content_type: str | None) -> etree._Element | None:
             root, _parts, _type = mtom.split(data, content_type)
             return xmlsafe.parse(root)
         return xmlsafe.parse(data)
-    except Exception:  # noqa: BLE001 - an unreadable payload is shown as text
+    except Exception:  # an unreadable payload is shown as text
         return None
 
 

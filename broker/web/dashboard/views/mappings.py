@@ -130,7 +130,7 @@ def submit(ctx: Ctx) -> Response:
         return editor(problems=[], preview_error=error, status=400)
     try:
         result = store.preview(data, name=name, text=text)
-    except Exception as exc:  # noqa: BLE001 - the preview shows what went wrong with this message
+    except Exception as exc:  # the preview shows what went wrong with this message
         return editor(problems=[], preview_error=f"{type(exc).__name__}: {exc}")
     if message_id is not None:
         with ctx.db.write() as s:
