@@ -123,3 +123,12 @@ def test_a_besluitidentificatie_cannot_be_reserved(tmp_path: Path, fake: ZGWFake
     with pytest.raises(ConfigError) as refused:
         Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
     assert any("identificaties.besluit" in str(p) for p in refused.value.problems)
+
+
+def test_an_unknown_zgw_option_gets_a_suggestion_like_every_adapter(tmp_path: Path, fake: ZGWFake) -> None:
+    routes = zb.translate_routes(fake)
+    routes["targets"]["zgw"]["zaken_ur"] = routes["targets"]["zgw"].pop("zaken_url")
+    with pytest.raises(ConfigError) as refused:
+        Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
+    texts = [str(p) for p in refused.value.problems]
+    assert any("unknown option 'zaken_ur'" in t and "zaken_url" in t for t in texts), texts

@@ -32,9 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from broker.adapters.deps import AdapterDeps
+from broker.adapters.options import HttpUrl, Options, Timeout, parse
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
 from broker.adapters.zgw.client import Recorded, ZgwClient, ZgwError, ZgwSettings
@@ -49,18 +50,17 @@ from broker.mappings.mapping import MappingSet, MappingView
 from broker.model.ports import Context, Health
 
 
-class ZgwOptions(BaseModel):
+class ZgwOptions(Options):
     """The options of a ``zgw`` target in routes.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
-    zaken_url: str
-    catalogi_url: str
-    documenten_url: str
-    besluiten_url: str
+    zaken_url: HttpUrl
+    catalogi_url: HttpUrl
+    documenten_url: HttpUrl
+    besluiten_url: HttpUrl
     client_id: str = Field(min_length=1)
     secret: str | None = None
     secret_env: str | None = None
-    timeout: float = Field(10.0, gt=0)
+    timeout: Timeout = 10.0
     large_document_bytes: int = Field(4 * 1024 * 1024, ge=1)
     catalogi_cache_seconds: float = Field(300.0, ge=0)
     mappings: list[str] | None = None
@@ -78,12 +78,10 @@ class ZgwOptions(BaseModel):
 
 
 def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml") -> ZgwOptions:
+    """The options checked like every adapter's (broker.adapters.options), and the secret resolved."""
+    parsed = parse(ZgwOptions, name, options, where)
     try:
-        parsed = ZgwOptions.model_validate(options)
         parsed.resolved_secret()
-    except ValidationError as exc:
-        raise ConfigError([ConfigProblem(where, None, f"target {name!r} (zgw): {'.'.join(map(str, e['loc']))}: "
-                                         f"{e['msg']}") for e in exc.errors()]) from None
     except ValueError as exc:
         raise ConfigError([ConfigProblem(where, None, f"target {name!r} (zgw): {exc}")]) from None
     return parsed
