@@ -1,6 +1,7 @@
 """Versions of the editable configuration, their history, and taking a new version into use.
 
-Editable files: ``zaaktypecatalogus.yaml`` and ``mappings/*.yaml`` in the configuration directory.
+Editable files: ``zaaktypecatalogus.yaml``, ``mappings/*.yaml`` and ``applications.yaml`` (the registry
+of applications, broker.mappings.applications) in the configuration directory.
 Once the database holds a file it is the source of truth:
 
 - at start-up every file in the configuration directory that the database does not hold yet is
@@ -37,6 +38,8 @@ from sqlalchemy.exc import IntegrityError
 
 from broker.errors import ConfigError, ConfigProblem
 from broker.mappings import mapping
+from broker.mappings.applications import FILENAME as APPLICATIONS
+from broker.mappings.applications import Applications, parse_applications
 from broker.mappings.catalogus import FILENAME as CATALOGUS
 from broker.mappings.catalogus import Catalogus, parse_catalogus
 from broker.mappings.mapping import Mappings, MappingSet, MappingSource
@@ -70,7 +73,7 @@ def _now() -> datetime:
 
 
 def editable(name: str) -> bool:
-    return name == CATALOGUS or bool(_MAPPING_NAME.match(name))
+    return name in (CATALOGUS, APPLICATIONS) or bool(_MAPPING_NAME.match(name))
 
 
 def _version(row: ConfigVersionRow) -> ConfigVersion:
@@ -81,7 +84,8 @@ def _version(row: ConfigVersionRow) -> ConfigVersion:
 def read_files(config_dir: Path) -> dict[str, str]:
     """The editable files in a configuration directory: name -> text."""
     out = {}
-    candidates = [config_dir / CATALOGUS] + sorted((config_dir / MAPPINGS_DIR).glob("*.y*ml"))
+    candidates = ([config_dir / CATALOGUS, config_dir / APPLICATIONS]
+                  + sorted((config_dir / MAPPINGS_DIR).glob("*.y*ml")))
     for path in candidates:
         name = path.relative_to(config_dir).as_posix()
         if path.is_file() and editable(name):
@@ -99,8 +103,13 @@ def build(texts: dict[str, str], config_dir: Path) -> tuple[Catalogus, Mappings]
             catalogus = parse_catalogus(texts[CATALOGUS], str(config_dir / CATALOGUS))
         except ConfigError as exc:
             problems += exc.problems
+    if APPLICATIONS in texts:
+        try:
+            parse_applications(texts[APPLICATIONS], str(config_dir / APPLICATIONS))
+        except ConfigError as exc:
+            problems += exc.problems
     sources: list[MappingSource] = []
-    for name in sorted(n for n in texts if n != CATALOGUS):
+    for name in sorted(n for n in texts if n not in (CATALOGUS, APPLICATIONS)):
         try:
             sources.append(mapping.parse(texts[name], name, str(config_dir / name)))
         except ConfigError as exc:
@@ -124,6 +133,7 @@ class ConfigStore:
         #: the live objects the broker's components hold; new versions are put in place in them
         self.catalogus = Catalogus([], str(self.config_dir / CATALOGUS))
         self.mappings = MappingSet()
+        self.applications = Applications()
         #: name -> (version, text) in use in this process
         self._active: dict[str, tuple[int, str]] = {}
         #: name -> sha256 of the file as this process last read or wrote it
@@ -177,7 +187,7 @@ class ConfigStore:
         """Every problem of ``text`` as the new version of ``name``, checked with the other files."""
         if not editable(name):
             return [ConfigProblem(name, None, "not an editable configuration file; editable are "
-                                  f"{CATALOGUS} and {MAPPINGS_DIR}/<name>.yaml")]
+                                  f"{CATALOGUS}, {APPLICATIONS} and {MAPPINGS_DIR}/<name>.yaml")]
         with self._lock:
             texts = {n: t for n, (_, t) in self._active.items()}
         texts[name] = text
@@ -235,6 +245,8 @@ class ConfigStore:
         catalogus, mappings = self._build(texts)
         self.catalogus.take_over(catalogus)
         self.mappings.replace(mappings)
+        if APPLICATIONS in texts:
+            self.applications.take_over(parse_applications(texts[APPLICATIONS], str(self.config_dir / APPLICATIONS)))
         self._active.update(changed)
 
     def _write_file(self, name: str, text: str) -> None:

@@ -1,0 +1,250 @@
+"""The one registry of the applications the broker knows: ``applications.yaml``.
+
+Each application is a StUF identity (organisatie + applicatie, as its stuurgegevens name it as zender),
+how it proves that identity to the broker, and what it may ask. The StUF-BG afnemersindicaties and
+the subscribers (endpoints, outbound authentication, subscriptions) extend these same entries.
+
+    trusted_proxies: [10.0.0.5/32]        # may pass a verified client certificate in a header
+    applications:
+      - organisatie: "1900"
+        applicatie: FORMS
+        authentication:                    # any one proves the identity (require: all: every one)
+          certificate: {fingerprint_sha256: "3f:9a:..."}     # or subject: "CN=forms.gemeente.nl"
+          basic: {username: forms, password_env: FORMS_PASSWORD}
+          usernametoken: {username: forms, password_env: FORMS_WSS_PASSWORD}
+        operations: [creeerZaak, geefZaakdetails]           # or ["*"]
+        zaaktypen: [SHV]                                     # optional
+
+Secrets are never in the file itself: ``password_env`` names an environment variable (basic may use
+``password_argon2``, an Argon2id hash, instead). Without the file, or with no applications in it,
+the broker serves loopback callers only (see broker.intake.callers).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import hmac
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from broker.errors import ConfigError, ConfigProblem
+from broker.yamlfile import compose, line_for, problems_from
+from broker.zds.operations import BY_NAME
+
+FILENAME = "applications.yaml"
+_HASHER = PasswordHasher()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CertificateAuth(_Strict):
+    """A client certificate (mutual TLS, or a trusted proxy's header) that proves the identity."""
+
+    subject: str | None = None
+    fingerprint_sha256: str | None = None
+
+    @field_validator("fingerprint_sha256")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        plain = value.replace(":", "").replace(" ", "").lower()
+        if len(plain) != 64 or any(c not in "0123456789abcdef" for c in plain):
+            raise ValueError("give the SHA-256 fingerprint as 64 hexadecimal digits (colons allowed)")
+        return plain
+
+    @model_validator(mode="after")
+    def _something(self) -> CertificateAuth:
+        if not self.subject and not self.fingerprint_sha256:
+            raise ValueError("give subject or fingerprint_sha256")
+        return self
+
+
+class PasswordAuth(_Strict):
+    username: str = Field(min_length=1)
+    #: the environment variable that holds the password
+    password_env: str | None = None
+    #: an Argon2id hash of the password (HTTP basic only: a UsernameToken digest needs the password)
+    password_argon2: str | None = None
+
+
+class Authentication(_Strict):
+    certificate: CertificateAuth | None = None
+    basic: PasswordAuth | None = None
+    usernametoken: PasswordAuth | None = None
+    #: any: one proof suffices; all: every configured kind must be proven in the same request
+    require: Literal["any", "all"] = "any"
+
+    @model_validator(mode="after")
+    def _one(self) -> Authentication:
+        if not (self.certificate or self.basic or self.usernametoken):
+            raise ValueError("give at least one of certificate, basic, usernametoken")
+        if self.usernametoken and self.usernametoken.password_argon2:
+            raise ValueError("usernametoken: a password digest needs the password itself: use password_env")
+        return self
+
+
+class ApplicationEntry(_Strict):
+    organisatie: str | None = None
+    applicatie: str = Field(min_length=1)
+    authentication: Authentication
+    operations: list[str] = ["*"]
+    zaaktypen: list[str] | None = None
+
+
+class ApplicationsFile(_Strict):
+    trusted_proxies: list[str] = []
+    #: the header in which a trusted proxy passes the verified client certificate (PEM, URL-escaped)
+    proxy_certificate_header: str = "x-ssl-client-cert"
+    #: how far a UsernameToken's Created may lie from now, and how long its Nonce is remembered
+    usernametoken_window_seconds: int = Field(300, ge=10, le=3600)
+    applications: list[ApplicationEntry] = []
+
+
+@dataclass(frozen=True)
+class Application:
+    """A known application: its StUF identity, how it proves it, and what it may ask."""
+
+    organisatie: str | None
+    applicatie: str
+    authentication: Authentication
+    operations: frozenset[str]
+    zaaktypen: frozenset[str] | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.organisatie}/{self.applicatie}" if self.organisatie else self.applicatie
+
+    def kinds(self) -> set[str]:
+        """The kinds of proof this application is configured for."""
+        a = self.authentication
+        return {k for k, v in (("certificate", a.certificate), ("basic", a.basic),
+                               ("usernametoken", a.usernametoken)) if v is not None}
+
+    def may(self, operation: str | None, zaaktype: str | None = None) -> bool:
+        if "*" not in self.operations and (operation or "").lower() not in self.operations:
+            return False
+        return self.zaaktypen is None or zaaktype is None or zaaktype in self.zaaktypen
+
+    def password(self, kind: str) -> str | None:
+        """The configured password for ``basic`` or ``usernametoken`` (None when only a hash is kept)."""
+        auth = getattr(self.authentication, kind)
+        return os.environ.get(auth.password_env) if auth is not None and auth.password_env else None
+
+    def check_basic(self, password: str) -> bool:
+        auth = self.authentication.basic
+        if auth is None:
+            return False
+        if auth.password_argon2:
+            try:
+                return _HASHER.verify(auth.password_argon2, password)
+            except (VerificationError, InvalidHashError):
+                return False
+        known = self.password("basic")
+        return known is not None and hmac.compare_digest(known.encode(), password.encode())
+
+
+class Applications:
+    """The registry in use; swapped whole on a new version (:meth:`take_over`)."""
+
+    def __init__(self, model: ApplicationsFile | None = None) -> None:
+        self.take_over(model or ApplicationsFile())
+
+    def take_over(self, model: ApplicationsFile) -> None:
+        apps = [Application(e.organisatie, e.applicatie, e.authentication,
+                            frozenset(o.lower() for o in e.operations),
+                            frozenset(e.zaaktypen) if e.zaaktypen is not None else None)
+                for e in model.applications]
+        self.settings = model
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in model.trusted_proxies]
+        self.all = apps
+        self._by_fingerprint = {a.authentication.certificate.fingerprint_sha256: a for a in apps
+                                if a.authentication.certificate and a.authentication.certificate.fingerprint_sha256}
+        self._by_subject = {a.authentication.certificate.subject: a for a in apps
+                            if a.authentication.certificate and a.authentication.certificate.subject}
+        self._by_username = {(kind, getattr(a.authentication, kind).username): a for a in apps
+                             for kind in ("basic", "usernametoken") if getattr(a.authentication, kind)}
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.all)
+
+    def trusted_proxy(self, address: str | None) -> bool:
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.proxies)
+
+    def by_certificate(self, fingerprint_sha256: str, subject: str) -> Application | None:
+        return self._by_fingerprint.get(fingerprint_sha256) or self._by_subject.get(subject)
+
+    def by_username(self, kind: str, username: str) -> Application | None:
+        return self._by_username.get((kind, username))
+
+
+def fingerprint(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+def parse_applications(text: str, filename: str) -> ApplicationsFile:
+    """The file's model, or ConfigError with every problem at its line."""
+    data, lines = compose(text, filename)
+    try:
+        model = ApplicationsFile.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError(problems_from(exc, filename, lines, ApplicationsFile)) from None
+    problems: list[ConfigProblem] = []
+    for i, proxy in enumerate(model.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(ConfigProblem(filename, line_for(lines, ("trusted_proxies", i)),
+                                          f"trusted_proxies: {proxy!r} is not an address or network"))
+    seen: dict[tuple[str | None, str], int] = {}
+    usernames: dict[tuple[str, str], int] = {}
+    for i, app in enumerate(model.applications):
+        where = ("applications", i)
+        identity = (app.organisatie, app.applicatie)
+        if identity in seen:
+            problems.append(ConfigProblem(filename, line_for(lines, where + ("applicatie",)),
+                                          f"application {app.applicatie!r} is also entry {seen[identity] + 1}"))
+        seen[identity] = i
+        for j, operation in enumerate(app.operations):
+            if operation != "*" and operation.lower() not in BY_NAME:
+                close = difflib.get_close_matches(operation, [op.name for op in BY_NAME.values()], n=1)
+                problems.append(ConfigProblem(filename, line_for(lines, where + ("operations", j)),
+                                              f"unknown operation {operation!r}", close[0] if close else None))
+        for kind in ("basic", "usernametoken"):
+            auth = getattr(app.authentication, kind)
+            if auth is None:
+                continue
+            key = (kind, auth.username)
+            if key in usernames:
+                problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
+                                              f"{kind} username {auth.username!r} is also used by entry "
+                                              f"{usernames[key] + 1}"))
+            usernames[key] = i
+            if not auth.password_env and not auth.password_argon2:
+                problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
+                                              f"{kind}: give password_env (or, for basic, password_argon2)"))
+            elif auth.password_env and auth.password_env not in os.environ:
+                problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
+                                              f"{kind}: environment variable {auth.password_env} is not set"))
+    if problems:
+        raise ConfigError(problems)
+    return model
+
+
+__all__ = ["FILENAME", "Application", "Applications", "ApplicationsFile", "fingerprint", "parse_applications"]
