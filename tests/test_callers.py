@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -19,6 +20,9 @@ from lxml import etree
 from broker.errors import ConfigError, StufError
 from broker.intake.callers import WSSE, WSU, Authenticator, Caller, Transport, authorise
 from broker.mappings.applications import Applications, parse_applications
+from broker.mappings.store import ConfigStore
+from broker.store import migrate
+from broker.store.db import Database
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
 from tests.support.certs import issue
 
@@ -203,11 +207,7 @@ def test_mistakes_in_applications_yaml_name_their_line(text: str, message: str) 
     assert all(p.line is not None for p in problems), problems
 
 
-def test_applications_yaml_is_versioned_and_taken_into_use_without_a_restart(tmp_path) -> None:  # noqa: ANN001
-    from broker.mappings.store import ConfigStore
-    from broker.store import migrate
-    from broker.store.db import Database
-
+def test_applications_yaml_is_versioned_and_taken_into_use_without_a_restart(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.mkdir()
     (config / "applications.yaml").write_text(
