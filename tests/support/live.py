@@ -13,6 +13,7 @@ import uvicorn
 
 from broker.config import Settings, load_settings
 from broker.runtime import Broker
+from broker.web import tls
 from broker.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,19 +61,23 @@ def start(settings: Settings) -> LiveBroker:
     broker = Broker(settings)
     app = create_app(broker)
     port = free_port()
+    tls_settings = settings.broker.server.tls
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            http="httptools", loop="asyncio", lifespan="on")
+                            loop="asyncio", lifespan="on", **tls.uvicorn_options(tls_settings))
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls_settings else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
+            if tls_settings is not None:  # the handshake may ask for a certificate: a TCP connect will do
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 break
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError):
             time.sleep(0.05)
     else:
         raise RuntimeError("test broker did not start")
