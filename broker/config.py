@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,6 +70,18 @@ class Soap(_Strict):
         return v
 
 
+class Tls(_Strict):
+    """The broker's own TLS listener (ZDS 1.2 §3: two-way TLS)."""
+
+    certificate: Path
+    key: Path
+    #: the CA (bundle) that signs the clients' certificates; without it no client certificate is asked
+    client_ca: Path | None = None
+    #: required: a connection without a valid client certificate is refused during the handshake;
+    #: optional: callers may prove themselves otherwise (HTTP basic, UsernameToken; applications.yaml)
+    client_certificates: Literal["required", "optional"] = "required"
+
+
 class Server(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -78,6 +91,8 @@ class Server(_Strict):
     handler_threads: int = Field(16, ge=1, le=256)
     #: URL clients use to reach the broker (for soap:address in served WSDLs); default: from the request
     public_url: str | None = None
+    #: serve HTTPS with client certificates instead of plain HTTP
+    tls: Tls | None = None
 
 
 class BrokerSettings(_Strict):
