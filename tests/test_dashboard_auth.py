@@ -7,9 +7,16 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import select
+from starlette.middleware.sessions import SessionMiddleware
 
-from broker.web.dashboard import auth
+from broker.runtime import Broker
+from broker.web.dashboard import auth, throttle
+from broker.web.dashboard.app import create_dashboard
+from broker.web.dashboard.tables import AuditEntry
+from tests.support import live
 from tests.support.dashboard_site import PASSWORD, USERS, Site, start_site
 
 
@@ -144,7 +151,7 @@ def test_short_passwords_and_unknown_roles_are_refused(site: Site) -> None:
     short = c.post("/users", {"username": "eve", "role": "viewer", "password": "short"})
     bad_role = c.post("/users", {"username": "eve", "role": "root", "password": PASSWORD})
     assert short.status_code == bad_role.status_code == 400
-    assert "at least 10 characters" in short.text and "unknown role" in bad_role.text
+    assert "at least 12 characters" in short.text and "unknown role" in bad_role.text
 
 
 def test_the_session_secret_is_made_once_with_mode_0600_unless_the_environment_gives_one(tmp_path: Path) -> None:
@@ -152,3 +159,52 @@ def test_the_session_secret_is_made_once_with_mode_0600_unless_the_environment_g
     assert auth.session_secret(tmp_path, env={}) == first and len(first) >= 48
     assert stat.S_IMODE(os.stat(tmp_path / auth.SECRET_FILE).st_mode) == 0o600
     assert auth.session_secret(tmp_path, env={auth.SECRET_ENV: "from-the-environment"}) == "from-the-environment"
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "welkom123456", "password1234", "qwertyuiopas", "eve-eve-eve-eve"])
+def test_passwords_that_are_easy_to_guess_are_refused(site: Site, weak: str) -> None:
+    c = site.client("administrator")
+    r = c.post("/users", {"username": "eve", "role": "viewer", "password": weak})
+    assert r.status_code == 400 and "too easy to guess" in r.text, weak
+
+
+def test_an_account_is_locked_after_repeated_failures_even_for_the_right_password(site: Site) -> None:
+    c = site.client()
+    for _ in range(throttle.ACCOUNT_LIMIT):
+        assert c.login("otto", "not the password").status_code == 401
+    locked = c.login("otto", PASSWORD)
+    assert locked.status_code == 429 and "locked" in locked.text
+    with site.lb.broker.db.read() as s:
+        actions = [e.action for e in s.execute(select(AuditEntry).where(AuditEntry.actor == "web:otto")).scalars()]
+    assert actions.count("user.login_failed") == throttle.ACCOUNT_LIMIT and "user.login_locked" in actions
+    assert site.client().login("vera", PASSWORD).status_code == 303  # other accounts are not affected
+
+
+def test_an_address_that_keeps_failing_is_blocked(site: Site) -> None:
+    c = site.client()
+    for i in range(throttle.ADDRESS_LIMIT):
+        assert c.login(f"nobody{i}", "not the password").status_code == 401
+    blocked = c.login("vera", PASSWORD)
+    assert blocked.status_code == 429 and "this address" in blocked.text
+
+
+def test_signing_out_ends_the_session_on_the_server_too(site: Site) -> None:
+    c = site.client("viewer")
+    copied = dict(c.http.cookies)
+    assert c.get("/").status_code == 200
+    c.post("/logout")
+    thief = httpx.Client(base_url=c.base, cookies=copied, follow_redirects=False)
+    r = thief.get("/")
+    assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+    thief.close()
+
+
+def test_the_session_cookie_is_secure_behind_tls(tmp_path: Path) -> None:
+    settings = live.make_settings(tmp_path, server__public_url="https://broker.gemeente.test")
+    broker = Broker(settings)
+    try:
+        app = create_dashboard(broker)
+        session_mw = next(m for m in app.user_middleware if m.cls is SessionMiddleware)
+        assert session_mw.kwargs["https_only"] is True
+    finally:
+        broker.close()

@@ -6,7 +6,7 @@ never pay for sessions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from broker.web.dashboard import auth, xmlview
+from broker.web.dashboard.throttle import AddressThrottle
 from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, users
 from broker.web.dashboard.views.common import templates
 from broker.zds.operations import OPERATIONS
@@ -38,6 +39,8 @@ class Dashboard:
     prefix: str
     templates: Jinja2Templates
     operations: list[str]
+    #: failed sign-ins per client address (broker.web.dashboard.throttle)
+    login_throttle: AddressThrottle = field(default_factory=AddressThrottle)
 
 
 async def static(request: Request) -> Response:
@@ -80,7 +83,9 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
         Route("/static/{name}", static, methods=["GET"]),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=secret, session_cookie=COOKIE, max_age=SESSION_SECONDS,
-                             path=prefix, same_site="strict", https_only=public.startswith("https://"))]
+                             path=prefix, same_site="strict",
+                             # Secure whenever the broker is reached over TLS: its own listener or a proxy's
+                             https_only=public.startswith("https://") or settings.broker.server.tls is not None)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.dashboard = Dashboard(broker, prefix, templates(), sorted(op.name for op in OPERATIONS))
     return app

@@ -10,6 +10,7 @@ changing a password bumps the version and ends every other session of that accou
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Mapping
@@ -26,11 +27,19 @@ from broker.web.dashboard.tables import ADMINISTRATOR, OPERATOR, ROLES, VIEWER, 
 
 SECRET_ENV = "STUF_BROKER_SECRET"
 SECRET_FILE = "dashboard-secret"
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+#: zxcvbn's score (0-4) a password needs at least
+MIN_STRENGTH = 3
 _RANK = {VIEWER: 0, OPERATOR: 1, ADMINISTRATOR: 2}
 _hasher = PasswordHasher()
-#: verified against when the account does not exist, so a wrong name costs as long as a wrong password
-_DUMMY = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified against when the account does not exist, so a wrong name costs as long as a wrong
+    password. Made at the first sign-in, not at import: one hash takes 0.1 s and 64 MB (argon2), which
+    every worker process paid at start-up."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -68,9 +77,24 @@ def session_secret(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
     return path.read_text().strip()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, username: str = "") -> None:
+    """At least MIN_PASSWORD characters, and not easy to guess: zxcvbn's estimate (common passwords,
+    words, names, keyboard patterns, repeats, the user name itself) must be at least MIN_STRENGTH."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    from zxcvbn import zxcvbn  # here, not at import: its word lists take 12 MB in every worker process
+
+    estimate = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    if estimate["score"] < MIN_STRENGTH:
+        why = estimate["feedback"].get("warning") or "it is a common password or follows a common pattern"
+        raise AccountError(f"this password is too easy to guess: {why.rstrip('.')}; use a longer phrase")
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every session of this user ends (sign-out, password change): their cookies name an older version."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 1) + 1
 
 
 def check_role(role: str) -> None:
@@ -83,7 +107,7 @@ def add_user(session: Session, username: str, role: str, password: str) -> User:
     if not username or len(username) > 100 or any(c.isspace() for c in username):
         raise AccountError("a user name is 1 to 100 characters without spaces")
     check_role(role)
-    check_password_rules(password)
+    check_password_rules(password, username)
     if find(session, username) is not None:
         raise AccountError(f"user {username!r} exists already")
     user = User(username=username, role=role, password_hash=_hasher.hash(password), session_version=1,
@@ -95,7 +119,7 @@ def add_user(session: Session, username: str, role: str, password: str) -> User:
 
 def set_password(session: Session, username: str, password: str) -> User:
     user = _existing(session, username)
-    check_password_rules(password)
+    check_password_rules(password, username)
     user.password_hash = _hasher.hash(password)
     user.session_version = (user.session_version or 1) + 1
     return user
@@ -120,7 +144,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user when the password is right (rehashing an outdated hash), else None."""
     user = find(session, username)
     try:
-        _hasher.verify(user.password_hash if user is not None else _DUMMY, password)
+        _hasher.verify(user.password_hash if user is not None else _dummy(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None:

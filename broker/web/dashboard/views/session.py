@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.responses import Response
 
-from broker.web.dashboard import audit, auth, csrf
+from broker.web.dashboard import audit, auth, csrf, throttle
 from broker.web.dashboard.views.common import Ctx, page
 
 
@@ -26,11 +28,29 @@ def login_form(ctx: Ctx) -> Response:
 def login(ctx: Ctx) -> Response:
     username, password = ctx.field("username"), ctx.form.get("password") if ctx.form else ""
     password = password if isinstance(password, str) else ""
+    address = ctx.request.client.host if ctx.request.client else "unknown"
+    addresses = ctx.dashboard.login_throttle
+    if addresses.blocked(address):
+        with ctx.db.write() as s:
+            audit.record(s, f"web:{username[:100]}", "user.login_throttled", {})
+        return ctx.render("login.html", status=429, next=ctx.field("next"), username=username,
+                          error="Too many failed sign-ins from this address; try again later.")
     with ctx.db.write() as s:
-        user = auth.authenticate(s, username, password) if username and password else None
-        audit.record(s, f"web:{username[:100]}", "user.login" if user else "user.login_failed", {})
+        until = throttle.account_locked_until(s, username) if username else None
+        if until is not None:
+            audit.record(s, f"web:{username[:100]}", "user.login_locked", {"until": until.isoformat()})
+            user = None
+        else:
+            user = auth.authenticate(s, username, password) if username and password else None
+            audit.record(s, f"web:{username[:100]}", "user.login" if user else "user.login_failed", {})
         uid, version = (user.id, user.session_version) if user else (None, None)
+    if until is not None:
+        minutes = max(1, int((until - datetime.now(UTC)).total_seconds() // 60) + 1)
+        return ctx.render("login.html", status=429, next=ctx.field("next"), username=username,
+                          error=f"This account is locked after repeated failed sign-ins; try again in {minutes} "
+                                "minutes, or ask an administrator.")
     if uid is None:
+        addresses.failed(address)
         return ctx.render("login.html", status=401, next=ctx.field("next"), username=username,
                           error="Unknown user name or wrong password.")
     session = ctx.request.session
@@ -42,5 +62,10 @@ def login(ctx: Ctx) -> Response:
 
 @page(role=None)
 def logout(ctx: Ctx) -> Response:
+    """Sign out: the user's sessions end on the server too (a copied cookie no longer works)."""
+    if ctx.user is not None:
+        with ctx.db.write() as s:
+            auth.end_sessions(s, ctx.user.id)
+            audit.record(s, f"web:{ctx.user.username}", "user.logout", {})
     ctx.request.session.clear()
     return ctx.redirect("/login")
