@@ -1,5 +1,11 @@
 """structlog set-up: one JSON or console line per event, context bound per message.
 
+``auto`` (the default) writes JSON when stderr is not a terminal (a service, a container, a file)
+and the aligned console format when it is. The broker's own events are rendered once, in structlog's
+chain, and handed to the standard library as a finished line; only other libraries' records go
+through structlog's ProcessorFormatter (which copies each record). A line costs about 15 µs instead of
+45 µs with the console renderer (docs/performance.md).
+
 Personal data never reaches a log line: the broker binds only stuurgegevens (zender, berichtcode,
 referentienummer), operation names and identificaties of zaken and documents. As a second line of
 defence, :func:`redact` masks values that look like a BSN (nine digits) in any event field.
@@ -22,36 +28,70 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
     for k, v in list(event_dict.items()):
         if k in _SAFE_KEYS:
             continue
-        if isinstance(v, str) and _BSN.search(v):
+        if isinstance(v, str) and len(v) >= 9 and _BSN.search(v):
             event_dict[k] = _BSN.sub("*********", v)
     return event_dict
 
 
-def configure(fmt: str = "console", level: str = "INFO") -> None:
+_RENDERED = "_broker_rendered"
+
+
+def _to_stdlib(_logger: WrappedLogger, _name: str, line: object) -> tuple[tuple[object], dict[str, object]]:
+    """The last processor: the rendered line as the record's message, marked as finished."""
+    return (line,), {"extra": {_RENDERED: True}}
+
+
+class _Formatter(logging.Formatter):
+    """Lines rendered by the broker's loggers pass unchanged; other libraries' records are rendered by
+    structlog's ProcessorFormatter with the same processors."""
+
+    def __init__(self, foreign: logging.Formatter) -> None:
+        super().__init__()
+        self.foreign = foreign
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.__dict__.get(_RENDERED):
+            text = record.getMessage()
+            if record.exc_info:  # log.exception: the traceback after the line, as the renderer would
+                text = f"{text}\n{self.formatException(record.exc_info)}"
+            return text
+        return self.foreign.format(record)
+
+
+def resolve_format(fmt: str) -> str:
+    """``auto``: JSON unless stderr is a terminal."""
+    if fmt == "auto":
+        isatty = getattr(sys.stderr, "isatty", None)
+        return "console" if isatty is not None and isatty() else "json"
+    return fmt
+
+
+def configure(fmt: str = "auto", level: str = "INFO") -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,
     ]
-    renderer = (
+    renderer: Processor = (
         structlog.processors.JSONRenderer()
-        if fmt == "json"
+        if resolve_format(fmt) == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    own: list[Processor] = [structlog.processors.format_exc_info, renderer, _to_stdlib]
     structlog.configure(
-        processors=shared + [structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=shared + own,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
+    handler.setFormatter(_Formatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
             foreign_pre_chain=shared,
         )
-    )
+    ))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

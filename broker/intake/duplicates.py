@@ -38,7 +38,7 @@ class Duplicates:
     def replay(self, session: Session, rec: Record, existing: Message) -> HttpAnswer | None:
         """The answer for a repeat of ``existing``: its stored answer, StUF016 if the content differs,
         None to process it again."""
-        if existing.request_hash != rec.request_hash:
+        if not rec.same_content(existing.request_hash):
             raise StufError(
                 "StUF016",
                 "Combinatie van zender en referentienummer is al gebruikt voor een ander bericht",

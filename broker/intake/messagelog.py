@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,21 @@ def content_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def body_hash(body: etree._Element) -> str:
+    """The hash that makes a resend the same message: the StUF body in exclusive canonical form, so
+    the envelope (SOAP 1.1 or 1.2, its prefixes, MTOM) and namespace declarations the body does not
+    use do not count; prefixes, attributes in any order and the text do. (Exclusive c14n is also
+    cheaper than inclusive: about 50 against 85 µs for an 11.6 KB creeerZaak.)"""
+    return content_hash(etree.tostring(body, method="c14n", exclusive=True))
+
+
+def legacy_body_hash(body: etree._Element) -> str:
+    """The hash stored before body_hash: inclusive c14n, which also counted the envelope's namespace
+    declarations. Only compared when a repeat's hash differs, so a message first received by an
+    earlier version is still recognised."""
+    return content_hash(etree.tostring(body, method="c14n"))
+
+
 @dataclass
 class Record:
     """Everything known about a request while it is handled; becomes a Message row."""
@@ -40,6 +57,8 @@ class Record:
     dialect: str | None = None
     sg: Stuurgegevens | None = None
     request_hash: str | None = None
+    #: the request's hash as an earlier version stored it (legacy_body_hash), computed only when asked
+    legacy_hash: Callable[[], str] | None = None
     zaak_identificatie: str | None = None
     object_identificatie: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -74,6 +93,12 @@ class Record:
             "object_identificatie": clip(self.object_identificatie, 40),
             "request_size": len(self.request),
         }
+
+    def same_content(self, stored_hash: str | None) -> bool:
+        """Whether a stored message's hash is this request's (or its hash as an earlier version made it)."""
+        if stored_hash == self.request_hash:
+            return True
+        return stored_hash is not None and self.legacy_hash is not None and stored_hash == self.legacy_hash()
 
     def fill(self, row: Message) -> None:
         for name, value in self.values().items():

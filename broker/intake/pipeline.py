@@ -15,6 +15,7 @@ in a transaction of their own, so nothing is ever half stored.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -89,7 +90,8 @@ class Pipeline:
             rec.soap_action = request.soap_action
             rec.timings["parse_ms"] = _ms(t)
             # the same StUF message in another envelope (SOAP version, prefixes, MTOM) is the same message
-            rec.request_hash = messagelog.content_hash(etree.tostring(request.body_element, method="c14n"))
+            rec.request_hash = messagelog.body_hash(request.body_element)
+            rec.legacy_hash = functools.partial(messagelog.legacy_body_hash, request.body_element)
             # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
             rec.sg = sgmod.read(request.body_element)
             resolved = dispatch.resolve(request.body_element, request.soap_action)
@@ -171,10 +173,16 @@ class Pipeline:
                         http = self._store(session, rec, request, answer, legs, key, existing, zaaktype,
                                            ordering_key, t, start)
                 else:
-                    with self.db.write_connection() as connection:
-                        answer = ZdsAnswer(bv03(rec.sg, self.own))
-                        http = self._store(connection, rec, request, answer, legs, key, existing, zaaktype,
-                                           ordering_key, t, start)
+                    # the Bv03 is made before the write; the write joins other requests' in one
+                    # transaction and fsync (Database.grouped), and the answer goes out once committed
+                    answer = ZdsAnswer(bv03(rec.sg, self.own))
+                    rec.timings["process_ms"] = _ms(t)
+                    http = self._answer_http(rec, request, answer, start)
+                    write = functools.partial(self._write, rec=rec, http=http,
+                                              berichtcode=answers.berichtcode(answer.element), legs=legs,
+                                              key=key, existing=existing, zaaktype=zaaktype,
+                                              ordering_key=ordering_key, t=t)
+                    http.message_id = self.db.grouped(write)
         except IntegrityError:
             if key is None:
                 raise
@@ -200,19 +208,28 @@ class Pipeline:
                ordering_key: str | None, t: float, start: float) -> HttpAnswer:
         """The answered message and its deliveries, in the transaction of ``executor``."""
         rec.timings["process_ms"] = _ms(t)
+        http = self._answer_http(rec, request, answer, start)
+        http.message_id = self._write(executor, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
+                                      legs=legs, key=key, existing=existing, zaaktype=zaaktype,
+                                      ordering_key=ordering_key, t=t)
+        return http
+
+    def _write(self, executor: Executor, *, rec: Record, http: HttpAnswer, berichtcode: str | None,
+               legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,
+               ordering_key: str | None, t: float) -> int:
+        """The rows of an answered message: the message log and the deliveries (database writes only:
+        a group commit may run this twice). Its message id."""
         primary = legs[0]
         if self.router.uses_zaaktypen:
             self.router.remember_zaaktype(executor, rec.zaak_identificatie, zaaktype)
-        http = self._answer_http(rec, request, answer, start)
         queued = primary.mode == "queued" or len(legs) > 1
-        http.message_id = messagelog.store_answered(
+        message_id = messagelog.store_answered(
             executor, rec, key, existing.id if existing is not None else None,
-            answer=http.body, answer_content_type=http.content_type,
-            answer_berichtcode=answers.berichtcode(answer.element), http_status=http.status,
-            state="queued" if queued else "done")
-        self.queue.add(executor, http.message_id, legs, rec.operation or "", ordering_key,
+            answer=http.body, answer_content_type=http.content_type, answer_berichtcode=berichtcode,
+            http_status=http.status, state="queued" if queued else "done")
+        self.queue.add(executor, message_id, legs, rec.operation or "", ordering_key,
                        primary_done=primary.mode == "sync", t0=t)
-        return http
+        return message_id
 
     def _after_conflict(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                         key: str, start: float) -> HttpAnswer:
@@ -296,7 +313,7 @@ class Pipeline:
             with self.db.write() as session:
                 existing = messagelog.find_duplicate(session, key) if key else None
                 if existing is not None and (
-                    existing.request_hash != rec.request_hash or existing.outcome not in ("fault", "pending")
+                    not rec.same_content(existing.request_hash) or existing.outcome not in ("fault", "pending")
                 ):
                     existing, key = None, None
                 row = messagelog.claim(session, rec, key, existing)

@@ -1,27 +1,38 @@
 """Engine, sessions and transactions for SQLite (embedded default) and PostgreSQL (scale-out).
 
-SQLite: WAL mode, ``synchronous=NORMAL``, foreign keys on, and write transactions serialised across
-processes with a file lock (``BEGIN IMMEDIATE`` under it), which keeps writers from colliding and
-backing off with sleeps (shared/docs/performance-notes.md). PostgreSQL: a pooled engine; the queue
-uses row locks (``FOR UPDATE SKIP LOCKED``) so several broker processes can share one database.
+SQLite: WAL mode, ``synchronous=FULL`` (a commit is on disk before it returns, so an answer sent
+after it survives a power loss, StUF 03.01 §4.4), foreign keys on, and write transactions serialised
+across processes with a file lock (``BEGIN IMMEDIATE`` under it), which keeps writers from colliding
+and backing off with sleeps (shared/docs/performance-notes.md). PostgreSQL: a pooled engine with
+``synchronous_commit=on``; the queue uses row locks (``FOR UPDATE SKIP LOCKED``) so several broker
+processes can share one database.
+
+Group commit (:meth:`Database.grouped`): the writes of many requests in one transaction and one
+fsync. Request threads hand their write to one committer thread and wait; each request's write runs
+in a savepoint of its own only when the group has to be retried, so a duplicate key fails that request
+alone.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
+import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 #: what Core statements run on: an ORM session or a plain connection (Database.write_connection)
 Executor = Session | Connection
+T = TypeVar("T")
 
 
 class Database:
@@ -46,11 +57,32 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
             self._lock_path = Path(path + ".writelock") if path and path != ":memory:" else None
         else:
+            # synchronous_commit=on is PostgreSQL's default; stated so a server-wide "off" cannot weaken it
+            # (added to the URL's own options, which connect_args would otherwise replace)
+            given = make_url(url).query.get("options")
+            options = " ".join([*([given] if isinstance(given, str) else list(given or ())),
+                                "-c synchronous_commit=on"])
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=max(20, threads + 16),
-                                        pool_pre_ping=True)
+                                        pool_pre_ping=True, connect_args={"options": options})
             self._lock_path = None
         self._thread_lock = threading.RLock()
+        self._lock_fd: tuple[int, int] | None = None  # (pid, fd): the lock file, opened once per process
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._committer: _GroupCommitter | None = None
+        self._committer_guard = threading.Lock()
+
+    def grouped(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a write transaction shared with other requests' writes and wait until that
+        transaction is committed (durably): its result, or the exception it (or the commit) raised.
+        ``work`` runs on the committer thread and may run twice (the group is retried with savepoints
+        when one request's write fails), so it must only write to the database."""
+        committer = self._committer
+        if committer is None or committer.pid != os.getpid():
+            with self._committer_guard:
+                committer = self._committer
+                if committer is None or committer.pid != os.getpid():
+                    committer = self._committer = _GroupCommitter(self)
+        return committer.run(work)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -89,12 +121,21 @@ class Database:
             if self._lock_path is None:
                 yield
                 return
-            with open(self._lock_path, "a+b") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+            fd = self._lock_file()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_file(self) -> int:
+        """The lock file's descriptor, opened once per process (a forked child opens its own: a flock
+        belongs to the open file, which a child would otherwise share with its parent)."""
+        pid = os.getpid()
+        if self._lock_fd is None or self._lock_fd[0] != pid:
+            assert self._lock_path is not None
+            self._lock_fd = (pid, os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        return self._lock_fd[1]
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -107,14 +148,118 @@ class Database:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
+        committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.stop()
+        if self._lock_fd is not None and self._lock_fd[0] == os.getpid():
+            os.close(self._lock_fd[1])
+        self._lock_fd = None
         self.engine.dispose()
+
+
+class _Job(Generic[T]):
+    __slots__ = ("work", "done", "result", "error")
+
+    def __init__(self, work: Callable[[Connection], T]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+class _GroupCommitter:
+    """One thread that commits the writes of waiting requests together.
+
+    While one group is being committed (the fsync), the next requests queue up; the thread then takes
+    all of them (up to ``limit``) into the next transaction. No request waits for others to arrive:
+    under light load a group is one request. A group runs first without savepoints (the usual case,
+    nothing fails); when one write fails, the transaction is rolled back and the group run again with
+    a savepoint per write, so the failing request gets its error and the others are committed."""
+
+    limit = 64
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pid = os.getpid()
+        self.jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
+        self.thread.start()
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        job = _Job(work)
+        self.jobs.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]  # set by the committer when error is None
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            group = [job]
+            stop = False
+            while len(group) < self.limit:
+                try:
+                    more = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._commit(group)
+            if stop:
+                return
+
+    def _commit(self, group: list[_Job[Any]]) -> None:
+        try:
+            if not self._attempt(group, savepoints=False):
+                self._attempt(group, savepoints=True)
+        except BaseException as exc:  # the transaction or its commit failed: none of the group is stored
+            for job in group:
+                if job.error is None:
+                    job.error = exc
+        finally:
+            for job in group:
+                job.done.set()
+
+    def _attempt(self, group: list[_Job[Any]], *, savepoints: bool) -> bool:
+        """One transaction for the group; False (rolled back) when a write failed without savepoints."""
+        with self.db._write_lock(), self.db.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_write=True)
+            with conn.begin() as tx:
+                for job in group:
+                    job.result, job.error = None, None
+                    if not savepoints:
+                        try:
+                            job.result = job.work(conn)
+                        except Exception as exc:
+                            job.error = exc
+                            tx.rollback()
+                            return False
+                        continue
+                    savepoint = conn.begin_nested()
+                    try:
+                        job.result = job.work(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        job.error = exc
+                    else:
+                        savepoint.commit()
+        return True
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     dbapi_conn.isolation_level = None  # autocommit at the driver; SQLAlchemy emits BEGIN itself
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     # checkpoints are run by the scheduler (Database.checkpoint), not by a request that happens to commit

@@ -1,0 +1,164 @@
+"""Group commit (broker.store.db.Database.grouped): several requests' writes in one transaction and
+one fsync, each request answered only once its write is committed, a failing write failing only its
+own request; and the durability settings behind the Bv03 (StUF 03.01 §4.4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from broker.runtime import Broker
+from broker.store.db import Database, _GroupCommitter
+from broker.store.tables import Message
+from broker.stuf.schemas import SchemaSet
+from tests.support import configs, live, pg
+from tests.support import edge_messages as e
+from tests.support import messages as m
+
+meta = MetaData()
+items = Table("items", meta, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, tmp_path: Path) -> Iterator[Database]:
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'g.db'}"
+        else:
+            url = stack.enter_context(pg.schema_url())
+        database = Database(url)
+        stack.callback(database.dispose)
+        meta.create_all(database.engine)
+        yield database
+
+
+def _ident() -> str:
+    return f"1234G{uuid.uuid4().hex[:12]}"
+
+
+def _add(name: str, gate: threading.Event | None = None):
+    def work(conn: Connection) -> int:
+        if gate is not None:
+            gate.wait(5)
+        return conn.execute(insert(items).returning(items.c.id), {"name": name}).scalar_one()
+    return work
+
+
+def _names(db: Database) -> list[str]:
+    with db.engine.connect() as conn:
+        return sorted(conn.execute(select(items.c.name)).scalars())
+
+
+def test_writes_of_many_threads_are_committed_together_and_a_conflict_fails_only_its_own(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[tuple[int, bool]] = []
+    attempt = _GroupCommitter._attempt
+
+    def counted(self: _GroupCommitter, group: list, *, savepoints: bool) -> bool:
+        attempts.append((len(group), savepoints))
+        return attempt(self, group, savepoints=savepoints)
+
+    monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
+    db.grouped(_add("taken"))
+    gate = threading.Event()
+    # the first write holds the committer until the others have queued up behind it: one group
+    first = threading.Thread(target=db.grouped, args=(_add("first", gate),))
+    first.start()
+    names = [f"n{i}" for i in range(12)] + ["taken"] + [f"m{i}" for i in range(12)]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        futures = [pool.submit(db.grouped, _add(name)) for name in names]
+        gate.set()
+        results = {}
+        for name, future in zip(names, futures, strict=True):
+            try:
+                results[name] = future.result(10)
+            except IntegrityError as exc:
+                results[name] = exc
+    first.join(10)
+    assert isinstance(results.pop("taken"), IntegrityError)
+    assert all(isinstance(v, int) for v in results.values()), results
+    assert len(set(results.values())) == len(results)
+    assert _names(db) == sorted({"taken", "first", *results})
+    # the writes queued behind "first" went in groups; the group with the conflict ran again with savepoints
+    assert max(size for size, _ in attempts) > 1
+    assert any(savepoints for _, savepoints in attempts)
+
+
+def test_a_failed_commit_fails_every_request_of_the_group(db: Database) -> None:
+    def broken(conn: Connection) -> int:
+        conn.execute(insert(items), {"name": "rolled back"})
+        raise RuntimeError("not this one")
+
+    with pytest.raises(RuntimeError):
+        db.grouped(broken)
+    assert "rolled back" not in _names(db)
+    assert db.grouped(_add("after")) > 0  # the committer carries on
+
+
+def test_sqlite_commits_are_durable(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'd.db'}")
+    try:
+        with database.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_commits_wait_for_the_wal() -> None:
+    with pg.schema_url() as url:
+        database = Database(url)
+        try:
+            with database.engine.connect() as conn:
+                assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+                assert conn.execute(text("SHOW search_path")).scalar() != "\"$user\", public"  # URL options kept
+        finally:
+            database.dispose()
+
+
+def test_queued_intake_under_concurrency_keeps_duplicates_apart(tmp_path: Path, schemas: SchemaSet) -> None:
+    """Many queued creeerZaken at once, among them the same message several times: each new one gets its
+    Bv03 and one row, the repeats the stored answer, and one message under the same key with other
+    content StUF016."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
+                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    settings = live.make_settings(tmp_path, config_dir=config)
+    broker = Broker(settings)
+    try:
+        def send(body: bytes):
+            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+
+        repeat_ref, other_ref = m.ref(), m.ref()
+        repeated = e.envelope(m.creeer_zaak(_ident(), referentienummer=repeat_ref))
+        bodies = [e.envelope(m.creeer_zaak(_ident())) for _ in range(20)]
+        bodies[5:5] = [repeated] * 4
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(send, bodies))
+        assert {a.status for a in answers} == {200}, [a.body[:300] for a in answers if a.status != 200]
+        assert len({a.body for a in answers[5:9]}) == 1  # the repeats: the same stored Bv03
+        different = e.envelope(m.creeer_zaak(_ident(), referentienummer=repeat_ref))
+        assert b"StUF016" in send(different).body
+        assert send(e.envelope(m.creeer_zaak(_ident(), referentienummer=other_ref))).status == 200
+        with broker.db.read() as s:
+            rows = s.execute(select(Message.referentienummer, func.count(), func.max(Message.replays))
+                             .where(Message.outcome == "ok").group_by(Message.referentienummer)).all()
+        per_ref = {ref: (count, replays) for ref, count, replays in rows}
+        assert per_ref[repeat_ref] == (1, 3)
+        assert len(per_ref) == 20 + 1 + 1
+    finally:
+        broker.close()
