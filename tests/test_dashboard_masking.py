@@ -106,3 +106,27 @@ def test_an_administrator_reads_the_access_log(site: Site) -> None:
     site.client("operator").get(f"/messages/{message_id}")
     log = site.client("administrator").get(f"/access?message={message_id}")
     assert log.status_code == 200 and "otto" in log.text and f"/messages/{message_id}" in log.text
+
+
+def test_a_schema_error_that_quotes_a_personal_value_is_masked() -> None:
+    error = ("Het bericht is niet conform het schema: Element 'BG:geslachtsnaam': 'Jansen" + "X" * 200
+             + "' is not a valid value of the atomic type; Element 'ZKN:omschrijving': 'te lang' is not ...")
+    masked = masking.mask_text(error)
+    assert "Jansen" not in masked and "'te lang'" in masked
+    dates = masking.mask_text("'19700230' in geboortedatum is een datum die niet bestaat; '20261332' in startdatum")
+    assert "19700230" not in dates and "20261332" in dates
+
+
+def test_a_truncated_request_is_masked_up_to_where_it_ends() -> None:
+    truncated = b'<ZKN:object xmlns:BG="bg"><BG:geslachtsnaam>Jansen</BG:geslachtsnaam><BG:voornamen>Pieter Jan'
+    masked = masking.mask_xml(truncated)
+    assert "Jansen" not in masked and "Pieter" not in masked
+
+
+def test_a_name_repeated_in_free_text_and_the_zenders_gebruiker_are_masked() -> None:
+    xml = (b'<m><stuurgegevens><zender><applicatie>FORMS</applicatie><gebruiker>pjanssen</gebruiker></zender>'
+           b"</stuurgegevens><object><geslachtsnaam>Janssen</geslachtsnaam>"
+           b"<omschrijving>Schuldhulp aangevraagd door P. Janssen</omschrijving></object></m>")
+    masked = masking.mask_xml(xml)
+    assert "Janssen" not in masked and "pjanssen" not in masked
+    assert "Schuldhulp aangevraagd door" in masked and "FORMS" in masked

@@ -33,7 +33,9 @@ _NAMES = frozenset({
     "bsn", "a-nummer", "anummer", "voornamen", "voorletters", "voorvoegselgeslachtsnaam",
     "voorvoegselachternaam", "voorvoegsel", "huisnummer", "huisletter", "huisnummertoevoeging",
     "postcode", "locatiebeschrijving", "geboortedatum", "geboorteplaats", "telefoonnummer",
-    "faxnummer", "aanhef", "aanschrijfwijze", "geslachtsaanduiding",
+    "faxnummer", "aanhef", "aanschrijfwijze", "geslachtsaanduiding", "emailadres",
+    # the person behind the sending application (stuurgegevens zender/ontvanger gebruiker)
+    "gebruiker",
 })
 _SUBTREE = ("adres", "verblijfbuitenland")
 _KEYS = frozenset(PERSONAL_FIELDS | {
@@ -41,7 +43,14 @@ _KEYS = frozenset(PERSONAL_FIELDS | {
     "woonplaatsnaam", "telefoonnummer", "emailadres", "geboorteplaats", "geslachtsaanduiding",
 })
 _NINE = re.compile(r"(?<!\d)\d{9}(?!\d)")
-_FRAGMENT = re.compile(r"<((?:[\w-]+:)?)([\w.-]+)([^<>]*)>([^<]*)</\1\2>")
+#: an element's start tag and its text, closed or not (a truncated request ends anywhere)
+_FRAGMENT = re.compile(r"<((?:[\w-]+:)?)([\w.-]+)((?:\s[^<>]*)?)>([^<]*)")
+#: a value a schema or date error quotes, with the element it belongs to:
+#: "Element 'BG:geslachtsnaam': 'Jansen' is not ..." and "'20230230' in geboortedatum is ..."
+_QUOTED = re.compile(r"(Element '(?:[\w-]+:)?([\w.-]+)'(?:, attribute '[^']*')?: ')([^']*)(')"
+                     r"|(')([^']*)(' in )([\w.-]+)")
+#: personal values shorter than this are not searched for elsewhere in the text (too many false hits)
+_MIN_ECHO = 3
 
 
 def is_bsn(digits: str) -> bool:
@@ -77,8 +86,29 @@ def _mask_subtree(el: etree._Element) -> None:
                 child.tail = MASK
 
 
+def _personal_values(root: etree._Element) -> list[str]:
+    """The values of a message's personal elements, longest first, to find them again in free text."""
+    found: set[str] = set()
+    for el in root.iter():
+        if isinstance(el.tag, str) and is_personal_element(_local(el.tag)):
+            for node in el.iter():
+                text = (node.text or "").strip() if isinstance(node.tag, str) else ""
+                if len(text) >= _MIN_ECHO:
+                    found.add(text)
+    return sorted(found, key=len, reverse=True)
+
+
+def _mask_echoes(text: str, values: list[str]) -> str:
+    """Free text (an omschrijving, a toelichting) that repeats a personal value of the same message."""
+    for value in values:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
 def mask_tree(root: etree._Element) -> etree._Element:
     """Mask in place (the caller passes a copy it may change); returns ``root``."""
+    values = _personal_values(root)
     todo = [root]
     while todo:
         el = todo.pop()
@@ -88,12 +118,12 @@ def mask_tree(root: etree._Element) -> etree._Element:
             _mask_subtree(el)
             continue
         if el.text:
-            el.text = mask_bsns(el.text)
+            el.text = _mask_echoes(mask_bsns(el.text), values)
         for name, value in el.attrib.items():
-            el.set(name, mask_bsns(value))
+            el.set(name, _mask_echoes(mask_bsns(value), values))
         for child in el:
             if child.tail:
-                child.tail = mask_bsns(child.tail)
+                child.tail = _mask_echoes(mask_bsns(child.tail), values)
             todo.append(child)
     return root
 
@@ -123,12 +153,23 @@ def mask_text(text: str | None) -> str | None:
         else:
             return etree.tostring(mask_tree(root), encoding="unicode")
 
+    echoes: list[str] = []
+
     def fragment(m: re.Match[str]) -> str:
         if is_personal_element(m.group(2)) and m.group(4).strip():
-            return f"<{m.group(1)}{m.group(2)}{m.group(3)}>{MASK}</{m.group(1)}{m.group(2)}>"
+            value = m.group(4).strip()
+            if len(value) >= _MIN_ECHO:
+                echoes.append(value)
+            return f"<{m.group(1)}{m.group(2)}{m.group(3)}>{MASK}"
         return m.group(0)
 
-    return mask_bsns(_FRAGMENT.sub(fragment, text))
+    def quoted(m: re.Match[str]) -> str:
+        if m.group(1) is not None:  # Element 'x': 'value'
+            return f"{m.group(1)}{MASK}{m.group(4)}" if is_personal_element(m.group(2)) else m.group(0)
+        return f"{m.group(5)}{MASK}{m.group(7)}{m.group(8)}" if is_personal_element(m.group(8)) else m.group(0)
+
+    masked = _QUOTED.sub(quoted, _FRAGMENT.sub(fragment, text))
+    return mask_bsns(_mask_echoes(masked, sorted(set(echoes), key=len, reverse=True)))
 
 
 def mask_data(value: Any, key: str | None = None) -> Any:
