@@ -229,3 +229,11 @@ def test_applications_yaml_is_versioned_and_taken_into_use_without_a_restart(tmp
     refused(auth, Transport(peer="192.0.2.7", headers=basic("forms", "forms-secret")))
     assert [v.version for v in store.history("applications.yaml")] == [2, 1]
     db.dispose()
+
+
+def test_the_documented_example_is_a_valid_applications_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORMS_WSS_PASSWORD", "x")
+    monkeypatch.setenv("FORMS_HTTP_PASSWORD", "y")
+    example = Path(__file__).resolve().parents[1] / "docs" / "applications.example.yaml"
+    model = parse_applications(example.read_text(), str(example))
+    assert {a.applicatie for a in model.applications} == {"SCHULDHULP", "FORMS", "KCC"}
