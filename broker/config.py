@@ -43,7 +43,10 @@ class SystemId(_Strict):
 
 
 class Limits(_Strict):
-    max_body_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    #: the whole request body, checked on its Content-Length before it is read: room for one document
+    #: of ``max_document_bytes`` as base64 (4/3 of its size, plus line ends) and the rest of the message
+    max_body_bytes: int = Field(60 * 1024 * 1024, gt=0)
+    #: one document's content (decoded); large content is written to the file store while the request is read
     max_document_bytes: int = Field(40 * 1024 * 1024, gt=0)
 
 

@@ -57,7 +57,8 @@ def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
 
 ALIASES: dict[str, Factory] = {
     "embedded": Adapter(EmbeddedOptions, _embedded),
-    "stuf": Adapter(StufOptions, lambda name, _, o: StufForward(name, o.url, o.timeout, o.soap_version)),
+    "stuf": Adapter(StufOptions, lambda name, deps, o: StufForward(name, o.url, o.timeout, o.soap_version,
+                                                                  files_dir=deps.files_dir)),
     "webhook": Adapter(WebhookOptions, lambda name, _, o: Webhook(name, o.url, o.timeout, o.headers)),
     "zgw": _zgw,
 }

@@ -8,12 +8,18 @@ becomes this target's answer.
 Options in routes.yaml (:class:`StufOptions`): ``url`` (base URL; the port name is appended, e.g.
 ``.../OntvangAsynchroon``), ``timeout`` (seconds, default 10), ``soap_version`` (1.1 or 1.2).
 
+Large document content stays in the file store while the message waits in the queue (the stored
+message holds a token in its place, broker.stuf.blobs); the forward streams it from there into the
+request body, as base64 in the ``inhoud`` element, without holding it.
+
 Retries (broker.adapters.http): no answer, HTTP 5xx, 408 and 429 are worth another attempt; a Fo03
 says it itself with its ``plek`` (server: retry; client: permanent).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -26,6 +32,7 @@ from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import AdapterError, StufError
 from broker.model.ports import Context, Health
 from broker.stuf import ns, soap, xmlsafe
+from broker.stuf.blobs import BlobStore
 from broker.zds.request import ZdsAnswer
 
 
@@ -43,8 +50,10 @@ class StufOptions(Options):
 class StufForward(HttpErrors):
     shares_transaction = False
 
-    def __init__(self, name: str, url: str, timeout: float = 10.0, soap_version: str = "1.1") -> None:
+    def __init__(self, name: str, url: str, timeout: float = 10.0, soap_version: str = "1.1", *,
+                 files_dir: Path | None = None) -> None:
         self.name = name
+        self.blobs = BlobStore(files_dir) if files_dir is not None else None
         self.url = url.rstrip("/")
         self.timeout = float(timeout)
         self.soap_version = soap_version
@@ -57,9 +66,14 @@ class StufForward(HttpErrors):
         headers = {"Content-Type": soap.content_type(self.soap_version)}
         if request.soap_action:
             headers["SOAPAction"] = f'"{request.soap_action}"'
+        content: bytes | Iterator[bytes] = envelope
+        pieces = self.blobs.expand(envelope) if self.blobs is not None else None
+        if pieces is not None and self.blobs is not None:  # document content streamed from the file store
+            content = pieces
+            headers["Content-Length"] = str(self.blobs.expanded_length(envelope))
         where = f"{self.name}: POST {port}"
         with calling(where, self.timeout):
-            response = self.http.post(f"{self.url}/{port}", content=envelope, headers=headers)
+            response = self.http.post(f"{self.url}/{port}", content=content, headers=headers)
         text = response.text[:20000]
         try:
             payload, fault = _payload(response.content)

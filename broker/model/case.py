@@ -7,6 +7,8 @@ from typing import Any
 
 from lxml import etree
 
+from broker.stuf.blobs import BlobRef
+
 #: rol relations of StUF-ZKN ("heeftAls<Rol>") and their rolomschrijvingGeneriek (StUF-ZKN 03.10 enumeration)
 ROLLEN = {
     "heeftAlsBelanghebbende": "Belanghebbende",
@@ -70,6 +72,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
+    if isinstance(value, BlobRef):
+        return f"<{value.size} bytes in the file store>"
     return value
 
 
@@ -184,6 +188,17 @@ class Inhoud(_Base):
     data: bytes = b""
     bestandsnaam: str | None = None
     content_type: str | None = None
+    #: large content is not held in memory: it stays in the file store, ``data`` is then empty
+    #: (broker.stuf.blobs; the edge moved it there while reading the request)
+    blob: BlobRef | None = None
+
+    @property
+    def size(self) -> int:
+        return self.blob.size if self.blob is not None else len(self.data)
+
+    @property
+    def has_content(self) -> bool:
+        return self.blob is not None or bool(self.data)
 
 
 @dataclass

@@ -20,12 +20,14 @@ from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from broker.config import MANIFEST
-from broker.errors import RequestRejected
+from broker.errors import RequestRejected, StufError
 from broker.runtime import Broker
+from broker.stuf import spool
+from broker.stuf.blobs import BlobStore
 from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
 from broker.web import wsdl
@@ -39,22 +41,48 @@ class _TooLarge(Exception):
     pass
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+#: the body goes to the reducer in batches of about this size, each in a worker thread (decoding and
+#: writing document content, and the fsync at the end, never hold up the event loop)
+_BATCH = 1024 * 1024
+
+
+async def _read_body(request: Request, reducer: spool.Reducer, upfront: int) -> bytes:
+    """The body with large document content moved to the file store (broker.stuf.spool).
+
+    A Content-Length above ``upfront`` (limits.max_body_bytes) is refused before anything is read;
+    otherwise the reducer refuses as soon as a document (limits.max_document_bytes) or the message
+    outgrows its limit. Raises _TooLarge or a StufError."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdigit() and int(declared) > upfront:
         raise _TooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
+    batch: list[bytes] = []
+    size = total = 0
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > upfront:
+                raise _TooLarge()
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _BATCH:
+                await anyio.to_thread.run_sync(reducer.feed, b"".join(batch))
+                batch, size = [], 0
+        if batch:
+            await anyio.to_thread.run_sync(reducer.feed, b"".join(batch))
+        return await anyio.to_thread.run_sync(reducer.close)
+    except spool.RestTooLarge:
+        reducer.discard()
+        raise _TooLarge() from None
+    except BaseException:
+        reducer.discard()
+        raise
 
 
 def create_app(broker: Broker) -> Starlette:
     settings = broker.settings
     limit = settings.broker.limits.max_body_bytes
+    max_document = settings.broker.limits.max_document_bytes
+    blob_store = BlobStore(settings.files_dir)
     allowed_schemas = frozenset(e.path for e in read_manifest(MANIFEST))
     handlers = CapacityLimiter(settings.broker.server.handler_threads)
 
@@ -79,13 +107,20 @@ def create_app(broker: Broker) -> Starlette:
                 return Response(body, media_type="text/xml; charset=utf-8")
             return Response(f"{port}: POST a StUF message, or GET ?wsdl\n", media_type="text/plain")
         content_type = request.headers.get("content-type", "")
+        reducer = spool.reducer(content_type, blob_store, max_document=max_document, max_rest=limit)
         try:
-            body = await _read_body(request, limit)
+            body = await _read_body(request, reducer, limit)
         except _TooLarge:
-            return await off_loop(_too_large, broker, port, content_type, limit)
+            return await off_loop(_too_large, broker, port, content_type, limit, max_document)
+        except StufError as exc:  # a document above its limit, content that is not base64, a DOCTYPE
+            return await off_loop(_refused, broker, port, content_type, exc)
         answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"))
-        return Response(answer.body, status_code=answer.status, media_type=None,
-                        headers={"content-type": answer.content_type})
+        headers = {"content-type": answer.content_type}
+        pieces = blob_store.expand(answer.body)  # document content kept in the file store, streamed
+        if pieces is not None:
+            headers["content-length"] = str(blob_store.expanded_length(answer.body))
+            return StreamingResponse(pieces, status_code=answer.status, media_type=None, headers=headers)
+        return Response(answer.body, status_code=answer.status, media_type=None, headers=headers)
 
     async def schema(request: Request) -> Response:
         data = wsdl.schema_file(settings.xsd_dir, request.path_params["path"], allowed_schemas)
@@ -137,13 +172,21 @@ def create_app(broker: Broker) -> Starlette:
     return app
 
 
-def _too_large(broker: Broker, port: str, content_type: str, limit: int) -> Response:
+def _too_large(broker: Broker, port: str, content_type: str, limit: int, max_document: int) -> Response:
     """HTTP 413 with a well-formed SOAP fault; the body is not read further and only the fact is logged."""
     error = RequestRejected(
         "StUF055",
         "Het bericht is groter dan deze broker aanneemt",
-        f"maximaal {limit} bytes",
+        f"berichten tot {limit} bytes (limits.max_body_bytes), documenten daarin tot {max_document} bytes "
+        "(limits.max_document_bytes)",
         http_status=413,
     )
+    return _refused(broker, port, content_type, error)
+
+
+def _refused(broker: Broker, port: str, content_type: str, error: StufError) -> Response:
+    """A request refused while its body was read: the fault, and the connection closed (the rest of
+    the body is not read)."""
     answer = broker.pipeline.reject(port, content_type, error)
-    return Response(answer.body, status_code=413, headers={"content-type": answer.content_type, "connection": "close"})
+    return Response(answer.body, status_code=answer.status,
+                    headers={"content-type": answer.content_type, "connection": "close"})

@@ -115,13 +115,13 @@ def zaak_relatie(obj: etree._Element, service: str) -> etree._Element:
 
 def check_size(inhoud: Inhoud | None, limit: int) -> None:
     """Refuse content above ``limits.max_document_bytes`` with a sentence a person can act on."""
-    if inhoud is None or len(inhoud.data) <= limit:
+    if inhoud is None or inhoud.size <= limit:
         return
     raise StufError(
         "StUF058",
-        f"Het document is te groot ({_mb(len(inhoud.data))}); dit zaaksysteem neemt documenten tot "
+        f"Het document is te groot ({_mb(inhoud.size)}); dit zaaksysteem neemt documenten tot "
         f"{_mb(limit)} aan",
-        f"inhoud van {len(inhoud.data)} bytes, maximum {limit} bytes (limits.max_document_bytes)",
+        f"inhoud van {inhoud.size} bytes, maximum {limit} bytes (limits.max_document_bytes)",
     )
 
 
@@ -169,7 +169,10 @@ def inhoud_element(inhoud: Inhoud | None, fallback_name: str) -> etree._Element:
     the document's titel or identificatie when none was given) and ``xmime:contentType`` when known.
     A document without content (maakZaakdocument) answers an empty inhoud."""
     el = make(ns.ZKN, "inhoud")
-    el.text = base64.b64encode(inhoud.data if inhoud is not None else b"").decode("ascii")
+    if inhoud is not None and inhoud.blob is not None:
+        el.text = inhoud.blob.text()  # the edge streams the file in its place (broker.stuf.blobs)
+    else:
+        el.text = base64.b64encode(inhoud.data if inhoud is not None else b"").decode("ascii")
     name = inhoud.bestandsnaam if inhoud is not None and inhoud.bestandsnaam else fallback_name
     el.set(BESTANDSNAAM, (name or "document")[:255])
     ctype = inhoud.content_type if inhoud is not None else None

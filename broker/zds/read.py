@@ -26,7 +26,7 @@ from broker.model import (
     ZaakType,
 )
 from broker.model.case import BETROKKENE_TYPES, ROLLEN
-from broker.stuf import ns
+from broker.stuf import blobs, ns
 from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, child, children, is_nil, text
 
 BESTANDSNAAM = ns.q(ns.STUF, "bestandsnaam")
@@ -272,6 +272,9 @@ def inhoud(el: etree._Element | None) -> Inhoud | None:
 
     if el is None or (el.text or "").strip() == "":
         return None
+    ref = blobs.from_text(el.text)
+    if ref is not None:  # the content waits in the file store (broker.stuf.spool)
+        return Inhoud(blob=ref, bestandsnaam=el.get(BESTANDSNAAM), content_type=el.get(CONTENT_TYPE))
     try:
         data = base64.b64decode((el.text or "").strip(), validate=False)
     except (binascii.Error, ValueError):

@@ -131,7 +131,7 @@ class DocumentenMixin(EmbeddedBase):
                 self._check_documenttype(zaak, documenttype)
         self._update_link(session, row, stuf_of(oud), stuf_of(nieuw))
         if nieuw.inhoud is not None:
-            if nieuw.inhoud.data:  # new content replaces the old
+            if nieuw.inhoud.has_content:  # new content replaces the old
                 self._store_content(row, nieuw.inhoud)
             else:  # an empty inhoud renames, it does not erase
                 row.bestandsnaam = nieuw.inhoud.bestandsnaam or row.bestandsnaam
@@ -214,7 +214,7 @@ class DocumentenMixin(EmbeddedBase):
 
     def _store_content(self, row: ZsDocument, inhoud: Inhoud) -> None:
         """Write the content first (content-addressed, fsync'ed); the row only references it."""
-        digest, size = self.files.put(inhoud.data)
+        digest, size = self.files.put_inhoud(inhoud)
         row.content_sha256 = digest
         row.content_size = size
         row.bestandsnaam = inhoud.bestandsnaam
@@ -225,6 +225,11 @@ class DocumentenMixin(EmbeddedBase):
             if row.bestandsnaam is None and row.content_type is None:
                 return None
             return Inhoud(data=b"", bestandsnaam=row.bestandsnaam, content_type=row.content_type)
+        if row.content_size is not None and row.content_size > self.files.in_memory_limit \
+                and self.files.exists(row.content_sha256):
+            # large content stays in the store; the answer carries its token and the edge streams it
+            return Inhoud(blob=self.files.ref(row.content_sha256, row.content_size),
+                          bestandsnaam=row.bestandsnaam, content_type=row.content_type)
         try:
             data = self.files.get(row.content_sha256)
         except FileNotFoundError:

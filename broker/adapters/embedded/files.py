@@ -2,6 +2,11 @@
 
 Content is written under its sha256 before the database transaction commits; a rolled-back
 transaction leaves at most an unreferenced file, never a reference without content.
+
+Large content arrives already in the store: the edge wrote it there while reading the request
+(broker.stuf.spool) and the case model carries a :class:`~broker.stuf.blobs.BlobRef`; the store
+only checks the reference (its mac) and keeps the file. Such content is answered as a reference
+too (above ``in_memory_limit``) and streamed by the edge, never read into memory.
 """
 
 from __future__ import annotations
@@ -11,10 +16,29 @@ import os
 import tempfile
 from pathlib import Path
 
+from broker.errors import StufError
+from broker.model import Inhoud
+from broker.stuf.blobs import BlobRef, BlobStore
+from broker.stuf.spool import THRESHOLD
+
 
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.blobs = BlobStore(root)
+        #: content above this size is answered as a reference to the file, not as bytes
+        self.in_memory_limit = THRESHOLD
+
+    def put_inhoud(self, inhoud: Inhoud) -> tuple[str, int]:
+        if inhoud.blob is None:
+            return self.put(inhoud.data)
+        if not self.blobs.verify(inhoud.blob):
+            raise StufError("StUF055", "De inhoud van het document verwijst naar een bestand dat er niet is",
+                            "een ongeldige verwijzing in plaats van de base64-inhoud")
+        return inhoud.blob.sha256, inhoud.blob.size
+
+    def ref(self, digest: str, size: int) -> BlobRef:
+        return self.blobs.ref(digest, size)
 
     def _path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest
