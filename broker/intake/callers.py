@@ -27,15 +27,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from broker.errors import StufError
 from broker.mappings.applications import Application, Applications, fingerprint
 from broker.stuf.stuurgegevens import Stuurgegevens
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -106,6 +108,8 @@ class Authenticator:
         proven: dict[str, Application] = {}
         cert = self._certificate(transport)
         if cert is not None:
+            from cryptography.hazmat.primitives.serialization import Encoding
+
             app = registry.by_certificate(fingerprint(cert.public_bytes(Encoding.DER)), cert.subject.rfc4514_string())
             if app is None:
                 raise _refused("Het clientcertificaat hoort bij geen bekende applicatie")
@@ -130,13 +134,18 @@ class Authenticator:
 
     # -- proofs ----------------------------------------------------------------------------------
     def _certificate(self, transport: Transport) -> x509.Certificate | None:
+        # cryptography is imported when a certificate comes: imported by every worker it costs 10 MB
         if transport.certificate:
+            from cryptography import x509
+
             return x509.load_der_x509_certificate(transport.certificate)
         header = transport.headers.get(self.applications.settings.proxy_certificate_header)
         if not header:
             return None
         if not self.applications.trusted_proxy(transport.peer):
             raise _refused("Een clientcertificaat in een header wordt alleen van een vertrouwde proxy aangenomen")
+        from cryptography import x509
+
         try:
             return x509.load_pem_x509_certificate(unquote(header).encode())
         except ValueError:

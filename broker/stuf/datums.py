@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from broker.stuf import ns
+from broker.stuf import ns, xsd_cache
 
 DATUM, TIJDSTIP = "datum", "tijdstip"
 #: the StUF 03.01 base types and what they hold
@@ -129,11 +129,24 @@ def moment_problem(value: str, indicator: str = "V") -> str | None:
     return None
 
 
+def date_elements(xsd_dir: Path, manifest: Path | None = None) -> dict[str, str]:
+    """The date and moment elements, from the installed set's cache file when it holds them for
+    ``manifest`` (broker.stuf.xsd_cache), else read from the schemas (and then kept in that file)."""
+    if manifest is None:
+        return _date_elements(str(xsd_dir))
+    cached = xsd_cache.read(xsd_dir, manifest).get("dates")
+    if isinstance(cached, dict):
+        return cached
+    kinds = _date_elements(str(xsd_dir))
+    xsd_cache.update(xsd_dir, manifest, dates=kinds)
+    return kinds
+
+
 class DateChecks:
     """The date and moment elements of the installed schemas, and the check of a message's values."""
 
-    def __init__(self, xsd_dir: Path) -> None:
-        self.kinds = _date_elements(str(xsd_dir))
+    def __init__(self, xsd_dir: Path, manifest: Path | None = None) -> None:
+        self.kinds = date_elements(xsd_dir, manifest)
         # one dictionary lookup per element is cheaper than lxml's iteration over many tag names
         self._by_tag = {f"{{{namespace}}}{name}": kind for namespace in _NAMESPACES
                         for name, kind in self.kinds.items()}
@@ -165,4 +178,4 @@ class DateChecks:
         return found
 
 
-__all__ = ["DateChecks", "DateProblem", "date_problem", "moment_problem", "FORMATS", "DATUM", "TIJDSTIP"]
+__all__ = ["DateChecks", "date_elements", "DateProblem", "date_problem", "moment_problem", "FORMATS", "DATUM", "TIJDSTIP"]

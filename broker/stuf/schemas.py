@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from broker.errors import SchemaError, StufError
-from broker.stuf import ns
+from broker.stuf import ns, xsd_cache
 from broker.stuf.datums import FORMATS, DateChecks
 
 if TYPE_CHECKING:
@@ -36,19 +36,36 @@ def _xsd_parser() -> etree.XMLParser:
     return etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
 
 
-def _collect(top: Path) -> tuple[set[Path], dict[str, list[Path]]]:
-    """Walk the include/import graph from ``top``; return all files and the import targets per namespace."""
-    seen: set[Path] = set()
-    imports: dict[str, list[Path]] = {}
-    stack = [top.resolve()]
-    while stack:
-        path = stack.pop()
-        if path in seen:
-            continue
-        if not path.is_file():
-            raise SchemaError(f"schema file {path} is referenced but missing")
-        seen.add(path)
+def _hub_url(namespace: str) -> str:
+    return _HUB_DIR + hashlib.sha1(namespace.encode()).hexdigest()[:16] + ".xsd"
+
+
+#: (tag, namespace of an import, the referenced file)
+_Reference = tuple[str, str, Path]
+
+
+class SchemaFiles:
+    """Each schema file read once, however many top-level schemas use it: the files it references,
+    and its text as the resolver hands it to libxml2 (imports pointed at their namespace's hub,
+    includes at absolute paths). Shared by the compiles of one :class:`SchemaSet`."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, tuple[list[_Reference], bytes]] = {}
+
+    def get(self, path: Path) -> tuple[list[_Reference], bytes]:
+        """``path`` resolved; parsed on first use (two threads may both parse it: same result)."""
+        found = self._read.get(str(path))
+        if found is None:
+            found = self._read[str(path)] = self._parse(path)
+        return found
+
+    def known(self, url: str) -> bool:
+        return url in self._read
+
+    @staticmethod
+    def _parse(path: Path) -> tuple[list[_Reference], bytes]:
         root = etree.parse(str(path), _xsd_parser()).getroot()
+        refs: list[_Reference] = []
         for el in root:
             if el.tag not in (_XS_IMPORT, _XS_INCLUDE, _XS_REDEFINE):
                 continue
@@ -58,8 +75,28 @@ def _collect(top: Path) -> tuple[set[Path], dict[str, list[Path]]]:
             if "://" in loc:
                 raise SchemaError(f"{path}: refusing remote schemaLocation {loc}")
             target = (path.parent / loc).resolve()
-            if el.tag == _XS_IMPORT:
-                bucket = imports.setdefault(el.get("namespace") or "", [])
+            namespace = el.get("namespace") or ""
+            refs.append((str(el.tag), namespace, target))
+            el.set("schemaLocation", _hub_url(namespace) if el.tag == _XS_IMPORT else str(target))
+        return refs, etree.tostring(root)
+
+
+def _collect(top: Path, files: SchemaFiles) -> tuple[set[Path], dict[str, list[Path]]]:
+    """Walk the include/import graph from ``top``; return all files and the import targets per namespace."""
+    seen: set[Path] = set()
+    imports: dict[str, list[Path]] = {}
+    stack = [top.resolve()]
+    while stack:
+        path = stack.pop()
+        if path in seen:
+            continue
+        if not files.known(str(path)) and not path.is_file():
+            raise SchemaError(f"schema file {path} is referenced but missing")
+        seen.add(path)
+        refs, _ = files.get(path)
+        for tag, namespace, target in refs:
+            if tag == _XS_IMPORT:
+                bucket = imports.setdefault(namespace, [])
                 if target not in bucket:
                     bucket.append(target)
             stack.append(target)
@@ -67,34 +104,19 @@ def _collect(top: Path) -> tuple[set[Path], dict[str, list[Path]]]:
 
 
 class _HubResolver(etree.Resolver):
-    def __init__(self, root_dir: Path, imports: dict[str, list[Path]]) -> None:
+    def __init__(self, root_dir: Path, imports: dict[str, list[Path]], files: SchemaFiles) -> None:
         super().__init__()
         self.root_dir = root_dir.resolve()
-        self.hubs: dict[str, tuple[str, list[Path]]] = {}
-        self.hub_for: dict[str, str] = {}
-        for namespace, files in imports.items():
-            url = _HUB_DIR + hashlib.sha1(namespace.encode()).hexdigest()[:16] + ".xsd"
-            self.hubs[url] = (namespace, files)
-            self.hub_for[namespace] = url
-
-    def rewrite(self, path: Path) -> bytes:
-        root = etree.parse(str(path), _xsd_parser()).getroot()
-        for el in root:
-            loc = el.get("schemaLocation")
-            if not loc:
-                continue
-            if el.tag == _XS_IMPORT:
-                el.set("schemaLocation", self.hub_for[el.get("namespace") or ""])
-            elif el.tag in (_XS_INCLUDE, _XS_REDEFINE):
-                el.set("schemaLocation", str((path.parent / loc).resolve()))
-        return etree.tostring(root)
+        self.files = files
+        self.hubs: dict[str, tuple[str, list[Path]]] = {_hub_url(namespace): (namespace, targets)
+                                                          for namespace, targets in imports.items()}
 
     def resolve(self, url: str | None, pubid: str | None, context: object) -> _InputDocument | None:
         if url is None:
             raise SchemaError("refusing to load a schema without a location")
         if url in self.hubs:
-            namespace, files = self.hubs[url]
-            includes = "".join(f'<xs:include schemaLocation="{f}"/>' for f in files)
+            namespace, targets = self.hubs[url]
+            includes = "".join(f'<xs:include schemaLocation="{f}"/>' for f in targets)
             hub = (
                 f'<xs:schema xmlns:xs="{ns.XS}" targetNamespace="{namespace}" '
                 f'elementFormDefault="qualified">{includes}</xs:schema>'
@@ -102,18 +124,20 @@ class _HubResolver(etree.Resolver):
             return self.resolve_string(hub, context, base_url=url)
         path = Path(url).resolve()
         if path.suffix == ".xsd" and path.is_file() and path.is_relative_to(self.root_dir):
-            return self.resolve_string(self.rewrite(path), context, base_url=str(path))
+            return self.resolve_string(self.files.get(path)[1], context, base_url=str(path))
         raise SchemaError(f"refusing to load schema from {url}")
 
 
-def compile_schema(top: Path, root_dir: Path) -> etree.XMLSchema:
+def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None) -> etree.XMLSchema:
     """Compile one top-level schema file of the installed set, in memory."""
-    _, imports = _collect(top)
-    resolver = _HubResolver(root_dir, imports)
+    files = files or SchemaFiles()
+    top = top.resolve()
+    _, imports = _collect(top, files)
+    resolver = _HubResolver(root_dir, imports, files)
     parser = _xsd_parser()
     parser.resolvers.add(resolver)
     try:
-        doc = etree.fromstring(resolver.rewrite(top.resolve()), parser, base_url=str(top.resolve()))
+        doc = etree.fromstring(files.get(top)[1], parser, base_url=str(top))
         return etree.XMLSchema(etree.ElementTree(doc))
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
         # name the file that is wrong, which is seldom ``top`` itself
@@ -141,24 +165,63 @@ class ValidationIssue:
 
 
 class SchemaSet:
-    """The compiled schemas the broker serves, keyed by the namespace of the message element."""
+    """The compiled schemas the broker serves, keyed by the namespace of the message element.
 
-    def __init__(self, root_dir: Path) -> None:
+    ``manifest``: the manifest of the installed set, which binds its cache file (broker.stuf.xsd_cache):
+    the date elements are read from there, and a successful compile is recorded there. ``eager=False``
+    leaves each schema to be compiled when a message of its namespace first comes (the check ``serve``
+    makes before it starts its workers); by default all are compiled here.
+    """
+
+    def __init__(self, root_dir: Path, *, manifest: Path | None = None, eager: bool = True) -> None:
         self.root_dir = root_dir
         self.schemas: dict[str, etree.XMLSchema] = {}
         self.compile_seconds: dict[str, float] = {}
         # a compiled schema validates in any thread, but keeps the errors of its last run in one
         # shared log: a validation and the reading of its errors happen under this lock
         self._lock = threading.Lock()
-        for namespace, rel in SERVED_SCHEMAS.items():
-            start = time.perf_counter()
-            self.schemas[namespace] = compile_schema(root_dir / rel, root_dir)
-            self.compile_seconds[rel] = time.perf_counter() - start
-        self.dates = DateChecks(root_dir)
+        self._compiling = threading.Lock()
+        self._files = SchemaFiles()
+        if eager:
+            self._compile_all()
+            if manifest is not None:
+                xsd_cache.update(root_dir, manifest, compiled=xsd_cache.lxml_versions())
+        self.dates = DateChecks(root_dir, manifest)
+
+    @staticmethod
+    def compiled_before(root_dir: Path, manifest: Path) -> bool:
+        """Whether this installed set compiled before with the lxml and libxml2 of this process."""
+        return xsd_cache.read(root_dir, manifest).get("compiled") == xsd_cache.lxml_versions()
+
+    def _compile(self, namespace: str) -> None:
+        rel = SERVED_SCHEMAS[namespace]
+        start = time.perf_counter()
+        schema = compile_schema(self.root_dir / rel, self.root_dir, self._files)
+        self.compile_seconds[rel] = time.perf_counter() - start
+        self.schemas[namespace] = schema
+
+    def _compile_all(self) -> None:
+        # one after the other: compiling in parallel threads sometimes fails to resolve a type
+        # (lxml hooks its document loader for a compile globally, not per thread)
+        for namespace in SERVED_SCHEMAS:
+            self._compile(namespace)
+        self._files = SchemaFiles()  # the files' text is not needed once compiled (13 MB)
+
+    def schema_for(self, namespace: str) -> etree.XMLSchema | None:
+        """The compiled schema of a served namespace (compiled now when it was left for later)."""
+        schema = self.schemas.get(namespace)
+        if schema is None and namespace in SERVED_SCHEMAS:
+            with self._compiling:
+                if namespace not in self.schemas:
+                    self._compile(namespace)
+                if len(self.schemas) == len(SERVED_SCHEMAS):
+                    self._files = SchemaFiles()
+            schema = self.schemas[namespace]
+        return schema
 
     def issues(self, element: etree._Element) -> list[ValidationIssue]:
         """Validate one message element; return its problems (empty when valid)."""
-        schema = self.schemas.get(ns.namespace(element.tag))
+        schema = self.schema_for(ns.namespace(element.tag))
         if schema is None:
             return [
                 ValidationIssue(

@@ -2,7 +2,8 @@
 
 The schema files are never committed. ``xsd/MANIFEST.sha256`` (committed) lists every file of the
 set with its sha256; ``stuf-broker xsd install`` copies them into ``xsd/installed/`` (git-ignored)
-after checking each one, and the broker checks the installed copy again at start-up.
+after checking each one, and the broker checks the installed copy again at start-up (hashing the
+files only when their sizes or times differ from those of the last check: broker.stuf.xsd_cache).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from broker.errors import SchemaError
+from broker.stuf import xsd_cache
 
 ANCHOR = "0301/stuf0301.xsd"  # a file every official set has; used to find the set inside a ZIP
 
@@ -119,7 +121,20 @@ def install(source: Path, target: Path, manifest: Path) -> int:
             os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    prepare(target, manifest, entries)
     return len(entries)
+
+
+def prepare(target: Path, manifest: Path, entries: list[ManifestEntry]) -> None:
+    """Derive once what every start-up would otherwise derive from the freshly installed (and checked)
+    set, into its cache file (broker.stuf.xsd_cache): the files' sizes and times, the date elements,
+    and that the served schemas compile with this lxml."""
+    from broker.stuf.schemas import SchemaSet  # compiling needs the schema machinery, installing does not
+
+    seen = xsd_cache.stamp(target, [e.path for e in entries])
+    if seen is not None:
+        xsd_cache.update(target, manifest, files=seen)
+    SchemaSet(target, manifest=manifest)
 
 
 def verify_installed(target: Path, manifest: Path) -> None:
@@ -129,6 +144,10 @@ def verify_installed(target: Path, manifest: Path) -> None:
             f"the StUF schemas are not installed in {target}; run `stuf-broker xsd install`"
         )
     entries = read_manifest(manifest)
+    # unchanged since their hashes were last checked (size and time, see broker.stuf.xsd_cache)
+    seen = xsd_cache.stamp(target, [e.path for e in entries])
+    if seen is not None and xsd_cache.read(target, manifest).get("files") == seen:
+        return
 
     def read(rel: str) -> bytes | None:
         p = target / PurePosixPath(rel)
@@ -140,3 +159,5 @@ def verify_installed(target: Path, manifest: Path) -> None:
             _problem_text(target, missing, altered)
             + "\nreinstall with `stuf-broker xsd install [--from DIR_OR_ZIP]`"
         )
+    if seen is not None:
+        xsd_cache.update(target, manifest, files=seen)

@@ -1,0 +1,129 @@
+"""Start-up work that is done once and then skipped (issue 9): the installed set's cache file
+(broker.stuf.xsd_cache) and the workers forked from the checked ``serve`` process. Nothing here is
+timed; each test asserts that the work is skipped, or done again when it must be."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from broker.config import DEFAULT_XSD_DIR, MANIFEST
+from broker.errors import SchemaError
+from broker.stuf import datums, ns, xsd_cache, xsd_install
+from broker.stuf.schemas import SchemaSet
+from tests.support import live
+
+
+@pytest.fixture
+def installed(tmp_path: Path) -> Path:
+    """A copy of the installed set without a cache file."""
+    target = tmp_path / "installed"
+    shutil.copytree(DEFAULT_XSD_DIR, target, ignore=shutil.ignore_patterns(xsd_cache.CACHE_NAME))
+    return target
+
+
+def _forbid(monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError(f"{target} was called, the cache file should have made it unnecessary")
+
+    monkeypatch.setattr(target, refuse)
+
+
+def test_the_date_index_is_read_from_the_cache_file_instead_of_the_schemas(
+        installed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    computed = datums.date_elements(installed, MANIFEST)  # no cache yet: read from the schemas, then kept
+    assert computed["registratiedatum"] == datums.DATUM and computed["tijdstipBericht"] == datums.TIJDSTIP
+    assert xsd_cache.read(installed, MANIFEST)["dates"] == computed
+    _forbid(monkeypatch, "broker.stuf.datums._date_elements")
+    assert datums.DateChecks(installed, MANIFEST).kinds == computed
+
+
+def test_a_cache_file_made_for_another_manifest_is_not_used(installed: Path, tmp_path: Path) -> None:
+    datums.date_elements(installed, MANIFEST)
+    other = tmp_path / "MANIFEST.sha256"
+    other.write_bytes(MANIFEST.read_bytes() + b"# another set\n")
+    assert xsd_cache.read(installed, other) == {}
+    assert not SchemaSet.compiled_before(installed, other)
+
+
+def test_unchanged_files_are_not_hashed_again_and_a_changed_one_is(
+        installed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[int] = []
+    real_check = xsd_install.check
+
+    def counting(read, entries):  # type: ignore[no-untyped-def]
+        hashed.append(len(entries))
+        return real_check(read, entries)
+
+    monkeypatch.setattr("broker.stuf.xsd_install.check", counting)
+    xsd_install.verify_installed(installed, MANIFEST)
+    xsd_install.verify_installed(installed, MANIFEST)
+    assert len(hashed) == 1  # the second start-up compared sizes and times only
+
+    victim = installed / "zkn0310/entiteiten/zkn0310_ent_basis.xsd"
+    victim.write_bytes(victim.read_bytes().replace(b"<", b" <", 1))
+    with pytest.raises(SchemaError, match="altered: zkn0310/entiteiten/zkn0310_ent_basis.xsd"):
+        xsd_install.verify_installed(installed, MANIFEST)
+    assert len(hashed) == 2
+
+
+def test_a_checking_broker_leaves_schemas_that_compiled_before_to_first_use(installed: Path) -> None:
+    assert not SchemaSet.compiled_before(installed, MANIFEST)
+    SchemaSet(installed, manifest=MANIFEST)  # compiles everything and records it
+    assert SchemaSet.compiled_before(installed, MANIFEST)
+    lazy = SchemaSet(installed, manifest=MANIFEST, eager=False)
+    assert lazy.schemas == {}
+    assert lazy.schema_for(ns.STUF) is not None and list(lazy.schemas) == [ns.STUF]
+
+
+def test_install_writes_the_cache_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "installed"
+    xsd_install.install(DEFAULT_XSD_DIR, target, MANIFEST)
+    cache = xsd_cache.read(target, MANIFEST)
+    assert set(cache) >= {"files", "dates", "compiled"}
+    _forbid(monkeypatch, "broker.stuf.xsd_install.check")
+    _forbid(monkeypatch, "broker.stuf.datums._date_elements")
+    xsd_install.verify_installed(target, MANIFEST)
+    datums.date_elements(target, MANIFEST)
+
+
+def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
+    """The workers are forked from the checked process (broker.cli.workers) and serve."""
+    config = tmp_path / "config"
+    shutil.copytree(live.REPO / "config", config)
+    port = live.free_port()
+    env = dict(os.environ, STUF_BROKER_DATA_DIR=str(tmp_path / "var"),
+               STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp_path / 'broker.db'}")
+    env.pop("STUF_BROKER_CONFIG", None)
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port",
+                                 str(port), "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=tmp_path)
+    try:
+        pids: set[str] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(pids) < 2:
+            assert proc.poll() is None, log.read_text()
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5, headers={"connection": "close"})
+                assert r.status_code == 200, r.text
+            except httpx.TransportError:
+                time.sleep(0.1)
+                continue
+            pids = {line.split("[")[1].split("]")[0] for line in log.read_text().splitlines()
+                    if "Started server process" in line}
+        assert len(pids) == 2, log.read_text()
+        assert "workers are spawned" not in log.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, log.read_text()
