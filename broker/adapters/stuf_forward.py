@@ -9,7 +9,7 @@ Options in routes.yaml (:class:`StufOptions`): ``url`` (base URL; the port name 
 ``.../OntvangAsynchroon``), ``timeout`` (seconds, default 10), ``soap_version`` (1.1 or 1.2).
 
 Large document content stays in the file store while the message waits in the queue (the stored
-message holds a token in its place, broker.stuf.blobs); the forward streams it from there into the
+message holds a token in its place, broker.store.blobs); the forward streams it from there into the
 request body, as base64 in the ``inhoud`` element, without holding it.
 
 Retries (broker.adapters.http): no answer, HTTP 5xx, 408 and 429 are worth another attempt; a Fo03
@@ -31,8 +31,8 @@ from broker.adapters.options import HttpUrl, Options, Timeout
 from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import AdapterError, StufError
 from broker.model.ports import Context, Health
+from broker.store.blobs import BlobStore
 from broker.stuf import ns, soap, xmlsafe
-from broker.stuf.blobs import BlobStore
 from broker.zds.request import ZdsAnswer
 
 

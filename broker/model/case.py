@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from broker.stuf.blobs import BlobRef
+from broker.store.blobs import BlobRef
 
 #: rol relations of StUF-ZKN ("heeftAls<Rol>") and their rolomschrijvingGeneriek (StUF-ZKN 03.10 enumeration)
 ROLLEN = {
@@ -189,7 +189,7 @@ class Inhoud(_Base):
     bestandsnaam: str | None = None
     content_type: str | None = None
     #: large content is not held in memory: it stays in the file store, ``data`` is then empty
-    #: (broker.stuf.blobs; the edge moved it there while reading the request)
+    #: (broker.store.blobs; the edge moved it there while reading the request)
     blob: BlobRef | None = None
 
     @property

@@ -1,7 +1,7 @@
 """Reading a request body in pieces, with large document content moved to the file store on the way.
 
 The edge feeds every piece of the body it receives to a reducer (:func:`reducer`); what comes out
-is the same message with each large ``inhoud`` replaced by a token (:mod:`broker.stuf.blobs`):
+is the same message with each large ``inhoud`` replaced by a token (:mod:`broker.store.blobs`):
 
 - inline base64 (text/xml, application/soap+xml): a linear-time scanner that knows just enough XML
   to find text (comments, CDATA, processing instructions and quoted attribute values are passed
@@ -30,7 +30,7 @@ import re
 from typing import Protocol
 
 from broker.errors import RequestRejected, StufError
-from broker.stuf.blobs import BadBase64, BlobRef, BlobStore, BlobWriter, TooLarge
+from broker.store.blobs import BadBase64, BlobRef, BlobStore, BlobWriter, TooLarge
 
 THRESHOLD = 1024 * 1024
 #: the one element whose content the schemas type as base64Binary (StUF:BinaireInhoud)

@@ -26,8 +26,8 @@ from starlette.routing import Mount, Route
 from broker.config import MANIFEST
 from broker.errors import RequestRejected, StufError
 from broker.runtime import Broker
+from broker.store.blobs import BlobStore
 from broker.stuf import spool
-from broker.stuf.blobs import BlobStore
 from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
 from broker.web import wsdl

@@ -170,7 +170,7 @@ def inhoud_element(inhoud: Inhoud | None, fallback_name: str) -> etree._Element:
     A document without content (maakZaakdocument) answers an empty inhoud."""
     el = make(ns.ZKN, "inhoud")
     if inhoud is not None and inhoud.blob is not None:
-        el.text = inhoud.blob.text()  # the edge streams the file in its place (broker.stuf.blobs)
+        el.text = inhoud.blob.text()  # the edge streams the file in its place (broker.store.blobs)
     else:
         el.text = base64.b64encode(inhoud.data if inhoud is not None else b"").decode("ascii")
     name = inhoud.bestandsnaam if inhoud is not None and inhoud.bestandsnaam else fallback_name

@@ -26,7 +26,8 @@ from broker.model import (
     ZaakType,
 )
 from broker.model.case import BETROKKENE_TYPES, ROLLEN
-from broker.stuf import blobs, ns
+from broker.store import blobs
+from broker.stuf import ns
 from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, child, children, is_nil, text
 
 BESTANDSNAAM = ns.q(ns.STUF, "bestandsnaam")

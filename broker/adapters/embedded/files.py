@@ -4,7 +4,7 @@ Content is written under its sha256 before the database transaction commits; a r
 transaction leaves at most an unreferenced file, never a reference without content.
 
 Large content arrives already in the store: the edge wrote it there while reading the request
-(broker.stuf.spool) and the case model carries a :class:`~broker.stuf.blobs.BlobRef`; the store
+(broker.stuf.spool) and the case model carries a :class:`~broker.store.blobs.BlobRef`; the store
 only checks the reference (its mac) and keeps the file. Such content is answered as a reference
 too (above ``in_memory_limit``) and streamed by the edge, never read into memory.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from broker.errors import StufError
 from broker.model import Inhoud
-from broker.stuf.blobs import BlobRef, BlobStore
+from broker.store.blobs import BlobRef, BlobStore
 from broker.stuf.spool import THRESHOLD
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,6 +49,7 @@ from broker.config import BrokerSettings
 from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
 from broker.mappings.mapping import MappingSet, MappingView
 from broker.model.ports import Context, Health
+from broker.store.blobs import BlobStore
 
 
 class ZgwOptions(Options):
@@ -92,8 +94,9 @@ class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixi
 
     def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet | MappingView,
                  settings: BrokerSettings, identificaties: Identificaties | None, steps: StepStore | None = None,
-                 large_document_bytes: int = 4 * 1024 * 1024) -> None:
+                 large_document_bytes: int = 4 * 1024 * 1024, files_dir: Path | None = None) -> None:
         self.name = name
+        self.blobs = BlobStore(files_dir) if files_dir is not None else None
         self.client = client
         self.catalogi = catalogi
         self.mappings = mappings
@@ -175,4 +178,5 @@ def build(name: str, deps: AdapterDeps, options: dict[str, Any], *, transport: h
                       if database is not None else None)
     steps = StepStore(database, name) if database is not None else None
     return ZgwZaaksysteem(name, client, Catalogi(client, opts.catalogi_cache_seconds), mappings,
-                          deps.settings, identificaties, steps, opts.large_document_bytes)
+                          deps.settings, identificaties, steps, opts.large_document_bytes,
+                          files_dir=deps.files_dir)

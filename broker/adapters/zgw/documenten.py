@@ -37,6 +37,7 @@ from broker.errors import StufError
 from broker.mappings.mapping import Profile
 from broker.model import Document, Inhoud, ZaakRelatie
 from broker.model.ports import Checkout, Context
+from broker.store.blobs import BlobStore
 
 #: fields of the case model's document -> ZGW fields (text as it is)
 _TEXTS = {"titel": "titel", "beschrijving": "beschrijving", "auteur": "auteur", "link": "link", "formaat": "formaat"}
@@ -45,6 +46,8 @@ _DATES = {"creatiedatum": "creatiedatum", "ontvangstdatum": "ontvangstdatum", "v
 
 class DocumentenMixin(ZgwBase):
     large_document_bytes: int
+    #: the file store holding large content (broker.store.blobs); None in tests without one
+    blobs: BlobStore | None
 
     # -- adding --------------------------------------------------------------------------------
     def voeg_zaakdocument_toe(self, ctx: Context, document: Document) -> None:
@@ -82,7 +85,7 @@ class DocumentenMixin(ZgwBase):
             if inhoud is not None and inhoud.content_type and not body.get("formaat"):
                 body["formaat"] = inhoud.content_type
             if inhoud is not None:
-                body.update(self._content_fields(inhoud.data))
+                body.update(self._content_fields(inhoud))
             profile.apply("document", body)
             try:
                 created = self.client.post(self.client.url("documenten", "enkelvoudiginformatieobjecten"), body,
@@ -99,17 +102,33 @@ class DocumentenMixin(ZgwBase):
 
         created = work.step("document", lambda: work.create_once("document", find, create))
         if created.get("parts"):
-            self._upload(work, created["parts"], created["lock"], document.inhoud.data if document.inhoud else b"",
-                         "part")
+            self._upload(work, created["parts"], created["lock"], document.inhoud or Inhoud(), "part")
             work.step("unlock", lambda: self._unlock(work, created["url"], created["lock"]))
         work.step("zaakinformatieobject", lambda: self._link(work, zaak["url"], created["url"],
                                                              document.zaakrelatie, profile))
 
-    def _content_fields(self, data: bytes) -> dict[str, Any]:
+    def _content_fields(self, inhoud: Inhoud) -> dict[str, Any]:
         """Inline content, or (above ``large_document_bytes``) the size that opens an upload in parts."""
-        if len(data) > self.large_document_bytes:
-            return {"inhoud": None, "bestandsomvang": len(data)}
-        return {"inhoud": base64.b64encode(data).decode("ascii"), "bestandsomvang": len(data)}
+        if inhoud.size > self.large_document_bytes:
+            return {"inhoud": None, "bestandsomvang": inhoud.size}
+        return {"inhoud": base64.b64encode(self._read(inhoud, 0, inhoud.size)).decode("ascii"),
+                "bestandsomvang": inhoud.size}
+
+    def _read(self, inhoud: Inhoud, offset: int, size: int) -> bytes:
+        """``size`` bytes of the content from ``offset``: from memory, or from the file store for large
+        content (the case model then carries a reference, broker.store.blobs)."""
+        if inhoud.blob is None:
+            return inhoud.data[offset:offset + size]
+        if self.blobs is None:
+            raise StufError("StUF058", "De inhoud van het document is niet beschikbaar",
+                            "dit ZGW-doel heeft geen bestandsopslag", plek="server")
+        try:
+            with self.blobs.open(inhoud.blob) as fh:
+                fh.seek(offset)
+                return fh.read(size)
+        except FileNotFoundError:
+            raise StufError("StUF055", "De inhoud van het document verwijst naar een bestand dat er niet is",
+                            "een ongeldige verwijzing in plaats van de base64-inhoud") from None
 
     def _put_part(self, work: Work, part: dict[str, Any], lock: str, chunk: bytes) -> Any:
         """Send one bestandsdeel; the answer says whether the upload is complete."""
@@ -118,15 +137,22 @@ class DocumentenMixin(ZgwBase):
             files={"inhoud": (f"deel-{part['volgnummer']}.bin", chunk, "application/octet-stream")},
             user=work.user).json().get("voltooid")
 
-    def _upload(self, work: Work, parts: list[dict[str, Any]], lock: str, data: bytes, prefix: str) -> None:
+    def _upload(self, work: Work, parts: list[dict[str, Any]], lock: str, inhoud: Inhoud, prefix: str) -> None:
+        """The content part by part; each part is read (from the file store, for large content) when
+        it is sent, so one part is in memory at a time."""
         offset = 0
-        for part in sorted(parts, key=lambda p: p["volgnummer"]):
-            chunk = data[offset:offset + part["omvang"]]
-            offset += part["omvang"]
-            work.step(f"{prefix}:{part['volgnummer']}", partial(self._put_part, work, part, lock, chunk))
-        if offset != len(data):
+        total = sum(part["omvang"] for part in parts)
+        if total != inhoud.size:
             raise StufError("StUF058", "De bestandsdelen van de Documenten API passen niet bij de inhoud",
-                            f"delen samen {offset} bytes, inhoud {len(data)} bytes", plek="server")
+                            f"delen samen {total} bytes, inhoud {inhoud.size} bytes", plek="server")
+        for part in sorted(parts, key=lambda p: p["volgnummer"]):
+            start = offset
+            offset += part["omvang"]
+
+            def send(part: dict[str, Any] = part, start: int = start) -> Any:
+                return self._put_part(work, part, lock, self._read(inhoud, start, part["omvang"]))
+
+            work.step(f"{prefix}:{part['volgnummer']}", send)
 
     def _unlock(self, work: Work, url: str, lock: str) -> bool:
         self.client.request("POST", f"{url}/unlock", json_body={"lock": lock}, user=work.user)
@@ -281,8 +307,8 @@ class DocumentenMixin(ZgwBase):
             changes["informatieobjecttype"] = self._informatieobjecttype(
                 work, self._zaaktype_of(zaak), code, nieuw.documenttype)["url"]
         if nieuw.inhoud is not None:
-            if nieuw.inhoud.data:
-                changes.update(self._content_fields(nieuw.inhoud.data))
+            if nieuw.inhoud.has_content:
+                changes.update(self._content_fields(nieuw.inhoud))
             if nieuw.inhoud.bestandsnaam:
                 changes["bestandsnaam"] = nieuw.inhoud.bestandsnaam
         lock = checkout_id or ""
@@ -290,7 +316,7 @@ class DocumentenMixin(ZgwBase):
             patched = work.step("patch", lambda: _locked(identificatie, "updateZaakdocument", lambda: _parts_of(
                 self.client.patch(eio["url"], {**changes, "lock": lock}, work.user))))
             if patched and nieuw.inhoud is not None:
-                self._upload(work, patched, lock, nieuw.inhoud.data, "part")
+                self._upload(work, patched, lock, nieuw.inhoud, "part")
         self._update_link(work, link, nieuw)
         work.step("unlock", lambda: _locked(identificatie, "updateZaakdocument",
                                             lambda: self._unlock(work, eio["url"], lock)))

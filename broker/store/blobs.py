@@ -8,9 +8,12 @@ base64Binary, so the whole message still validates), and it decodes to a fixed A
     stuf-broker-blob1:<sha256 hex>:<size, 15 digits>:<mac>.
 
 ``mac`` is an HMAC over digest and size with a key kept in the file store, so a client cannot forge a
-token that points at somebody else's document: a token whose mac does not verify is just content.
-The file lives content-addressed at ``<root>/<sha[:2]>/<sha>`` (the layout of the embedded
-zaaksysteem's file store, which then holds it without a copy).
+token that points at somebody else's document: every reader opens content through
+:meth:`BlobStore.open`, which verifies the mac (the embedded zaaksysteem refuses a forged token with
+StUF055; in an answer a token that does not verify is left as it is). The file lives
+content-addressed at ``<root>/<sha[:2]>/<sha>`` (the layout of the embedded zaaksysteem's file
+store, which then holds it without a copy). This module is part of the foundation (``broker.store``)
+so that every adapter may read content, the ZGW adapter too.
 
 Answers carry tokens too; the edge expands them while it streams the answer (:func:`expand`): a
 token in XML text becomes the file's base64, a raw token (an MTOM part) the file's bytes.
