@@ -165,6 +165,24 @@ def test_documents_inline_and_in_bestandsdelen_come_back_byte_for_byte(
     assert [e.text for e in children_named(lijst.payload, "identificatie")][1:] == ["DOC-GROOT", "DOC-KLEIN"]
 
 
+def test_a_document_kept_in_the_file_store_goes_up_part_by_part_from_there(zgw: zb.ZgwBroker,
+                                                                           fake: ZGWFake) -> None:
+    """Content above the edge's threshold (1 MiB) reaches the adapter as a reference to the file store
+    (broker.store.blobs); the bestandsdelen are read from the file one by one."""
+    ident = genereer(zgw)
+    ok(creeer(zgw, ident), "Bv03")
+    content = bytes(range(256)) * (3 * 4096) + b"einde"  # 3 MiB and a bit
+    fake.chunk_size = 1024 * 1024
+    ok(zgw.soap.call("OntvangAsynchroon", dm.voeg_zaakdocument_toe("DOC-STORE", ident, content),
+                     soap_action=dm.ACTION["voegZaakdocumentToe"]), "Bv03")
+    assert len(fake.calls("PUT", "/bestandsdelen/")) == 4
+    docs = {d["identificatie"]: d for d in fake.objects("enkelvoudiginformatieobjecten")}
+    assert fake.document_content(docs["DOC-STORE"]["url"]) == content
+    lezen = ok(zgw.soap.call("BeantwoordVraag", dm.geef_zaakdocument_lezen("DOC-STORE"),
+                             soap_action=dm.ACTION["geefZaakdocumentLezen"]), "La01")
+    assert base64.b64decode(lezen.text("antwoord/object/inhoud") or "") == content
+
+
 def test_checkout_update_and_cancel_are_lock_and_unlock(zgw: zb.ZgwBroker, fake: ZGWFake) -> None:
     ident = genereer(zgw)
     ok(creeer(zgw, ident), "Bv03")
