@@ -56,6 +56,7 @@ def document_too_large(size: int, limit: int) -> RequestRejected:
         "StUF058",
         f"Het document is te groot (meer dan {mb(limit)}); deze broker neemt documenten tot {mb(limit)} aan",
         f"inhoud van meer dan {size} bytes, maximum {limit} bytes (limits.max_document_bytes)",
+        plek="client",
         http_status=413,
     )
 
