@@ -244,9 +244,9 @@ def inline_upload(server: Server, zaak: str, ident: str, content: Content, **sg:
                                "SOAPAction": f'"{d.ACTION["voegZaakdocumentToe"]}"'})
 
 
-def mtom_upload(server: Server, zaak: str, ident: str, content: Content) -> httpx.Response:
+def mtom_upload(server: Server, zaak: str, ident: str, content: Content, **sg: object) -> httpx.Response:
     cid = f"{uuid.uuid4().hex}@test"
-    body_xml = d.voeg_zaakdocument_toe(ident, zaak, inhoud_xml=d.xop_inhoud(cid, "groot.pdf"))
+    body_xml = d.voeg_zaakdocument_toe(ident, zaak, inhoud_xml=d.xop_inhoud(cid, "groot.pdf"), **sg)
     # the multipart body with a one-byte part, then that part's content replaced by the stream
     small, headers = d.mtom_request(body_xml, {cid: b"\x00"}, d.ACTION["voegZaakdocumentToe"])
     marker = f"Content-ID: <{cid}>\r\n\r\n".encode()
@@ -411,7 +411,8 @@ def test_a_queued_stuf_forward_of_a_100_mb_document_streams_from_the_store(serve
     content = Content(44)
     before = len(receiver.received)
     with Peak(server) as peak:
-        r = inline_upload(server, zaak, new_document_id(), content, zender=("KING", "FWD"))
+        # MTOM in (the case: the forward went dead), inline base64 out to the target
+        r = mtom_upload(server, zaak, new_document_id(), content, zender=("KING", "FWD"))
         assert r.status_code == 200 and "Bv03" in r.text, r.text[:2000]
         deadline = time.monotonic() + 60
         while len(receiver.received) == before and time.monotonic() < deadline:
