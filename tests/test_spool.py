@@ -64,6 +64,16 @@ def test_mtom_parts_are_moved_to_the_store_binary_and_base64(tmp_path: Path, pie
     assert refs[0].raw() in out and refs[1].text().encode() in out and len(out) < 1000
 
 
+@pytest.mark.parametrize("piece", [1, 7, 4096])
+def test_line_ends_written_as_character_references_are_whitespace(tmp_path: Path, piece: int) -> None:
+    """.NET's XmlWriter writes the CR of base64 line ends as ``&#xD;``; the parser would read whitespace."""
+    store = blobs.BlobStore(tmp_path)
+    content = _content(20_000, seed=3)
+    text = base64.encodebytes(content).replace(b"\n", b"&#xD;\n").replace(b"A", b"A&#13;", 3)
+    out, refs = _reduce(store, b"<a><inhoud>" + text + b"</inhoud></a>", "text/xml", piece)
+    assert len(refs) == 1 and store.path(refs[0].sha256).read_bytes() == content
+
+
 def test_small_content_and_other_text_stay_in_the_message(tmp_path: Path) -> None:
     store = blobs.BlobStore(tmp_path)
     big_text = b"x" * (THRESHOLD * 3)  # long, but not in an inhoud element

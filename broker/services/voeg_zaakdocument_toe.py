@@ -5,7 +5,7 @@ checks that the documentidentificatie is given and unique (R-ID-04; a duplicate 
 StUF058, as creeerZaak refuses a zaakidentificatie in use), that the zaak exists (StUF064) and that the
 documenttype belongs to its zaaktype. Content above ``limits.max_document_bytes`` is refused
 (StUF058). The content may come inline (base64) or as MTOM; the pipeline has inlined MTOM parts by
-now. Unlike a zaakidentificatie, a documentidentificatie need not start with the gemeentecode: RGBZ
+now, and content above 1 MiB is a reference to the file store (``Inhoud.blob``, broker.stuf.spool). Unlike a zaakidentificatie, a documentidentificatie need not start with the gemeentecode: RGBZ
 asks that only of zaken, and the StUF Testplatform sends plain numbers.
 """
 

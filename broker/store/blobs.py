@@ -40,6 +40,8 @@ _RAW = re.compile(rb"stuf-broker-blob1:([0-9a-f]{64}):([0-9]{15}):([0-9a-f]{32})
 RAW_LENGTH = len(MAGIC) + 64 + 1 + 15 + 1 + 32 + 1  # 132, a multiple of 3: no base64 padding
 TEXT_LENGTH = RAW_LENGTH // 3 * 4
 _TEXT = re.compile(re.escape(TEXT_MAGIC) + rb"[A-Za-z0-9+/]{%d}" % (TEXT_LENGTH - len(TEXT_MAGIC)))
+#: whitespace as a character reference (tab, LF, CR, space; decimal or hexadecimal)
+_WHITESPACE_REF = re.compile(rb"&#(?:[xX]0*(?:9|[aA]|[dD]|20)|0*(?:9|10|13|32));")
 #: read and encode files in pieces of this many bytes (a multiple of 3 and of 57: whole base64 lines)
 CHUNK = 57 * 3 * 1024
 
@@ -227,9 +229,19 @@ class BlobWriter:
         self.fh.write(data)
 
     def write_base64(self, text: bytes) -> None:
-        text = self._b64_rest + text.translate(None, b" \t\r\n")
+        """Decode base64 text from XML: whitespace, also written as a character reference (.NET writes
+        the CR of its line ends as ``&#xD;``), is skipped; a reference cut in two by the piece
+        boundary waits for the next piece."""
+        text = self._b64_rest + text
+        held = b""
+        amp = text.rfind(b"&", max(0, len(text) - 10))
+        if amp >= 0 and b";" not in text[amp:]:
+            text, held = text[:amp], text[amp:]
+        if b"&" in text:
+            text = _WHITESPACE_REF.sub(b"", text)
+        text = text.translate(None, b" \t\r\n")
         cut = len(text) - len(text) % 4
-        self._b64_rest = text[cut:]
+        self._b64_rest = text[cut:] + held
         if cut:
             self._decode(text[:cut])
 

@@ -4,6 +4,11 @@ Inbound: a ``multipart/related`` request is split with the standard library's MI
 every ``xop:Include`` in the root part is replaced by the base64 text of the part it points at, so
 the rest of the broker sees an ordinary message with inline ``StUF:BinaireInhoud``.
 Outbound: :func:`serialize` moves the base64 content of chosen elements into binary parts.
+
+Large parts never get here as content: the edge wrote them to the file store while it read the body
+(broker.stuf.spool) and the part holds a token instead, which inlining turns into the token's base64
+text like any other part. Outbound, an element holding a token gets a part holding the raw token,
+which the edge replaces by the file's bytes while it streams the answer (broker.store.blobs).
 """
 
 from __future__ import annotations
