@@ -184,7 +184,7 @@ class SchemaSet:
         self._files = SchemaFiles()
         if eager:
             self._compile_all()
-            if manifest is not None:
+            if manifest is not None and not self.compiled_before(root_dir, manifest):
                 xsd_cache.update(root_dir, manifest, compiled=xsd_cache.lxml_versions())
         self.dates = DateChecks(root_dir, manifest)
 
