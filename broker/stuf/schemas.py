@@ -154,6 +154,11 @@ SERVED_SCHEMAS: dict[str, str] = {
 }
 
 
+def _compile_record() -> list[str]:
+    """What a successful compile is recorded as: with which lxml and libxml2, which top-level schemas."""
+    return [*xsd_cache.lxml_versions(), *SERVED_SCHEMAS.values()]
+
+
 @dataclass
 class ValidationIssue:
     line: int
@@ -185,13 +190,14 @@ class SchemaSet:
         if eager:
             self._compile_all()
             if manifest is not None and not self.compiled_before(root_dir, manifest):
-                xsd_cache.update(root_dir, manifest, compiled=xsd_cache.lxml_versions())
+                xsd_cache.update(root_dir, manifest, compiled=_compile_record())
         self.dates = DateChecks(root_dir, manifest)
 
     @staticmethod
     def compiled_before(root_dir: Path, manifest: Path) -> bool:
-        """Whether this installed set compiled before with the lxml and libxml2 of this process."""
-        return xsd_cache.read(root_dir, manifest).get("compiled") == xsd_cache.lxml_versions()
+        """Whether the served schemas of this installed set compiled before with the lxml and libxml2
+        of this process."""
+        return xsd_cache.read(root_dir, manifest).get("compiled") == _compile_record()
 
     def _compile(self, namespace: str) -> None:
         rel = SERVED_SCHEMAS[namespace]

@@ -10,7 +10,7 @@ folder it lives in) keeps what does not change while the installed set and lxml 
   hash them again (a file rewritten with the same size and time is not noticed; reinstalling or
   touching a file makes the next start-up hash everything again);
 - ``dates``: the date and moment elements of the schemas (broker.stuf.datums);
-- ``compiled``: the lxml and libxml2 versions with which the served schemas compiled. ``serve``
+- ``compiled``: the lxml and libxml2 versions with which the served schemas (named) compiled. ``serve``
   checks the configuration in its supervising process; with this entry it leaves the compiling to
   the worker processes, which compile anyway.
 
