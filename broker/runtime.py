@@ -20,6 +20,7 @@ from broker.adapters.targets import Target
 from broker.admin.preview import Previewer
 from broker.config import MANIFEST, Settings
 from broker.errors import ConfigError
+from broker.intake.callers import Authenticator
 from broker.intake.pipeline import Pipeline
 from broker.intake.rebuild import StoredRequests
 from broker.mappings.store import ConfigStore, Refresher
@@ -27,7 +28,6 @@ from broker.queue.engine import Queue
 from broker.queue.worker import Worker
 from broker.routing.config import load_routes
 from broker.routing.router import Router
-from broker.store import migrate
 from broker.store.db import Database
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
@@ -43,14 +43,21 @@ def _refresh_seconds() -> float:
 
 
 class Broker:
-    def __init__(self, settings: Settings, *, migrate_db: bool = True) -> None:
+    """``check_only``: built to check the schemas and the configuration (and migrate) and closed right
+    away, as ``serve`` does before it starts its worker processes: schemas that compiled before with
+    this lxml (broker.stuf.xsd_cache) are left to the workers instead of being compiled twice."""
+
+    def __init__(self, settings: Settings, *, migrate_db: bool = True, check_only: bool = False) -> None:
         start = time.perf_counter()
         self.settings = settings
         verify_installed(settings.xsd_dir, MANIFEST)
-        self.schemas = SchemaSet(settings.xsd_dir)
+        eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST))
+        self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager)
         self.schema_model = SchemaModel(settings.xsd_dir)
         self.db = Database(settings.database_url, threads=settings.broker.server.handler_threads)
         if migrate_db:
+            from broker.store import migrate  # Alembic: not imported by workers that do not migrate
+
             migrate.upgrade(self.db)
         # the editable configuration (zaaktypecatalogus, mappings): versioned in the database and
         # hot-reloaded into these objects (broker.mappings.store)
@@ -69,7 +76,8 @@ class Broker:
         self.queue = Queue(self.db, self.routes.delivery, self.targets, stored.rebuild)
         self.pipeline = Pipeline(settings=settings.broker, schemas=self.schemas, schema_model=self.schema_model,
                                  db=self.db, router=self.router, queue=self.queue, own=self.own,
-                                 wake_worker=self.wake_worker)
+                                 wake_worker=self.wake_worker,
+                                 authenticator=Authenticator(self.config_store.applications))
         try:
             self.queue.ensure_circuits()
         except IntegrityError:  # another process created them at the same moment
@@ -78,6 +86,8 @@ class Broker:
         self.config_store.previewer = Previewer(settings, self.schemas, self.schema_model, self.handlers,
                                                 self.routes)
         self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
+        if not self.config_store.applications.configured:
+            log.warning("no applications configured (applications.yaml): only callers on this machine are served")
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},

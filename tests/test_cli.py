@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -292,3 +293,15 @@ def test_healthz_answers(served: live.LiveBroker) -> None:
     response = httpx.get(f"{served.url}/healthz", timeout=5)
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert httpx.get(f"{served.url}/zds/GeenPort?wsdl", timeout=5).status_code == 404
+
+
+def test_what_the_broker_creates_is_private_to_it(tmp_path: Path) -> None:
+    """The database (personal data) and the data folder are created 0600 and 0700."""
+    data = tmp_path / "var"
+    env = dict(os.environ, STUF_BROKER_DATA_DIR=str(data), STUF_BROKER_DATABASE_URL=f"sqlite:///{data / 'broker.db'}")
+    env.pop("STUF_BROKER_CONFIG", None)
+    done = subprocess.run([str(STUF_BROKER), "db", "upgrade"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((data / "broker.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700

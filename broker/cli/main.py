@@ -12,6 +12,7 @@ from broker import logging as broker_logging
 from broker.cli.mappings import mappings
 from broker.cli.queue import queue
 from broker.cli.users import users
+from broker.cli.workers import fork_workers
 from broker.config import DEFAULT_XSD_DIR, MANIFEST, PROJECT_ROOT, load_settings
 from broker.errors import BrokerError, StufError
 from broker.runtime import Broker
@@ -21,6 +22,7 @@ from broker.stuf import faults, ns, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import install, verify_installed
+from broker.web import tls
 from broker.web.metrics import prepare_multiprocess_dir
 
 
@@ -32,6 +34,9 @@ def _fail(exc: BaseException) -> None:
 @click.group()
 def main() -> None:
     """StUF integration broker (ZDS 1.2 / StUF-ZKN 03.10)."""
+    # the database, payloads and documents hold personal data: whatever the broker creates is its own
+    # (files 0600, folders 0700), in this process and the workers it starts
+    os.umask(0o077)
 
 
 @main.command()
@@ -42,29 +47,29 @@ def main() -> None:
               help="configuration directory replacing config/")
 def serve(host: str | None, port: int | None, workers: int | None, config_dir: Path | None) -> None:
     """Run the broker on a production ASGI server (uvicorn)."""
-    import uvicorn
-
+    import uvicorn  # only serve needs it
 
     try:
         settings = load_settings(config_dir)
         broker_logging.configure(settings.broker.log_format)
         # before anything imports prometheus_client: the worker processes share their metrics there
-
         prepare_multiprocess_dir(settings.data_dir)
-        Broker(settings).close()  # checks schemas and configuration, migrates the database once
+        Broker(settings, check_only=True).close()  # checks schemas and configuration, migrates the database once
     except BrokerError as exc:
         _fail(exc)
     server = settings.broker.server
     os.environ["STUF_BROKER_CONFIG"] = str(settings.config_dir)
     os.environ["STUF_BROKER_SKIP_MIGRATE"] = "1"
+    if (workers or server.workers) > 1:
+        fork_workers()  # they start with the modules this process loaded (broker.cli.workers)
     uvicorn.run(
         "broker.web.asgi:create",
         factory=True,
         host=host or server.host,
         port=port or server.port,
         workers=workers or server.workers,
-        http="httptools",
         loop="uvloop",
+        **tls.uvicorn_options(server.tls),  # HTTPS with client certificates when server.tls is set
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -29,6 +29,7 @@ from broker.config import BrokerSettings
 from broker.errors import AdapterError, StufError
 from broker.intake import answers, checks, messagelog
 from broker.intake.answers import HttpAnswer
+from broker.intake.callers import Authenticator, Caller, Transport, authorise
 from broker.intake.duplicates import Duplicates
 from broker.intake.messagelog import Record
 from broker.model.ports import Context
@@ -62,8 +63,10 @@ class Pipeline:
     """The flow of one request; every collaborator is handed in by the composition root."""
 
     def __init__(self, *, settings: BrokerSettings, schemas: SchemaSet, schema_model: SchemaModel, db: Database,
-                 router: Router, queue: Queue, own: Systeem, wake_worker: Callable[[], None]) -> None:
+                 router: Router, queue: Queue, own: Systeem, wake_worker: Callable[[], None],
+                 authenticator: Authenticator) -> None:
         self.settings = settings
+        self.authenticator = authenticator
         self.schemas = schemas
         self.schema_model = schema_model
         self.db = db
@@ -75,7 +78,10 @@ class Pipeline:
         self.listeners: list[Listener] = []
 
     # -- entry point -------------------------------------------------------------------------
-    def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None) -> HttpAnswer:
+    def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
+               transport: Transport | None = None) -> HttpAnswer:
+        """One request; ``transport`` is what the edge knows of the caller's connection (None: a call
+        from inside this process, which needs no proof)."""
         start = time.perf_counter()
         rec = Record(port=port, request=body, request_content_type=content_type)
         rec.request_hash = messagelog.content_hash(body)
@@ -97,12 +103,31 @@ class Pipeline:
             resolved = dispatch.resolve(request.body_element, request.soap_action)
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
             self._bind_log(rec)
+            # who is calling, before anything of the message is processed (StUF052, HTTP 401)
+            caller = (self.authenticator.authenticate(transport, request.headers) if transport is not None
+                      else Caller(None))
             checks.check_port(resolved, port)
             last = self._last_tijdstip(rec.sg) if self.settings.checks.tijdstip_increasing else None
             checks.check(rec.sg, resolved, self.settings, last)
+            self._authorise(caller, rec, request)
             return self._answered(rec, self._process(rec, request, resolved, start), start)
         except Exception as exc:  # the one place every error becomes a fault
             return self._answered(rec, self._fault(rec, exc, version, start, request), start)
+
+    def _authorise(self, caller: Caller, rec: Record, request: soap.SoapRequest) -> None:
+        """The proven application is the zender and may send this operation (for this zaaktype)."""
+        assert rec.sg is not None
+        app = caller.application
+        zaaktype = None
+        if app is not None and app.zaaktypen is not None:
+            zaaktype = keys.zaaktype_code(request.body_element)
+            zaak_id = keys.zaak_identificatie(rec.operation or "", request.body_element)
+            if zaaktype is None and zaak_id:
+                with self.db.read() as session:
+                    zaaktype = self.router.known_zaaktype(session, zaak_id)
+        authorise(caller, rec.sg, rec.operation, zaaktype)
+        if app is not None:
+            structlog.contextvars.bind_contextvars(application=app.name)
 
     def _answered(self, rec: Record, http: HttpAnswer, start: float) -> HttpAnswer:
         """Tell the listeners (metrics) how a request ended; they never fail the request."""

@@ -25,12 +25,13 @@ from starlette.routing import Mount, Route
 
 from broker.config import MANIFEST
 from broker.errors import RequestRejected, StufError
+from broker.intake.callers import Transport
 from broker.runtime import Broker
 from broker.store.blobs import BlobStore
 from broker.stuf import spool
 from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
-from broker.web import wsdl
+from broker.web import tls, wsdl
 from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
 
@@ -114,7 +115,10 @@ def create_app(broker: Broker) -> Starlette:
             return await off_loop(_too_large, broker, port, content_type, limit, max_document)
         except StufError as exc:  # a document above its limit, content that is not base64, a DOCTYPE
             return await off_loop(_refused, broker, port, content_type, exc)
-        answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"))
+        transport = Transport(peer=request.client.host if request.client else None,
+                              certificate=tls.client_certificate(request.scope), headers=request.headers)
+        answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"),
+                                transport)
         headers = {"content-type": answer.content_type}
         pieces = blob_store.expand(answer.body)  # document content kept in the file store, streamed
         if pieces is not None:
