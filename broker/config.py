@@ -96,6 +96,9 @@ class Server(_Strict):
     public_url: str | None = None
     #: serve HTTPS with client certificates instead of plain HTTP
     tls: Tls | None = None
+    #: Host header values (name or name:port) that may shape the address in served WSDLs when public_url
+    #: is not set; loopback names always may; any other Host gets the configured host and port
+    allowed_hosts: list[str] = []
 
 
 class BrokerSettings(_Strict):

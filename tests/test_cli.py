@@ -305,3 +305,13 @@ def test_what_the_broker_creates_is_private_to_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE((data / "broker.db").stat().st_mode) == 0o600
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
+def test_a_forged_host_header_never_reaches_the_served_wsdl(served: live.LiveBroker) -> None:
+    """Without public_url the WSDL's address follows the Host header only for loopback names (or
+    server.allowed_hosts); any other Host gets the configured host and port."""
+    response = httpx.get(f"{served.url}/zds/OntvangAsynchroon?wsdl", headers={"Host": "evil.example:666"}, timeout=10)
+    assert response.status_code == 200
+    assert b"evil.example" not in response.content
+    server = served.broker.settings.broker.server
+    assert f"http://{server.host}:{server.port}/zds/OntvangAsynchroon".encode() in response.content

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
@@ -36,6 +37,9 @@ from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
 
 T = TypeVar("T")
+
+
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 class _TooLarge(Exception):
@@ -92,9 +96,19 @@ def create_app(broker: Broker) -> Starlette:
         return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=handlers)
 
     def base_url(request: Request) -> str:
-        if settings.broker.server.public_url:
-            return settings.broker.server.public_url
-        return str(request.base_url).rstrip("/")
+        """The broker's address for served WSDLs: public_url; else the Host header only when it is a
+        loopback name or in server.allowed_hosts (a forged Host never reaches a client's WSDL); else
+        the configured host and port."""
+        server = settings.broker.server
+        if server.public_url:
+            return server.public_url.rstrip("/")
+        scheme = "https" if server.tls is not None else "http"
+        host = request.headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if host and (name in _LOOPBACK_NAMES or host in server.allowed_hosts or name in server.allowed_hosts):
+            return f"{scheme}://{host}"
+        own = server.host if server.host not in ("0.0.0.0", "::", "") else socket.getfqdn()
+        return f"{scheme}://{own}:{server.port}"
 
     async def soap_endpoint(request: Request) -> Response:
         port = request.path_params["port"]
