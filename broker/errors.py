@@ -40,14 +40,17 @@ class StufError(BrokerError):
         *,
         plek: str | None = None,
         http_status: int | None = None,
+        soap_fault_code: str | None = None,
     ) -> None:
-
         info = FOUTCODES.get(code)
         self.code = code
         self.plek = plek or (info.plek if info else "server")
         self.omschrijving = omschrijving or (info.omschrijving if info else code)
         self.details = details
         self.http_status = http_status
+        #: a SOAP fault code other than Client/Server (Sender/Receiver) this error calls for, e.g.
+        #: MustUnderstand for a header block the broker does not know
+        self.soap_fault_code = soap_fault_code
         super().__init__(f"{code}: {self.omschrijving}")
 
 

@@ -81,8 +81,13 @@ def parse_request(body: bytes, content_type: str, soap_action_header: str | None
             f"hoofdelement {ns.local(envelope.tag) or '?'} in namespace {env_ns or '(geen)'}",
         )
     version = "1.2" if env_ns == ns.SOAP12 else "1.1"
+    parts = [ns.local(c.tag) if ns.namespace(c.tag) == env_ns else ns.local(c.tag) + "?"
+             for c in envelope if isinstance(c.tag, str)]
+    if parts not in (["Body"], ["Header", "Body"]):
+        raise StufError("StUF055", "De SOAP-envelope moet een Body bevatten, eventueel na één Header, en verder niets",
+                        f"gevonden: {', '.join(parts) or '(niets)'}")
     body_el = envelope.find(ns.q(env_ns, "Body"))
-    if body_el is None:
+    if body_el is None:  # pragma: no cover - the order check above found it
         raise StufError("StUF055", "De SOAP-envelope heeft geen Body")
     children = [c for c in body_el if isinstance(c.tag, str)]
     if len(children) != 1:
@@ -93,7 +98,28 @@ def parse_request(body: bytes, content_type: str, soap_action_header: str | None
         )
     header_el = envelope.find(ns.q(env_ns, "Header"))
     headers = [c for c in header_el if isinstance(c.tag, str)] if header_el is not None else []
+    _must_understand(headers, env_ns)
     return SoapRequest(version, envelope, children[0], action, is_mtom, headers)
+
+
+#: SOAP header blocks the broker processes (WS-Security) or may accept unprocessed (WS-Addressing:
+#: the broker answers on the same connection, so Action, To and MessageID change nothing)
+UNDERSTOOD = frozenset({
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "http://www.w3.org/2005/08/addressing",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+})
+
+
+def _must_understand(headers: list[etree._Element], env_ns: str) -> None:
+    """A header block marked mustUnderstand that the broker does not know refuses the message
+    (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3): a MustUnderstand fault."""
+    for header in headers:
+        flag = header.get(ns.q(env_ns, "mustUnderstand"), "")
+        if flag.strip() in ("1", "true") and ns.namespace(header.tag) not in UNDERSTOOD:
+            raise StufError("StUF055", f"De SOAP-header {ns.local(header.tag)} (mustUnderstand) wordt niet ondersteund",
+                            f"header {{{ns.namespace(header.tag)}}}{ns.local(header.tag)}",
+                            soap_fault_code="MustUnderstand")
 
 
 def envelope(version: str, payload: etree._Element) -> etree._Element:
@@ -112,13 +138,13 @@ def fault_envelope(version: str, fault: StufError, fo_bericht: etree._Element) -
     body = etree.SubElement(env, ns.q(env_ns, "Body"))
     f = etree.SubElement(body, ns.q(env_ns, "Fault"))
     if version == "1.1":
-        etree.SubElement(f, "faultcode").text = f"{prefix}:{'Client' if fault.plek == 'client' else 'Server'}"
+        etree.SubElement(f, "faultcode").text = f"{prefix}:{_fault_code(fault, 'Client', 'Server')}"
         etree.SubElement(f, "faultstring").text = fault.omschrijving
         etree.SubElement(f, "detail").append(fo_bericht)
     else:
         code = etree.SubElement(f, ns.q(env_ns, "Code"))
         etree.SubElement(code, ns.q(env_ns, "Value")).text = (
-            f"{prefix}:{'Sender' if fault.plek == 'client' else 'Receiver'}"
+            f"{prefix}:{_fault_code(fault, 'Sender', 'Receiver')}"
         )
         reason = etree.SubElement(f, ns.q(env_ns, "Reason"))
         text = etree.SubElement(reason, ns.q(env_ns, "Text"))
@@ -126,6 +152,10 @@ def fault_envelope(version: str, fault: StufError, fo_bericht: etree._Element) -
         text.text = fault.omschrijving
         etree.SubElement(f, ns.q(env_ns, "Detail")).append(fo_bericht)
     return env
+
+
+def _fault_code(fault: StufError, client: str, server: str) -> str:
+    return fault.soap_fault_code or (client if fault.plek == "client" else server)
 
 
 def content_type(version: str) -> str:
