@@ -5,6 +5,7 @@ every request and response at the fake is checked against the official OpenAPI s
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,10 +166,11 @@ def test_documents_inline_and_in_bestandsdelen_come_back_byte_for_byte(
     assert [e.text for e in children_named(lijst.payload, "identificatie")][1:] == ["DOC-GROOT", "DOC-KLEIN"]
 
 
-def test_a_document_kept_in_the_file_store_goes_up_part_by_part_from_there(zgw: zb.ZgwBroker,
-                                                                           fake: ZGWFake) -> None:
+def test_a_document_kept_in_the_file_store_goes_up_part_by_part_from_there(zgw: zb.ZgwBroker, fake: ZGWFake,
+                                                                           tmp_path: Path) -> None:
     """Content above the edge's threshold (1 MiB) reaches the adapter as a reference to the file store
-    (broker.store.blobs); the bestandsdelen are read from the file one by one."""
+    (broker.store.blobs); the bestandsdelen are read from the file one by one. Read back, it is
+    downloaded into the file store and streamed to the client."""
     ident = genereer(zgw)
     ok(creeer(zgw, ident), "Bv03")
     content = bytes(range(256)) * (3 * 4096) + b"einde"  # 3 MiB and a bit
@@ -178,9 +180,12 @@ def test_a_document_kept_in_the_file_store_goes_up_part_by_part_from_there(zgw: 
     assert len(fake.calls("PUT", "/bestandsdelen/")) == 4
     docs = {d["identificatie"]: d for d in fake.objects("enkelvoudiginformatieobjecten")}
     assert fake.document_content(docs["DOC-STORE"]["url"]) == content
+    stored = tmp_path / "var" / "files" / hashlib.sha256(content).hexdigest()[:2] / hashlib.sha256(content).hexdigest()
+    stored.unlink()  # what the edge wrote on the way in; reading back must write it again
     lezen = ok(zgw.soap.call("BeantwoordVraag", dm.geef_zaakdocument_lezen("DOC-STORE"),
                              soap_action=dm.ACTION["geefZaakdocumentLezen"]), "La01")
     assert base64.b64decode(lezen.text("antwoord/object/inhoud") or "") == content
+    assert stored.read_bytes() == content
 
 
 def test_checkout_update_and_cancel_are_lock_and_unlock(zgw: zb.ZgwBroker, fake: ZGWFake) -> None:

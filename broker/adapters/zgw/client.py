@@ -198,6 +198,13 @@ class ZgwClient(HttpErrors):
 
     def download(self, url: str, user: str | None = None) -> bytes:
         """Document content (``/download``, application/octet-stream), read as a stream."""
+        pieces: list[bytes] = []
+        self.download_into(url, pieces.append, user)
+        return b"".join(pieces)
+
+    def download_into(self, url: str, sink: Callable[[bytes], object], user: str | None = None) -> None:
+        """Document content handed to ``sink`` piece by piece as it arrives (large content goes
+        straight to the file store)."""
         headers = self._headers(url, user)
         headers["Accept"] = "application/octet-stream"
         if self.record is not None:
@@ -207,7 +214,8 @@ class ZgwClient(HttpErrors):
             if response.status_code != 200:
                 response.read()
                 raise _error("GET", url, response)
-            return b"".join(response.iter_bytes())
+            for piece in response.iter_bytes():
+                sink(piece)
 
 
 def _short(url: str) -> str:

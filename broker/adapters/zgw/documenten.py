@@ -44,6 +44,10 @@ _TEXTS = {"titel": "titel", "beschrijving": "beschrijving", "auteur": "auteur", 
 _DATES = {"creatiedatum": "creatiedatum", "ontvangstdatum": "ontvangstdatum", "verzenddatum": "verzenddatum"}
 
 
+#: content above this size (``bestandsomvang``) is downloaded into the file store, not into memory
+IN_MEMORY_LIMIT = 1024 * 1024
+
+
 class DocumentenMixin(ZgwBase):
     large_document_bytes: int
     #: the file store holding large content (broker.store.blobs); None in tests without one
@@ -237,7 +241,18 @@ class DocumentenMixin(ZgwBase):
             zaak_identificatie=zaak_identificatie,
         )
         content_type = formaat if formaat and "/" in formaat else None
-        if with_content:
+        if with_content and eio.get("inhoud") and self.blobs is not None \
+                and (eio.get("bestandsomvang") or 0) > IN_MEMORY_LIMIT:
+            # large content goes to the file store as it arrives; the edge streams it to the client
+            writer = self.blobs.writer()
+            try:
+                self.client.download_into(eio["inhoud"], writer.write, work.user)
+            except BaseException:
+                writer.discard()
+                raise
+            doc.inhoud = Inhoud(blob=writer.finish(), bestandsnaam=eio.get("bestandsnaam") or None,
+                                content_type=content_type)
+        elif with_content:
             data = self.client.download(eio["inhoud"], work.user) if eio.get("inhoud") else b""
             doc.inhoud = Inhoud(data=data, bestandsnaam=eio.get("bestandsnaam") or None, content_type=content_type)
         elif eio.get("bestandsnaam"):
