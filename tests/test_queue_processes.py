@@ -12,10 +12,11 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from broker.queue.tables import Delivery, DeliveryAttempt
 from tests.support import live
@@ -132,6 +133,38 @@ def test_a_delivery_survives_a_worker_killed_mid_delivery(tmp_path, pg, target, 
         with lb.broker.db.read() as s:
             errors = list(s.execute(select(DeliveryAttempt.error).order_by(DeliveryAttempt.id)).scalars())
         assert any("lease expired" in (e or "") for e in errors)
+    finally:
+        for w in (first, second):
+            if w is not None:
+                stop(w)
+        caller.close()
+        lb.stop()
+
+
+def test_a_starting_worker_releases_expired_leases_at_once(tmp_path, pg, target, schemas):
+    """A lease of a killed worker that ran out while no worker was running is released on start-up,
+    not only at the first lease interval (here 20 s)."""
+    config = config_for(tmp_path, target, lease_seconds=60)
+    lb = live.start(live.make_settings(tmp_path, config_dir=config, database_url=pg))
+    caller = SoapCaller(lb.url, schemas)
+    first = second = None
+    try:
+        target.delay = 2.0
+        assert caller.call("OntvangAsynchroon", m.creeer_zaak("1234KILL2"),
+                           soap_action=m.ZDS_ACTION + "creeerZaak_ZakLk01").berichtcode == "Bv03"
+        first = start_worker(config, pg, tmp_path, "first")
+        wait_until(lambda: len(target.received) == 1, timeout=30)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        target.delay = 0.0
+        with lb.broker.db.write() as s:  # as if the broker had been down for longer than the lease
+            s.execute(update(Delivery).where(Delivery.state == "in_progress")
+                      .values(lease_expires_at=datetime.now(UTC) - timedelta(minutes=5)))
+        started = time.monotonic()
+        second = start_worker(config, pg, tmp_path, "second")
+        wait_until(lambda: count(lb, "delivered") == 1, timeout=60)
+        assert time.monotonic() - started < 15, "the expired lease waited for the first interval"
+        assert target.applied_count == 1
     finally:
         for w in (first, second):
             if w is not None:

@@ -41,7 +41,10 @@ class Worker:
         p = self.policy
         self.scheduler.add_job(self._deliver, "interval", seconds=p.poll_seconds, id="deliver",
                                max_instances=self.concurrency, next_run_time=datetime.now(UTC))
-        self.scheduler.add_job(self._leases, "interval", seconds=max(1.0, p.lease_seconds / 3), id="leases")
+        # leases of a process that died are released at once on start-up too, not only after an interval:
+        # a broker that restarts often would otherwise keep later deliveries of the same zaak waiting
+        self.scheduler.add_job(self._leases, "interval", seconds=max(1.0, p.lease_seconds / 3), id="leases",
+                               next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self.queue.probe_circuits, "interval", seconds=max(0.5, p.circuit_open_seconds / 4),
                                id="circuits")
         self.scheduler.add_job(self.queue.purge_payloads, "interval", hours=1, id="retention")
