@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import os
 import re
 import secrets
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +84,9 @@ def from_text(text: str | None) -> BlobRef | None:
         return None
 
 
+_last_sweep: dict[Path, float] = {}
+
+
 class BlobStore:
     """The content-addressed files under ``root`` and the key that signs their tokens."""
 
@@ -110,8 +115,6 @@ class BlobStore:
                 key = keyfile.read_bytes().strip()
                 if len(key) == 64:
                     break
-                import time
-
                 time.sleep(0.01)
             self._key = key
         return self._key
@@ -131,7 +134,23 @@ class BlobStore:
         return self.path(ref.sha256).open("rb")
 
     def writer(self, limit: int | None = None) -> BlobWriter:
+        self._sweep()
         return BlobWriter(self, limit)
+
+    def _sweep(self) -> None:
+        """Remove temporary files a stopped process left in ``.incoming`` (older than a day; an upload
+        in progress is never that old); at most once an hour per process."""
+        now = time.time()
+        if now - _last_sweep.get(self.root, 0.0) < 3600:
+            return
+        _last_sweep[self.root] = now
+        try:
+            for tmp in (self.root / ".incoming").glob("blob-*"):
+                with contextlib.suppress(OSError):
+                    if now - tmp.stat().st_mtime > 86400:
+                        tmp.unlink()
+        except OSError:
+            pass
 
     def adopt(self, tmp: Path, digest: str, size: int) -> BlobRef:
         """Move a finished temporary file to its place (or drop it: the same content is there)."""
