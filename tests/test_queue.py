@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
 from broker.store.tables import Message, MessagePayload
@@ -236,3 +237,21 @@ def test_payloads_older_than_the_retention_are_purged_and_metadata_stays(start_b
         msg = s.execute(select(Message)).scalar_one()
         assert msg.payload_purged_at is not None and msg.operation == "creeerZaak"
         assert s.get(MessagePayload, msg.id) is None
+
+
+def test_a_purge_also_drops_the_targets_answers_and_says_how_many(start_broker, target, caplog):
+    """A target's answer may quote the message (personal data): it goes with the payload."""
+    target.fail_next = ["client"]
+    lb, soap = start_broker(routes(target, [{"target": "archief", "mode": "queued"}]))
+    creeer(soap, "1234QPURG2")
+    wait_until(lambda: deliveries(lb, "archief")[0].state == "dead")
+    with caplog.at_level("INFO"), capture_logs() as events:
+        assert lb.broker.queue.purge_payloads(older_than_days=0) == 1
+    with lb.broker.db.read() as s:
+        assert [d.target_answer for d in s.execute(select(Delivery)).scalars()] == [None]
+        assert [a.target_answer for a in s.execute(select(DeliveryAttempt)).scalars()] == [None]
+        assert all(d.last_error for d in s.execute(select(Delivery)).scalars())  # the error stays
+    # structlog's capture, or the stdlib records once broker.logging configured cached loggers
+    logged = [e for e in events if e.get("event") == "payloads purged"] or [
+        r.msg for r in caplog.records if "payloads purged" in str(r.msg)]
+    assert logged and "target_answers" in str(logged[0]) and "1" in str(logged[0])

@@ -444,11 +444,25 @@ class Queue:
             ids = [i for (i,) in s.execute(select(Message.id).where(
                 Message.received_at < cutoff, Message.payload_purged_at.is_(None),
                 Message.id.not_in(open_msgs)))]
+            answers = 0
             for chunk in range(0, len(ids), 500):
                 part = ids[chunk:chunk + 500]
                 s.query(MessagePayload).filter(MessagePayload.message_id.in_(part)).delete(synchronize_session=False)
                 s.execute(update(Message).where(Message.id.in_(part)).values(payload_purged_at=utcnow()))
-            return len(ids)
+                # the targets' answers may quote the message (personal data): they go with it; errors stay
+                deliveries = select(Delivery.id).where(Delivery.message_id.in_(part))
+                answers += _rowcount(s.execute(update(Delivery).where(Delivery.message_id.in_(part),
+                                                                      Delivery.target_answer.is_not(None))
+                                               .values(target_answer=None)))
+                answers += _rowcount(s.execute(update(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(deliveries),
+                                                                             DeliveryAttempt.target_answer.is_not(None))
+                                               .values(target_answer=None)))
+        log.info("payloads purged", messages=len(ids), target_answers=answers, older_than_days=days)
+        return len(ids)
+
+
+def _rowcount(result: object) -> int:
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def refresh_message_state(s: Session, message_id: int) -> None:
