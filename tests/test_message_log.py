@@ -113,3 +113,14 @@ def test_personal_data_never_reaches_a_log_line(edge: Edge, schemas, caplog: pyt
     for secret in (BSN, *NAMES):
         leaking = [line for line in lines if secret in line]
         assert not leaking, f"{secret!r} reached the log: {leaking[:2]}"  # ...but never in the log
+
+
+def test_refused_garbage_is_kept_as_metadata_and_an_excerpt(edge: Edge) -> None:
+    """What is not even a SOAP message keeps its size and its first bytes, not all of it."""
+    junk = b"<not-soap>" + b"x" * 50_000
+    r = edge.soap.post_raw(e.ASYNC, junk, {"Content-Type": "text/xml"})
+    assert r.status_code in (400, 500)
+    row = e.last_row(edge.broker)
+    assert row.request_size == len(junk) and row.outcome == "rejected"
+    payload = e.log_payload(edge.broker, row.id)
+    assert payload is not None and payload.request is not None and len(payload.request) == 4096

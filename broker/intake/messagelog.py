@@ -50,6 +50,8 @@ class Record:
     port: str
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     request: bytes = b""
+    #: the size as received, when ``request`` holds only an excerpt (refused garbage)
+    request_size: int | None = None
     request_content_type: str | None = None
     soap_version: str | None = None
     soap_action: str | None = None
@@ -91,7 +93,7 @@ class Record:
             "request_hash": self.request_hash,
             "zaak_identificatie": clip(self.zaak_identificatie, 40),
             "object_identificatie": clip(self.object_identificatie, 40),
-            "request_size": len(self.request),
+            "request_size": self.request_size if self.request_size is not None else len(self.request),
         }
 
     def same_content(self, stored_hash: str | None) -> bool:

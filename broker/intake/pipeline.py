@@ -49,6 +49,8 @@ from broker.zds.request import ZdsAnswer, ZdsRequest
 
 log = structlog.get_logger("broker.intake")
 INTAKE = "intake"
+#: how much of a request that is refused before it could be read is kept in the message log
+GARBAGE_EXCERPT = 4096
 #: called with (operation, outcome, seconds) when a request has its answer (broker.web.metrics)
 Listener = Callable[[str | None, str, float], None]
 
@@ -333,6 +335,10 @@ class Pipeline:
         status = error.http_status or 500
         http = HttpAnswer(status, body, soap.content_type(version))
         rec.timings["total_ms"] = _ms(start)
+        if (request is None or status == 401) and len(rec.request) > GARBAGE_EXCERPT:
+            # not a SOAP message, or from a caller that proved nothing: its metadata and its start are
+            # kept (what the operator needs to see what it was), not all of it
+            rec.request_size, rec.request = len(rec.request), rec.request[:GARBAGE_EXCERPT]
         try:
             key = messagelog.dedupe_key(rec.sg) if rec.sg and error.code != "StUF016" else None
             with self.db.write() as session:
