@@ -224,3 +224,24 @@ def _read_http_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes
             break
         rest += part
     return status, headers, rest[:length]
+
+
+def test_a_client_that_disconnects_mid_body_leaves_one_line_not_a_traceback(tmp_path, schemas, caplog) -> None:
+    """A caller that goes away while sending its body is no error of the broker's."""
+    import logging
+    import socket
+    import time
+
+    from tests.support.edge_live import running
+
+    caplog.set_level(logging.INFO)
+    with running(tmp_path, schemas) as edge:
+        host, port = edge.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"POST /zds/OntvangAsynchroon HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                         b"Content-Length: 100000\r\n\r\n<soapenv:Envelope")
+            time.sleep(0.3)
+        time.sleep(0.5)
+        assert edge.soap.post_raw("OntvangAsynchroon", b"<x/>", {"Content-Type": "text/xml"}).status_code >= 400
+    tracebacks = [r for r in caplog.records if r.exc_info or "Exception in ASGI application" in r.getMessage()]
+    assert not tracebacks, [r.getMessage() for r in tracebacks]

@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 import anyio.to_thread
+import structlog
 from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
@@ -37,6 +38,7 @@ from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
 
 T = TypeVar("T")
+log = structlog.get_logger("broker.web")
 
 
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
@@ -125,6 +127,9 @@ def create_app(broker: Broker) -> Starlette:
         reducer = spool.reducer(content_type, blob_store, max_document=max_document, max_rest=limit)
         try:
             body = await _read_body(request, reducer, limit)
+        except ClientDisconnect:  # the caller went away mid-request: one line, nothing to answer
+            log.info("client disconnected before its request was read", port=port)
+            return Response(status_code=400)
         except _TooLarge:
             return await off_loop(_too_large, broker, port, content_type, limit, max_document)
         except StufError as exc:  # a document above its limit, content that is not base64, a DOCTYPE
