@@ -6,6 +6,8 @@ own request; and the durability settings behind the Bv03 (StUF 03.01 §4.4).
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -162,3 +164,20 @@ def test_queued_intake_under_concurrency_keeps_duplicates_apart(tmp_path: Path, 
         assert len(per_ref) == 20 + 1 + 1
     finally:
         broker.close()
+
+
+def test_a_nested_write_lock_keeps_the_lock_file_locked(tmp_path: Path) -> None:
+    """The lock file is opened once per process; an inner block of the same thread must not unlock it."""
+    database = Database(f"sqlite:///{tmp_path / 'n.db'}")
+    other = os.open(tmp_path / "n.db.writelock", os.O_RDWR | os.O_CREAT)
+    try:
+        with database._write_lock():
+            with database._write_lock():
+                pass
+            with pytest.raises(BlockingIOError):  # another open file (another process) cannot take it
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the outer block ends
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
+        database.dispose()

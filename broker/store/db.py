@@ -67,6 +67,7 @@ class Database:
             self._lock_path = None
         self._thread_lock = threading.RLock()
         self._lock_fd: tuple[int, int] | None = None  # (pid, fd): the lock file, opened once per process
+        self._lock_held = False  # changed only by the thread holding _thread_lock
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._committer: _GroupCommitter | None = None
         self._committer_guard = threading.Lock()
@@ -118,14 +119,18 @@ class Database:
             yield
             return
         with self._thread_lock:
-            if self._lock_path is None:
+            if self._lock_path is None or self._lock_held:
+                # nested in this thread's own write lock: the flock is held already (the one descriptor
+                # is shared, so an inner LOCK_UN would release the outer block's lock)
                 yield
                 return
             fd = self._lock_file()
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_held = True
             try:
                 yield
             finally:
+                self._lock_held = False
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _lock_file(self) -> int:
