@@ -48,6 +48,15 @@ class Limits(_Strict):
     max_body_bytes: int = Field(60 * 1024 * 1024, gt=0)
     #: one document's content (decoded); large content is written to the file store while the request is read
     max_document_bytes: int = Field(40 * 1024 * 1024, gt=0)
+    #: the request line and headers together, and how many headers (HTTP 431 beyond)
+    max_header_bytes: int = Field(32 * 1024, ge=1024)
+    max_headers: int = Field(100, ge=10)
+    #: a request's line and headers must arrive within this time (HTTP 408 beyond): no slow-header clients
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    #: the connection closes when a request body stalls this long (no slow-body clients)
+    body_idle_timeout_seconds: float = Field(30.0, gt=0)
+    #: connections (and requests in progress) per worker process; more get HTTP 503
+    max_connections: int = Field(1000, ge=10)
 
 
 class Checks(_Strict):

@@ -69,7 +69,8 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
         port=port or server.port,
         workers=workers or server.workers,
         loop="uvloop",
-        **tls.uvicorn_options(server.tls),  # HTTPS with client certificates when server.tls is set
+        # the broker's HTTP protocol (bounded heads, no slow clients), HTTPS when server.tls is set
+        **tls.uvicorn_options(settings.broker),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -63,7 +63,7 @@ def start(settings: Settings) -> LiveBroker:
     port = free_port()
     tls_settings = settings.broker.server.tls
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            loop="asyncio", lifespan="on", **tls.uvicorn_options(tls_settings))
+                            loop="asyncio", lifespan="on", **tls.uvicorn_options(settings.broker))
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
