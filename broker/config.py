@@ -124,7 +124,7 @@ class BrokerSettings(_Strict):
     checks: Checks = Checks()
     soap: Soap = Soap()
     server: Server = Server()
-    log_format: str = "console"
+    log_format: str = "auto"  # auto: JSON unless stderr is a terminal (broker.logging) | json | console
 
 
 @dataclass
