@@ -57,6 +57,11 @@ class Limits(_Strict):
     body_idle_timeout_seconds: float = Field(30.0, gt=0)
     #: connections (and requests in progress) per worker process; more get HTTP 503
     max_connections: int = Field(1000, ge=10)
+    #: a message's structure, checked while it is read (StUF055 beyond): attributes per element,
+    #: namespace declarations in the message, MIME parts of an MTOM message
+    max_attributes_per_element: int = Field(256, ge=16)
+    max_namespace_declarations: int = Field(1000, ge=16)
+    max_mime_parts: int = Field(100, ge=2)
 
 
 class Checks(_Strict):

@@ -61,13 +61,19 @@ def split(body: bytes, content_type: str) -> tuple[bytes, dict[str, bytes], str]
 
 
 def inline_includes(root: etree._Element, attachments: dict[str, bytes]) -> int:
-    """Replace each xop:Include by the base64 text of its attachment; return how many."""
+    """Replace each xop:Include by the base64 text of its attachment; return how many. Each part may
+    be referred to once: a part included many times would multiply its size in memory."""
     count = 0
+    used: set[str] = set()
     for inc in list(root.iter(_INCLUDE)):
         href = unquote(inc.get("href", ""))
         cid = href[4:] if href.startswith("cid:") else href
         if cid not in attachments:
             raise StufError("StUF055", "Het MTOM-bericht verwijst naar een ontbrekend deel", f"xop:Include {href}")
+        if cid in used:
+            raise StufError("StUF055", "Het MTOM-bericht verwijst meer dan eens naar hetzelfde deel",
+                            f"xop:Include {href}")
+        used.add(cid)
         parent = inc.getparent()
         if parent is None:
             raise StufError("StUF055", "Het MTOM-bericht kon niet worden gelezen", "xop:Include als hoofdelement")
@@ -77,10 +83,29 @@ def inline_includes(root: etree._Element, attachments: dict[str, bytes]) -> int:
     return count
 
 
+#: the structure limits of broker.stuf.spool.Shape, for an MTOM root part (which the reading of the
+#: body does not scan): attributes per element and namespace declarations
+MAX_ATTRIBUTES, MAX_NAMESPACES = 256, 1000
+
+
+def check_shape(root: etree._Element) -> None:
+    declared = 0
+    for el in root.iter():
+        if len(el.attrib) > MAX_ATTRIBUTES:
+            raise StufError("StUF055", "Het bericht is te complex om te verwerken",
+                            f"een element met meer dan {MAX_ATTRIBUTES} attributen")
+        parent = el.getparent()
+        declared += len(el.nsmap) - (len(parent.nsmap) if parent is not None else 0)
+        if declared > MAX_NAMESPACES:
+            raise StufError("StUF055", "Het bericht is te complex om te verwerken",
+                            f"meer dan {MAX_NAMESPACES} namespace-declaraties")
+
+
 def parse(body: bytes, content_type: str) -> tuple[etree._Element, str]:
     """Parse an MTOM request into its envelope element, with attachments inlined."""
     root_bytes, attachments, root_type = split(body, content_type)
     element = xmlsafe.parse(root_bytes)
+    check_shape(element)
     inline_includes(element, attachments)
     return element, root_type
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import email.message
 import email.utils
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 from broker.errors import RequestRejected, StufError
@@ -71,8 +72,25 @@ class Reducer(Protocol):
     def discard(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Shape:
+    """Limits on a message's structure, checked while it is read, before any parsing: the costs of
+    parsing, hashing and validating grow with them (quadratically for attributes in canonical form)."""
+
+    max_attributes: int = 256  # per element (counted as '=' in a start tag: values may add a few)
+    max_namespace_declarations: int = 1000  # in the whole message
+    max_parts: int = 100  # MIME parts of an MTOM message
+
+
+def too_complex(what: str) -> StufError:
+    return StufError("StUF055", "Het bericht is te complex om te verwerken", what)
+
+
 class _Base:
-    def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int) -> None:
+    def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int,
+                 shape: Shape = Shape()) -> None:
+        self.shape = shape
+        self.namespaces = 0
         self.store = store
         self.max_document = max_document
         self.max_rest = max_rest
@@ -112,6 +130,13 @@ class _Base:
         self.blobs.append(ref)
         return ref
 
+    def _shape(self, tag: bytes) -> None:
+        if tag.count(b"=") > self.shape.max_attributes:
+            raise too_complex(f"een element met meer dan {self.shape.max_attributes} attributen")
+        self.namespaces += tag.count(b"xmlns")
+        if self.namespaces > self.shape.max_namespace_declarations:
+            raise too_complex(f"meer dan {self.shape.max_namespace_declarations} namespace-declaraties")
+
     def discard(self) -> None:
         if self.writer is not None:
             self.writer.discard()
@@ -121,8 +146,9 @@ class _Base:
 class XmlReducer(_Base):
     """Inline base64: see the module's docstring."""
 
-    def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int) -> None:
-        super().__init__(store, max_document, max_rest, threshold)
+    def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int,
+                 shape: Shape = Shape()) -> None:
+        super().__init__(store, max_document, max_rest, threshold, shape)
         self.started = False
         self.passthrough = False
         self.binary_parent = False  # the last markup was the start tag of an inhoud element
@@ -220,6 +246,8 @@ class XmlReducer(_Base):
                     return len(buf) - pos
                 return 0
             tag = m.group(0)
+            if not tag.startswith(b"</"):
+                self._shape(tag)
             name = _NAME.match(tag)
             local = name.group(1).rsplit(b":", 1)[-1] if name else b""
             self.binary_parent = not tag.startswith(b"</") and not tag.endswith(b"/>") and local in BINARY_ELEMENTS
@@ -241,8 +269,8 @@ class MtomReducer(_Base):
     """MTOM: see the module's docstring."""
 
     def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int,
-                 boundary: str, start: str) -> None:
-        super().__init__(store, max_document, max_rest, threshold)
+                 boundary: str, start: str, shape: Shape = Shape()) -> None:
+        super().__init__(store, max_document, max_rest, threshold, shape)
         self.delimiter = b"\r\n--" + boundary.encode("latin-1")
         self.start = start
         self.state = "preamble"  # preamble, headers, body, epilogue
@@ -322,6 +350,8 @@ class MtomReducer(_Base):
         self.part_root = (self.parts == 0 and not self.start) or (bool(self.start) and cid == self.start)
         self.part_base64 = (msg.get("Content-Transfer-Encoding") or "").strip().lower() == "base64"
         self.parts += 1
+        if self.parts > self.shape.max_parts:
+            raise too_complex(f"meer dan {self.shape.max_parts} MIME-delen")
 
     def _body(self, data: bytearray) -> None:
         if self.writer is not None:
@@ -360,7 +390,7 @@ class _PassThrough:
 
 
 def reducer(content_type: str, store: BlobStore, *, max_document: int, max_rest: int,
-            threshold: int = THRESHOLD) -> Reducer:
+            threshold: int = THRESHOLD, shape: Shape = Shape()) -> Reducer:
     """The reducer for a body of ``content_type``."""
     msg = email.message.Message()
     msg["Content-Type"] = content_type or "text/xml"
@@ -370,8 +400,8 @@ def reducer(content_type: str, store: BlobStore, *, max_document: int, max_rest:
         start = msg.get_param("start")
         if isinstance(boundary, str) and boundary:
             start_text = email.utils.collapse_rfc2231_value(start).strip("<>") if start else ""
-            return MtomReducer(store, max_document, max_rest, threshold, boundary, start_text)
+            return MtomReducer(store, max_document, max_rest, threshold, boundary, start_text, shape)
         return _PassThrough(max_rest)
     if media.startswith("multipart/"):
         return _PassThrough(max_rest)
-    return XmlReducer(store, max_document, max_rest, threshold)
+    return XmlReducer(store, max_document, max_rest, threshold, shape)

@@ -92,6 +92,8 @@ def create_app(broker: Broker) -> Starlette:
     blob_store = BlobStore(settings.files_dir)
     allowed_schemas = frozenset(e.path for e in read_manifest(MANIFEST))
     handlers = CapacityLimiter(settings.broker.server.handler_threads)
+    limits = settings.broker.limits
+    shape = spool.Shape(limits.max_attributes_per_element, limits.max_namespace_declarations, limits.max_mime_parts)
 
     async def off_loop(func: Callable[..., T], *args: object) -> T:
         """Run blocking work in the handler pool; the request waits for a free thread."""
@@ -124,7 +126,7 @@ def create_app(broker: Broker) -> Starlette:
                 return Response(body, media_type="text/xml; charset=utf-8")
             return Response(f"{port}: POST a StUF message, or GET ?wsdl\n", media_type="text/plain")
         content_type = request.headers.get("content-type", "")
-        reducer = spool.reducer(content_type, blob_store, max_document=max_document, max_rest=limit)
+        reducer = spool.reducer(content_type, blob_store, max_document=max_document, max_rest=limit, shape=shape)
         try:
             body = await _read_body(request, reducer, limit)
         except ClientDisconnect:  # the caller went away mid-request: one line, nothing to answer
