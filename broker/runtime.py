@@ -86,8 +86,6 @@ class Broker:
         self.config_store.previewer = Previewer(settings, self.schemas, self.schema_model, self.handlers,
                                                 self.routes)
         self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
-        if not self.config_store.applications.configured:
-            log.warning("no applications configured (applications.yaml): only callers on this machine are served")
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},

@@ -31,12 +31,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[live.LiveBroker
     os.environ["STP_BASIC_PASSWORD"] = "stp-basic"
     os.environ["STP_WSS_PASSWORD"] = "stp-wss"
     tmp = tmp_path_factory.mktemp("auth")
-    config = tmp / "config"
-    config.mkdir()
-    for f in (live.REPO / "config").iterdir():
-        if f.is_file():
-            (config / f.name).write_bytes(f.read_bytes())
-    (config / "applications.yaml").write_text("""
+    config = live.config_with(tmp, **{"applications.yaml": """
 applications:
   - organisatie: KING
     applicatie: STP
@@ -44,7 +39,7 @@ applications:
       basic: {username: stp, password_env: STP_BASIC_PASSWORD}
       usernametoken: {username: stp-wss, password_env: STP_WSS_PASSWORD}
     operations: [creeerZaak, geefZaakdetails]
-""")
+"""})
     lb = live.start(live.make_settings(tmp, config_dir=config))
     yield lb
     lb.stop()

@@ -58,12 +58,12 @@ def test_mistakes_are_refused_with_a_message(tmp_path: Path) -> None:
     role = run(tmp_path, "add", "bob", "--role", "root", "--password-stdin", stdin="long enough pw\n")
     missing = run(tmp_path, "passwd", "nobody", "--password-stdin", stdin="long enough pw\n")
     assert again.exit_code == short.exit_code == missing.exit_code == 1 and role.exit_code == 2
-    assert "exists already" in again.output and "at least 10 characters" in short.output
+    assert "exists already" in again.output and "at least 12 characters" in short.output
     assert "no user 'nobody'" in missing.output and "root" in role.output
 
 
 def test_a_prompted_password_must_be_typed_twice_alike(tmp_path: Path) -> None:
-    r = run(tmp_path, "add", "bob", "--role", "viewer", stdin="one password\nanother one\none password\none password\n")
+    r = run(tmp_path, "add", "bob", "--role", "viewer", stdin="one long passphrase\nanother one\none long passphrase\none long passphrase\n")
     assert r.exit_code == 0 and "do not match" in r.output.lower()
 
 

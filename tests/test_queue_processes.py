@@ -111,20 +111,27 @@ def test_two_workers_deliver_a_thousand_queued_messages_exactly_once(tmp_path, p
         lb.stop()
 
 
+def killed_mid_delivery(caller: SoapCaller, target: CountingTarget, config: Path, pg: str, tmp: Path,
+                        zaak: str) -> subprocess.Popen:
+    """A creeerZaak queued, and the worker that delivers it killed while the target is still busy."""
+    target.delay = 2.0  # the worker will be in the middle of the delivery when it dies
+    assert caller.call("OntvangAsynchroon", m.creeer_zaak(zaak),
+                       soap_action=m.ZDS_ACTION + "creeerZaak_ZakLk01").berichtcode == "Bv03"
+    worker = start_worker(config, pg, tmp, "first")
+    wait_until(lambda: len(target.received) == 1, timeout=30)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    target.delay = 0.0
+    return worker
+
+
 def test_a_delivery_survives_a_worker_killed_mid_delivery(tmp_path, pg, target, schemas):
     config = config_for(tmp_path, target, lease_seconds=3)
     lb = live.start(live.make_settings(tmp_path, config_dir=config, database_url=pg))
     caller = SoapCaller(lb.url, schemas)
     first = second = None
     try:
-        target.delay = 2.0  # the first worker will be in the middle of the delivery when it dies
-        assert caller.call("OntvangAsynchroon", m.creeer_zaak("1234KILL1"),
-                           soap_action=m.ZDS_ACTION + "creeerZaak_ZakLk01").berichtcode == "Bv03"
-        first = start_worker(config, pg, tmp_path, "first")
-        wait_until(lambda: len(target.received) == 1, timeout=30)
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-        target.delay = 0.0
+        first = killed_mid_delivery(caller, target, config, pg, tmp_path, "1234KILL1")
         states = {st: count(lb, st) for st in ("pending", "in_progress", "retrying", "delivered", "dead")}
         assert states["in_progress"] == 1, states  # still leased to the dead worker
         second = start_worker(config, pg, tmp_path, "second")
@@ -149,14 +156,7 @@ def test_a_starting_worker_releases_expired_leases_at_once(tmp_path, pg, target,
     caller = SoapCaller(lb.url, schemas)
     first = second = None
     try:
-        target.delay = 2.0
-        assert caller.call("OntvangAsynchroon", m.creeer_zaak("1234KILL2"),
-                           soap_action=m.ZDS_ACTION + "creeerZaak_ZakLk01").berichtcode == "Bv03"
-        first = start_worker(config, pg, tmp_path, "first")
-        wait_until(lambda: len(target.received) == 1, timeout=30)
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-        target.delay = 0.0
+        first = killed_mid_delivery(caller, target, config, pg, tmp_path, "1234KILL2")
         with lb.broker.db.write() as s:  # as if the broker had been down for longer than the lease
             s.execute(update(Delivery).where(Delivery.state == "in_progress")
                       .values(lease_expires_at=datetime.now(UTC) - timedelta(minutes=5)))

@@ -41,12 +41,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued | Path]:
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator[live.LiveBroker]:
     tmp = tmp_path_factory.mktemp("tls")
-    config = tmp / "config"
-    config.mkdir()
-    for f in (live.REPO / "config").iterdir():
-        if f.is_file():
-            (config / f.name).write_bytes(f.read_bytes())
-    (config / "applications.yaml").write_text(f"""
+    config = live.config_with(tmp, **{"applications.yaml": f"""
 applications:
   - organisatie: KING
     applicatie: STP
@@ -55,7 +50,7 @@ applications:
     applicatie: KCC
     authentication: {{certificate: {{subject: "{pki['kcc'].subject}"}}}}
     operations: [geefZaakdetails]
-""")
+"""})
     folder = pki["folder"]
     settings = live.make_settings(tmp, config_dir=config)
     settings.broker.server.tls = Tls(certificate=folder / "server.pem", key=folder / "server.key",

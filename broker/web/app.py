@@ -93,6 +93,8 @@ def create_app(broker: Broker) -> Starlette:
     allowed_schemas = frozenset(e.path for e in read_manifest(MANIFEST))
     handlers = CapacityLimiter(settings.broker.server.handler_threads)
     limits = settings.broker.limits
+    if not broker.config_store.applications.configured:
+        log.warning("no applications configured (applications.yaml): only callers on this machine are served")
     shape = spool.Shape(limits.max_attributes_per_element, limits.max_namespace_declarations, limits.max_mime_parts)
 
     async def off_loop(func: Callable[..., T], *args: object) -> T:

@@ -25,6 +25,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def config_with(tmp: Path, **files: str) -> Path:
+    """A copy of the default configuration folder in ``tmp/config``, with ``files`` (name -> text) added."""
+    config = tmp / "config"
+    config.mkdir()
+    for f in (REPO / "config").iterdir():
+        if f.is_file():
+            (config / f.name).write_bytes(f.read_bytes())
+    for name, text in files.items():
+        (config / name).write_text(text)
+    return config
+
+
 def make_settings(tmp: Path, config_dir: Path | None = None, database_url: str | None = None,
                   **overrides: object) -> Settings:
     """Settings for a test broker: its own data dir and database, answers validated."""
