@@ -208,3 +208,16 @@ def test_the_session_cookie_is_secure_behind_tls(tmp_path: Path) -> None:
         assert session_mw.kwargs["https_only"] is True
     finally:
         broker.close()
+
+
+def test_the_first_run_login_page_says_how_to_add_an_administrator(tmp_path: Path) -> None:
+    lb = live.start(live.make_settings(tmp_path))
+    try:
+        page = httpx.get(lb.url + "/dashboard/login", timeout=10)
+        assert 'data-testid="first-run"' in page.text and "stuf-broker users add" in page.text
+    finally:
+        lb.stop()
+
+
+def test_the_hint_is_gone_once_there_are_accounts(site: Site) -> None:
+    assert 'data-testid="first-run"' not in site.client().get("/login").text

@@ -21,7 +21,10 @@ def _safe_next(ctx: Ctx, value: str) -> str:
 def login_form(ctx: Ctx) -> Response:
     if ctx.user is not None:
         return ctx.redirect("/")
-    return ctx.render("login.html", next=ctx.request.query_params.get("next", ""), error=None, username="")
+    with ctx.db.read() as s:
+        first_run = not auth.all_users(s)
+    return ctx.render("login.html", next=ctx.request.query_params.get("next", ""), error=None, username="",
+                      first_run=first_run)
 
 
 @page(role=None)
