@@ -39,10 +39,12 @@ def _clip(value: str | None, limit: int) -> str | None:
 
 
 def _safe_system(s: Systeem | None) -> Systeem:
-    if s is None or not s.applicatie or len(s.applicatie) < 3:
-        base = s or Systeem()
-        return Systeem(base.organisatie, _UNKNOWN_APP, base.administratie, base.gebruiker)
-    return s
+    """The mirrored zender/ontvanger, fit for the schema: an applicatie of at least 3 characters, and
+    each field within its maxLength (StUF:Systeem), however long the request's values were."""
+    base = s or Systeem()
+    applicatie = base.applicatie if base.applicatie and len(base.applicatie) >= 3 else _UNKNOWN_APP
+    return Systeem(_clip(base.organisatie, 200), _clip(applicatie, 50), _clip(base.administratie, 50),
+                   _clip(base.gebruiker, 100))
 
 
 def fo_bericht(kind: str, error: StufError, request: Stuurgegevens | None, own: Systeem) -> etree._Element:
