@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from broker.web.dashboard import audit
 from broker.web.dashboard.messagelist import LOCAL
 from broker.web.dashboard.tables import AuditEntry
 from tests.support.dashboard_site import Site, start_site
@@ -190,3 +191,10 @@ def test_the_overview_shows_target_health_and_the_dead_letters(site: Site) -> No
     assert page.status_code == 200
     assert 'data-target="archief"' in page.text and "StUF055" in page.text
     assert f"<td>{delivery_id}</td>" in page.text and "<svg" in page.text
+
+
+def test_the_audit_log_shows_its_detail_as_written(site: Site) -> None:
+    with site.lb.broker.db.write() as s:
+        audit.record(s, "web:ada", "mapping.save", {"comment": "code 01 -> 02 & <b>vet</b>"})
+    page = site.client("administrator").get("/audit").text
+    assert "code 01 -&gt; 02 &amp; &lt;b&gt;vet&lt;/b&gt;" in page and "\\u003e" not in page

@@ -7,6 +7,7 @@ and runs the function in the thread pool so database work never blocks the SOAP 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +63,8 @@ def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES))
     t.env.filters["when"] = _when
     t.env.filters["ms"] = _ms
+    # as text (autoescaped like any text), not tojson's HTML-safe escapes: "->" stays "->"
+    t.env.filters["readable_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
     t.env.globals["urlencode"] = urlencode
     return t
 
