@@ -72,6 +72,9 @@ def check(sg: Stuurgegevens, resolved: Resolved, settings: BrokerSettings, last_
     # StUF013: zender
     if asynchronous and (sg.zender is None or not sg.zender.applicatie):
         raise StufError("StUF013", "Zender ontbreekt in de stuurgegevens van een asynchroon bericht")
+    if sg.zender is not None and not (sg.zender.applicatie or "").strip():
+        # a zender of spaces only: the answer, addressed to it, could not name it
+        raise StufError("StUF013", "Zender heeft geen applicatie in de stuurgegevens")
     if sg.zender is not None and settings.zenders and not _matches(settings.zenders, sg.zender):
         raise StufError("StUF013", f"Zender {sg.zender.label()} is onbekend")
     # StUF016/019: referentienummer and tijdstipBericht are required in asynchronous messages
