@@ -77,7 +77,7 @@ class Broker:
         self.pipeline = Pipeline(settings=settings.broker, schemas=self.schemas, schema_model=self.schema_model,
                                  db=self.db, router=self.router, queue=self.queue, own=self.own,
                                  wake_worker=self.wake_worker,
-                                 authenticator=Authenticator(self.config_store.applications))
+                                 authenticator=Authenticator(self.config_store.applications, self.db))
         try:
             self.queue.ensure_circuits()
         except IntegrityError:  # another process created them at the same moment

@@ -237,3 +237,19 @@ def test_the_documented_example_is_a_valid_applications_yaml(monkeypatch: pytest
     example = Path(__file__).resolve().parents[1] / "docs" / "applications.example.yaml"
     model = parse_applications(example.read_text(), str(example))
     assert {a.applicatie for a in model.applications} == {"SCHULDHULP", "FORMS", "KCC"}
+
+
+def test_a_usernametoken_replayed_to_another_process_is_refused(tmp_path: Path) -> None:
+    """Two broker processes share the database: a nonce one of them accepted is refused by the other."""
+    db = Database(f"sqlite:///{tmp_path}/broker.db")
+    migrate.upgrade(db)
+    apps = registry("""
+applications:
+  - {applicatie: KCC, authentication: {usernametoken: {username: kcc, password_env: KCC_WSS}}}
+""")
+    one, other = Authenticator(apps, db), Authenticator(apps, db)
+    headers = token("kcc", "kcc-wss-secret")
+    assert one.authenticate(Transport(peer="192.0.2.7"), headers).application is not None
+    assert "al eerder gebruikt" in refused(other, Transport(peer="192.0.2.7"), headers).omschrijving
+    assert other.authenticate(Transport(peer="192.0.2.7"), token("kcc", "kcc-wss-secret")).application
+    db.dispose()

@@ -26,14 +26,18 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from lxml import etree
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from broker.errors import StufError
+from broker.intake.tables import UsedNonce
 from broker.mappings.applications import Application, Applications, fingerprint
+from broker.store.db import Database
 from broker.stuf.stuurgegevens import Stuurgegevens
 
 if TYPE_CHECKING:
@@ -76,13 +80,18 @@ def _loopback(address: str | None) -> bool:
 
 
 class Nonces:
-    """UsernameToken nonces seen within the window: each is accepted once (in this process)."""
+    """UsernameToken nonces seen within the window: each is accepted once, in every process that
+    shares the database (``used_nonces``); without a database, once in this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None) -> None:
+        self.db = db
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._inserts = 0
 
     def first_use(self, nonce: str, window: float) -> bool:
+        if self.db is not None:
+            return self._first_use_shared(nonce[:200], window)
         now = time.monotonic()
         with self._lock:
             if len(self._seen) > 1000:
@@ -92,11 +101,31 @@ class Nonces:
             self._seen[nonce] = now + window
             return True
 
+    def _first_use_shared(self, nonce: str, window: float) -> bool:
+        assert self.db is not None
+        now = datetime.now(UTC)
+        try:
+            with self.db.write() as s:
+                self._inserts += 1
+                if self._inserts % 100 == 1:  # now and then: forget the nonces whose window is over
+                    s.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
+                existing = s.get(UsedNonce, nonce)
+                if existing is not None:
+                    expires = existing.expires_at if existing.expires_at.tzinfo else existing.expires_at.replace(tzinfo=UTC)
+                    if expires > now:
+                        return False
+                    s.delete(existing)
+                    s.flush()
+                s.add(UsedNonce(nonce=nonce, expires_at=now + timedelta(seconds=window)))
+            return True
+        except IntegrityError:  # another process accepted the same nonce at the same moment
+            return False
+
 
 class Authenticator:
-    def __init__(self, applications: Applications) -> None:
+    def __init__(self, applications: Applications, db: Database | None = None) -> None:
         self.applications = applications
-        self.nonces = Nonces()
+        self.nonces = Nonces(db)
 
     def authenticate(self, transport: Transport, soap_headers: list[etree._Element]) -> Caller:
         registry = self.applications
