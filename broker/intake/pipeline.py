@@ -41,7 +41,7 @@ from broker.store.tables import Message
 from broker.stuf import faults, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.stuf.berichten import bv03
-from broker.stuf.schemas import SchemaSet
+from broker.stuf.schemas import SchemaSet, log_invalid_answer
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
 from broker.zds import dispatch, keys
 from broker.zds.kern import SchemaModel
@@ -78,6 +78,8 @@ class Pipeline:
         self.wake_worker = wake_worker
         self.duplicates = Duplicates(db)
         self.listeners: list[Listener] = []
+        #: called with the operation when an answer of ours does not conform to the schema
+        self.invalid_answer_listeners: list[Callable[[str | None], None]] = []
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
@@ -115,6 +117,28 @@ class Pipeline:
             return self._answered(rec, self._process(rec, request, resolved, start), start)
         except Exception as exc:  # the one place every error becomes a fault
             return self._answered(rec, self._fault(rec, exc, version, start, request), start)
+
+    def _check_answer(self, rec: Record, answer: ZdsAnswer) -> None:
+        """An answer of ours that does not conform is logged (path, no values) and counted; then sent,
+        or replaced by StUF058 (``checks.invalid_answers``)."""
+        if self.settings.checks.invalid_answers == "fault":
+            try:
+                self.schemas.assert_answer_valid(answer.element)
+            except StufError:
+                self._count_invalid(rec)
+                raise
+            return
+        problems = self.schemas.issues(answer.element)
+        if problems:
+            log_invalid_answer(problems)
+            self._count_invalid(rec)
+
+    def _count_invalid(self, rec: Record) -> None:
+        for listener in self.invalid_answer_listeners:
+            try:
+                listener(rec.operation)
+            except Exception:  # metrics never fail a request
+                log.exception("an invalid-answer listener failed")
 
     def _authorise(self, caller: Caller, rec: Record, request: soap.SoapRequest) -> None:
         """The proven application is the zender and may send this operation (for this zaaktype)."""
@@ -276,7 +300,7 @@ class Pipeline:
         rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
         rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
         if self.settings.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
-            self.schemas.assert_answer_valid(answer.element)
+            self._check_answer(rec, answer)
         http = answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
         rec.timings["total_ms"] = _ms(start)
         return http

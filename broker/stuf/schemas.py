@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import structlog
 from lxml import etree
 
 from broker.errors import SchemaError, StufError
@@ -257,16 +258,27 @@ class SchemaSet:
         """The broker's own answers must conform too; a violation is the broker's fault (StUF058)."""
         problems = self.issues(element)
         if problems:
-            import structlog
-
-            structlog.get_logger("broker.schemas").error(
-                "answer does not conform to the schema", problems=[str(p) for p in problems[:5]]
-            )
+            log_invalid_answer(problems)
             raise StufError(
                 "StUF058",
                 "Het antwoord van de broker is niet conform het schema",
                 "; ".join(str(p) for p in problems[:5]),
             )
+
+
+_QUOTED_VALUE = re.compile(r"(: |in )'[^']*'|'[^']*'( in )")
+
+
+def without_values(message: str) -> str:
+    """A schema message without the values it quotes (they may be personal data): element names stay."""
+    return _QUOTED_VALUE.sub(lambda m: f"{m.group(1) or ''}'…'{m.group(2) or ''}", message)
+
+
+def log_invalid_answer(problems: list[ValidationIssue]) -> None:
+    """One log line for an answer of the broker's that does not conform: where, never the values."""
+    structlog.get_logger("broker.schemas").error(
+        "answer does not conform to the schema", problems=len(problems),
+        first=f"{problems[0].path}: {without_values(problems[0].message)}")
 
 
 _CLARK = re.compile(r"\{([^}]*)\}([A-Za-z_][\w.\-]*)")

@@ -146,6 +146,9 @@ class Metrics:
         self.latency = Histogram("stuf_broker_request_duration_seconds",
                                  "Time from receiving a SOAP request to its answer, by operation",
                                  ["operation"], buckets=BUCKETS, registry=own)
+        self.invalid_answers = Counter("stuf_broker_invalid_answers",
+                                       "Answers of the broker that did not conform to the schema, by operation",
+                                       ["operation"], registry=own)
         self.database = DatabaseCollector(broker)
         if not self.multiprocess:
             self.registry.register(self.database)
@@ -171,4 +174,6 @@ def install(broker: Broker) -> Metrics:
     """Metrics for this broker, fed by the intake pipeline's listener."""
     metrics = Metrics(broker)
     broker.pipeline.listeners.append(metrics.observe)
+    broker.pipeline.invalid_answer_listeners.append(
+        lambda operation: metrics.invalid_answers.labels(operation or "unknown").inc())
     return metrics

@@ -44,6 +44,7 @@ def make_settings(tmp: Path, config_dir: Path | None = None, database_url: str |
     env["STUF_BROKER_DATABASE_URL"] = database_url or f"sqlite:///{tmp / 'broker.db'}"
     settings = load_settings(config_dir or REPO / "config", env=env)
     settings.broker.checks.validate_answers = True
+    settings.broker.checks.invalid_answers = "fault"  # the suite is strict about the broker's own answers
     for dotted, value in overrides.items():
         target = settings.broker
         parts = dotted.split("__")
