@@ -22,7 +22,7 @@ from broker.stuf import faults, ns, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import install, verify_installed
-from broker.web import tls
+from broker.web import protocol
 from broker.web.metrics import prepare_multiprocess_dir
 
 
@@ -70,7 +70,7 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
         workers=workers or server.workers,
         loop="uvloop",
         # the broker's HTTP protocol (bounded heads, no slow clients), HTTPS when server.tls is set
-        **tls.uvicorn_options(settings.broker),
+        **protocol.uvicorn_options(settings.broker),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -42,6 +42,7 @@ from broker.stuf import faults, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.stuf.berichten import bv03
 from broker.stuf.schemas import SchemaSet, log_invalid_answer
+from broker.stuf.spool import Shape
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
 from broker.zds import dispatch, keys
 from broker.zds.kern import SchemaModel
@@ -77,6 +78,7 @@ class Pipeline:
         self.own = own
         self.wake_worker = wake_worker
         self.duplicates = Duplicates(db)
+        self.shape = Shape.from_limits(settings.limits)
         self.listeners: list[Listener] = []
         #: called with the operation when an answer of ours does not conform to the schema
         self.invalid_answer_listeners: list[Callable[[str | None], None]] = []
@@ -95,7 +97,7 @@ class Pipeline:
         request: soap.SoapRequest | None = None
         try:
             t = time.perf_counter()
-            request = soap.parse_request(body, content_type, soap_action)
+            request = soap.parse_request(body, content_type, soap_action, self.shape)
             version = rec.soap_version = request.version
             rec.soap_action = request.soap_action
             rec.timings["parse_ms"] = _ms(t)

@@ -14,6 +14,7 @@ from lxml import etree
 
 from broker.errors import RequestRejected, StufError
 from broker.stuf import mtom, ns, xmlsafe
+from broker.stuf.spool import Shape
 
 _XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
 
@@ -46,7 +47,8 @@ def clean_action(value: str | None) -> str | None:
     return value or None
 
 
-def parse_request(body: bytes, content_type: str, soap_action_header: str | None) -> SoapRequest:
+def parse_request(body: bytes, content_type: str, soap_action_header: str | None,
+                  shape: Shape | None = None) -> SoapRequest:
     """Read a SOAP request; raise a StufError (or RequestRejected for transport problems)."""
     if not content_type:
         # Some field clients omit the header; XML is still XML.
@@ -54,7 +56,7 @@ def parse_request(body: bytes, content_type: str, soap_action_header: str | None
     media, params = _media_type(content_type)
     is_mtom = mtom.is_multipart(content_type)
     if is_mtom:
-        envelope, root_type = mtom.parse(body, content_type)
+        envelope, root_type = mtom.parse(body, content_type, shape)
         _, root_params = _media_type(root_type)
         action = (
             clean_action(soap_action_header)

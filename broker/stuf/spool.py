@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from broker.config import Limits
 from broker.errors import RequestRejected, StufError
 from broker.store.blobs import BadBase64, BlobRef, BlobStore, BlobWriter, TooLarge
 
@@ -80,6 +81,10 @@ class Shape:
     max_attributes: int = 256  # per element (counted as '=' in a start tag: values may add a few)
     max_namespace_declarations: int = 1000  # in the whole message
     max_parts: int = 100  # MIME parts of an MTOM message
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> Shape:
+        return cls(limits.max_attributes_per_element, limits.max_namespace_declarations, limits.max_mime_parts)
 
 
 def too_complex(what: str) -> StufError:

@@ -33,7 +33,7 @@ from broker.store.blobs import BlobStore
 from broker.stuf import spool
 from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
-from broker.web import tls, wsdl
+from broker.web import protocol, wsdl
 from broker.web.dashboard.app import create_dashboard
 from broker.zds.operations import PORTS
 
@@ -95,7 +95,7 @@ def create_app(broker: Broker) -> Starlette:
     limits = settings.broker.limits
     if not broker.config_store.applications.configured:
         log.warning("no applications configured (applications.yaml): only callers on this machine are served")
-    shape = spool.Shape(limits.max_attributes_per_element, limits.max_namespace_declarations, limits.max_mime_parts)
+    shape = spool.Shape.from_limits(limits)
 
     async def off_loop(func: Callable[..., T], *args: object) -> T:
         """Run blocking work in the handler pool; the request waits for a free thread."""
@@ -146,7 +146,7 @@ def create_app(broker: Broker) -> Starlette:
         except StufError as exc:  # a document above its limit, content that is not base64, a DOCTYPE
             return await off_loop(_refused, broker, port, content_type, exc)
         transport = Transport(peer=request.client.host if request.client else None,
-                              certificate=tls.client_certificate(request.scope), headers=request.headers)
+                              certificate=protocol.client_certificate(request.scope), headers=request.headers)
         answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"),
                                 transport)
         headers = {"content-type": answer.content_type}

@@ -13,7 +13,7 @@ import uvicorn
 
 from broker.config import Settings, load_settings
 from broker.runtime import Broker
-from broker.web import tls
+from broker.web import protocol
 from broker.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def start(settings: Settings) -> LiveBroker:
     port = free_port()
     tls_settings = settings.broker.server.tls
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            loop="asyncio", lifespan="on", **tls.uvicorn_options(settings.broker))
+                            loop="asyncio", lifespan="on", **protocol.uvicorn_options(settings.broker))
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
