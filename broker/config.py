@@ -110,6 +110,13 @@ class Server(_Strict):
     #: threads per worker process that handle SOAP requests (parsing, validation, database, a ``sync``
     #: target's call), so the event loop never waits on them; more requests than this wait their turn
     handler_threads: int = Field(16, ge=1, le=256)
+    #: of those, how many may wait on one ``sync`` remote target at once (default: a quarter of them): a
+    #: target that hangs then holds only these, and a further request for it is refused at once
+    #: (StUF058, plek server: the sender may resend) instead of taking the threads other clients need
+    sync_calls_per_target: int | None = Field(None, ge=1)
+
+    def sync_slots(self) -> int:
+        return self.sync_calls_per_target or max(1, self.handler_threads // 4)
     #: URL clients use to reach the broker (for soap:address in served WSDLs); default: from the request
     public_url: str | None = None
     #: serve HTTPS with client certificates instead of plain HTTP

@@ -206,3 +206,41 @@ def test_a_failing_primary_is_called_once_per_request(broker: live.LiveBroker, f
     assert len({r.referentienummer for r in failing.received}) == 4
     deliveries = primary_deliveries(broker, "stuk")
     assert [(d.state, d.attempts) for d in deliveries] == [("dead", 1)] * 4
+
+
+def test_a_hanging_target_holds_only_its_own_share_of_the_threads(tmp_path: Path, slow: CountingTarget,
+                                                                   schemas: SchemaSet) -> None:
+    """With room for one call at a time to the slow target, a second request for it is refused at once
+    (StUF058, plek server: the sender may resend), while the embedded zaaksysteem keeps answering."""
+    routes = {
+        "targets": {"zaaksysteem": {"adapter": "embedded"}, "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10}},
+        "routes": [
+            {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
+            {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
+        ],
+        "delivery": fast_delivery(lease_seconds=2),
+    }
+    config = write_config(tmp_path, routes=routes)
+    lb = live.start(live.make_settings(tmp_path, config_dir=config, server__handler_threads=4,
+                                       server__sync_calls_per_target=1))
+    caller = SoapCaller(lb.url, schemas)
+    try:
+        first = threading.Thread(target=caller.call, args=("OntvangAsynchroon", creeer("1234SLOT01", "TRAAG")),
+                                 kwargs={"soap_action": ZDS + "creeerZaak_ZakLk01"})
+        first.start()
+        deadline = time.monotonic() + 5
+        while not slow.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert slow.received, "the first request did not reach the slow target"
+        answer, seconds = timed_call(caller, "OntvangAsynchroon", creeer("1234SLOT02", "TRAAG"),
+                                     ZDS + "creeerZaak_ZakLk01")
+        assert answer.foutcode == "StUF058" and answer.text("body/plek") == "server" and seconds < 1.0
+        assert "bezet" in (answer.text("body/omschrijving") or "")
+        other, seconds = timed_call(caller, "OntvangAsynchroon", creeer("1234SLOT03", "SNEL"),
+                                    ZDS + "creeerZaak_ZakLk01")
+        assert other.berichtcode == "Bv03" and seconds < 1.0
+        first.join(timeout=15)
+        assert len(slow.received) == 1, "the refused request must not have reached the target"
+    finally:
+        caller.close()
+        lb.stop()

@@ -16,6 +16,7 @@ in a transaction of their own, so nothing is ever half stored.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 
@@ -79,6 +80,9 @@ class Pipeline:
         self.wake_worker = wake_worker
         self.duplicates = Duplicates(db)
         self.shape = Shape.from_limits(settings.limits)
+        #: per sync remote target: the handler threads that may wait on it at once
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
         self.listeners: list[Listener] = []
         #: called with the operation when an answer of ours does not conform to the schema
         self.invalid_answer_listeners: list[Callable[[str | None], None]] = []
@@ -325,6 +329,26 @@ class Pipeline:
         """A primary target outside the broker's database: the message and its deliveries are stored
         first, the target is called outside any transaction, then its answer is recorded. Should the
         broker stop in between, the lease of the primary delivery runs out and a worker delivers it."""
+        slots = self._sync_slots(legs[0].target.name)
+        if not slots.acquire(blocking=False):  # before anything is stored: the sender may simply resend
+            raise StufError("StUF058", f"Het doelsysteem {legs[0].target.name} is bezet; probeer het later opnieuw",
+                            f"al {self.settings.server.sync_slots()} verzoeken wachten op dit doelsysteem "
+                            "(server.sync_calls_per_target)", plek="server")
+        try:
+            return self._call_remote(rec, request, delivery, legs, key, existing, ordering_key, zaaktype, start)
+        finally:
+            slots.release()
+
+    def _sync_slots(self, target: str) -> threading.BoundedSemaphore:
+        with self._slots_lock:
+            found = self._slots.get(target)
+            if found is None:
+                found = self._slots[target] = threading.BoundedSemaphore(self.settings.server.sync_slots())
+            return found
+
+    def _call_remote(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list[Leg],
+                     key: str | None, existing: Message | None, ordering_key: str | None, zaaktype: str | None,
+                     start: float) -> tuple[HttpAnswer, ZdsAnswer]:
         op = delivery.zds.operation.name
         with self.db.write() as session:
             row = messagelog.claim(session, rec, key, existing)
