@@ -13,14 +13,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import uvicorn
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.live import free_port
+from tests.support.loopback import LoopbackServer
 
 STUF = "http://www.egem.nl/StUF/StUF0301"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -72,7 +71,7 @@ class Received:
 
 
 @dataclass
-class CountingTarget:
+class CountingTarget(LoopbackServer):
     received: list[Received] = field(default_factory=list)
     applied: dict[tuple[str, str], int] = field(default_factory=dict)
     order: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -82,24 +81,8 @@ class CountingTarget:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.port = free_port()
+        self.serve(Starlette(routes=[Route("/zds/{port}", self._handle, methods=["POST", "GET"])]))
         self.url = f"http://127.0.0.1:{self.port}/zds"
-        app = Starlette(routes=[Route("/zds/{port}", self._handle, methods=["POST", "GET"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-                                lifespan="off", loop="asyncio", http="h11")
-        self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> CountingTarget:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
     @property
     def applied_count(self) -> int:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.live import free_port
+from tests.support.loopback import LoopbackServer
 
 
 @dataclass
@@ -31,7 +29,7 @@ class Event:
 
 
 @dataclass
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     received: list[Event] = field(default_factory=list)
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)  # Idempotency-Key -> event
     fail_next: list[int] = field(default_factory=list)
@@ -41,24 +39,8 @@ class WebhookReceiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.port = free_port()
+        self.serve(Starlette(routes=[Route("/events", self._handle, methods=["POST"])]))
         self.url = f"http://127.0.0.1:{self.port}/events"
-        app = Starlette(routes=[Route("/events", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-                                lifespan="off", loop="asyncio", http="h11")
-        self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> WebhookReceiver:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()
