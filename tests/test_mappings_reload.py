@@ -127,6 +127,9 @@ def test_another_process_on_the_same_database_picks_a_saved_version_up(tmp_path:
         while other.broker.mappings.current.zaaktype("SHV").statustypen.get("SHV-2") != 4:
             assert time.monotonic() < deadline, "the other process did not pick the new version up"
             time.sleep(0.05)
+        # the file is written right after the version is taken into use: give that write its moment
+        while (other_config / NAME).read_text() != store.active(NAME).text and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert (other_config / NAME).read_text() == store.active(NAME).text  # its directory follows the database
     finally:
         other.stop()
