@@ -35,6 +35,7 @@ from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
 from broker.web import protocol, wsdl
 from broker.web.dashboard.app import create_dashboard
+from broker.web.landing import landing
 from broker.zds.operations import PORTS
 
 T = TypeVar("T")
@@ -183,6 +184,7 @@ def create_app(broker: Broker) -> Starlette:
         return Response(body, media_type=content_type)
 
     routes = [
+        Route("/", landing, methods=["GET"]),
         Route("/zds/xsd/{path:path}", schema, methods=["GET"]),
         Route("/zds/{port}", soap_endpoint, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
