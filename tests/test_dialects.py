@@ -124,13 +124,14 @@ def test_zkn_zaklk01_adding_a_status_is_actualiseer_zaakstatus_by_soapaction_or_
 def test_zkn_zaklk01_w_named_update_zaak_by_soapaction_is_not_taken_for_actualiseer_zaakstatus(
     edge: Edge, schemas,
 ) -> None:
-    """The SOAPAction wins over the content: a status-shaped zakLk01 sent as updateZaak is processed as updateZaak."""
+    """The SOAPAction wins over the content: a status-shaped zakLk01 sent as updateZaak is processed as
+    updateZaak, which adds the status as real clients expect (tests/test_update_zaak_relations.py)."""
     ident = _new_zaak(edge, schemas)
     before = e.status_count(edge.broker)
     body = _valid(schemas, e.actualiseer_zaakstatus(ident, element="ZKN:zakLk01"))
-    edge.soap.call(e.ASYNC, body, soap_action=ZKN_ACTION + "updateZaak_Lk01")
+    assert edge.soap.call(e.ASYNC, body, soap_action=ZKN_ACTION + "updateZaak_Lk01").berichtcode == "Bv03"
     assert e.last_row(edge.broker).operation == "updateZaak"
-    assert e.status_count(edge.broker) == before
+    assert e.status_count(edge.broker) == before + 1
 
 
 @pytest.mark.parametrize(

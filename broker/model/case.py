@@ -181,6 +181,7 @@ class Status(_Base):
     toelichting: str | None = None
     gezet_door: Betrokkene | None = None
     indicatie_laatste_status: str | None = None
+    verwerkingssoort: str | None = None  # of the ``heeft`` relation in a kennisgeving (T: a new status)
 
 
 @dataclass
@@ -270,6 +271,7 @@ class ZaakObject(_Base):
     entiteittype: str | None = None
     gegevens: dict[str, str] = field(default_factory=dict)
     omschrijving: str | None = None  # of the relation
+    verwerkingssoort: str | None = None  # of the relation in a kennisgeving (T: a new one)
 
 
 @dataclass

@@ -193,6 +193,7 @@ def status(heeft: etree._Element) -> Status:
         toelichting=text(heeft, "toelichting"),
         gezet_door=betrokkene(gezet),
         indicatie_laatste_status=text(heeft, "indicatieLaatsteStatus"),
+        verwerkingssoort=heeft.get(VERWERKINGSSOORT),
         stuf=heeft,
     )
 
@@ -264,7 +265,7 @@ def zaakobject(rel: etree._Element) -> ZaakObject | None:
     gegevens = {ns.local(c.tag): (c.text or "").strip() for c in obj.iter()
                 if isinstance(c.tag, str) and c is not obj and not children(c) and not is_nil(c)}
     return ZaakObject(soort=ns.local(obj.tag), entiteittype=obj.get(ENTITEITTYPE), gegevens=gegevens,
-                      omschrijving=text(rel, "omschrijving"), stuf=rel)
+                      omschrijving=text(rel, "omschrijving"), verwerkingssoort=rel.get(VERWERKINGSSOORT), stuf=rel)
 
 
 def inhoud(el: etree._Element | None) -> Inhoud | None:

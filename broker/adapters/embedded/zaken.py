@@ -121,19 +121,29 @@ class ZakenMixin(EmbeddedBase):
         if nieuw.zaaktype and (nieuw.zaaktype.code or nieuw.zaaktype.omschrijving):
             self._check_zaaktype(nieuw)
         el = self._registered(session, row)
-        mutation.apply(el, stuf_of(oud), _without(stuf_of(nieuw), "heeft"), self.schema, "ZAK", single=SINGLE_RELATIONS)
+        # statussen are kept apart from the zaak's own entity: both sides leave them out of the mutation
+        # (the old side holds a placeholder for each status the new side adds)
+        mutation.apply(el, _without(stuf_of(oud), "heeft"), _without(stuf_of(nieuw), "heeft"), self.schema, "ZAK",
+                       single=SINGLE_RELATIONS)
         self._save_registered(session, row, el)
+        for status in nieuw.statussen:
+            if status.verwerkingssoort == "T":
+                self._set_status(session, row, status)
 
     def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None:
         session = session_of(ctx)
         row = self._zaak_row(session, nieuw.identificatie or oud.identificatie, lock=True)
-        zaaktype = self.catalogus.zaaktype(row.zaaktype_code, row.zaaktype_omschrijving)
-        stt = self.catalogus.statustype(zaaktype, status.code, status.omschrijving, status.volgnummer)
         other = _without(stuf_of(nieuw), "heeft")
         if len([c for c in children(other) if ns.local(c.tag) not in ("identificatie", "omschrijving", "isVan")]):
             el = self._registered(session, row)
             mutation.apply(el, _without(stuf_of(oud), "heeft"), other, self.schema, "ZAK", single=SINGLE_RELATIONS)
             self._save_registered(session, row, el)
+        self._set_status(session, row, status)
+
+    def _set_status(self, session: Session, row: ZsZaak, status: Status) -> None:
+        """A new status of a statustype of the zaak's zaaktype; an eindstatus ends the zaak."""
+        zaaktype = self.catalogus.zaaktype(row.zaaktype_code, row.zaaktype_omschrijving)
+        stt = self.catalogus.statustype(zaaktype, status.code, status.omschrijving, status.volgnummer)
         self._add_status(session, row, status)
         if stt.eindstatus and not row.einddatum:
             row.einddatum = (status.datum_status_gezet or "")[:8] or datetime.now().strftime("%Y%m%d")

@@ -13,7 +13,7 @@ creeerZaak (a zakLk01 T) becomes, each call a step that a retry does not repeat:
 
 updateZaak (W): ``PATCH /zaken/{uuid}`` with what the new object holds; betrokkene relations follow
 their verwerkingssoort (T: a new rol; V and E: the rol is deleted; R and W: deleted and created anew,
-a ZGW rol cannot be changed; I: nothing). actualiseerZaakstatus: the same for the zaak's own data, then
+a ZGW rol cannot be changed; I: nothing); a status or zaakobject the new object adds (T) is posted. actualiseerZaakstatus: the same for the zaak's own data, then
 the status; an eindstatus (``isEindstatus``) first needs a resultaat (Zaken API: a zaak is closed with
 its resultaat) — the one the message names, else the mapping's ``resultaat``, else the zaaktype's only
 resultaattype. StUF relations that ZGW cannot hold (tijdvakRelatie, deelzaken that do not exist, a
@@ -98,7 +98,15 @@ class ZakenMixin(ZgwBase):
     # -- updateZaak ----------------------------------------------------------------------------
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
         work = self._work(ctx)
-        self._update(work, oud, nieuw)
+        zaak, zaaktype, code = self._update(work, oud, nieuw)
+        # relations the new object adds (T) that ZGW keeps as parts of their own: a new status (a real
+        # client's way of setting one with updateZaak), a new zaakobject
+        for i, obj in enumerate(o for o in nieuw.zaakobjecten if o.verwerkingssoort == "T"):
+            step = f"zaakobject+:{i}"
+            work.step(step, partial(self._add_zaakobject, work, zaak["url"], obj, step))
+        for i, status in enumerate(s for s in nieuw.statussen if s.verwerkingssoort == "T"):
+            step = f"status+:{i}"
+            work.step(step, partial(self._add_status, work, zaak["url"], zaaktype, code, status, nieuw, step))
 
     def _update(self, work: Work, oud: Zaak, nieuw: Zaak) -> tuple[dict[str, Any], dict[str, Any], str]:
         found = self._zaak(work, oud.identificatie or nieuw.identificatie)
