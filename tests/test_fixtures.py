@@ -1,0 +1,62 @@
+"""fixtures/: every request is a complete SOAP envelope whose body is valid against the official schemas
+and is the operation the manifest says (by its SOAPAction and by its content alone); the manifest lists
+every file and covers every supported operation in ZDS 1.2 and every ZDS 1.1 shape the broker accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from broker.stuf import soap
+from broker.zds import dispatch
+from broker.zds.operations import BY_NAME, OPERATIONS
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MANIFEST = yaml.safe_load((FIXTURES / "manifest.yaml").read_text(encoding="utf-8"))
+FILES: dict[str, dict] = MANIFEST["files"]
+PLACEHOLDERS: dict[str, str] = MANIFEST["placeholders"]
+
+
+def test_the_manifest_lists_every_file_and_only_those() -> None:
+    on_disk = {p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.xml")}
+    assert on_disk == set(FILES)
+
+
+def test_every_supported_operation_has_a_zds_1_2_fixture_and_every_zds_1_1_shape_one() -> None:
+    zds12 = {e["operation"] for e in FILES.values() if e["shape"].startswith("ZDS 1.2")}
+    assert zds12 == {op.name for op in OPERATIONS if op.supported}
+    zds11 = {(e["operation"], e["shape"].removeprefix("ZDS 1.1: ZKN:")) for e in FILES.values()
+             if e["shape"].startswith("ZDS 1.1")}
+    assert zds11 == {(op.name, el) for op in OPERATIONS if op.supported for el in op.zkn_elements}
+
+
+def test_every_entry_says_what_it_needs_and_creates() -> None:
+    known = {"zaak", "document", "besluit", "checkout"}
+    for name, entry in FILES.items():
+        assert set(entry) >= {"operation", "shape", "soap_action", "endpoint", "answer", "needs", "creates"}, name
+        assert set(entry["needs"]) | set(entry["creates"]) <= known, name
+    assert MANIFEST["shared"], "the manifest says what the tests take from ../shared"
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_the_fixture_is_a_valid_request_for_its_operation(schemas, name: str) -> None:
+    entry = FILES[name]
+    data = (FIXTURES / name).read_bytes()
+    request = soap.parse_request(data, "text/xml; charset=utf-8", f'"{entry["soap_action"]}"')
+    assert request.version == "1.1"
+    body = request.body_element
+    problems = schemas.issues(body)
+    assert not problems, [str(p) for p in problems[:3]]
+
+    operation = BY_NAME[entry["operation"].lower()]
+    assert entry["endpoint"] == f"/zds/{operation.port}"
+    assert dispatch.resolve(body, entry["soap_action"]).operation is operation
+    assert dispatch.resolve(body, None).operation is operation, "the content alone names the operation too"
+
+    text = data.decode("utf-8")
+    assert PLACEHOLDERS["referentienummer"] in text and PLACEHOLDERS["tijdstipBericht"] in text
+    for thing in entry["needs"] + entry["creates"]:
+        if thing != "checkout" or entry["operation"] != "geefZaakdocumentbewerken":
+            assert PLACEHOLDERS[thing] in text, f"{name} has no {thing} placeholder"
