@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from broker.errors import ConfigError, ConfigProblem
 from broker.yamlfile import load_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,13 +135,37 @@ class BrokerSettings(_Strict):
     ontvangers: list[SystemId] = []
     #: known zenders (StUF013 otherwise); empty = any
     zenders: list[SystemId] = []
-    database_url: str = "sqlite:///var/broker.db"
-    data_dir: str = "var"
+    #: SQLite (``sqlite:///broker.db``: a relative path is inside the data directory) or PostgreSQL
+    #: (``postgresql+psycopg://USER:PASSWORD@HOST:5432/DB``; ``postgres://`` and ``postgresql://`` mean the
+    #: same); ``STUF_BROKER_DATABASE_URL`` overrides it
+    database_url: str = "sqlite:///broker.db"
+    #: the database (SQLite), document content, the dashboard's secret and the metrics of ``serve``; a
+    #: relative path is relative to the configuration directory; ``STUF_BROKER_DATA_DIR`` overrides it
+    data_dir: str = "../var"
     limits: Limits = Limits()
     checks: Checks = Checks()
     soap: Soap = Soap()
     server: Server = Server()
-    log_format: str = "auto"  # auto: JSON unless stderr is a terminal (broker.logging) | json | console
+    #: auto: JSON unless stderr is a terminal (broker.logging); json; console (aligned, for people)
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, v: str) -> str:
+        return database_url(v)
+
+
+def database_url(url: str) -> str:
+    """``url`` as SQLAlchemy needs it, or ValueError saying what is accepted: ``postgres://`` (as Heroku and
+    many tools write it) and ``postgresql://`` use the psycopg driver the broker installs."""
+    for alias in ("postgres://", "postgresql://", "postgres+psycopg://"):
+        if url.startswith(alias):
+            return "postgresql+psycopg://" + url[len(alias):]
+    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return url
+    raise ValueError(f"{url.split(':', 1)[0]!r} is not a database the broker can use; write "
+                     "sqlite:///FILE (a relative FILE is inside the data directory) or "
+                     "postgresql://USER:PASSWORD@HOST:5432/DATABASE")
 
 
 @dataclass
@@ -159,14 +184,30 @@ class Settings:
 
 
 def load_settings(config_dir: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
+    """Where everything is, the same for every command:
+
+    - the configuration directory: ``--config DIR``, else ``$STUF_BROKER_CONFIG``, else ``config/`` of
+      this checkout (:data:`DEFAULT_CONFIG_DIR`), never the current directory;
+    - the data directory: ``$STUF_BROKER_DATA_DIR`` (relative: to the current directory), else
+      ``data_dir`` of broker.yaml (relative: to the configuration directory; default ``../var``, so
+      ``var/`` beside ``config/``);
+    - the database: ``$STUF_BROKER_DATABASE_URL``, else ``database_url``; a relative SQLite path is
+      inside the data directory (default ``<data dir>/broker.db``).
+    """
     env = dict(os.environ if env is None else env)
-    config_dir = (config_dir or Path(env.get("STUF_BROKER_CONFIG", DEFAULT_CONFIG_DIR))).resolve()
+    config_dir = (config_dir or Path(env.get("STUF_BROKER_CONFIG") or DEFAULT_CONFIG_DIR)).resolve()
     broker, _ = load_model(config_dir / "broker.yaml", BrokerSettings, default={})
-    data_dir = Path(env.get("STUF_BROKER_DATA_DIR", broker.data_dir))
-    if not data_dir.is_absolute():
-        data_dir = (Path.cwd() / data_dir).resolve()
-    url = env.get("STUF_BROKER_DATABASE_URL", broker.database_url)
-    url = _absolute_sqlite(url, Path.cwd())
+    if env.get("STUF_BROKER_DATA_DIR"):
+        data_dir = (Path.cwd() / env["STUF_BROKER_DATA_DIR"]).resolve()
+    else:
+        data_dir = (config_dir / broker.data_dir).resolve()
+    url = broker.database_url
+    if env.get("STUF_BROKER_DATABASE_URL"):
+        try:
+            url = database_url(env["STUF_BROKER_DATABASE_URL"])
+        except ValueError as exc:
+            raise ConfigError([ConfigProblem("STUF_BROKER_DATABASE_URL", None, str(exc))]) from None
+    url = _absolute_sqlite(url, data_dir)
     xsd_dir = Path(env.get("STUF_XSD_DIR", DEFAULT_XSD_DIR)).resolve()
     return Settings(config_dir, broker, xsd_dir, data_dir, url)
 

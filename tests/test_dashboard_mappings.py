@@ -104,3 +104,20 @@ def test_an_unknown_configuration_or_version_is_not_found(site: Site) -> None:
     c = site.client("administrator")
     assert c.get("/mappings/mappings/nope.yaml").status_code == 404
     assert c.get(f"/mappings/{NAME}/versions/9").status_code == 404
+
+
+def test_typos_in_a_catalogue_changed_on_disk_are_shown_to_the_administrator_all_at_once(site: Site) -> None:
+    store = site.lb.broker.config_store
+    path = store.config_dir / "zaaktypecatalogus.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("omschrijving: Aanmelding ontvangen", "omschrijvng: Aanmelding ontvangen")
+                    .replace("generiek: Behandelaar}", "generiek: Behandelaars}"))
+    store.refresh()
+    assert store.active("zaaktypecatalogus.yaml").text == original  # the previous version stays in use
+    page = plain(site.client("administrator").get("/mappings").text)
+    assert "Changes refused" in page
+    assert "zaaktypecatalogus.yaml:9: unknown setting 'zaaktypen.0.statustypen.0.omschrijvng'" in page
+    assert "zaaktypecatalogus.yaml:15: zaaktypen.0.roltypen.1.generiek: 'Behandelaars' is not allowed" in page
+    path.write_text(original)
+    store.refresh()
+    assert "Changes refused" not in plain(site.client("administrator").get("/mappings").text)

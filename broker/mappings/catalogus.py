@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -32,7 +33,11 @@ class StatusType(_Strict):
 
 class RolType(_Strict):
     omschrijving: str = Field(min_length=1, max_length=100)
-    generiek: str = Field(min_length=1, max_length=40)
+    #: the roltype's generic kind, one of Adviseur, Behandelaar, Belanghebbende, Beslisser, Gemachtigde,
+    #: Initiator, Klantcontacter, Mede-initiator, Overig, Uitvoerder, Verantwoordelijke, Zaakcoördinator
+    generiek: Literal["Adviseur", "Behandelaar", "Belanghebbende", "Beslisser", "Gemachtigde", "Initiator",
+                      "Klantcontacter", "Mede-initiator", "Overig", "Uitvoerder", "Verantwoordelijke",
+                      "Zaakcoördinator"]
 
 
 class DocumentType(_Strict):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 #: ZGW's vertrouwelijkheidaanduiding (Zaken/Documenten API, VertrouwelijkheidaanduidingEnum)
 VERTROUWELIJKHEID = ("openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
@@ -66,7 +66,18 @@ TRANSLATABLE = ("zaak.archiefnominatie", "zaak.betalingsindicatie", "zaak.vertro
 
 FieldValues = dict[str, Any]
 Gemeentecode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
-Rsin = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+
+
+def _elfproef(rsin: str) -> str:
+    """An RSIN passes the 11-proof as a BSN does: 9*d1 + 8*d2 + ... + 2*d8 - d9 is a multiple of 11."""
+    if len(rsin) == 9 and rsin.isdigit():
+        total = sum(int(d) * w for d, w in zip(rsin, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+        if total % 11:
+            raise ValueError(f"RSIN {rsin} fails the 11-proof (elfproef): a digit is wrong or two are swapped")
+    return rsin
+
+
+Rsin = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$"), AfterValidator(_elfproef)]
 
 
 class _Strict(BaseModel):

@@ -140,6 +140,9 @@ class ConfigStore:
         self._file_seen: dict[str, str] = {}
         #: (name, version) saved elsewhere that do not validate in this process
         self._refused: set[tuple[str, int]] = set()
+        #: file name -> every problem of the change that was refused (on disk or saved elsewhere), until a
+        #: valid version of it is taken into use: the dashboard and ``stuf-broker check`` show them all
+        self.refused: dict[str, list[ConfigProblem]] = {}
         self._lock = threading.RLock()
         #: set by the runtime so previews use the broker's own settings (broker.admin.preview)
         #: the administration's preview (broker.admin.preview.Previewer), set by the composition root
@@ -248,6 +251,13 @@ class ConfigStore:
         if APPLICATIONS in texts:
             self.applications.take_over(parse_applications(texts[APPLICATIONS], str(self.config_dir / APPLICATIONS)))
         self._active.update(changed)
+        for name in changed:
+            self.refused.pop(name, None)
+
+    def refuse(self, name: str, problems: list[ConfigProblem], why: str) -> None:
+        """Keep and log every problem of a refused change of ``name`` (the previous version stays in use)."""
+        self.refused[name] = list(problems)
+        log.error(why, file=name, problems=[str(p) for p in problems])
 
     def _write_file(self, name: str, text: str) -> None:
         """Write the file atomically (a temporary file in the same directory, then rename)."""
@@ -325,8 +335,9 @@ class ConfigStore:
                     log.info("configuration versions taken into use", files=sorted(newer))
                 except ConfigError as exc:  # said once per version, not at every refresh
                     self._refused.update((n, v) for n, (v, _) in newer.items())
-                    log.error("a stored configuration version is invalid here; the previous one stays in use",
-                              files=sorted(newer), problems=[str(p) for p in exc.problems][:10])
+                    for name in sorted(newer):
+                        self.refuse(name, exc.problems,
+                                    "a stored configuration version is invalid here; the previous one stays in use")
                     return False
                 files = self._files()
                 for name, (_, text) in newer.items():
@@ -340,11 +351,11 @@ class ConfigStore:
                     continue
                 self._file_seen[name] = sha
                 if name in self._active and sha == _sha(self._active[name][1]):
+                    self.refused.pop(name, None)  # put back as it was
                     continue
                 problems = self.validate(name, text)
                 if problems:
-                    log.warning("changed configuration file refused; the previous version stays in use",
-                                file=name, problems=[str(p) for p in problems][:10])
+                    self.refuse(name, problems, "changed configuration file refused; the previous version stays in use")
                     continue
                 version = self._insert(name, text, FILE_AUTHOR, "changed on disk")
                 self._take_into_use({name: (version.version, text)})

@@ -42,7 +42,8 @@ def listing(ctx: Ctx) -> Response:
     if store is None:
         return _unavailable(ctx)
     configs = [store.active(name) for name in store.names()]
-    return ctx.render("mappings.html", nav="mappings", configs=list(zip(store.names(), configs)))
+    return ctx.render("mappings.html", nav="mappings", configs=list(zip(store.names(), configs)),
+                      refused=sorted(store.refused.items()))
 
 
 def _editor(ctx: Ctx, store: ConfigStore, name: str, *, text: str | None = None,
