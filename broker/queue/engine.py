@@ -86,6 +86,9 @@ class Queue:
         self._held: set[int] = set()  # sync deliveries the intake of this process is making now
         self._held_lock = threading.Lock()
         self._keeper: threading.Thread | None = None
+        #: called with (target, outcome, seconds) when a delivery attempt ends (broker.web.metrics); not
+        #: for a primary served in the request's own transaction (the request's metrics count it)
+        self.listeners: list[Callable[[str, str, float], None]] = []
 
     # -- enqueue -------------------------------------------------------------------------------
     def enqueue(self, session: Session, message_id: int, legs: list, operation: str,
@@ -319,9 +322,11 @@ class Queue:
     def _record(self, s: Session, row: Delivery, worker: str, attempt: int, started: datetime, t0: float,
                 outcome: str, error: str | None, answer: str | None) -> None:
         now = utcnow()
+        seconds = time.perf_counter() - t0
         s.add(DeliveryAttempt(delivery_id=row.id, number=attempt, worker=worker, started_at=started,
                               finished_at=now, outcome=outcome, error=error, target_answer=answer,
-                              duration_ms=round((time.perf_counter() - t0) * 1000, 3)))
+                              duration_ms=round(seconds * 1000, 3)))
+        self._notify(row.target, outcome, seconds)
         row.last_error = error
         if answer is not None:
             row.target_answer = answer
@@ -338,6 +343,13 @@ class Queue:
         row.lease_expires_at = None
         s.flush()
         refresh_message_state(s, row.message_id)
+
+    def _notify(self, target: str, outcome: str, seconds: float) -> None:
+        for listener in self.listeners:
+            try:
+                listener(target, outcome, seconds)
+            except Exception:  # metrics never fail a delivery
+                log.exception("a queue listener failed")
 
     # -- circuit breaker -----------------------------------------------------------------------
     def ensure_circuits(self) -> None:

@@ -5,8 +5,15 @@ Two kinds of numbers:
 - observed where each SOAP request finishes (a listener on the intake pipeline): requests by
   operation and outcome (``stuf_broker_requests_total``) and their latency
   (``stuf_broker_request_duration_seconds``, a histogram per operation);
+- observed where each delivery attempt finishes (a listener on the queue): attempts by target and
+  outcome (``stuf_broker_delivery_attempts_total``: delivered, retry, dead) and their duration
+  (``stuf_broker_delivery_duration_seconds``, a histogram per target);
 - read from the database at scrape time with cheap grouped queries, so every process reports the
-  same truth: deliveries by target and state, queue depth per target, circuit state and failures.
+  same truth: deliveries by target and state, queue depth per target, the age of the oldest waiting
+  delivery per target (``stuf_broker_queue_oldest_age_seconds``), circuit state and failures.
+
+docs/ops/ holds a Grafana dashboard and Prometheus alert rules built on exactly these names
+(tests/test_observability.py checks both against a running broker).
 
 ``stuf-broker serve --workers N`` runs N processes. They share their observations through
 prometheus_client's multiprocess mode: ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh
@@ -23,6 +30,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +38,7 @@ import structlog
 
 from broker.queue import tables as qt
 from broker.queue.tables import Circuit, Delivery
+from broker.zds.operations import OPERATIONS
 
 if TYPE_CHECKING:  # prometheus_client is imported only once the multiprocess folder is set (see above)
     from prometheus_client.metrics_core import Metric
@@ -94,6 +103,8 @@ class DatabaseCollector:
                 counts = list(s.execute(select(Delivery.target, Delivery.state, func.count())
                                         .group_by(Delivery.target, Delivery.state)))
                 circuits = list(s.execute(select(Circuit.target, Circuit.state, Circuit.failures)))
+                oldest = dict(s.execute(select(Delivery.target, func.min(Delivery.created_at))
+                                        .where(Delivery.state.in_(qt.OPEN_STATES)).group_by(Delivery.target)).all())
         except Exception:  # a scrape reports the database as down instead of failing
             log.warning("metrics: database not readable")
             up.add_metric([], 0)
@@ -122,6 +133,16 @@ class DatabaseCollector:
             depth.add_metric([target], waiting.get(target, 0))
         yield deliveries
         yield depth
+        age = GaugeMetricFamily("stuf_broker_queue_oldest_age_seconds",
+                                "Age of the oldest delivery waiting for a target (pending, in progress or "
+                                "retrying); 0 when none waits", labels=["target"])
+        now = datetime.now(UTC)
+        for target in sorted(targets):
+            created = oldest.get(target)
+            if created is not None and created.tzinfo is None:  # SQLite hands back naive UTC datetimes
+                created = created.replace(tzinfo=UTC)
+            age.add_metric([target], max(0.0, (now - created).total_seconds()) if created is not None else 0.0)
+        yield age
         circuit_state = GaugeMetricFamily("stuf_broker_circuit_state", "1 for the circuit breaker's current state",
                                           labels=["target", "state"])
         failures = GaugeMetricFamily("stuf_broker_circuit_failures", "Consecutive failures counted by the circuit",
@@ -149,6 +170,16 @@ class Metrics:
         self.invalid_answers = Counter("stuf_broker_invalid_answers",
                                        "Answers of the broker that did not conform to the schema, by operation",
                                        ["operation"], registry=own)
+        for operation in OPERATIONS:  # at 0 from the start: a rule on it sees the series before the first one
+            self.invalid_answers.labels(operation.name)
+        self.delivery_attempts = Counter("stuf_broker_delivery_attempts",
+                                         "Delivery attempts that ended, by target and outcome (delivered, retry, dead)",
+                                         ["target", "outcome"], registry=own)
+        self.delivery_latency = Histogram("stuf_broker_delivery_duration_seconds",
+                                          "Time a delivery attempt took, by target", ["target"], buckets=BUCKETS,
+                                          registry=own)
+        self.tolerated = Counter("stuf_broker_tolerated", "Messages accepted under a tolerance for a known "
+                                 "client (applications.yaml), by tolerance", ["tolerance"], registry=own)
         self.database = DatabaseCollector(broker)
         if not self.multiprocess:
             self.registry.register(self.database)
@@ -157,6 +188,10 @@ class Metrics:
         op = operation or "unknown"
         self.requests.labels(op, outcome).inc()
         self.latency.labels(op).observe(seconds)
+
+    def observe_delivery(self, target: str, outcome: str, seconds: float) -> None:
+        self.delivery_attempts.labels(target, outcome).inc()
+        self.delivery_latency.labels(target).observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -171,9 +206,11 @@ class Metrics:
 
 
 def install(broker: Broker) -> Metrics:
-    """Metrics for this broker, fed by the intake pipeline's listener."""
+    """Metrics for this broker, fed by the listeners of the intake pipeline and the queue."""
     metrics = Metrics(broker)
     broker.pipeline.listeners.append(metrics.observe)
     broker.pipeline.invalid_answer_listeners.append(
         lambda operation: metrics.invalid_answers.labels(operation or "unknown").inc())
+    broker.pipeline.tolerance_listeners.append(lambda name: metrics.tolerated.labels(name).inc())
+    broker.queue.listeners.append(metrics.observe_delivery)
     return metrics

@@ -1,0 +1,297 @@
+"""Observability outside the browser, against ``stuf-broker serve`` run as operators run it (a process
+of its own, its log going to a file, its metrics in prometheus_client's multiprocess mode):
+
+- docs/ops/alerts.yml passes ``promtool check rules`` and its unit tests (tests/ops/alerts_test.yml);
+- docs/ops/grafana-dashboard.json loads, its PromQL parses, and it names, like the alert rules, only
+  metrics the running broker exports after real traffic.
+
+One broker serves every test of this module: it is started once, sent its traffic once, and read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import promql_parser
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import edge_messages as e
+from tests.support import live
+from tests.support import messages as m
+from tests.support.configs import fast_delivery, write_config
+from tests.support.dashboard_site import PERSON, creeer_with_person
+from tests.support.target import CountingTarget
+from tests.support.webhook_receiver import WebhookReceiver
+
+REPO = Path(__file__).resolve().parents[1]
+OPS = REPO / "docs" / "ops"
+ALERTS = OPS / "alerts.yml"
+DASHBOARD = OPS / "grafana-dashboard.json"
+ALERT_TESTS = REPO / "tests" / "ops" / "alerts_test.yml"
+PROMTOOL = shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian package prometheus; "
+                                                             "scripts/test installs it)")
+CREEER = m.ZDS_ACTION + "creeerZaak_ZakLk01"
+
+
+@dataclass
+class Served:
+    url: str
+    log: Path
+    hook: WebhookReceiver
+    archief: CountingTarget
+    metrics: str  # /metrics as scraped after the traffic
+
+
+def post(url: str, port: str, body: str, action: str | None = None, headers: dict[str, str] | None = None
+         ) -> httpx.Response:
+    h = {"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+    if action:
+        h["SOAPAction"] = f'"{action}"'
+    return httpx.post(f"{url}/zds/{port}", content=e.envelope(body), headers=h, timeout=30)
+
+
+def wait_until(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached within the timeout")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("observability")
+    with contextlib.ExitStack() as stack:
+        hook = stack.enter_context(WebhookReceiver())
+        archief = CountingTarget().start()
+        stack.callback(archief.stop)
+        routes = {
+            "targets": {"zs": {"adapter": "embedded"},
+                        "hook": {"adapter": "webhook", "url": hook.url, "timeout": 5},
+                        "archief": {"adapter": "stuf", "url": archief.url, "timeout": 5}},
+            "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "sync"},
+                                                                  {"target": "hook", "mode": "queued"},
+                                                                  {"target": "archief", "mode": "queued"}]},
+                       {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+            "delivery": fast_delivery(),
+        }
+        config = write_config(tmp, routes=routes)
+        port = live.free_port()
+        env = dict(os.environ, STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp / 'broker.db'}",
+                   STUF_BROKER_DATA_DIR=str(tmp / "var"))
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        log = tmp / "serve.log"
+        with open(log, "wb") as out:  # not a terminal: log_format auto writes JSON
+            proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config),
+                                     "--port", str(port)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT)
+        stack.callback(_stop, proc)
+        url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                return httpx.get(url + "/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(up, 60)
+        # traffic: a zaak with a person in it (delivered to both queued targets), a query, a fault
+        r = post(url, "OntvangAsynchroon", creeer_with_person("1234OBS01"), CREEER)
+        assert r.status_code == 200 and b"Bv03" in r.content, r.text
+        r = post(url, "BeantwoordVraag", m.geef_zaakdetails("1234OBS01"))
+        assert r.status_code == 200 and b"La01" in r.content, r.text
+        invalid = m.creeer_zaak("1234OBS02").replace("<ZKN:zaakniveau>1</ZKN:zaakniveau>", "")
+        r = post(url, "OntvangAsynchroon", invalid, CREEER)
+        assert r.status_code == 500 and b"StUF055" in r.content, r.text
+        wait_until(lambda: hook.events(zaak="1234OBS01") and archief.applied_count == 1)
+        # then the archive goes down: the next zaak waits for it, retried
+        archief.down = True
+        r = post(url, "OntvangAsynchroon", m.creeer_zaak("1234OBS03"), CREEER)
+        assert r.status_code == 200 and b"Bv03" in r.content, r.text
+        wait_until(lambda: hook.events(zaak="1234OBS03") and len(archief.received) >= 3)
+        metrics = httpx.get(url + "/metrics", timeout=10).text
+        yield Served(url, log, hook, archief, metrics)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# -- the names the broker exports ------------------------------------------------------------------
+_SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created"),
+             "summary": ("", "_count", "_sum", "_created"), "gauge": ("",), "info": ("_info",),
+             "untyped": ("",), "unknown": ("",)}
+
+
+def exported_names(exposition: str) -> set[str]:
+    """Every series name the exposition declares (also families that have no sample yet, such as a
+    counter of invalid answers when there was none)."""
+    names: set[str] = set()
+    for family in text_string_to_metric_families(exposition):
+        names.update(family.name + suffix for suffix in _SUFFIXES[family.type])
+        names.update(s.name for s in family.samples)
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects (parsed, not pattern-matched)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if isinstance(node, promql_parser.VectorSelector):
+            assert node.name, f"a selector without a metric name in {expr!r}"
+            found.add(node.name)
+            return
+        for attr in ("args", "expr", "lhs", "rhs", "param", "vector_selector"):
+            child = getattr(node, attr, None)
+            if child is not None:
+                walk(child)
+
+    walk(promql_parser.parse(expr))
+    return found
+
+
+#: Grafana's variables, as Grafana would put them in before the query goes to Prometheus
+_GRAFANA_VARS = {"$__rate_interval": "1m", "$__interval": "30s", "$__range": "6h", "$target": ".*"}
+
+
+def grafana_to_promql(expr: str) -> str:
+    for var, value in _GRAFANA_VARS.items():
+        expr = expr.replace(var, value)
+    assert "$" not in expr, f"an unknown Grafana variable in {expr!r}"
+    return expr
+
+
+def dashboard_exprs() -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every query of the dashboard, rows included."""
+    board = json.loads(DASHBOARD.read_text())
+    out: list[tuple[str, str]] = []
+
+    def panels(items: list[dict[str, Any]]) -> None:
+        for p in items:
+            for t in p.get("targets", []):
+                out.append((p["title"], grafana_to_promql(t["expr"])))
+            panels(p.get("panels", []))
+
+    panels(board["panels"])
+    return out
+
+
+def dashboard_variable_metrics() -> set[str]:
+    """The metrics named by the dashboard's query variables (``label_values(metric, label)``)."""
+    board = json.loads(DASHBOARD.read_text())
+    names = set()
+    for var in board["templating"]["list"]:
+        if var["type"] == "query":
+            query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+            found = re.fullmatch(r"label_values\((\w+),\s*\w+\)", query)
+            assert found, f"variable {var['name']}: not a label_values query: {query}"
+            names.add(found.group(1))
+    return names
+
+
+def alert_exprs() -> list[tuple[str, str]]:
+    rules = yaml.safe_load(ALERTS.read_text())
+    return [(r["alert"], r["expr"]) for g in rules["groups"] for r in g["rules"]]
+
+
+# -- alert rules and dashboard -------------------------------------------------------------------------
+@needs_promtool
+def test_the_alert_rules_pass_promtool_and_fire_when_they_should(tmp_path: Path) -> None:
+    checked = subprocess.run([PROMTOOL, "check", "rules", str(ALERTS)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 10 rules found" in checked.stdout
+    tested = subprocess.run([PROMTOOL, "test", "rules", ALERT_TESTS.name], cwd=ALERT_TESTS.parent,
+                            capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    # the dashboard's queries through Prometheus's own parser too: as recording rules
+    recording = {"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:query_{i}", "expr": expr} for i, (_, expr) in enumerate(dashboard_exprs())]}]}
+    path = tmp_path / "dashboard-queries.yml"
+    path.write_text(yaml.safe_dump(recording))
+    checked = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_dashboard_loads_and_covers_intake_and_every_target_concern() -> None:
+    board = json.loads(DASHBOARD.read_text())
+    assert board["uid"] == "stuf-broker" and board["schemaVersion"] >= 36
+    titles = {p["title"] for p in board["panels"]}
+    for wanted in ("Requests by outcome", "Intake latency", "Backlog", "Oldest waiting delivery", "Delivery rate",
+                   "Delivery error ratio", "Circuits", "Dead deliveries"):
+        assert wanted in titles
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    exprs = dashboard_exprs()
+    assert len(exprs) > 15
+    for title, expr in exprs:
+        assert metric_names(expr), f"{title}: {expr} selects no metric"
+        for p in board["panels"]:
+            if p["title"] == title and p["type"] != "row":
+                assert p["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+
+
+def test_dashboard_and_alerts_name_only_metrics_the_running_broker_exports(served: Served) -> None:
+    exported = exported_names(served.metrics)
+    # what the traffic must have produced, in the multiprocess mode of serve
+    for name in ("stuf_broker_requests_total", "stuf_broker_request_duration_seconds_bucket",
+                 "stuf_broker_delivery_attempts_total", "stuf_broker_delivery_duration_seconds_bucket",
+                 "stuf_broker_queue_oldest_age_seconds", "stuf_broker_circuit_state", "stuf_broker_deliveries"):
+        assert name in exported, name
+    used: dict[str, set[str]] = {}
+    for where, expr in dashboard_exprs() + alert_exprs():
+        for name in metric_names(expr):
+            used.setdefault(name, set()).add(where)
+    for name in dashboard_variable_metrics():
+        used.setdefault(name, set()).add("variable")
+    unknown = {name: sorted(where) for name, where in used.items() if name not in exported}
+    assert not unknown, f"not exported by the broker: {unknown}"
+    # and everything the broker exports of its own is on the dashboard
+    families = {f.name for f in text_string_to_metric_families(served.metrics)}
+    shown = {name for name in used if any(name.startswith(f) for f in families)}
+    assert {f for f in families if not any(n.startswith(f) for n in shown)} == set()
+
+
+def test_new_metrics_tell_backlog_age_and_delivery_attempts_per_target(served: Served) -> None:
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(served.metrics) for s in f.samples}
+
+    def value(name: str, **labels: str) -> float:
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    assert value("stuf_broker_delivery_attempts_total", target="hook", outcome="delivered") == 2
+    assert value("stuf_broker_delivery_attempts_total", target="archief", outcome="delivered") == 1
+    assert value("stuf_broker_delivery_attempts_total", target="archief", outcome="retry") >= 1
+    assert value("stuf_broker_delivery_duration_seconds_count", target="hook") == 2
+    # the second zaak waits for the archive (down): the age of the oldest waiting delivery grows
+    assert 0 < value("stuf_broker_queue_oldest_age_seconds", target="archief") < 120
+    assert value("stuf_broker_queue_depth", target="archief") == 1
+    assert value("stuf_broker_queue_oldest_age_seconds", target="hook") == 0
+    assert value("stuf_broker_queue_oldest_age_seconds", target="zs") == 0
+    assert PERSON["bsn"] not in served.metrics
