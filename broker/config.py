@@ -195,7 +195,7 @@ def load_settings(config_dir: Path | None = None, *, env: dict[str, str] | None 
       inside the data directory (default ``<data dir>/broker.db``).
     """
     env = dict(os.environ if env is None else env)
-    config_dir = (config_dir or Path(env.get("STUF_BROKER_CONFIG") or DEFAULT_CONFIG_DIR)).resolve()
+    config_dir = find_config_dir(config_dir, env)
     broker, _ = load_model(config_dir / "broker.yaml", BrokerSettings, default={})
     if env.get("STUF_BROKER_DATA_DIR"):
         data_dir = (Path.cwd() / env["STUF_BROKER_DATA_DIR"]).resolve()
@@ -210,6 +210,12 @@ def load_settings(config_dir: Path | None = None, *, env: dict[str, str] | None 
     url = _absolute_sqlite(url, data_dir)
     xsd_dir = Path(env.get("STUF_XSD_DIR", DEFAULT_XSD_DIR)).resolve()
     return Settings(config_dir, broker, xsd_dir, data_dir, url)
+
+
+def find_config_dir(config_dir: Path | None = None, env: dict[str, str] | None = None) -> Path:
+    """``--config DIR``, else ``$STUF_BROKER_CONFIG``, else this checkout's ``config/``; absolute."""
+    env = dict(os.environ if env is None else env)
+    return (config_dir or Path(env.get("STUF_BROKER_CONFIG") or DEFAULT_CONFIG_DIR)).resolve()
 
 
 def _absolute_sqlite(url: str, base: Path) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from broker import logging as broker_logging
+from broker.cli.check import check
 from broker.cli.mappings import mappings
 from broker.cli.queue import queue
 from broker.cli.users import users
@@ -151,6 +152,7 @@ def worker(config_dir: Path | None, concurrency: int | None) -> None:
 main.add_command(queue)
 main.add_command(users)
 main.add_command(mappings)
+main.add_command(check)
 
 
 @main.group()

@@ -44,19 +44,10 @@ def mappings() -> None:
 @mappings.command("check")
 @_CONFIG
 def check(config_dir: Path | None) -> None:
-    """Check every mapping file (and the zaaktypecatalogus they refer to)."""
+    """The same as ``stuf-broker check``: every configuration file, routes.yaml too."""
+    from broker.cli import check as check_command
 
-    directory = _config_dir(config_dir)
-    texts = read_files(directory)
-    try:
-        _, found = build(texts, directory)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s)", err=True)
-        sys.exit(1)
-    zaaktypen = ", ".join(sorted(found.zaaktypen)) or "none"
-    click.echo(f"ok: {len(found.sources)} mapping file(s); zaaktypen: {zaaktypen}")
+    check_command.run(config_dir)
 
 
 @mappings.command("preview")
