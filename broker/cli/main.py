@@ -12,6 +12,7 @@ from broker import logging as broker_logging
 from broker.cli.check import check
 from broker.cli.mappings import mappings
 from broker.cli.queue import queue
+from broker.cli.send import send
 from broker.cli.users import users
 from broker.cli.workers import fork_workers
 from broker.config import DEFAULT_XSD_DIR, MANIFEST, PROJECT_ROOT, load_settings
@@ -153,6 +154,7 @@ main.add_command(queue)
 main.add_command(users)
 main.add_command(mappings)
 main.add_command(check)
+main.add_command(send)
 
 
 @main.group()

@@ -1,0 +1,132 @@
+"""``stuf-broker send`` sends every fixture to a live broker: the ZDS 1.2 and ZDS 1.1 life of a zaak with
+its status, documents (inline base64 and MTOM, read back byte for byte), checkout and besluiten; a StUF
+fault exits 1 with its code, plek and omschrijving; a usage or connection problem exits 2."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from broker.cli.send import send
+from tests.support.edge_live import Edge, running
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MANIFEST = yaml.safe_load((FIXTURES / "manifest.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory, schemas):
+    with running(tmp_path_factory.mktemp("send"), schemas) as edge:
+        yield edge
+
+
+class Sender:
+    def __init__(self, edge: Edge, tmp: Path) -> None:
+        self.url = edge.url
+        self.tmp = tmp
+        self.sent: set[str] = set()
+
+    def __call__(self, *args: str, zds11: bool = False, expect: int = 0) -> str:
+        argv = [*args, "--url", self.url] + (["--zds11"] if zds11 else [])
+        result = CliRunner().invoke(send, argv)
+        assert result.exit_code == expect, f"send {' '.join(argv)}: exit {result.exit_code}\n{result.output}"
+        # (the broker runs in this process: its log lines may be in the output too)
+        sent = re.search(r"^\w+ \((\S+)\) -> http", result.output, re.MULTILINE)
+        if sent:
+            self.sent.add(sent.group(1))
+        return result.output
+
+
+def _value(output: str, label: str) -> str:
+    found = re.search(rf"^\s+{re.escape(label)}: (.+)$", output, re.MULTILINE)
+    assert found, f"no {label} in\n{output}"
+    return found.group(1)
+
+
+def _life_of_a_zaak(s: Sender, zds11: bool, tmp: Path) -> None:
+    """Every operation in its order, each answered as its fixture's manifest entry says."""
+    assert _value(s("genereerZaakIdentificatie", zds11=zds11), "zaak/identificatie").startswith("1234")
+    out = s("creeerZaak", zds11=zds11)
+    assert "Bv03" in out
+    zaak = _value(out, "zaak")
+    assert "Bv03" in s("updateZaak", "--zaak", zaak, zds11=zds11)
+    assert "Bv03" in s("actualiseerZaakstatus", "--zaak", zaak, zds11=zds11)
+    status = s("geefZaakstatus", "--zaak", zaak, zds11=zds11)
+    assert _value(status, "heeft/gerelateerde/code") == "SHV-2"
+    details = s("geefZaakdetails", "--zaak", zaak, zds11=zds11)
+    assert _value(details, "identificatie") == zaak
+    assert _value(details, "toelichting") == "Toelichting gewijzigd met stuf-broker send"
+
+    s("genereerDocumentIdentificatie", zds11=zds11)
+    pdf = tmp / f"brief-{zds11}.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    out = s("voegZaakdocumentToe", "--zaak", zaak, "--document", str(pdf), "--mtom", zds11=zds11)
+    document = _value(out, "document")
+    copy = tmp / f"kopie-{zds11}.pdf"
+    read = s("geefZaakdocumentLezen", "--document-id", document, "--out", str(copy), zds11=zds11)
+    assert f"inhoud: {pdf.name}, {pdf.stat().st_size} bytes (application/pdf)" in read
+    assert copy.read_bytes() == pdf.read_bytes()
+    inline = s("voegZaakdocumentToe", "--zaak", zaak, zds11=zds11)  # the fixture's own content, inline
+    assert "Bv03" in inline
+    leeg = _value(s("maakZaakdocument", "--zaak", zaak, zds11=zds11), "document")
+    lijst = s("geefLijstZaakdocumenten", "--zaak", zaak, zds11=zds11)
+    assert document in lijst and leeg in lijst
+
+    checkout = _value(s("geefZaakdocumentbewerken", "--document-id", document, zds11=zds11), "parameters/checkedOutId")
+    assert "Bv02" in s("updateZaakdocument", "--document-id", document, "--checkout", checkout, zds11=zds11)
+    assert "versie 2" in s("geefZaakdocumentLezen", "--document-id", document, zds11=zds11)
+    checkout = _value(s("geefZaakdocumentbewerken", "--document-id", document, zds11=zds11), "parameters/checkedOutId")
+    assert "Bv02" in s("cancelCheckout", "--document-id", document, "--checkout", checkout, zds11=zds11)
+
+    if not zds11:  # ZDS 1.2 only
+        assert "Bv02" in s("ontkoppelZaakdocument", "--document-id", leeg, "--zaak", zaak)
+        s("genereerBesluitIdentificatie")
+        besluit = _value(s("voegBesluitToe", "--zaak", zaak), "besluit")
+        lijst = s("geefLijstBesluiten", "--zaak", zaak)
+        assert besluit in lijst
+    else:
+        besluit = _value(s("voegBesluitToe", "--zaak", zaak), "besluit")
+    assert "Bv03" in s("updateBesluit", "--besluit", besluit, zds11=zds11)
+    assert "36 maanden" in s("geefBesluitdetails", "--besluit", besluit, zds11=zds11)
+    if zds11:
+        assert besluit in s("geefLijstBesluiten", "--zaak", zaak, zds11=True)
+
+
+def test_send_takes_every_fixture_through_the_life_of_a_zaak(edge: Edge, tmp_path: Path) -> None:
+    s = Sender(edge, tmp_path)
+    _life_of_a_zaak(s, zds11=False, tmp=tmp_path)
+    _life_of_a_zaak(s, zds11=True, tmp=tmp_path)
+    assert s.sent == set(MANIFEST["files"]), "every fixture was sent"
+
+
+def test_a_file_outside_the_fixtures_is_sent_with_fresh_stuurgegevens(edge: Edge, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.xml"
+    mine.write_bytes((FIXTURES / "zds12" / "genereerZaakIdentificatie.xml").read_bytes())
+    s = Sender(edge, tmp_path)
+    first = _value(s(str(mine)), "zaak/identificatie")
+    second = _value(s(str(mine)), "zaak/identificatie")
+    assert first != second, "a fresh referentienummer each time: no duplicate answer"
+
+
+def test_a_stuf_fault_exits_1_with_code_plek_and_omschrijving(edge: Edge, tmp_path: Path) -> None:
+    s = Sender(edge, tmp_path)
+    zaak = _value(s("creeerZaak"), "zaak")
+    out = s("creeerZaak", "--zaak", zaak, expect=1)
+    assert re.search(r"^Fo03 StUF\d{3} \(plek (client|server)\): .*bestaat al", out, re.MULTILINE), out
+    out = s("updateZaak", "--zaak", "1234ONBEKEND", expect=1)
+    assert re.search(r"^Fo03 StUF064 \(plek \w+\): Zaak 1234ONBEKEND niet gevonden", out, re.MULTILINE), out
+    assert "nothing found" in s("geefZaakdetails", "--zaak", "1234ONBEKEND")  # an empty La01 is an answer
+
+
+def test_usage_and_connection_problems_exit_2(edge: Edge, tmp_path: Path) -> None:
+    s = Sender(edge, tmp_path)
+    assert "needs --zaak" in s("geefZaakdetails", expect=2)
+    assert "needs --document-id and --checkout" in s("updateZaakdocument", expect=2)
+    assert "operations: " in s("geefAlles", expect=2)
+    assert "no document content" in s("creeerZaak", "--document", str(FIXTURES / "manifest.yaml"), expect=2)
+    result = CliRunner().invoke(send, ["genereerZaakIdentificatie", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "could not reach the broker" in result.output
