@@ -16,7 +16,7 @@ from broker.errors import StufError
 from broker.stuf import ns
 from broker.zds.kern import SchemaModel
 from broker.zds.mutation import is_relation
-from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, SCOPE, child, children, clone
+from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, SCOPE, child, children, clone, is_nil
 
 _METAGEGEVEN_ATTR = ns.q(ns.STUF, "metagegeven")
 #: StUF 03.01 §3 "metagegevens met betrekking tot historische waarden" and historie itself
@@ -115,6 +115,8 @@ def _select(full: etree._Element, wanted: etree._Element, schema: SchemaModel) -
 
 
 def _select_relation(rel: etree._Element, spec: etree._Element, schema: SchemaModel) -> etree._Element:
+    if is_nil(rel):  # "there is none" (e.g. a zaak without documents) stays empty whatever the scope lists
+        return clone(rel)
     if not children(spec):
         out = clone(rel)
         ger = child(out, "gerelateerde")
