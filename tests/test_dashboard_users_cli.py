@@ -18,6 +18,8 @@ from tests.support.configs import write_config
 def run(tmp: Path, *args: str, stdin: str | None = None):
     env = {"STUF_BROKER_DATABASE_URL": f"sqlite:///{tmp / 'broker.db'}", "STUF_BROKER_DATA_DIR": str(tmp / "var")}
     config = write_config(tmp)
+    if not (tmp / "broker.db").exists():  # the users commands create no database: serve or db upgrade does
+        assert CliRunner().invoke(main, ["db", "upgrade", "--config", str(config)], env=env).exit_code == 0
     return CliRunner().invoke(main, ["users", *args, "--config", str(config)], input=stdin, env=env)
 
 
@@ -70,6 +72,7 @@ def test_a_prompted_password_must_be_typed_twice_alike(tmp_path: Path) -> None:
 def test_queue_commands_write_to_the_same_audit_log(tmp_path: Path) -> None:
     env = {"STUF_BROKER_DATABASE_URL": f"sqlite:///{tmp_path / 'broker.db'}", "STUF_BROKER_DATA_DIR": str(tmp_path / "var")}
     config = write_config(tmp_path)
+    assert CliRunner().invoke(main, ["db", "upgrade", "--config", str(config)], env=env).exit_code == 0
     r = CliRunner().invoke(main, ["queue", "purge", "--older-than-days", "0", "--config", str(config)], env=env)
     assert r.exit_code == 0, r.output
     db = database(tmp_path)

@@ -18,7 +18,7 @@ from broker.routing.describe import routes_table
 
 def routes_lines(routes: RoutesFile) -> list[str]:
     """The routes as aligned lines: number, operations, zenders, zaaktypen, where to."""
-    rows = [("#", "operations", "zenders", "zaaktypen", "deliver to")]
+    rows: list[tuple[str, ...]] = [("#", "operations", "zenders", "zaaktypen", "deliver to")]
     rows += [tuple(r.values()) for r in routes_table(routes)]
     widths = [max(len(row[c]) for row in rows) for c in range(4)]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4] for row in rows]

@@ -165,12 +165,16 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 def db_upgrade(config_dir: Path | None) -> None:
-    """Bring the database schema up to date (also done at start-up)."""
-
-    settings = load_settings(config_dir)
+    """Create the database, or bring its schema up to date (serve also does this at start-up)."""
+    try:
+        settings = load_settings(config_dir)
+    except BrokerError as exc:
+        _fail(exc)
     database = Database(settings.database_url)
     migrate.upgrade(database)
-    click.echo(f"database at revision {migrate.current(database)}")
+    shown = database.engine.url.render_as_string(hide_password=True)
+    click.echo(f"database {shown} at revision {migrate.current(database)}")
+    database.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

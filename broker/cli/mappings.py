@@ -24,7 +24,6 @@ from broker.config import PROJECT_ROOT, load_settings
 from broker.errors import BrokerError, ConfigError, StufError
 from broker.mappings.schema import json_schema
 from broker.mappings.store import ConfigStore, build, read_files
-from broker.store import migrate
 from broker.store.db import Database
 
 SCHEMA_FILE = PROJECT_ROOT / "docs" / "mappings.schema.json"
@@ -83,10 +82,10 @@ def schema(write: bool) -> None:
 
 
 def _store(config_dir: Path | None) -> tuple[ConfigStore, Database]:
+    from broker.cli import context
 
-    settings = load_settings(config_dir)
-    db = Database(settings.database_url)
-    migrate.upgrade(db)
+    settings = context.settings(config_dir)
+    db = context.existing_database(settings)
     return ConfigStore(db, settings.config_dir), db
 
 

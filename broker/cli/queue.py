@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,11 +13,15 @@ from typing import Any, TypeVar
 import click
 
 from broker import logging as broker_logging
-from broker.config import load_settings
+from broker.adapters import registry
+from broker.adapters.targets import DeliveryRequest
+from broker.cli import context
 from broker.errors import BrokerError
 from broker.queue import admin
 from broker.queue.admin import Filters
-from broker.runtime import Broker
+from broker.queue.engine import Queue
+from broker.routing.config import RoutesFile, load_routes
+from broker.store.db import Database
 from broker.web.dashboard import audit
 
 #: a click command function
@@ -37,21 +42,36 @@ def _filters(f: F) -> F:
     return f
 
 
-def _broker(config_dir: Path | None) -> Broker:
+@dataclass
+class Operations:
+    """What the queue commands need: the database, routes.yaml and the queue. No target is built, so
+    they run without the targets' secrets (an Open Zaak secret_env) and connect to nothing else."""
 
+    db: Database
+    routes: RoutesFile
+    queue: Queue
+
+
+def _no_rebuild(delivery_id: int) -> DeliveryRequest:
+    raise RuntimeError("the queue commands do not deliver")
+
+
+def _broker(config_dir: Path | None) -> Operations:
+    settings = context.settings(config_dir)
+    broker_logging.configure(settings.broker.log_format, level="WARNING")
     try:
-        settings = load_settings(config_dir)
-        broker_logging.configure(settings.broker.log_format, level="WARNING")
-        return Broker(settings)
+        routes = load_routes(settings.config_dir, sorted(registry.available()))
     except BrokerError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise context.Missing(str(exc)) from None
+    db = context.existing_database(settings)
+    return Operations(db, routes, Queue(db, routes.delivery, {}, _no_rebuild))
 
 
 def _echo(data: object) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _audit(broker: Broker, action: str, detail: dict[str, Any]) -> None:
+def _audit(broker: Operations, action: str, detail: dict[str, Any]) -> None:
     with broker.db.write() as s:
         audit.record(s, f"cli:{getpass.getuser()}", action, detail)
 
@@ -101,7 +121,7 @@ def show_cmd(config_dir: Path | None, delivery_id: int) -> None:
     _echo(data)
 
 
-def _ids(b: Broker, ids: tuple[int, ...], filters: Filters) -> list[int]:
+def _ids(b: Operations, ids: tuple[int, ...], filters: Filters) -> list[int]:
     if ids:
         return list(ids)
     if not any(vars(filters).values()):

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import click
 
-from broker.config import load_settings
-from broker.errors import BrokerError
-from broker.store import migrate
+from broker.cli import context
 from broker.store.db import Database
 from broker.web.dashboard import audit, auth
 from broker.web.dashboard.tables import ROLES
@@ -20,14 +18,7 @@ _stdin = click.option("--password-stdin", is_flag=True, help="read the password 
 
 
 def _database(config_dir: Path | None) -> Database:
-
-    try:
-        settings = load_settings(config_dir)
-    except BrokerError as exc:
-        raise click.ClickException(str(exc)) from None
-    db = Database(settings.database_url)
-    migrate.upgrade(db)
-    return db
+    return context.existing_database(context.settings(config_dir))
 
 
 def _password(from_stdin: bool) -> str:
