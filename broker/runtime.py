@@ -68,7 +68,8 @@ class Broker:
         self.routes = load_routes(settings.config_dir, sorted(registry.available()))
         deps = AdapterDeps(settings=settings.broker, config_dir=settings.config_dir, db=self.db,
                            catalogus=self.catalogus, mappings=self.mappings, schema_model=self.schema_model,
-                           files_dir=settings.files_dir, handlers=self.handlers)
+                           files_dir=settings.files_dir, handlers=self.handlers,
+                           person_handlers=services.PERSON_HANDLERS)
         self.targets: dict[str, Target] = {name: self._build_target(name, td.adapter, deps, td.options)
                                            for name, td in self.routes.targets.items()}
         self.router = Router(self.routes, self.targets)

@@ -4,9 +4,10 @@ typed, and nothing more (no adapter receives the whole broker)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from broker.adapters.person_target import PersonHandler
 from broker.adapters.targets import Handler
 from broker.config import BrokerSettings
 from broker.mappings.catalogus import Catalogus
@@ -30,3 +31,5 @@ class AdapterDeps:
     files_dir: Path
     #: the ZDS service handlers by operation name, for zaaksystemen behind them
     handlers: Mapping[str, Handler]
+    #: the StUF-BG service handlers by operation name, for person sources behind them
+    person_handlers: Mapping[str, PersonHandler] = field(default_factory=dict)

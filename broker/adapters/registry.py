@@ -16,10 +16,12 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from broker.adapters import personen_register
 from broker.adapters.deps import AdapterDeps
 from broker.adapters.embedded import EmbeddedZaaksysteem
 from broker.adapters.embedded.files import FileStore
 from broker.adapters.options import Options, parse
+from broker.adapters.person_target import PersonenTarget
 from broker.adapters.stuf_forward import StufForward, StufOptions
 from broker.adapters.targets import RemoteZaaksysteemTarget, Target, ZaaksysteemTarget
 from broker.adapters.webhook import Webhook, WebhookOptions
@@ -57,12 +59,18 @@ def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
     return RemoteZaaksysteemTarget(name, zgw.build(name, deps, options), deps.handlers)
 
 
+def _register(name: str, deps: AdapterDeps, options: personen_register.RegisterOptions) -> Target:
+    bron = personen_register.build(name, deps.config_dir, options)
+    return PersonenTarget(name, bron, deps.person_handlers, shares_transaction=True)
+
+
 ALIASES: dict[str, Factory] = {
     "embedded": Adapter(EmbeddedOptions, _embedded),
     "stuf": Adapter(StufOptions, lambda name, deps, o: StufForward(name, o.url, o.timeout, o.soap_version,
                                                                   files_dir=deps.files_dir)),
     "webhook": Adapter(WebhookOptions, lambda name, _, o: Webhook(name, o.url, o.timeout, o.headers)),
     "zgw": _zgw,
+    "personen-register": Adapter(personen_register.RegisterOptions, _register),
 }
 
 

@@ -60,7 +60,7 @@ class StufForward(HttpErrors):
         self.http = httpx.Client(timeout=self.timeout, headers={"User-Agent": "stuf-broker"})
 
     def deliver(self, request: DeliveryRequest, ctx: Context) -> ZdsAnswer:
-        port = request.zds.operation.port
+        port = request.zds.operation.port.rsplit("/", 1)[-1]  # a StUF-BG port is "bg/<port>"
         body = xmlsafe.parse_trusted(request.raw)
         envelope = soap.to_bytes(soap.envelope(self.soap_version, body))
         headers = {"Content-Type": soap.content_type(self.soap_version)}

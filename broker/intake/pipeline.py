@@ -45,6 +45,8 @@ from broker.stuf.berichten import bv03
 from broker.stuf.schemas import SchemaSet, log_invalid_answer
 from broker.stuf.spool import Shape
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
+from broker.bg import dispatch as bg_dispatch
+from broker.bg.operations import BG_PORTS
 from broker.zds import dispatch, keys
 from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsAnswer, ZdsRequest
@@ -110,7 +112,9 @@ class Pipeline:
             rec.legacy_hash = functools.partial(messagelog.legacy_body_hash, request.body_element)
             # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
             rec.sg = sgmod.read(request.body_element)
-            resolved = dispatch.resolve(request.body_element, request.soap_action)
+            # the endpoint names the koppelvlak: /bg/... StUF-BG, /zds/... ZDS
+            resolve = bg_dispatch.resolve if port in BG_PORTS else dispatch.resolve
+            resolved = resolve(request.body_element, request.soap_action)
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
             self._bind_log(rec)
             # who is calling, before anything of the message is processed (StUF052, HTTP 401)

@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy.orm import Session
 
 from broker.model import Besluit, Document, Status, Zaak
+from broker.model.person import Persoon, PersoonVraag
 from broker.stuf.stuurgegevens import Systeem
 
 
@@ -100,4 +101,20 @@ class Zaaksysteem(Protocol):
     def geef_besluiten(self, ctx: Context, zaak_identificatie: str) -> list[Besluit] | None: ...
 
     # operations
+    def check(self) -> Health: ...
+
+
+@runtime_checkable
+class PersonenBron(Protocol):
+    """A source of persons (StUF-BG questions): the embedded register, the BRP Personen API, ...
+
+    ``zoek`` answers one :class:`broker.model.person.PersoonVraag` with the matching persons (an empty
+    list when none match). A question the source cannot answer is a :class:`StufError` that says so;
+    the source's own failures are :class:`AdapterError`. The persons are personal data: never log them.
+    """
+
+    name: str
+
+    def zoek(self, vraag: PersoonVraag) -> list[Persoon]: ...
+
     def check(self) -> Health: ...

@@ -32,12 +32,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from broker.bg.operations import NAMES as BG_NAMES
+from broker.bg.operations import OPERATIONS as BG_OPERATIONS
 from broker.errors import ConfigError, ConfigProblem
 from broker.yamlfile import line_for, load_model
 from broker.zds.operations import OPERATIONS
 
 FILENAME = "routes.yaml"
-OPERATION_NAMES = sorted(op.name for op in OPERATIONS)
+OPERATION_NAMES = sorted(op.name for op in (*OPERATIONS, *BG_OPERATIONS))
+#: the adapters that are person sources; a StUF-BG question goes to one of these (or to a StUF forward)
+PERSON_ADAPTERS = frozenset({"personen-register", "brp-personen"})
+FORWARD_ADAPTERS = frozenset({"stuf"})
 
 
 class _Strict(BaseModel):
@@ -67,7 +72,8 @@ class Route(_Strict):
     deliver: list[DeliverTo] = Field(min_length=1)
 
     def matches(self, operation: str, zender: str | None, zaaktype: str | None) -> bool:
-        if "*" not in self.operations and operation not in self.operations:
+        # "*" stands for the ZDS operations: a StUF-BG question is routed by its name only
+        if operation not in self.operations and ("*" not in self.operations or operation in BG_NAMES):
             return False
         if self.zenders and zender not in self.zenders:
             return False
@@ -126,6 +132,16 @@ class RoutesFile(_Strict):
             self.targets = {"embedded": TargetDef(adapter="embedded")}
         if not self.routes:
             self.routes = [Route(operations=["*"], deliver=[DeliverTo(target=next(iter(self.targets)), mode="sync")])]
+        # StUF-BG questions without a route of their own: the first person source, else the
+        # embedded person register (seeded with the test persons, see broker.adapters.personen_register)
+        if not any(op in BG_NAMES for r in self.routes for op in r.operations):
+            source = next((n for n, t in self.targets.items() if t.adapter in PERSON_ADAPTERS), None)
+            if source is None:
+                source = "personen"
+                while source in self.targets:
+                    source += "_"
+                self.targets[source] = TargetDef(adapter="personen-register")
+            self.routes.append(Route(operations=sorted(BG_NAMES), deliver=[DeliverTo(target=source, mode="sync")]))
         return self
 
 
@@ -154,6 +170,13 @@ def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
                 problems.append(ConfigProblem(fname, line_for(lines, ("routes", i, "deliver", j, "target")),
                                               f"unknown target {d.target!r}", hint(d.target, list(model.targets))))
         first = route.deliver[0]
+        bg_ops = [op for op in route.operations if op in BG_NAMES]
+        if bg_ops and first.target in model.targets and (
+                model.targets[first.target].adapter not in PERSON_ADAPTERS | FORWARD_ADAPTERS):
+            problems.append(ConfigProblem(
+                fname, line_for(lines, ("routes", i, "deliver", 0, "target")),
+                f"route {i + 1}: {', '.join(bg_ops)} must be answered by a person source "
+                f"({', '.join(sorted(PERSON_ADAPTERS | FORWARD_ADAPTERS))}), not by {first.target!r}"))
         synchronous_ops = [op for op in route.operations
                            if op == "*" or (op in OPERATION_NAMES and _answered_by_primary(op))]
         if synchronous_ops and first.mode != "sync":
@@ -168,5 +191,5 @@ def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
 
 
 def _answered_by_primary(op_name: str) -> bool:
-    op = next(o for o in OPERATIONS if o.name == op_name)
+    op = next(o for o in (*OPERATIONS, *BG_OPERATIONS) if o.name == op_name)
     return op.berichtcode in ("Lv01", "Di02")

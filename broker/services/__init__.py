@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from broker.adapters.person_target import PersonHandler
 from broker.adapters.targets import Handler
 
 HANDLERS: dict[str, Handler] = {}
+#: the StUF-BG services (person questions), by operation name
+PERSON_HANDLERS: dict[str, PersonHandler] = {}
 
 
 def service(name: str) -> Callable[[Handler], Handler]:
@@ -20,6 +23,16 @@ def service(name: str) -> Callable[[Handler], Handler]:
         if name in HANDLERS:
             raise RuntimeError(f"service {name} registered twice")
         HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def person_service(name: str) -> Callable[[PersonHandler], PersonHandler]:
+    def register(fn: PersonHandler) -> PersonHandler:
+        if name in PERSON_HANDLERS:
+            raise RuntimeError(f"person service {name} registered twice")
+        PERSON_HANDLERS[name] = fn
         return fn
 
     return register

@@ -80,4 +80,4 @@ def fo_bericht(kind: str, error: StufError, request: Stuurgegevens | None, own: 
 
 def fault_kind(port: str, berichtcode: str | None = None) -> str:
     """Fo03 answers a message received on OntvangAsynchroon; every synchronous port answers Fo02."""
-    return "Fo03" if port == "OntvangAsynchroon" else "Fo02"
+    return "Fo03" if port.rsplit("/", 1)[-1] == "OntvangAsynchroon" else "Fo02"

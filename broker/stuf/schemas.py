@@ -151,6 +151,7 @@ def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None) 
 SERVED_SCHEMAS: dict[str, str] = {
     ns.ZDS: "zds0120/zds0120_msg_totaal.xsd",
     ns.ZKN: "variants/stuf-zkn-0310-patch28/zkn0310/zkn0310_msg_totaal.xsd",
+    ns.BG: "variants/stuf-zkn-0310-patch28/bg0310/bg0310_msg_totaal.xsd",
     ns.STUF: "0301/stuf0301.xsd",
 }
 

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from broker.bg.operations import BG_PORTS
 from broker.config import MANIFEST
 from broker.errors import RequestRejected, StufError
 from broker.intake.callers import Transport
@@ -119,13 +120,14 @@ def create_app(broker: Broker) -> Starlette:
 
     async def soap_endpoint(request: Request) -> Response:
         port = request.path_params["port"]
-        if port not in PORTS:
+        if port not in PORTS and port not in BG_PORTS:
             return Response("unknown endpoint; use /zds/BeantwoordVraag, /zds/OntvangAsynchroon or "
                             "/zds/VerwerkSynchroonVrijBericht\n", status_code=404, media_type="text/plain")
         if request.method == "GET":
             if "wsdl" in request.query_params:
                 variant = "resolved" if request.query_params.get("wsdl") == "resolved" else "official"
-                body = wsdl.render(settings.xsd_dir, port, base_url(request), variant)
+                body = (wsdl.render_bg(settings.xsd_dir, port[3:], base_url(request)) if port in BG_PORTS
+                        else wsdl.render(settings.xsd_dir, port, base_url(request), variant))
                 return Response(body, media_type="text/xml; charset=utf-8")
             return Response(f"{port}: POST a StUF message, or GET ?wsdl\n", media_type="text/plain")
         content_type = request.headers.get("content-type", "")
@@ -157,6 +159,11 @@ def create_app(broker: Broker) -> Starlette:
             return StreamingResponse(pieces, status_code=answer.status, media_type=None, headers=headers)
         return Response(answer.body, status_code=answer.status, media_type=None, headers=headers)
 
+    async def bg_endpoint(request: Request) -> Response:
+        """StUF-BG (/bg/BeantwoordVraag, /bg/OntvangAsynchroon): the same path as ZDS, its own koppelvlak."""
+        request.path_params["port"] = "bg/" + request.path_params["port"]
+        return await soap_endpoint(request)
+
     async def schema(request: Request) -> Response:
         data = wsdl.schema_file(settings.xsd_dir, request.path_params["path"], allowed_schemas)
         if data is None:
@@ -187,6 +194,8 @@ def create_app(broker: Broker) -> Starlette:
         Route("/", landing, methods=["GET"]),
         Route("/zds/xsd/{path:path}", schema, methods=["GET"]),
         Route("/zds/{port}", soap_endpoint, methods=["GET", "POST"]),
+        Route("/bg/xsd/{path:path}", schema, methods=["GET"]),
+        Route("/bg/{port}", bg_endpoint, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

@@ -25,6 +25,12 @@ WSDLS = {
                                     "variants/zds-1.2-2017Q1-resolved/zds0120_vrijeBerichten_zs-dms.wsdl"),
 }
 
+#: StUF-BG port -> its WSDL in the official set (the patch-28 BG files the ZKN variant is built on)
+BG_WSDLS = {
+    "BeantwoordVraag": "variants/stuf-zkn-0310-patch28/bg0310/vraagAntwoord/bg0310_beantwoordVraag_vraagAntwoord.wsdl",
+    "OntvangAsynchroon": "variants/stuf-zkn-0310-patch28/bg0310/mutatie/bg0310_ontvangAsynchroon_mutatie.wsdl",
+}
+
 _PARSER = etree.XMLParser(no_network=True, resolve_entities=False)
 
 
@@ -34,10 +40,18 @@ def _read(path: str) -> bytes:
 
 
 def render(xsd_dir: Path, port: str, base_url: str, variant: str = "official") -> bytes:
-    rel = WSDLS[port][1 if variant == "resolved" else 0]
+    return _patched(xsd_dir, WSDLS[port][1 if variant == "resolved" else 0], port, base_url, "zds")
+
+
+def render_bg(xsd_dir: Path, port: str, base_url: str) -> bytes:
+    """The official StUF-BG 03.10 WSDL of ``port`` with the broker's ``/bg/`` address."""
+    return _patched(xsd_dir, BG_WSDLS[port], port, base_url, "bg")
+
+
+def _patched(xsd_dir: Path, rel: str, port: str, base_url: str, prefix: str) -> bytes:
     root = etree.fromstring(_read(str(xsd_dir / rel)), _PARSER)
     folder = posixpath.dirname(rel)
-    schema_base = base_url.rstrip("/") + "/zds/xsd/"
+    schema_base = base_url.rstrip("/") + f"/{prefix}/xsd/"
 
     def absolute(loc: str) -> str:
         if "://" in loc:
@@ -52,7 +66,7 @@ def render(xsd_dir: Path, port: str, base_url: str, variant: str = "official") -
         elif el.tag in (ns.q(ns.XS, "import"), ns.q(ns.XS, "include")) and (location := el.get("schemaLocation")):
             el.set("schemaLocation", absolute(location))
         elif el.tag in (ns.q(ns.WSDL_SOAP11, "address"), ns.q(ns.WSDL_SOAP12, "address")):
-            el.set("location", base_url.rstrip("/") + f"/zds/{port}")
+            el.set("location", base_url.rstrip("/") + f"/{prefix}/{port}")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

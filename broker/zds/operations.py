@@ -33,7 +33,7 @@ class Operation:
 
     @property
     def asynchronous(self) -> bool:
-        return self.port == ONTVANG_ASYNCHROON
+        return self.port.rsplit("/", 1)[-1] == ONTVANG_ASYNCHROON
 
     def zkn_answer(self, zkn_element: str) -> str:
         """The answer element for a ZDS 1.1 request (ZKN namespace)."""

@@ -73,7 +73,8 @@ class SoapCaller:
         self.http = httpx.Client(timeout=30)
 
     def post_raw(self, port: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        return self.http.post(f"{self.base_url}/zds/{port}", content=content, headers=headers)
+        path = port if "/" in port else f"zds/{port}"  # "bg/BeantwoordVraag": a StUF-BG endpoint
+        return self.http.post(f"{self.base_url}/{path}", content=content, headers=headers)
 
     def call(self, port: str, body: str | bytes | etree._Element, *, soap_action: str | None = None,
              version: str = "1.1", headers: dict[str, str] | None = None) -> SoapAnswer:

@@ -1,0 +1,20 @@
+"""The StUF-BG operations the broker answers, on its ``/bg/...`` endpoints.
+
+Each is a row of the same shape as a ZDS operation (broker.zds.operations.Operation); the port
+carries the ``bg/`` prefix of its endpoint.
+"""
+
+from __future__ import annotations
+
+from broker.zds.operations import Operation
+
+BG_BEANTWOORD_VRAAG = "bg/BeantwoordVraag"
+BG_ONTVANG_ASYNCHROON = "bg/OntvangAsynchroon"
+BG_PORTS = (BG_BEANTWOORD_VRAAG, BG_ONTVANG_ASYNCHROON)
+
+NPS_LV01 = Operation("npsLv01", "StUF-BG 03.10", BG_BEANTWOORD_VRAAG, "Lv01", "npsLv01", "npsLa01",
+                     entiteittype="NPS")
+
+OPERATIONS: tuple[Operation, ...] = (NPS_LV01,)
+BY_ELEMENT: dict[str, Operation] = {op.element: op for op in OPERATIONS}
+NAMES = frozenset(op.name for op in OPERATIONS)
