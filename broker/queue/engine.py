@@ -9,7 +9,9 @@ hands the delivery to the next worker.
 Order: a delivery waits while an earlier delivery of the same zaak (``ordering_key``) to the same
 target is still open, and, with ``on_dead: hold``, while such a delivery is dead.
 
-Failures: the target says whether an error is worth a retry (``Target.retryable``). Retryable errors
+Failures: the target says whether an error is worth a retry (``Target.retryable``); a fault caused by
+the message's content (``plek`` client: an unknown zaak, zaaktype or status, a document over the size
+limit) never is, whatever the target says: the sender must change the message. Retryable errors
 are retried with exponential backoff and full jitter until ``max_attempts`` or ``max_age_seconds``;
 then, and at once for permanent errors, the delivery is dead, with the target's answer kept.
 """
@@ -37,7 +39,7 @@ from broker.adapters.targets import DeliveryRequest, Target
 from broker.errors import AdapterError, StufError
 from broker.model.ports import Context
 from broker.queue import tables as t
-from broker.queue.tables import Circuit, Delivery, DeliveryAttempt
+from broker.queue.tables import Circuit, Delivery, DeliveryAttempt, DeliveryEvent, TargetPause
 from broker.routing.config import DeliveryPolicy
 from broker.store.db import Database, Executor
 from broker.store.tables import Message, MessagePayload
@@ -193,6 +195,7 @@ class Queue:
         with self.db.write() as s:
             circuits = {c.target: c for c in s.execute(select(Circuit)).scalars()}
             blocked_targets = [name for name, c in circuits.items() if c.state == "open"]
+            blocked_targets += list(s.execute(select(TargetPause.target)).scalars())  # paused by an operator
             probing = [name for name, c in circuits.items() if c.state == "half_open"]
             earlier = aliased(Delivery)
             holding = t.OPEN_STATES + ((t.DEAD,) if self.policy.on_dead == "hold" else ())
@@ -292,6 +295,7 @@ class Queue:
                 return Outcome(delivery_id, "delivered")
             if retryable is None:
                 retryable = target.retryable(exc) if target is not None else False
+            retryable = retryable and not content_fault(exc)
             error = _describe(exc)
             answer = getattr(exc, "target_answer", None)
             if not isinstance(exc, (StufError, AdapterError)):
@@ -419,29 +423,55 @@ class Queue:
                       .values(lease_expires_at=utcnow() + timedelta(seconds=self.policy.lease_seconds)))
 
     # -- operator actions ----------------------------------------------------------------------
-    def retry(self, ids: list[int]) -> int:
-        """Revive dead, cancelled or waiting deliveries: due now, with a fresh attempt budget."""
+    def retry(self, ids: list[int], actor: str = "operator") -> int:
+        """Revive dead, cancelled or waiting deliveries: due now, with a fresh attempt budget. The
+        action is kept on each delivery (``delivery_events``) for its timeline."""
         now = utcnow()
         with self.db.write() as s:
             rows = list(s.execute(select(Delivery).where(
                 Delivery.id.in_(ids), Delivery.state.in_((t.DEAD, t.CANCELLED, t.RETRYING)))).scalars())
             for row in rows:
+                s.add(DeliveryEvent(delivery_id=row.id, at=now, actor=actor[:120], action="retry",
+                                    note=f"was {row.state}"))
                 row.state, row.attempts, row.next_attempt_at, row.age_from = t.PENDING, 0, now, now
                 row.note = "retried by an operator"
                 row.finished_at = None
                 refresh_message_state(s, row.message_id)
             return len(rows)
 
-    def cancel(self, ids: list[int]) -> int:
+    def cancel(self, ids: list[int], actor: str = "operator") -> int:
+        now = utcnow()
         with self.db.write() as s:
             rows = list(s.execute(select(Delivery).where(
                 Delivery.id.in_(ids), Delivery.state.in_((t.PENDING, t.RETRYING, t.DEAD)))).scalars())
             for row in rows:
+                s.add(DeliveryEvent(delivery_id=row.id, at=now, actor=actor[:120], action="cancel",
+                                    note=f"was {row.state}"))
                 row.state = t.CANCELLED
-                row.finished_at = utcnow()
+                row.finished_at = now
                 row.note = "cancelled by an operator"
                 refresh_message_state(s, row.message_id)
             return len(rows)
+
+    def pause(self, target: str, actor: str, reason: str | None = None) -> bool:
+        """Hold the queued deliveries of ``target``: no worker claims them until :meth:`resume`.
+        A delivery already in progress finishes. False when it was paused already."""
+        with self.db.write() as s:
+            if s.get(TargetPause, target) is not None:
+                return False
+            s.add(TargetPause(target=target, paused_at=utcnow(), paused_by=actor[:120],
+                              reason=(reason or None) and reason[:300]))
+        log.info("target paused", target=target)
+        return True
+
+    def resume(self, target: str) -> bool:
+        with self.db.write() as s:
+            row = s.get(TargetPause, target)
+            if row is None:
+                return False
+            s.delete(row)
+        log.info("target resumed", target=target)
+        return True
 
     def purge_payloads(self, older_than_days: int | None = None) -> int:
         """Drop raw XML of messages older than the retention; their metadata and deliveries stay.
@@ -489,6 +519,12 @@ def refresh_message_state(s: Session, message_id: int) -> None:
     else:
         state = "done"
     s.execute(update(Message).where(Message.id == message_id).values(state=state))
+
+
+def content_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of the message's content (StUF plek client), which no retry mends."""
+    fault = exc if isinstance(exc, StufError) else getattr(exc, "fault", None)
+    return isinstance(fault, StufError) and fault.plek == "client"
 
 
 def _describe(exc: BaseException) -> str:

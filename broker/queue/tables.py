@@ -2,7 +2,9 @@
 
 ``deliveries``: one row per (message, target). ``delivery_attempts``: one row per try, with the
 target's answer or error (the dashboard's timeline). ``circuits``: the breaker state of each target,
-shared by every broker process. (``zaak_routes`` lives with the
+shared by every broker process. ``target_pauses``: targets an operator paused (their queued
+deliveries are held). ``delivery_events``: operator actions on a delivery (retry, cancel), for its
+timeline. (``zaak_routes`` lives with the
 routing, broker.routing.tables.)
 """
 
@@ -86,3 +88,27 @@ class Circuit(Base):
     probe_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TargetPause(Base):
+    """A paused target: workers claim none of its deliveries until an operator resumes it."""
+
+    __tablename__ = "target_pauses"
+
+    target: Mapped[str] = mapped_column(String(60), primary_key=True)
+    paused_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paused_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class DeliveryEvent(Base):
+    """An operator's action on a delivery (``retry``, ``cancel``), shown in the message's timeline."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(300))

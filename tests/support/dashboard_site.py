@@ -140,10 +140,11 @@ class Site:
         self.lb.stop()
 
 
-def add_users(lb: live.LiveBroker) -> None:
+def add_users(lb: live.LiveBroker, language: str | None = "en") -> None:
+    """The three accounts; they read the dashboard in English (Dutch, the default, has tests of its own)."""
     with lb.broker.db.write() as s:
         for role, name in USERS.items():
-            auth.add_user(s, name, role, PASSWORD)
+            auth.add_user(s, name, role, PASSWORD).language = language
 
 
 def start_site(tmp: Path, schemas, target: CountingTarget | None = None, **policy) -> Site:

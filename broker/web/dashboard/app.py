@@ -18,10 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from broker.web.dashboard import auth, xmlview
+from broker.web.dashboard import auth, bsnindex, xmlview
 from broker.web.dashboard.throttle import AddressThrottle
 from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, users
-from broker.web.dashboard.views.common import templates
+from broker.web.dashboard.views.common import error_page, templates
 from broker.zds.operations import OPERATIONS
 
 if TYPE_CHECKING:  # the broker is built by broker.runtime, which the dashboard does not need at run time
@@ -39,6 +39,8 @@ class Dashboard:
     prefix: str
     templates: Jinja2Templates
     operations: list[str]
+    #: the key of the BSN index (broker.web.dashboard.bsnindex)
+    bsn_key: bytes = b""
     #: failed sign-ins per client address (broker.web.dashboard.throttle)
     login_throttle: AddressThrottle = field(default_factory=AddressThrottle)
 
@@ -63,9 +65,14 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
         Route("/login", session.login_form, methods=["GET"]),
         Route("/login", session.login, methods=["POST"]),
         Route("/logout", session.logout, methods=["POST"]),
+        Route("/language", session.language, methods=["POST"]),
         Route("/messages", messages.listing, methods=["GET"]),
+        Route("/messages.csv", messages.export, methods=["GET"]),
         Route("/messages/bulk-retry", actions.bulk_retry, methods=["POST"]),
+        Route("/messages/bulk-cancel", actions.bulk_cancel, methods=["POST"]),
+        Route("/messages/bsn", messages.bsn_search, methods=["POST"]),
         Route("/messages/{message_id:int}", messages.detail, methods=["GET"]),
+        Route("/messages/{message_id:int}/raw", messages.raw, methods=["GET"]),
         Route("/deliveries/{delivery_id:int}/retry", actions.retry, methods=["POST"]),
         Route("/deliveries/{delivery_id:int}/cancel", actions.cancel, methods=["POST"]),
         Route("/audit", records.audit_log, methods=["GET"]),
@@ -86,6 +93,8 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
                              path=prefix, same_site="strict",
                              # Secure whenever the broker is reached over TLS: its own listener or a proxy's
                              https_only=public.startswith("https://") or settings.broker.server.tls is not None)]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.dashboard = Dashboard(broker, prefix, templates(), sorted(op.name for op in OPERATIONS))
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={404: error_page, 405: error_page, 500: error_page})
+    app.state.dashboard = Dashboard(broker, prefix, templates(), sorted(op.name for op in OPERATIONS),
+                                    bsn_key=bsnindex.index_key(settings.data_dir))
     return app

@@ -53,6 +53,8 @@ class Principal:
     id: int
     username: str
     role: str
+    #: the interface language the user chose ("nl", "en"), None when not chosen
+    language: str | None = None
 
     def can(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -162,7 +164,13 @@ def principal_of(session: Session, user_id: object, version: object) -> Principa
     user = session.get(User, user_id)
     if user is None or user.session_version != version:
         return None
-    return Principal(user.id, user.username, user.role)
+    return Principal(user.id, user.username, user.role, user.language)
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    user = session.get(User, user_id)
+    if user is not None:
+        user.language = language
 
 
 def _existing(session: Session, username: str) -> User:

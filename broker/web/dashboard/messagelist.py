@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from broker.queue import tables as qt
 from broker.queue.tables import Delivery
 from broker.store.tables import Message
+from broker.web.dashboard.tables import MessageBsn
 
 PAGE = 50
 MAX_PAGE = 200
@@ -31,6 +32,8 @@ LOCAL = ZoneInfo("Europe/Amsterdam")
 #: a SELECT that the message filters narrow (over messages, or joined with them)
 S = TypeVar("S", bound=Select)
 STATES = ("done", "queued", "partial", "dead")
+#: the states of a delivery, for the "delivery state" filter
+DELIVERY_STATES = qt.STATES
 OUTCOMES = ("ok", "fault", "rejected")
 #: the longest selection a bulk action takes in one go
 BULK_CAP = 10_000
@@ -61,12 +64,20 @@ class MessageFilters:
     outcome: str = ""
     since: str = ""  # a date or date and time, ISO or Dutch notation; without an offset in Europe/Amsterdam
     until: str = ""
+    target: str = ""  # messages with a delivery to this target
+    delivery: str = ""  # messages with a delivery in this state (to ``target`` when given)
+    #: the keyed hash of a BSN (broker.web.dashboard.bsnindex), never the BSN itself
+    bsnhash: str = ""
 
     @classmethod
     def from_params(cls, params: Mapping[str, object] | None) -> MessageFilters:
         """From query parameters or a form (a field that is not text, e.g. a file, counts as empty)."""
         values = {f.name: params.get(f.name) if params is not None else None for f in fields(cls)}
         return cls(**{name: v.strip()[:100] if isinstance(v, str) else "" for name, v in values.items()})
+
+    def visible(self) -> dict[str, str]:
+        """The filters to show in the form (the hash of a BSN is not something to show or type)."""
+        return {k: v for k, v in self.params().items() if k != "bsnhash"}
 
     def params(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
@@ -81,6 +92,10 @@ class MessageFilters:
             found["state"] = f"unknown state {self.state!r}; one of {', '.join(STATES)}"
         if self.outcome and self.outcome not in OUTCOMES:
             found["outcome"] = f"unknown outcome {self.outcome!r}; one of {', '.join(OUTCOMES)}"
+        if self.delivery and self.delivery not in DELIVERY_STATES:
+            found["delivery"] = f"unknown delivery state {self.delivery!r}; one of {', '.join(DELIVERY_STATES)}"
+        if self.bsnhash and not re.fullmatch(r"[0-9a-f]{64}", self.bsnhash):
+            found["bsnhash"] = "not a search by BSN of this dashboard; search again"
         bounds: dict[str, datetime | None] = {}
         for name, end in (("since", False), ("until", True)):
             try:
@@ -106,10 +121,20 @@ class MessageFilters:
             stmt = stmt.where(Message.berichtcode == self.berichtcode)
         if self.zender:
             stmt = stmt.where(Message.zender_applicatie == self.zender)
+        # part of the value, any case: an operator seldom has the whole identification at hand
         if self.zaak:
-            stmt = stmt.where(Message.zaak_identificatie == self.zaak)
+            stmt = stmt.where(Message.zaak_identificatie.icontains(self.zaak, autoescape=True))
         if self.referentienummer:
-            stmt = stmt.where(Message.referentienummer == self.referentienummer)
+            stmt = stmt.where(Message.referentienummer.icontains(self.referentienummer, autoescape=True))
+        if self.target or self.delivery:
+            conditions = [Delivery.message_id == Message.id]
+            if self.target:
+                conditions.append(Delivery.target == self.target)
+            if self.delivery:
+                conditions.append(Delivery.state == self.delivery)
+            stmt = stmt.where(exists().where(*conditions))
+        if self.bsnhash:
+            stmt = stmt.where(Message.id.in_(select(MessageBsn.message_id).where(MessageBsn.digest == self.bsnhash)))
         if self.outcome:
             stmt = stmt.where(Message.outcome == self.outcome)
         since, until = parse_time(self.since), parse_time(self.until, end=True)
@@ -227,6 +252,18 @@ def page(session: Session, filters: MessageFilters, *, after: str | None = None,
     )
 
 
+def deliveries_of(session: Session, message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The deliveries (target, state) of the messages on a page, for its target and delivery columns."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not message_ids:
+        return found
+    stmt = (select(Delivery.message_id, Delivery.id, Delivery.target, Delivery.state)
+            .where(Delivery.message_id.in_(message_ids)).order_by(Delivery.id))
+    for message_id, delivery_id, target, state in session.execute(stmt):
+        found.setdefault(message_id, []).append({"id": delivery_id, "target": target, "state": state})
+    return found
+
+
 def dead_deliveries_of(session: Session, filters: MessageFilters, cap: int = BULK_CAP) -> list[int]:
     """Dead deliveries of the messages a filter selects (for a bulk retry), oldest first.
 
@@ -235,11 +272,13 @@ def dead_deliveries_of(session: Session, filters: MessageFilters, cap: int = BUL
     ``state=dead`` is read as "the dead deliveries" rather than as the messages' own state column,
     which may still say "queued" for a message whose delivery died in a worker."""
     stmt = select(Delivery.id).where(Delivery.state == qt.DEAD)
+    if filters.target:  # the dead deliveries to that target, not every dead one of its messages
+        stmt = stmt.where(Delivery.target == filters.target)
     chosen = replace(filters, state="") if filters.state == qt.DEAD else filters
     if chosen.any():
         stmt = stmt.where(Delivery.message_id.in_(chosen.apply(select(Message.id))))
     return [i for (i,) in session.execute(stmt.order_by(Delivery.id).limit(cap))]
 
 
-__all__ = ["MessageFilters", "FilterError", "parse_time", "Page", "page", "query", "dead_deliveries_of", "encode_cursor", "decode_cursor",
-           "urlencode_filters"]
+__all__ = ["MessageFilters", "FilterError", "parse_time", "Page", "page", "query", "dead_deliveries_of",
+           "deliveries_of", "encode_cursor", "decode_cursor", "urlencode_filters"]

@@ -1,7 +1,7 @@
-"""Operator actions on deliveries: retry, cancel, and a bulk retry of what a filter selects.
+"""Operator actions on deliveries: retry, cancel, and a bulk retry or cancel of what a filter selects.
 
 Each action and its audit entry are recorded together; the worker is woken so a retried delivery
-goes out at once.
+goes out at once. The queue keeps the action on each delivery too (its timeline).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from broker.web.dashboard.tables import OPERATOR
 from broker.web.dashboard.views.common import Ctx, page
 
 #: the labels of the filter fields, as the list page shows them
-FIELD_LABELS = {"since": "From", "until": "Until", "state": "State", "outcome": "Outcome"}
+FIELD_LABELS = {"since": "From", "until": "Until", "state": "State", "outcome": "Outcome",
+                "delivery": "Delivery state"}
 
 
 def _delivery_message(ctx: Ctx, delivery_id: int) -> int | None:
@@ -24,39 +25,44 @@ def _delivery_message(ctx: Ctx, delivery_id: int) -> int | None:
         return row.message_id if row is not None else None
 
 
-def _back(ctx: Ctx, message_id: int | None) -> Response:
-    back = ctx.field("back")
-    if back.startswith("/") and not back.startswith("//"):
-        return ctx.redirect(back)
-    return ctx.redirect(f"/messages/{message_id}" if message_id else "/")
+def back(ctx: Ctx, fallback: str) -> Response:
+    """To the page the form came from (a path inside the dashboard only), else ``fallback``."""
+    where = ctx.field("back")
+    if where.startswith("/") and not where.startswith("//") and "\\" not in where:
+        return ctx.redirect(where)
+    return ctx.redirect(fallback)
 
 
-def _one(ctx: Ctx, action: str, done: str, refused: str) -> Response:
+def _one(ctx: Ctx, action: str) -> Response:
     """Retry or cancel the delivery in the path, recorded in the audit log."""
     delivery_id = ctx.request.path_params["delivery_id"]
     message_id = _delivery_message(ctx, delivery_id)
     if message_id is None:
-        return ctx.not_found(f"No delivery {delivery_id}.")
-    n = getattr(ctx.broker.queue, action)([delivery_id])
+        return ctx.not_found(ctx.t("No delivery {id}.", id=delivery_id))
+    n = getattr(ctx.broker.queue, action)([delivery_id], actor=ctx.actor)
     with ctx.db.write() as s:
         audit.record(s, ctx.actor, f"queue.{action}", {"ids": [delivery_id], "count": n, "message_id": message_id})
     if n and action == "retry":
         ctx.broker.wake_worker()
-    ctx.flash(f"Delivery {delivery_id} {done}." if n else f"Delivery {delivery_id} {refused}.", "ok" if n else "warn")
-    return _back(ctx, message_id)
+    if action == "retry":
+        text = "Delivery {id} queued again." if n else "Delivery {id} was not in a state to retry."
+    else:
+        text = "Delivery {id} cancelled." if n else "Delivery {id} could not be cancelled."
+    ctx.flash(ctx.t(text, id=delivery_id), "ok" if n else "warn")
+    return back(ctx, f"/messages/{message_id}")
 
 
 @page(role=OPERATOR)
 def retry(ctx: Ctx) -> Response:
-    return _one(ctx, "retry", "queued again", "was not in a state to retry")
+    return _one(ctx, "retry")
 
 
 @page(role=OPERATOR)
 def cancel(ctx: Ctx) -> Response:
-    return _one(ctx, "cancel", "cancelled", "could not be cancelled")
+    return _one(ctx, "cancel")
 
 
-def _selected_ids(ctx: Ctx) -> list[int] | None:
+def selected_ids(ctx: Ctx) -> list[int] | None:
     """The delivery ids the page showed the operator (field ``ids``: comma-separated), or None."""
     raw = ctx.field("ids")
     try:
@@ -66,28 +72,45 @@ def _selected_ids(ctx: Ctx) -> list[int] | None:
     return ids if 0 < len(ids) <= messagelist.BULK_CAP else None
 
 
-@page(role=OPERATOR)
-def bulk_retry(ctx: Ctx) -> Response:
-    """Retry exactly the dead deliveries the list showed (their ids), never a wider selection.
+def _bulk(ctx: Ctx, action: str) -> Response:
+    """Retry or cancel exactly the dead deliveries the list showed (their ids), never a wider selection.
 
     The filter travels along only to be checked and recorded: a filter that cannot be read refuses
-    the action, and the audit entry names the filter, the ids shown and the number retried."""
+    the action, and the audit entry names the filter, the ids shown and the number acted on."""
     filters = MessageFilters.from_params(ctx.form)
     query = messagelist.urlencode_filters(filters)
-    back = "/messages" + (f"?{query}" if query else "")
+    where = "/messages" + (f"?{query}" if query else "")
     errors = filters.errors()
-    ids = _selected_ids(ctx)
+    ids = selected_ids(ctx)
     if errors or ids is None:
-        why = "; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in errors.items()) or "no deliveries were selected"
-        ctx.flash(f"Nothing retried: {why}.", "warn")
-        return ctx.redirect(back)
-    n = ctx.broker.queue.retry(ids)
+        why = "; ".join(f"{ctx.t(FIELD_LABELS.get(k, k))}: {v}" for k, v in errors.items()) \
+            or ctx.t("no deliveries were selected")
+        nothing = "Nothing retried: {why}." if action == "retry" else "Nothing cancelled: {why}."
+        ctx.flash(ctx.t(nothing, why=why), "warn")
+        return ctx.redirect(where)
+    n = getattr(ctx.broker.queue, action)(ids, actor=ctx.actor)
     with ctx.db.write() as s:
-        audit.record(s, ctx.actor, "queue.bulk_retry",
+        audit.record(s, ctx.actor, f"queue.bulk_{action}",
                      {"filter": filters.params(), "ids": ids, "shown": len(ids), "count": n})
-    ctx.broker.wake_worker()
-    if n == len(ids):
-        ctx.flash(f"{n} dead deliveries queued again.")
+    if action == "retry":
+        ctx.broker.wake_worker()
+        done, partly = "{n} dead deliveries queued again.", "{n} of {shown} dead deliveries queued again; " \
+                                                              "the others were no longer dead."
     else:
-        ctx.flash(f"{n} of {len(ids)} dead deliveries queued again; the others were no longer dead.", "warn")
-    return ctx.redirect(back)
+        done, partly = "{n} dead deliveries cancelled.", "{n} of {shown} dead deliveries cancelled; " \
+                                                         "the others were no longer dead."
+    if n == len(ids):
+        ctx.flash(ctx.t(done, n=n))
+    else:
+        ctx.flash(ctx.t(partly, n=n, shown=len(ids)), "warn")
+    return back(ctx, where)
+
+
+@page(role=OPERATOR)
+def bulk_retry(ctx: Ctx) -> Response:
+    return _bulk(ctx, "retry")
+
+
+@page(role=OPERATOR)
+def bulk_cancel(ctx: Ctx) -> Response:
+    return _bulk(ctx, "cancel")

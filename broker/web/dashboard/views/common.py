@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from broker.web.dashboard import auth, csrf, masking
+from broker.web.dashboard import auth, csrf, i18n, masking
 from broker.web.dashboard.auth import Principal
 from broker.web.dashboard.messagelist import LOCAL
 
@@ -103,6 +103,18 @@ class Ctx:
     def masked(self) -> bool:
         return self.user is None or not self.user.sees_personal_data
 
+    @property
+    def lang(self) -> str:
+        return i18n.choose(self.user.language if self.user else None, self.request.cookies.get(i18n.COOKIE),
+                           self.request.headers.get("accept-language"))
+
+    def t(self, text: str, **values: Any) -> str:
+        """``text`` in the reader's language."""
+        return i18n.translator(self.lang)(text, **values)
+
+    def tn(self, one: str, many: str, n: int, **values: Any) -> str:
+        return i18n.plural_translator(self.lang)(one, many, n, **values)
+
     def text(self, value: str | None) -> str | None:
         return masking.mask_text(value) if self.masked else value
 
@@ -115,19 +127,25 @@ class Ctx:
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         flashes = self.request.session.pop("flash", [])
+        lang = self.lang
         ctx = {"user": self.user, "base": self.base, "csrf_token": csrf.token(self.request.session),
-               "flashes": flashes, "masked": self.masked, "nav": context.pop("nav", ""), **context}
+               "flashes": flashes, "masked": self.masked, "nav": context.pop("nav", ""),
+               "lang": lang, "languages": i18n.LANGUAGES, "_": i18n.translator(lang),
+               "_n": i18n.plural_translator(lang), "here": self.request.url.path
+               + (f"?{self.request.url.query}" if self.request.url.query else ""), **context}
         return self.dashboard.templates.TemplateResponse(self.request, template, ctx, status_code=status,
                                                          headers=SECURITY_HEADERS)
 
     def redirect(self, path: str) -> Response:
         return RedirectResponse(self.base + path, status_code=303, headers=SECURITY_HEADERS)
 
-    def forbidden(self, why: str = "Your role does not allow this.") -> Response:
-        return self.render("error.html", status=403, title="Not allowed", message=why)
+    def forbidden(self, why: str | None = None) -> Response:
+        return self.render("error.html", status=403, title=self.t("Not allowed"),
+                           message=why or self.t("Your role does not allow this."))
 
-    def not_found(self, what: str = "Not found.") -> Response:
-        return self.render("error.html", status=404, title="Not found", message=what)
+    def not_found(self, what: str | None = None) -> Response:
+        return self.render("error.html", status=404, title=self.t("Not found"),
+                           message=what or self.t("There is no page at this address."))
 
 
 def page(role: str | None) -> Callable[[Callable[[Ctx], Response]], Callable[[Request], Any]]:
@@ -166,6 +184,32 @@ def _run(fn: Callable[[Ctx], Response], request: Request, form: FormData | None,
         if not user.can(role):
             return ctx.forbidden()
     return fn(ctx)
+
+
+_ERRORS = {
+    404: ("Not found", "There is no page at this address."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    500: ("Something went wrong", "The dashboard could not show this page; the error is in the broker's log."),
+}
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    """Starlette's errors (an unknown address, a wrong method, a failure) as dashboard pages."""
+    status = getattr(exc, "status_code", 500)
+    if status not in _ERRORS:
+        status = 500 if status >= 500 else 404 if status == 404 else status
+    return await run_in_threadpool(_error, request, status)
+
+
+def _error(request: Request, status: int) -> Response:
+    dashboard = request.app.state.dashboard
+    try:
+        user = current_user(request, dashboard)
+    except Exception:  # the database itself may be what failed
+        user = None
+    ctx = Ctx(request, dashboard, user, None)
+    title, message = _ERRORS.get(status, ("Error", "The request could not be handled."))
+    return ctx.render("error.html", status=status, title=ctx.t(title), message=ctx.t(message))
 
 
 def current_user(request: Request, dashboard: Dashboard) -> Principal | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from starlette.responses import Response
 
-from broker.web.dashboard import audit, auth, csrf, throttle
+from broker.web.dashboard import audit, auth, csrf, i18n, throttle
 from broker.web.dashboard.views.common import Ctx, page
 
 
@@ -72,3 +72,21 @@ def logout(ctx: Ctx) -> Response:
             audit.record(s, f"web:{ctx.user.username}", "user.logout", {})
     ctx.request.session.clear()
     return ctx.redirect("/login")
+
+
+@page(role=None)
+def language(ctx: Ctx) -> Response:
+    """Choose the interface language: kept with the account when signed in, and in a cookie (for the
+    sign-in page)."""
+    chosen = ctx.field("language")
+    if chosen not in i18n.LANGUAGES:
+        chosen = i18n.DEFAULT
+    if ctx.user is not None:
+        with ctx.db.write() as s:
+            auth.set_language(s, ctx.user.id, chosen)
+    where = ctx.field("back")
+    path = _safe_next(ctx, where) if where.startswith(ctx.base + "/") or where == ctx.base else "/"
+    response = ctx.redirect(path)
+    response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 24 * 3600, path=ctx.base, samesite="strict",
+                        httponly=True)
+    return response

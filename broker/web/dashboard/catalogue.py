@@ -1,0 +1,1 @@
+DUTCH: dict[str, str] = {}
