@@ -42,8 +42,9 @@ def _to_stdlib(_logger: WrappedLogger, _name: str, line: object) -> tuple[tuple[
 
 
 class _Formatter(logging.Formatter):
-    """Lines rendered by the broker's loggers pass unchanged; other libraries' records are rendered by
-    structlog's ProcessorFormatter with the same processors."""
+    """Lines rendered by the broker's loggers pass unchanged (an exception is in the line already, as the
+    ``exception`` field: a JSON line stays one line); other libraries' records are rendered by structlog's
+    ProcessorFormatter with the same processors."""
 
     def __init__(self, foreign: logging.Formatter) -> None:
         super().__init__()
@@ -51,10 +52,7 @@ class _Formatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if record.__dict__.get(_RENDERED):
-            text = record.getMessage()
-            if record.exc_info:  # log.exception: the traceback after the line, as the renderer would
-                text = f"{text}\n{self.formatException(record.exc_info)}"
-            return text
+            return record.getMessage()
         return self.foreign.format(record)
 
 
@@ -71,14 +69,15 @@ def configure(fmt: str = "auto", level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,  # before redact: an exception's text is masked too
         redact,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if resolve_format(fmt) == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
-    own: list[Processor] = [structlog.processors.format_exc_info, renderer, _to_stdlib]
+    own: list[Processor] = [renderer, _to_stdlib]
     structlog.configure(
         processors=shared + own,
         logger_factory=structlog.stdlib.LoggerFactory(),

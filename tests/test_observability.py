@@ -3,7 +3,9 @@ of its own, its log going to a file, its metrics in prometheus_client's multipro
 
 - docs/ops/alerts.yml passes ``promtool check rules`` and its unit tests (tests/ops/alerts_test.yml);
 - docs/ops/grafana-dashboard.json loads, its PromQL parses, and it names, like the alert rules, only
-  metrics the running broker exports after real traffic.
+  metrics the running broker exports after real traffic;
+- without a terminal serve logs one JSON object per line (exceptions included) with the expected
+  keys, and no personal data of the messages it handled.
 
 One broker serves every test of this module: it is started once, sent its traffic once, and read.
 """
@@ -295,3 +297,97 @@ def test_new_metrics_tell_backlog_age_and_delivery_attempts_per_target(served: S
     assert value("stuf_broker_queue_oldest_age_seconds", target="hook") == 0
     assert value("stuf_broker_queue_oldest_age_seconds", target="zs") == 0
     assert PERSON["bsn"] not in served.metrics
+
+
+# -- JSON logs ----------------------------------------------------------------------------------------
+def log_events(served: Served) -> list[dict[str, Any]]:
+    """The log of serve, every line a JSON object (or the test fails naming the line)."""
+    events = []
+    for n, line in enumerate(served.log.read_text().splitlines(), 1):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise AssertionError(f"serve.log line {n} is not JSON: {line[:300]!r}") from None
+        assert isinstance(event, dict), f"line {n} is not a JSON object: {line[:300]!r}"
+        events.append(event)
+    return events
+
+
+def test_serve_without_a_terminal_writes_one_json_object_per_line(served: Served) -> None:
+    events = log_events(served)
+    assert len(events) > 10
+    for event in events:
+        assert {"event", "level", "timestamp"} <= event.keys(), event
+        assert event["level"] in ("debug", "info", "warning", "error", "critical")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", event["timestamp"]), event
+    assert any(ev["event"] == "broker ready" for ev in events)
+    assert any(ev["event"] == "worker started" for ev in events)
+    handled = [ev for ev in events if ev["event"] == "message handled"]
+    assert [ev["outcome"] for ev in handled] == ["ok", "ok", "fault", "ok"]
+    for ev in handled:
+        assert {"port", "operation", "berichtcode", "referentienummer", "zender", "duration_ms"} <= ev.keys(), ev
+    fault = handled[2]
+    assert (fault["foutcode"], fault["plek"], fault["operation"]) == ("StUF055", "client", "creeerZaak")
+
+
+def test_no_personal_data_reaches_the_log_of_serve(served: Served) -> None:
+    text = served.log.read_text()
+    # the person did pass through the broker: the subscriber and the archive got the zaak
+    assert served.hook.events(zaak="1234OBS01") and served.archief.applied_count == 1
+    for value in PERSON.values():
+        assert value not in text, f"{value!r} reached the log"
+    for part in PERSON["voornamen"].split() + [PERSON["geslachtsnaam"]]:
+        assert part not in text
+
+
+def _run_logging(fmt: str, *, tty: bool) -> str:
+    """A process that configures the broker's logging and logs an event, one with an exception and
+    another library's record with one, on a pipe or on a terminal (a pseudo-terminal as stderr)."""
+    code = ("import structlog, sys\n"
+            "from broker import logging as bl\n"
+            f"bl.configure({fmt!r})\n"
+            "log = structlog.get_logger('test')\n"
+            "log.info('plain', zaak='1234')\n"
+            "try:\n    raise ValueError('kapot 111222333')\n"
+            "except ValueError:\n    log.exception('failed', burger='111222333')\n"
+            "import logging\n"  # another library's record (uvicorn's) with an exception
+            "try:\n    raise KeyError('zaak')\n"
+            "except KeyError:\n    logging.getLogger('uvicorn.error').exception('Exception in ASGI application')\n")
+    if not tty:
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+    import pty
+
+    parent, child = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, stderr=child, stdout=subprocess.DEVNULL,
+                              timeout=60)
+        os.close(child)
+        assert done.returncode == 0
+        out = b""
+        while True:
+            try:
+                chunk = os.read(parent, 65536)
+            except OSError:  # the terminal is closed once read empty
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out.decode()
+    finally:
+        os.close(parent)
+
+
+def test_an_exception_stays_inside_its_json_line_and_a_terminal_gets_text() -> None:
+    lines = _run_logging("auto", tty=False).splitlines()
+    assert len(lines) == 3, lines  # each traceback is in its JSON line, not after it
+    plain, failed, foreign = (json.loads(line) for line in lines)
+    assert plain["event"] == "plain" and plain["zaak"] == "1234"
+    assert failed["event"] == "failed" and failed["level"] == "error"
+    assert "Traceback" in failed["exception"] and "ValueError" in failed["exception"]
+    assert "111222333" not in lines[1]  # masked, in the field and in the exception text
+    assert foreign["event"] == "Exception in ASGI application" and "KeyError" in foreign["exception"]
+    text = _run_logging("auto", tty=True)
+    assert not text.lstrip().startswith("{") and "plain" in text and "zaak=1234" in text
+    assert text.count("Traceback") == 2 and "111222333" not in text
