@@ -152,3 +152,176 @@ def test_no_person_data_in_the_log_lines(bg: SoapCaller, capfd: pytest.CaptureFi
     out, err = capfd.readouterr()
     for secret in ("000009969", "123456789", "Wiel", "9725AD", "Hereweg", "19350430"):
         assert secret not in out + err
+
+
+# -- per question type: incomplete dates, inOnderzoek, geheimhouding, overlijden, relations, no match --
+
+def naam_en_geboortedatum(geslachtsnaam: str, datum: str, extra: str = "", **kw: object) -> str:
+    return npslv01(f"<BG:geslachtsnaam>{geslachtsnaam}</BG:geslachtsnaam>{extra}"
+                   f"<BG:geboortedatum>{datum}</BG:geboortedatum>", **kw)  # type: ignore[arg-type]
+
+
+def postcode_huisnummer(postcode: str, huisnummer: int, extra: str = "", **kw: object) -> str:
+    return npslv01(f"<BG:verblijfsadres><BG:aoa.postcode>{postcode}</BG:aoa.postcode>"
+                   f"<BG:aoa.huisnummer>{huisnummer}</BG:aoa.huisnummer>{extra}</BG:verblijfsadres>",
+                   **kw)  # type: ignore[arg-type]
+
+
+def by_bsn(answer: SoapAnswer) -> dict[str, etree._Element]:
+    return {value(o, "inp.bsn") or "": o for o in objects(answer)}
+
+
+def date_of(el: etree._Element, path: str) -> tuple[str | None, str | None]:
+    found = el.find("/".join(f"{{{BG}}}{p}" for p in path.split("/")))
+    assert found is not None, path
+    return found.text, found.get(f"{{{STUF}}}indOnvolledigeDatum")
+
+
+def onderzoek(el: etree._Element) -> list[str | None]:
+    found = el.findall(f"{{{BG}}}inOnderzoek")
+    assert all(o.get(f"{{{STUF}}}metagegeven") == "true" and o.text == "J" for o in found)
+    return [o.get("groepsnaam") for o in found]
+
+
+QUESTIONS = {
+    "bsn": {
+        "incomplete": bsn("999970586"), "onderzoek": bsn("000009830"), "geheim": bsn("100600220"),
+        "overleden": bsn("999970239"), "relaties": bsn("000009969"), "geen": bsn("999999291"),
+    },
+    "naam_geboortedatum": {
+        "incomplete": naam_en_geboortedatum("Haouati", "19890223"),
+        "onderzoek": naam_en_geboortedatum("Ven-Van Roedelrode tot Broekzucht", "19750707",
+                                           "<BG:voorvoegselGeslachtsnaam>van der</BG:voorvoegselGeslachtsnaam>"),
+        "geheim": naam_en_geboortedatum("Digid 1 100600220 geslachtsnaam", "19191219"),
+        "overleden": naam_en_geboortedatum("Saasveld", "19981201"),
+        "relaties": naam_en_geboortedatum("wiel", "19350430", "<BG:voornamen>Henk</BG:voornamen>"),
+        "geen": naam_en_geboortedatum("Wiel", "19350429"),
+    },
+    "postcode_huisnummer": {
+        "incomplete": postcode_huisnummer("2511CA", 63),
+        "onderzoek": postcode_huisnummer("7511AG", 144),
+        "geheim": postcode_huisnummer("2272BV", 54, maximum=200),
+        "overleden": postcode_huisnummer("2511CA", 77),
+        "relaties": postcode_huisnummer("9725AD", 22, "<BG:aoa.huisletter>A</BG:aoa.huisletter>"),
+        "geen": postcode_huisnummer("9725AD", 23),
+    },
+}
+
+
+@pytest.mark.parametrize("soort", sorted(QUESTIONS))
+def test_question_types(bg: SoapCaller, soort: str) -> None:
+    q = QUESTIONS[soort]
+    # incomplete dates keep their indicator and zeros (in the person or its relations)
+    found = by_bsn(ask(bg, q["incomplete"]))
+    dates = [(o.text, o.get(f"{{{STUF}}}indOnvolledigeDatum")) for p in found.values()
+             for o in p.iter(f"{{{BG}}}geboortedatum") if o.text]
+    assert any(ind in ("D", "M", "J") for _, ind in dates), dates
+    for text, ind in dates:
+        assert len(text or "") == 8
+        if ind == "M":
+            assert (text or "").endswith("0000")
+        elif ind == "D":
+            assert (text or "").endswith("00")
+    # inOnderzoek per group, with StUF:metagegeven
+    found = by_bsn(ask(bg, q["onderzoek"]))
+    assert onderzoek(found["000009830"]) == ["Verblijfsplaats"]
+    assert value(found["000009830"], "adellijkeTitelPredikaat") == "Graaf"
+    # geheimhouding: always sent when set
+    found = by_bsn(ask(bg, q["geheim"]))
+    assert value(found["100600220"], "inp.indicatieGeheim") == "1"
+    # overlijden: the date and the opschorting of the bijhouding
+    found = by_bsn(ask(bg, q["overleden"]))
+    dead = found["999970239"]
+    assert value(dead, "overlijdensdatum")
+    assert value(dead, "inp.redenOpschortingBijhouding") == "O"
+    # partner, children and parents
+    found = by_bsn(ask(bg, q["relaties"]))
+    person = found["000009969"]
+    assert len(person.findall(f"{{{BG}}}inp.heeftAlsEchtgenootPartner")) == 1
+    assert len(person.findall(f"{{{BG}}}inp.heeftAlsKinderen")) == 1
+    assert len(person.findall(f"{{{BG}}}inp.heeftAlsOuders")) == 2
+    # no match: an answer without objects
+    answer = ask(bg, q["geen"])
+    assert answer.status == 200 and objects(answer) == []
+
+
+def test_incomplete_dates_in_detail(bg: SoapCaller) -> None:
+    found = by_bsn(ask(bg, bsn("999970586")))
+    assert date_of(found["999970586"], "geboortedatum") == ("19700000", "M")
+    found = by_bsn(ask(bg, bsn("999970598")))
+    assert date_of(found["999970598"], "geboortedatum") == ("19780600", "D")
+
+
+def test_relations_only_when_the_scope_asks(bg: SoapCaller) -> None:
+    scope = ('<BG:scope><BG:object StUF:entiteittype="NPS"><BG:inp.bsn xsi:nil="true"/>'
+             '<BG:geslachtsnaam xsi:nil="true"/></BG:object></BG:scope>')
+    [person] = objects(ask(bg, bsn("000009969", scope)))
+    assert [ns_local(c) for c in person] == ["inp.bsn", "geslachtsnaam"]
+    [person] = objects(ask(bg, bsn("000009969", '<BG:scope><BG:object StUF:entiteittype="NPS" StUF:scope="alles"/></BG:scope>')))
+    assert person.find(f"{{{BG}}}inp.heeftAlsOuders") is not None
+    [person] = objects(ask(bg, bsn("000009969", "")))  # no scope: the person with its address
+    assert person.find(f"{{{BG}}}verblijfsadres") is not None
+    assert person.find(f"{{{BG}}}inp.heeftAlsOuders") is None
+
+
+def ns_local(el: etree._Element) -> str:
+    return etree.QName(el).localname
+
+
+def test_maximum_aantal_and_vervolgvraag(bg: SoapCaller) -> None:
+    scope = '<BG:scope><BG:object StUF:entiteittype="NPS"><BG:inp.bsn xsi:nil="true"/></BG:object></BG:scope>'
+    first = ask(bg, postcode_huisnummer("2272BV", 54, scope=scope, sortering=8, maximum=100, aantal=True))
+    assert first.text("parameters/indicatorVervolgvraag") == "true"
+    assert first.text("parameters/aantalVoorkomens") == "253"
+    seen = list(by_bsn(first))
+    assert len(seen) == 100 and seen == sorted(seen)
+    while True:
+        start = (f'<BG:start><BG:object StUF:entiteittype="NPS"><BG:inp.bsn>{seen[-1]}</BG:inp.bsn>'
+                 "</BG:object></BG:start>")
+        more = ask(bg, postcode_huisnummer("2272BV", 54, scope=scope, sortering=8, maximum=100, vervolg=True,
+                                           start=start))
+        seen += list(by_bsn(more))
+        if more.text("parameters/indicatorVervolgvraag") == "false":
+            break
+    assert len(seen) == len(set(seen)) == 253
+
+
+@pytest.mark.parametrize("message, omschrijving", [
+    (npslv01("<BG:geslachtsnaam>Wiel</BG:geslachtsnaam>"), "selectie"),
+    (npslv01("<BG:geslachtsnaam>Wiel</BG:geslachtsnaam>"
+             '<BG:geboortedatum StUF:indOnvolledigeDatum="D">19350400</BG:geboortedatum>'), "onvolledige"),
+    (npslv01("<BG:inp.bsn>000009969</BG:inp.bsn>",
+             extra='<BG:vanaf StUF:entiteittype="NPS"><BG:geslachtsnaam>A</BG:geslachtsnaam></BG:vanaf>'
+                   '<BG:totEnMet StUF:entiteittype="NPS"><BG:geslachtsnaam>B</BG:geslachtsnaam></BG:totEnMet>'),
+     "vanaf"),
+])
+def test_a_question_the_source_cannot_answer_is_a_clear_fault(bg: SoapCaller, message: str, omschrijving: str) -> None:
+    answer = ask(bg, message)
+    assert answer.berichtcode == "Fo02" and answer.foutcode == "StUF058"
+    assert omschrijving in (answer.text("body/omschrijving") or "")
+
+
+def test_a_repeated_question_gets_the_stored_answer(bg: SoapCaller) -> None:
+    message = bsn("000009969")
+    first, again = ask(bg, message), ask(bg, message)
+    assert first.content == again.content
+    changed = ask(bg, message.replace("000009969", "999994268"))
+    assert changed.foutcode == "StUF016"
+
+
+def test_kennisgevingen_are_not_yet_processed(bg: SoapCaller) -> None:
+    lk01 = f"""<BG:npsLk01 xmlns:BG="{BG}" xmlns:StUF="{STUF}"><BG:stuurgegevens>
+      <StUF:berichtcode>Lk01</StUF:berichtcode>
+      <StUF:zender><StUF:applicatie>BRP</StUF:applicatie></StUF:zender>
+      <StUF:ontvanger><StUF:applicatie>STUFBROKER</StUF:applicatie></StUF:ontvanger>
+      <StUF:referentienummer>lk-1</StUF:referentienummer><StUF:tijdstipBericht>20240101120000000</StUF:tijdstipBericht>
+      <StUF:entiteittype>NPS</StUF:entiteittype></BG:stuurgegevens>
+      <BG:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort><StUF:indicatorOvername>V</StUF:indicatorOvername></BG:parameters>
+    </BG:npsLk01>"""
+    answer = bg.call("bg/OntvangAsynchroon", lk01, soap_action="http://www.egem.nl/StUF/sector/bg/0310/npsLk01")
+    assert answer.berichtcode == "Fo03" and answer.foutcode == "StUF025"
+
+
+def test_a_zds_message_on_the_bg_endpoint_and_the_other_way_round(bg: SoapCaller) -> None:
+    answer = bg.call("BeantwoordVraag", bsn("000009969"), soap_action=ACTION)
+    assert answer.foutcode == "StUF004"

@@ -143,6 +143,8 @@ def _put(parent: etree._Element, name: str, value: Value, *, nil_as: str | None 
             el.set(_INDICATOR, value.indicator)
     else:
         el.text = value
+        if name == "authentiek":  # a metagegeven of inp.bsn: the BSN comes from the BRP
+            el.set(_METAGEGEVEN, "true")
 
 
 class _Wants:

@@ -109,6 +109,8 @@ class RoutesFile(_Strict):
     routes: list[Route] = []
     delivery: DeliveryPolicy = DeliveryPolicy()
     _file: str = PrivateAttr("routes.yaml")
+    #: targets the broker added itself (the default person register)
+    _implicit: set[str] = PrivateAttr(default_factory=set)
     _lines: dict = PrivateAttr(default_factory=dict)
 
     def locate(self, error: ConfigError, target: str) -> ConfigError:
@@ -141,6 +143,7 @@ class RoutesFile(_Strict):
                 while source in self.targets:
                     source += "_"
                 self.targets[source] = TargetDef(adapter="personen-register")
+                self._implicit.add(source)
             self.routes.append(Route(operations=sorted(BG_NAMES), deliver=[DeliverTo(target=source, mode="sync")]))
         return self
 
@@ -156,7 +159,7 @@ def load_routes(config_dir: Path, known_adapters: list[str]) -> RoutesFile:
         return close[0] if close else None
 
     for name, t in model.targets.items():
-        if t.adapter not in known_adapters:
+        if t.adapter not in known_adapters and name not in model._implicit:
             problems.append(ConfigProblem(fname, line_for(lines, ("targets", name, "adapter")),
                                           f"target {name!r}: unknown adapter {t.adapter!r}; known: "
                                           + ", ".join(known_adapters), hint(t.adapter, known_adapters)))
