@@ -21,6 +21,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -77,13 +78,19 @@ class Database:
         transaction is committed (durably): its result, or the exception it (or the commit) raised.
         ``work`` runs on the committer thread and may run twice (the group is retried with savepoints
         when one request's write fails), so it must only write to the database."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+        """:meth:`grouped` without waiting: a future that completes once ``work`` is committed (an
+        event loop awaits it with ``asyncio.wrap_future`` instead of holding a thread). A future
+        cancelled before its group starts is dropped unwritten."""
         committer = self._committer
         if committer is None or committer.pid != os.getpid():
             with self._committer_guard:
                 committer = self._committer
                 if committer is None or committer.pid != os.getpid():
                     committer = self._committer = _GroupCommitter(self)
-        return committer.run(work)
+        return committer.submit(work)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -163,11 +170,11 @@ class Database:
 
 
 class _Job(Generic[T]):
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("work", "future", "result", "error")
 
     def __init__(self, work: Callable[[Connection], T]) -> None:
         self.work = work
-        self.done = threading.Event()
+        self.future: Future[T] = Future()
         self.result: T | None = None
         self.error: BaseException | None = None
 
@@ -190,13 +197,10 @@ class _GroupCommitter:
         self.thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
         self.thread.start()
 
-    def run(self, work: Callable[[Connection], T]) -> T:
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
         job = _Job(work)
         self.jobs.put(job)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.result  # type: ignore[return-value]  # set by the committer when error is None
+        return job.future
 
     def stop(self) -> None:
         self.jobs.put(None)
@@ -207,7 +211,7 @@ class _GroupCommitter:
             job = self.jobs.get()
             if job is None:
                 return
-            group = [job]
+            group = [job] if job.future.set_running_or_notify_cancel() else []
             stop = False
             while len(group) < self.limit:
                 try:
@@ -217,8 +221,10 @@ class _GroupCommitter:
                 if more is None:
                     stop = True
                     break
-                group.append(more)
-            self._commit(group)
+                if more.future.set_running_or_notify_cancel():  # False: its caller went away
+                    group.append(more)
+            if group:
+                self._commit(group)
             if stop:
                 return
 
@@ -232,7 +238,10 @@ class _GroupCommitter:
                     job.error = exc
         finally:
             for job in group:
-                job.done.set()
+                if job.error is not None:
+                    job.future.set_exception(job.error)
+                else:
+                    job.future.set_result(job.result)  # set when error is None
 
     def _attempt(self, group: list[_Job[Any]], *, savepoints: bool) -> bool:
         """One transaction for the group; False (rolled back) when a write failed without savepoints."""

@@ -7,6 +7,8 @@ uvicorn's httptools protocol, with:
 - a deadline for the request line and headers (``limits.header_timeout_seconds``, HTTP 408), also for
   a connection that sends nothing at all, and an idle limit for a body that stalls
   (``limits.body_idle_timeout_seconds``: the connection closes);
+- the writes made in one turn of the event loop sent as one (:class:`_CoalescingTransport`): uvicorn
+  writes a response's head and its body apart, which costs a second trip through the network stack;
 - on the broker's own TLS listener (ZDS 1.2 §3, two-way TLS), the client certificate that the
   handshake verified against ``server.tls.client_ca``, handed to the application as the ASGI TLS
   extension (``scope["extensions"]["tls"]["client_cert_chain"]``, PEM), so that the intake can tell
@@ -31,6 +33,53 @@ class _HeadTooLarge(Exception):
     pass
 
 
+class _CoalescingTransport:
+    """A connection's transport whose writes wait for the end of the event loop's turn and then go
+    out together (at once when they reach ``FLUSH_BYTES``, and before the connection closes)."""
+
+    FLUSH_BYTES = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= self.FLUSH_BYTES:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending, self._size = [], 0
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending, self._size = [], 0
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class BrokerHttpProtocol(HttpToolsProtocol):
     limits: ClassVar[Limits] = Limits()
 
@@ -46,6 +95,7 @@ class BrokerHttpProtocol(HttpToolsProtocol):
     # -- connection ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = _CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self._client_pem = ssl.DER_cert_to_PEM_cert(der) if der else None
