@@ -26,7 +26,8 @@ from broker.intake.rebuild import StoredRequests
 from broker.mappings.store import ConfigStore, Refresher
 from broker.queue.engine import Queue
 from broker.queue.worker import Worker
-from broker.routing.config import load_routes
+from broker.routing.config import RoutesFile, load_routes
+from broker.routing.reload import RoutesReloader
 from broker.routing.router import Router
 from broker.store.db import Database
 from broker.stuf.schemas import SchemaSet
@@ -86,7 +87,13 @@ class Broker:
         self.worker: Worker | None = None
         self.config_store.previewer = Previewer(settings, self.schemas, self.schema_model, self.handlers,
                                                 self.routes)
-        self.refresher = Refresher(self.config_store, _refresh_seconds()).start()
+        # routes.yaml is looked at on every refresh too: a valid change is taken into use, an invalid
+        # one refused with its problems (broker.routing.reload)
+        self.routes_reloader = RoutesReloader(
+            settings.config_dir, sorted(registry.available()), self.routes, self.targets,
+            lambda routes, name, adapter, options: self._build_target(name, adapter, deps, options, routes),
+            self._take_over_routes, self.config_store.refuse_file, lambda name: self.config_store.refused.pop(name, None))
+        self.refresher = Refresher(self.config_store, _refresh_seconds(), also=[self.routes_reloader.refresh]).start()
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},
@@ -94,11 +101,24 @@ class Broker:
             database=self.db.engine.url.render_as_string(hide_password=True),
         )
 
-    def _build_target(self, name: str, adapter: str, deps: AdapterDeps, options: dict[str, Any]) -> Target:
+    def _build_target(self, name: str, adapter: str, deps: AdapterDeps, options: dict[str, Any],
+                      routes: RoutesFile | None = None) -> Target:
         try:
             return registry.build(name, adapter, deps, options)
         except ConfigError as exc:  # about its options: say on which line of routes.yaml
-            raise self.routes.locate(exc, name) from None
+            raise (routes or self.routes).locate(exc, name) from None
+
+    def _take_over_routes(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
+        """A new version of routes.yaml, validated and its targets built: routes, targets and the
+        delivery policy change at once."""
+        self.router.take_over(routes, targets)
+        self.queue.targets = targets
+        self.queue.policy = routes.delivery
+        self.routes, self.targets = routes, targets
+        try:
+            self.queue.ensure_circuits()
+        except IntegrityError:  # another process created them at the same moment
+            pass
 
     def start_worker(self, concurrency: int | None = None) -> Worker:
         self.worker = Worker(self.queue, concurrency=concurrency).start()
@@ -118,7 +138,7 @@ class Broker:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-        for target in self.targets.values():
+        for target in [*self.targets.values(), *self.routes_reloader.retired]:
             close = getattr(target, "close", None)
             if close is not None:
                 close()

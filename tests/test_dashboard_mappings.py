@@ -50,7 +50,7 @@ def test_an_invalid_text_is_shown_with_its_line_and_not_saved(site: Site) -> Non
         page = c.post(f"/mappings/{NAME}", {"action": action, "text": bad})
         assert page.status_code == 400
         assert f'<li data-line="{line}">' in page.text and "geheimpje" in page.text  # the edit is kept
-        assert f"shv.yaml:{line}" in plain(page.text) and "'zeer_geheim'" in plain(page.text)
+        assert f"shv.yaml:{line}" in plain(page.text) and "allowed: openbaar, " in plain(page.text)
     assert site.lb.broker.config_store.active(NAME).version == before
 
 
@@ -121,3 +121,12 @@ def test_typos_in_a_catalogue_changed_on_disk_are_shown_to_the_administrator_all
     path.write_text(original)
     store.refresh()
     assert "Changes refused" not in plain(site.client("administrator").get("/mappings").text)
+
+
+def test_the_routes_in_use_are_shown_with_their_zenders(site: Site) -> None:
+    page = site.client("administrator").get("/mappings").text
+    table = page[page.index('data-testid="routes"'):]
+    rows = [[plain(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+            for r in re.findall(r"<tr>(.*?)</tr>", table[:table.index("</table>")], re.S)]
+    assert rows[0] == ["#", "operations", "zenders", "zaaktypen", "deliver to"]
+    assert rows[1][:4] == ["1", "*", "any", "any"]

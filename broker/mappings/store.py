@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,6 +255,10 @@ class ConfigStore:
         for name in changed:
             self.refused.pop(name, None)
 
+    def refuse_file(self, name: str, problems: list[ConfigProblem]) -> None:
+        """A refused change of a file this store does not version (routes.yaml), shown with the others."""
+        self.refused[name] = list(problems)
+
     def refuse(self, name: str, problems: list[ConfigProblem], why: str) -> None:
         """Keep and log every problem of a refused change of ``name`` (the previous version stays in use)."""
         self.refused[name] = list(problems)
@@ -383,9 +388,12 @@ class ConfigStore:
 class Refresher:
     """Calls :meth:`ConfigStore.refresh` every ``interval`` seconds in a daemon thread."""
 
-    def __init__(self, store: ConfigStore, interval: float = 5.0) -> None:
+    def __init__(self, store: ConfigStore, interval: float = 5.0,
+                 also: list[Callable[[], object]] | None = None) -> None:
         self.store = store
         self.interval = interval
+        #: further configuration to look at on every tick (routes.yaml: broker.routing.reload)
+        self.also = list(also or [])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="config-refresh", daemon=True)
 
@@ -395,10 +403,11 @@ class Refresher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            try:
-                self.store.refresh()
-            except Exception:  # a failed refresh is retried at the next tick
-                log.exception("configuration refresh failed")
+            for refresh in (self.store.refresh, *self.also):
+                try:
+                    refresh()
+                except Exception:  # a failed refresh is retried at the next tick
+                    log.exception("configuration refresh failed")
 
     def stop(self) -> None:
         self._stop.set()

@@ -22,17 +22,33 @@ class Leg:
 
 class Router:
     def __init__(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
-        self.routes = routes
-        self.targets = targets
-        #: only look a zaak's zaaktype up when some route selects on it
-        self.uses_zaaktypen = any(r.zaaktypen for r in routes.routes)
+        self.take_over(routes, targets)
+
+    @property
+    def routes(self) -> RoutesFile:
+        return self._state[0]
+
+    @property
+    def targets(self) -> dict[str, Target]:
+        return self._state[1]
+
+    @property
+    def uses_zaaktypen(self) -> bool:
+        """Only look a zaak's zaaktype up when some route selects on it."""
+        return self._state[2]
+
+    def take_over(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
+        """Route with a new version of routes.yaml from now on (broker.routing.reload). One assignment:
+        a message being planned sees the old routes and targets or the new ones, never a mix."""
+        self._state = (routes, targets, any(r.zaaktypen for r in routes.routes))
 
     def plan(self, operation: str, zender: str | None, zaaktype: str | None) -> list[Leg]:
-        for route in self.routes.routes:
+        routes, targets, _ = self._state
+        for route in routes.routes:
             if route.matches(operation, zender, zaaktype):
-                return [Leg(self.targets[d.target], d.mode, i == 0) for i, d in enumerate(route.deliver)]
+                return [Leg(targets[d.target], d.mode, i == 0) for i, d in enumerate(route.deliver)]
         # no route: the first target answers synchronously
-        first = next(iter(self.targets.values()))
+        first = next(iter(targets.values()))
         return [Leg(first, "sync", True)]
 
     @staticmethod

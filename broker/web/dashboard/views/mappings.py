@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from broker.errors import ConfigError, ConfigProblem
 from broker.mappings.store import ConfigStore
+from broker.routing.describe import routes_table
 from broker.store.tables import MessagePayload
 from broker.web.dashboard import access, audit, xmlview
 from broker.web.dashboard.tables import ADMINISTRATOR
@@ -42,8 +43,10 @@ def listing(ctx: Ctx) -> Response:
     if store is None:
         return _unavailable(ctx)
     configs = [store.active(name) for name in store.names()]
+    router = getattr(ctx.broker, "router", None)
     return ctx.render("mappings.html", nav="mappings", configs=list(zip(store.names(), configs)),
-                      refused=sorted(store.refused.items()))
+                      refused=sorted(store.refused.items()),
+                      routes=routes_table(router.routes) if router is not None else [])
 
 
 def _editor(ctx: Ctx, store: ConfigStore, name: str, *, text: str | None = None,
