@@ -14,6 +14,7 @@ from zeep import Plugin
 from zeep.transports import Transport
 
 from tests.support import live
+from tests.support.bg_checks import QUESTIONS, by_bsn, check_question_type, date_of, objects, postcode_huisnummer, value
 from tests.support.bg_messages import SCOPE_VOLLEDIG, bsn, npslv01
 from tests.support.soapcall import SoapAnswer, SoapCaller
 
@@ -40,16 +41,6 @@ def bg(bg_broker: live.LiveBroker) -> Iterator[SoapCaller]:
 
 def ask(bg: SoapCaller, message: str) -> SoapAnswer:
     return bg.call(PORT, message, soap_action=ACTION)
-
-
-def objects(answer: SoapAnswer) -> list[etree._Element]:
-    assert answer.berichtcode == "La01", answer.content[:2000]
-    return answer.payload.findall(f"{{{BG}}}antwoord/{{{BG}}}object")
-
-
-def value(el: etree._Element, path: str) -> str | None:
-    found = el.find("/".join(f"{{{BG}}}{p}" for p in path.split("/")))
-    return None if found is None else (found.text or "")
 
 
 def test_by_bsn_with_partner_children_and_parents(bg: SoapCaller) -> None:
@@ -156,93 +147,9 @@ def test_no_person_data_in_the_log_lines(bg: SoapCaller, capfd: pytest.CaptureFi
 
 # -- per question type: incomplete dates, inOnderzoek, geheimhouding, overlijden, relations, no match --
 
-def naam_en_geboortedatum(geslachtsnaam: str, datum: str, extra: str = "", **kw: object) -> str:
-    return npslv01(f"<BG:geslachtsnaam>{geslachtsnaam}</BG:geslachtsnaam>{extra}"
-                   f"<BG:geboortedatum>{datum}</BG:geboortedatum>", **kw)  # type: ignore[arg-type]
-
-
-def postcode_huisnummer(postcode: str, huisnummer: int, extra: str = "", **kw: object) -> str:
-    return npslv01(f"<BG:verblijfsadres><BG:aoa.postcode>{postcode}</BG:aoa.postcode>"
-                   f"<BG:aoa.huisnummer>{huisnummer}</BG:aoa.huisnummer>{extra}</BG:verblijfsadres>",
-                   **kw)  # type: ignore[arg-type]
-
-
-def by_bsn(answer: SoapAnswer) -> dict[str, etree._Element]:
-    return {value(o, "inp.bsn") or "": o for o in objects(answer)}
-
-
-def date_of(el: etree._Element, path: str) -> tuple[str | None, str | None]:
-    found = el.find("/".join(f"{{{BG}}}{p}" for p in path.split("/")))
-    assert found is not None, path
-    return found.text, found.get(f"{{{STUF}}}indOnvolledigeDatum")
-
-
-def onderzoek(el: etree._Element) -> list[str | None]:
-    found = el.findall(f"{{{BG}}}inOnderzoek")
-    assert all(o.get(f"{{{STUF}}}metagegeven") == "true" and o.text == "J" for o in found)
-    return [o.get("groepsnaam") for o in found]
-
-
-QUESTIONS = {
-    "bsn": {
-        "incomplete": bsn("999970586"), "onderzoek": bsn("000009830"), "geheim": bsn("100600220"),
-        "overleden": bsn("999970239"), "relaties": bsn("000009969"), "geen": bsn("999999291"),
-    },
-    "naam_geboortedatum": {
-        "incomplete": naam_en_geboortedatum("Haouati", "19890223"),
-        "onderzoek": naam_en_geboortedatum("Ven-Van Roedelrode tot Broekzucht", "19750707",
-                                           "<BG:voorvoegselGeslachtsnaam>van der</BG:voorvoegselGeslachtsnaam>"),
-        "geheim": naam_en_geboortedatum("Digid 1 100600220 geslachtsnaam", "19191219"),
-        "overleden": naam_en_geboortedatum("Saasveld", "19981201"),
-        "relaties": naam_en_geboortedatum("wiel", "19350430", "<BG:voornamen>Henk</BG:voornamen>"),
-        "geen": naam_en_geboortedatum("Wiel", "19350429"),
-    },
-    "postcode_huisnummer": {
-        "incomplete": postcode_huisnummer("2511CA", 63),
-        "onderzoek": postcode_huisnummer("7511AG", 144),
-        "geheim": postcode_huisnummer("2272BV", 54, maximum=200),
-        "overleden": postcode_huisnummer("2511CA", 77),
-        "relaties": postcode_huisnummer("9725AD", 22, "<BG:aoa.huisletter>A</BG:aoa.huisletter>"),
-        "geen": postcode_huisnummer("9725AD", 23),
-    },
-}
-
-
 @pytest.mark.parametrize("soort", sorted(QUESTIONS))
 def test_question_types(bg: SoapCaller, soort: str) -> None:
-    q = QUESTIONS[soort]
-    # incomplete dates keep their indicator and zeros (in the person or its relations)
-    found = by_bsn(ask(bg, q["incomplete"]))
-    dates = [(o.text, o.get(f"{{{STUF}}}indOnvolledigeDatum")) for p in found.values()
-             for o in p.iter(f"{{{BG}}}geboortedatum") if o.text]
-    assert any(ind in ("D", "M", "J") for _, ind in dates), dates
-    for text, ind in dates:
-        assert len(text or "") == 8
-        if ind == "M":
-            assert (text or "").endswith("0000")
-        elif ind == "D":
-            assert (text or "").endswith("00")
-    # inOnderzoek per group, with StUF:metagegeven
-    found = by_bsn(ask(bg, q["onderzoek"]))
-    assert onderzoek(found["000009830"]) == ["Verblijfsplaats"]
-    assert value(found["000009830"], "adellijkeTitelPredikaat") == "Graaf"
-    # geheimhouding: always sent when set
-    found = by_bsn(ask(bg, q["geheim"]))
-    assert value(found["100600220"], "inp.indicatieGeheim") == "1"
-    # overlijden: the date and the opschorting of the bijhouding
-    found = by_bsn(ask(bg, q["overleden"]))
-    dead = found["999970239"]
-    assert value(dead, "overlijdensdatum")
-    assert value(dead, "inp.redenOpschortingBijhouding") == "O"
-    # partner, children and parents
-    found = by_bsn(ask(bg, q["relaties"]))
-    person = found["000009969"]
-    assert len(person.findall(f"{{{BG}}}inp.heeftAlsEchtgenootPartner")) == 1
-    assert len(person.findall(f"{{{BG}}}inp.heeftAlsKinderen")) == 1
-    assert len(person.findall(f"{{{BG}}}inp.heeftAlsOuders")) == 2
-    # no match: an answer without objects
-    answer = ask(bg, q["geen"])
-    assert answer.status == 200 and objects(answer) == []
+    check_question_type(lambda message: ask(bg, message), soort)
 
 
 def test_incomplete_dates_in_detail(bg: SoapCaller) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from broker.adapters import personen_register
+from broker.adapters.brp_personen import BrpOptions
 from broker.adapters.deps import AdapterDeps
 from broker.adapters.embedded import EmbeddedZaaksysteem
 from broker.adapters.embedded.files import FileStore
@@ -59,6 +60,12 @@ def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
     return RemoteZaaksysteemTarget(name, zgw.build(name, deps, options), deps.handlers)
 
 
+def _brp(name: str, deps: AdapterDeps, options: BrpOptions) -> Target:
+    from broker.adapters import brp_personen
+
+    return PersonenTarget(name, brp_personen.build(name, options), deps.person_handlers, shares_transaction=False)
+
+
 def _register(name: str, deps: AdapterDeps, options: personen_register.RegisterOptions) -> Target:
     bron = personen_register.build(name, deps.config_dir, options)
     return PersonenTarget(name, bron, deps.person_handlers, shares_transaction=True)
@@ -71,6 +78,7 @@ ALIASES: dict[str, Factory] = {
     "webhook": Adapter(WebhookOptions, lambda name, _, o: Webhook(name, o.url, o.timeout, o.headers)),
     "zgw": _zgw,
     "personen-register": Adapter(personen_register.RegisterOptions, _register),
+    "brp-personen": Adapter(BrpOptions, _brp),
 }
 
 

@@ -1,0 +1,95 @@
+"""StUF-BG person questions answered from the Haal Centraal BRP Personen API 2.x: the broker's BRP
+adapter against a loopback fake (tests/support/brp_fake.py) that checks every request and response
+against the official OpenAPI document and serves the GBA-V test persons. The same questions and
+checks as for the embedded register (tests/support/bg_checks.py); every answer is validated
+against the BG schemas by the caller."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import live
+from tests.support.bg_checks import QUESTIONS, check_question_type, objects, value
+from tests.support.bg_messages import bsn
+from tests.support.brp_fake import BrpFake
+from tests.support.soapcall import SoapAnswer, SoapCaller
+
+ACTION = "http://www.egem.nl/StUF/sector/bg/0310/npsLv01"
+KEY_ENV = "STUF_BROKER_TEST_BRP_KEY"
+
+
+@pytest.fixture(scope="module")
+def brp() -> Iterator[BrpFake]:
+    fake = BrpFake(api_key="brp-test-key").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def bg(brp: BrpFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoapCaller]:
+    tmp = tmp_path_factory.mktemp("brp")
+    os.environ[KEY_ENV] = "brp-test-key"
+    routes = f"""\
+targets:
+  zaaksysteem: {{adapter: embedded}}
+  brp: {{adapter: brp-personen, url: "{brp.url}", api_key_env: {KEY_ENV}, timeout: 5}}
+routes:
+  - operations: [npsLv01]
+    deliver: [{{target: brp, mode: sync}}]
+  - operations: ["*"]
+    deliver: [{{target: zaaksysteem, mode: sync}}]
+"""
+    broker = live.start(live.make_settings(tmp, live.config_with(tmp, **{"routes.yaml": routes})))
+    caller = SoapCaller(broker.url, broker.broker.schemas)
+    yield caller
+    caller.close()
+    broker.stop()
+    os.environ.pop(KEY_ENV, None)
+
+
+def ask(bg: SoapCaller, message: str) -> SoapAnswer:
+    return bg.call("bg/BeantwoordVraag", message, soap_action=ACTION)
+
+
+@pytest.mark.parametrize("soort", sorted(QUESTIONS))
+def test_question_types_from_the_brp(bg: SoapCaller, brp: BrpFake, soort: str) -> None:
+    check_question_type(lambda message: ask(bg, message), soort)
+    assert not brp.violations, brp.violations
+
+
+def test_the_brp_is_asked_with_type_fields_and_the_api_key(bg: SoapCaller, brp: BrpFake) -> None:
+    brp.requests.clear()
+    [person] = objects(ask(bg, bsn("000009969")))
+    assert value(person, "geslachtsnaam") == "Wiel"
+    [query] = brp.requests
+    assert query["type"] == "RaadpleegMetBurgerservicenummer" and query["burgerservicenummer"] == ["000009969"]
+    assert {"partners", "kinderen", "ouders", "naam", "verblijfplaats"} <= set(query["fields"])
+    assert not {"inOnderzoek", "geheimhoudingPersoonsgegevens"} & set(query["fields"])
+    assert not brp.violations, brp.violations
+    [geheim] = objects(ask(bg, bsn("100600220")))
+    assert value(geheim, "inp.indicatieGeheim") == "7"  # the API's boolean as the configured code
+
+
+def test_a_search_asks_the_bsns_then_the_persons(bg: SoapCaller, brp: BrpFake) -> None:
+    from tests.support.bg_checks import postcode_huisnummer
+
+    brp.requests.clear()
+    found = objects(ask(bg, postcode_huisnummer("2511CA", 63)))
+    assert len(found) >= 2
+    search, raadpleeg = brp.requests
+    assert search["type"] == "ZoekMetPostcodeEnHuisnummer" and search["fields"] == ["burgerservicenummer"]
+    assert search["inclusiefOverledenPersonen"] is True
+    assert raadpleeg["type"] == "RaadpleegMetBurgerservicenummer" and len(raadpleeg["burgerservicenummer"]) == len(found)
+
+
+def test_the_brp_refusing_the_broker_is_a_server_fault(brp: BrpFake, bg: SoapCaller) -> None:
+    real = brp.api_key
+    brp.api_key = "another"
+    try:
+        answer = ask(bg, bsn("000009969"))
+    finally:
+        brp.api_key = real
+    assert answer.berichtcode == "Fo02" and answer.text("body/plek") == "server"
