@@ -232,3 +232,42 @@ def test_kennisgevingen_are_not_yet_processed(bg: SoapCaller) -> None:
 def test_a_zds_message_on_the_bg_endpoint_and_the_other_way_round(bg: SoapCaller) -> None:
     answer = bg.call("BeantwoordVraag", bsn("000009969"), soap_action=ACTION)
     assert answer.foutcode == "StUF004"
+
+
+def test_metrics_and_message_log_count_person_questions(bg_broker: live.LiveBroker, bg: SoapCaller) -> None:
+    import httpx
+    from sqlalchemy import select
+
+    from broker.store.tables import Message
+
+    ask(bg, bsn("000009969"))
+    text = httpx.get(f"{bg_broker.url}/metrics").text
+    assert 'operation="npsLv01"' in text
+    with bg_broker.broker.db.read() as session:
+        ports = set(session.execute(select(Message.port).where(Message.operation == "npsLv01")).scalars())
+    assert ports == {"bg/BeantwoordVraag"}
+
+
+def test_an_upstream_stuf_bg_service_gets_the_question_as_it_is(bg_broker: live.LiveBroker,
+                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A municipality that keeps its StUF-BG source: routes.yaml forwards npsLv01 there (here: another
+    broker answering from its register) and the sender gets that source's npsLa01."""
+    tmp = tmp_path_factory.mktemp("forward")
+    routes = f"""\
+targets:
+  zaaksysteem: {{adapter: embedded}}
+  gba: {{adapter: stuf, url: "{bg_broker.url}/bg", timeout: 5}}
+routes:
+  - operations: [npsLv01]
+    deliver: [{{target: gba, mode: sync}}]
+  - operations: ["*"]
+    deliver: [{{target: zaaksysteem, mode: sync}}]
+"""
+    front = live.start(live.make_settings(tmp, live.config_with(tmp, **{"routes.yaml": routes})))
+    try:
+        caller = SoapCaller(front.url, front.broker.schemas)
+        [person] = objects(caller.call(PORT, bsn("000009969"), soap_action=ACTION))
+        assert value(person, "geslachtsnaam") == "Wiel"
+        caller.close()
+    finally:
+        front.stop()

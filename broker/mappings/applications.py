@@ -34,6 +34,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from broker.bg.operations import NAMES as BG_NAMES
 from broker.errors import ConfigError, ConfigProblem
 from broker.yamlfile import compose, line_for, problems_from
 from broker.zds.operations import BY_NAME
@@ -222,7 +223,7 @@ def parse_applications(text: str, filename: str) -> ApplicationsFile:
                                           f"application {app.applicatie!r} is also entry {seen[identity] + 1}"))
         seen[identity] = i
         for j, operation in enumerate(app.operations):
-            if operation != "*" and operation.lower() not in BY_NAME:
+            if operation != "*" and operation.lower() not in BY_NAME and operation not in BG_NAMES:
                 close = difflib.get_close_matches(operation, [op.name for op in BY_NAME.values()], n=1)
                 problems.append(ConfigProblem(filename, line_for(lines, where + ("operations", j)),
                                               f"unknown operation {operation!r}", close[0] if close else None))

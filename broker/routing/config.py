@@ -18,6 +18,19 @@ Example::
       max_attempts: 12
       ...
 
+StUF-BG person questions (``npsLv01``) are routed by name to a person source (``personen-register``,
+``brp-personen``) or to a StUF forward (an upstream StUF-BG service); ``"*"`` covers only the ZDS
+operations. Without a route for them they go to the first person source, or to an embedded person
+register the broker adds itself (seeded with the test persons)::
+
+    targets:
+      brp: {adapter: brp-personen, url: "https://proefomgeving.haalcentraal.nl/haalcentraal/api/brp",
+            api_key_env: BRP_API_KEY}
+    routes:
+      - operations: [npsLv01]
+        zenders: [KCC]
+        deliver: [{target: brp, mode: sync}]
+
 The first route that matches a message decides. Queries (Lv01) and synchronous vrije berichten
 (Di02) are always answered by their primary target, which must then be ``sync``. Without a
 routes.yaml every message goes ``sync`` to the embedded zaaksysteem.
