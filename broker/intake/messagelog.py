@@ -71,6 +71,8 @@ class Record:
     zaak_identificatie: str | None = None
     object_identificatie: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: the tolerances (broker.zds.tolerances) this message was accepted under
+    tolerances: list[str] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
         """The columns of the messages row that describe the request."""
@@ -101,6 +103,7 @@ class Record:
             "zaak_identificatie": clip(self.zaak_identificatie, 40),
             "object_identificatie": clip(self.object_identificatie, 40),
             "request_size": self.request_size if self.request_size is not None else len(self.request),
+            "tolerances": ",".join(self.tolerances)[:200] or None,
         }
 
     def same_content(self, stored_hash: str | None) -> bool:
@@ -249,6 +252,7 @@ class StoredRequest:
     soap_action: str | None
     operation: str | None
     dialect: str | None
+    tolerances: tuple[str, ...] = ()
 
 
 def stored_request(session: Session, message_id: int) -> StoredRequest | None:
@@ -258,4 +262,4 @@ def stored_request(session: Session, message_id: int) -> StoredRequest | None:
     if msg is None or stored is None or stored.request is None:
         return None
     return StoredRequest(stored.request, stored.request_content_type or "text/xml", msg.soap_action,
-                         msg.operation, msg.dialect)
+                         msg.operation, msg.dialect, tuple(filter(None, (msg.tolerances or "").split(","))))

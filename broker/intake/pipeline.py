@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from broker.adapters.targets import DeliveryRequest
 from broker.config import BrokerSettings
 from broker.errors import AdapterError, StufError
-from broker.intake import answers, checks, messagelog
+from broker.intake import answers, checks, messagelog, rules
 from broker.intake.answers import HttpAnswer
 from broker.intake.callers import Authenticator, Caller, Transport, authorise
 from broker.intake.duplicates import Duplicates
@@ -88,6 +88,8 @@ class Pipeline:
         self.listeners: list[Listener] = []
         #: called with the operation when an answer of ours does not conform to the schema
         self.invalid_answer_listeners: list[Callable[[str | None], None]] = []
+        #: called with a tolerance's name when a message is accepted under it (broker.web.metrics)
+        self.tolerance_listeners: list[Callable[[str], None]] = []
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
@@ -112,6 +114,7 @@ class Pipeline:
             rec.legacy_hash = functools.partial(messagelog.legacy_body_hash, request.body_element)
             # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
             rec.sg = sgmod.read(request.body_element)
+            rules.check_first(request.body_element, rec.sg)  # StUF001/004/007, StUF043
             # the endpoint names the koppelvlak: /bg/... StUF-BG, /zds/... ZDS
             resolve = bg_dispatch.resolve if port in BG_PORTS else dispatch.resolve
             resolved = resolve(request.body_element, request.soap_action)
@@ -196,7 +199,7 @@ class Pipeline:
         key = messagelog.dedupe_key(rec.sg)
         t = time.perf_counter()
         try:
-            self.schemas.assert_valid(request.body_element)
+            self._validate(rec, request, resolved)
         except StufError:
             # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
             if key is not None and existing is None:
@@ -263,6 +266,22 @@ class Pipeline:
         log.info("message handled", outcome="ok", answer=answers.berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
         return http
+
+    def _validate(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved) -> None:
+        """The schema (StUF055) and the semantic rules (broker.intake.rules), with the tolerances the
+        zender is granted; those the message needed are recorded and counted."""
+        assert rec.sg is not None
+        tolerated = rules.Tolerated(self.authenticator.applications.tolerances_of(rec.sg.zender))
+        rules.validate(self.schemas, request.body_element, resolved.operation.name, tolerated)
+        rules.check(request.body_element, resolved.operation.name, rec.sg, tolerated)
+        rec.tolerances = tolerated.applied
+        for name in tolerated.applied:
+            log.info("accepted under a tolerance", tolerance=name)
+            for listener in self.tolerance_listeners:
+                try:
+                    listener(name)
+                except Exception:  # metrics never fail a request
+                    log.exception("a tolerance listener failed")
 
     def _store(self, executor: Executor, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
                legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,
@@ -420,4 +439,3 @@ class Pipeline:
             zender=sg.zender.applicatie if sg.zender else None,
             soap_action=rec.soap_action,
         )
-

@@ -7,7 +7,7 @@ from lxml import etree
 from broker.adapters.targets import DeliveryRequest
 from broker.config import BrokerSettings
 from broker.errors import StufError
-from broker.intake import messagelog
+from broker.intake import messagelog, rules
 from broker.store.db import Database
 from broker.stuf import ns, soap
 from broker.stuf import stuurgegevens as sgmod
@@ -31,6 +31,8 @@ class StoredRequests:
         request = soap.parse_request(stored.body, stored.content_type, stored.soap_action)
         resolved = dispatch.Resolved(BY_NAME[stored.operation.lower()], stored.dialect or "zds",
                                      ns.local(request.body_element.tag))
+        if stored.tolerances:  # what the broker accepted, as it accepted it
+            rules.reapply(request.body_element, resolved.operation.name, stored.tolerances)
         sg = sgmod.read(request.body_element)
         zreq = ZdsRequest(resolved, request.body_element, sg, self.settings, self.schema_model)
         return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)

@@ -14,10 +14,13 @@ the subscribers (endpoints, outbound authentication, subscriptions) extend these
           usernametoken: {username: forms, password_env: FORMS_WSS_PASSWORD}
         operations: [creeerZaak, geefZaakdetails]           # or ["*"]
         zaaktypen: [SHV]                                     # optional
+        tolerances: [actualiseerzaakstatus_mutatiesoort_t]   # optional: broker.zds.tolerances
 
 Secrets are never in the file itself: ``password_env`` names an environment variable (basic may use
 ``password_argon2``, an Argon2id hash, instead). Without the file, or with no applications in it,
-the broker serves loopback callers only (see broker.intake.callers).
+the broker serves loopback callers only (see broker.intake.callers). ``tolerances`` names deviations
+from the standard the broker accepts from this zender, from the fixed list in broker.zds.tolerances
+(strict by default; each applied one is recorded on the message).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from broker.bg.operations import NAMES as BG_NAMES
 from broker.errors import ConfigError, ConfigProblem
+from broker.stuf.stuurgegevens import Systeem
 from broker.yamlfile import compose, line_for, problems_from
 from broker.zds.operations import BY_NAME
+from broker.zds.tolerances import KNOWN as KNOWN_TOLERANCES
 
 FILENAME = "applications.yaml"
 _HASHER = PasswordHasher()
@@ -100,6 +105,8 @@ class ApplicationEntry(_Strict):
     authentication: Authentication
     operations: list[str] = ["*"]
     zaaktypen: list[str] | None = None
+    #: deviations from the standard accepted from this zender (broker.zds.tolerances)
+    tolerances: list[str] = []
 
 
 class ApplicationsFile(_Strict):
@@ -120,6 +127,7 @@ class Application:
     authentication: Authentication
     operations: frozenset[str]
     zaaktypen: frozenset[str] | None
+    tolerances: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -163,7 +171,8 @@ class Applications:
     def take_over(self, model: ApplicationsFile) -> None:
         apps = [Application(e.organisatie, e.applicatie, e.authentication,
                             frozenset(o.lower() for o in e.operations),
-                            frozenset(e.zaaktypen) if e.zaaktypen is not None else None)
+                            frozenset(e.zaaktypen) if e.zaaktypen is not None else None,
+                            frozenset(e.tolerances))
                 for e in model.applications]
         self.settings = model
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in model.trusted_proxies]
@@ -174,6 +183,7 @@ class Applications:
                             if a.authentication.certificate and a.authentication.certificate.subject}
         self._by_username = {(kind, getattr(a.authentication, kind).username): a for a in apps
                              for kind in ("basic", "usernametoken") if getattr(a.authentication, kind)}
+        self._tolerant = [a for a in apps if a.tolerances]
 
     @property
     def configured(self) -> bool:
@@ -193,6 +203,17 @@ class Applications:
 
     def by_username(self, kind: str, username: str) -> Application | None:
         return self._by_username.get((kind, username))
+
+    def tolerances_of(self, zender: Systeem | None) -> frozenset[str]:
+        """The tolerances granted to the application that is this zender (none for an unknown one).
+        When applications are configured, every caller has proven to be its zender (StUF052)."""
+        if zender is None or not self._tolerant:
+            return frozenset()
+        for app in self._tolerant:
+            if app.applicatie == zender.applicatie and (app.organisatie is None
+                                                         or app.organisatie == zender.organisatie):
+                return app.tolerances
+        return frozenset()
 
 
 def fingerprint(der: bytes) -> str:
@@ -227,6 +248,12 @@ def parse_applications(text: str, filename: str) -> ApplicationsFile:
                 close = difflib.get_close_matches(operation, [op.name for op in BY_NAME.values()], n=1)
                 problems.append(ConfigProblem(filename, line_for(lines, where + ("operations", j)),
                                               f"unknown operation {operation!r}", close[0] if close else None))
+        for j, tolerance in enumerate(app.tolerances):
+            if tolerance not in KNOWN_TOLERANCES:
+                close = difflib.get_close_matches(tolerance, list(KNOWN_TOLERANCES), n=1)
+                problems.append(ConfigProblem(filename, line_for(lines, where + ("tolerances", j)),
+                                              f"unknown tolerance {tolerance!r} (known: "
+                                              f"{', '.join(KNOWN_TOLERANCES)})", close[0] if close else None))
         for kind in ("basic", "usernametoken"):
             auth = getattr(app.authentication, kind)
             if auth is None:

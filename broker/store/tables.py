@@ -81,6 +81,8 @@ class Message(Base):
     request_size: Mapped[int | None] = mapped_column(Integer)
     answer_size: Mapped[int | None] = mapped_column(Integer)
     payload_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the tolerances (broker.zds.tolerances) the message was accepted under, comma-separated
+    tolerances: Mapped[str | None] = mapped_column(String(200))
 
     # Every index costs on each insert: the single-column filters of the dashboard are served by these
     # composites (column first, then time), the rest by received_at.

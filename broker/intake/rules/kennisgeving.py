@@ -1,0 +1,64 @@
+"""Kennisgevingen: the old and the new object, relations and gerelateerden (StUF 03.01 §5.2, Tabel 5.3-5.7).
+
+Rules (docs/stuf-rules.md, group C): R-KG-08 (a gerelateerde is only identified or added), R-KG-10
+(sleutelVerzendend the same in both objects), R-KG-12 / STV0000047 (old and new hold the same
+elements; StUF066 for a correction that corrects nothing). Only the objects' direct children and
+their relations' gerelateerden are read. (R-KG-13 is declined: docs/stuf-rules.md.)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lxml import etree
+
+from broker.intake.rules.base import refuse
+from broker.intake.rules.tijdvak import TR, _gerelateerden, _relations
+from broker.stuf import ns
+from broker.zds.xmlutil import SLEUTEL_VERZENDEND, VERWERKINGSSOORT
+
+
+def check(objects: list[etree._Element], mutatiesoort: str | None) -> None:
+    for obj in objects:
+        _relations_of(obj)
+    if len(objects) != 2:
+        return
+    oud, nieuw = objects
+    # R-KG-10: the sender's key is the same in both (except when an object is split or merged: S/O)
+    if {oud.get(VERWERKINGSSOORT), nieuw.get(VERWERKINGSSOORT)}.isdisjoint({"S", "O"}) \
+            and oud.get(SLEUTEL_VERZENDEND) != nieuw.get(SLEUTEL_VERZENDEND):
+        raise refuse("StUF055", "R-KG-10", "sleutelVerzendend van het oude en het nieuwe object verschillen",
+                     f"oud {oud.get(SLEUTEL_VERZENDEND) or '(geen)'}, nieuw {nieuw.get(SLEUTEL_VERZENDEND) or '(geen)'}")
+    # R-KG-12 (STV0000047): the same elements in both, tijdstipRegistratie aside
+    old_names, new_names = _names(oud), _names(nieuw)
+    if old_names != new_names:
+        only_old = sorted((old_names - new_names).elements())
+        only_new = sorted((new_names - old_names).elements())
+        parts = ([f"alleen in het oude: {', '.join(dict.fromkeys(only_old))}"] if only_old else []) + \
+                ([f"alleen in het nieuwe: {', '.join(dict.fromkeys(only_new))}"] if only_new else [])
+        raise refuse("StUF055", "STV0000047", "Het oude en het nieuwe object bevatten niet dezelfde elementen "
+                     "(een lege oude waarde staat er als xsi:nil met StUF:noValue=\"geenWaarde\")", "; ".join(parts))
+    if mutatiesoort in ("C", "F") and _content(oud) == _content(nieuw):
+        raise refuse("StUF066", "R-KG-12", "Er is niets te corrigeren: het oude en het nieuwe object zijn gelijk")
+
+
+def _names(obj: etree._Element) -> Counter[str]:
+    return Counter(c.tag for c in obj if isinstance(c.tag, str) and c.tag != TR)
+
+
+def _content(obj: etree._Element) -> list[bytes]:
+    out = []
+    for c in obj:
+        if isinstance(c.tag, str) and c.tag != TR:
+            out.append(etree.tostring(c, method="c14n", exclusive=True))
+    return out
+
+
+def _relations_of(obj: etree._Element) -> None:
+    for rel in _relations(obj):
+        # R-KG-08: a gerelateerde is identified (I) or added (T); only the topfundamenteel changes
+        for ger in _gerelateerden(rel):
+            gvs = ger.get(VERWERKINGSSOORT)
+            if gvs is not None and gvs not in ("I", "T"):
+                raise refuse("StUF055", "R-KG-08", f"Een gerelateerde heeft verwerkingssoort I of T, niet {gvs}",
+                              f"relatie {ns.local(rel.tag)}, gerelateerde {ns.local(ger.tag)}")

@@ -1,0 +1,29 @@
+"""noValue and xsi:nil (StUF 03.01 §3.4, §6.3.3).
+
+R-NV-03: an element with StUF:noValue has no content (no value, no children): one compiled XPath
+over the message, the scope excepted. R-NV-07 (STV0000101, no noValue in a scope) is declined: the
+StUF Testplatform's own ZDS 1.2 vragen carry it, and the broker ignores it (docs/stuf-rules.md).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from broker.intake.rules.base import STUF_NS, refuse
+from broker.stuf import ns
+
+_NS = {"StUF": STUF_NS}
+#: elements with a noValue and yet content, outside a scope
+_FILLED = etree.XPath("//*[@StUF:noValue][* or normalize-space(text())]"
+                      "[not(ancestor::*[local-name()='scope'])]", namespaces=_NS)
+
+
+def _where(el: etree._Element) -> str:
+    names = [ns.local(a.tag) for a in reversed(list(el.iterancestors()))][1:] + [ns.local(el.tag)]
+    return "/".join(names)
+
+
+def check(body: etree._Element) -> None:
+    filled = _FILLED(body)
+    if filled:
+        raise refuse("StUF055", "R-NV-03", "Een element met StUF:noValue heeft geen inhoud", _where(filled[0]))

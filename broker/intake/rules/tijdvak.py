@@ -1,0 +1,154 @@
+"""tijdvakGeldigheid and tijdstipRegistratie in kennisgevingen (StUF 03.01 Tabel 5.3/5.4, §5.2.5-5.2.7).
+
+Rules (docs/stuf-rules.md, group D and R-KG-15): R-TV-02, R-TV-03, R-TV-04, R-TV-06 (tijdstipRegistratie
+in the old object), R-TV-07, R-TV-08, R-TV-10, STV0000025 and StUF068 (no future mutation in an Lk01).
+Only the objects, their relations and the gerelateerden are read (no walk over the whole message).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from broker.intake.rules.base import Tolerated, geen_waarde, q, refuse, value
+from broker.stuf import ns
+from broker.zds.tolerances import FUTURE_MUTATION
+from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT
+
+TV = q("tijdvakGeldigheid")
+TR = q("tijdstipRegistratie")
+TVR = q("tijdvakRelatie")
+BEGIN, EIND = q("beginGeldigheid"), q("eindGeldigheid")
+BEGIN_REL, EIND_REL = q("beginRelatie"), q("eindRelatie")
+
+
+def _relations(obj: etree._Element) -> list[etree._Element]:
+    """Relation elements of an entity: children that carry an entiteittype (not gerelateerde)."""
+    return [c for c in obj if isinstance(c.tag, str) and ENTITEITTYPE in c.attrib
+            and ns.local(c.tag) != "gerelateerde"]
+
+
+def _gerelateerden(rel: etree._Element) -> list[etree._Element]:
+    """The entity element(s) at the other end of a relation (gerelateerde itself, or its choice branch)."""
+    out = []
+    for ger in rel.findall("{*}gerelateerde"):
+        if ENTITEITTYPE in ger.attrib:
+            out.append(ger)
+        out.extend(c for c in ger if isinstance(c.tag, str) and ENTITEITTYPE in c.attrib)
+    return out
+
+
+def _name(el: etree._Element) -> str:
+    return ns.local(el.tag)
+
+
+def _open_end(tv: etree._Element, where: str) -> None:
+    """R-TV-02: in the current situation a tijdvakGeldigheid with a begin has an open end."""
+    if value(tv.find(BEGIN)) is not None and not geen_waarde(tv.find(EIND)):
+        raise refuse("StUF062", "R-TV-02", "tijdvakGeldigheid is onjuist: eindGeldigheid van de huidige situatie "
+                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where)
+
+
+def check(objects: list[etree._Element], mutatiesoort: str | None, tijdstip_bericht: str | None,
+          tolerated: Tolerated) -> None:
+    if not objects:
+        return
+    nieuw = objects[-1]
+    oud = objects[0] if len(objects) == 2 else None
+    for obj in objects:
+        vs = obj.get(VERWERKINGSSOORT)
+        where = f"object {_name(obj)} ({'oud' if obj is oud else 'nieuw'})"
+        tv = obj.find(TV)
+        # R-TV-07: an object that is only identified (I) or removed (V) has no tijdvakGeldigheid
+        if vs in ("I", "V") and tv is not None:
+            raise refuse("StUF062", "R-TV-07", f"tijdvakGeldigheid is onjuist: een object met verwerkingssoort {vs} "
+                         "heeft geen tijdvakGeldigheid", where)
+        if vs == "I" and obj.find(TR) is not None:
+            raise refuse("StUF055", "R-TV-07", "Een object met verwerkingssoort I heeft geen tijdstipRegistratie", where)
+        for rel in _relations(obj):
+            _relation(rel, obj is nieuw, where)
+    # R-TV-06 (STV0000048): tijdstipRegistratie only in the new object
+    if oud is not None and oud.find(TR) is not None:
+        raise refuse("StUF055", "R-TV-06", "tijdstipRegistratie hoort alleen in het nieuwe object",
+                     "het oude object bevat tijdstipRegistratie")
+    tv_new = nieuw.find(TV)
+    if tv_new is not None and nieuw.get(VERWERKINGSSOORT) in ("T", "W"):
+        _open_end(tv_new, "nieuw object")
+    if mutatiesoort == "W" and nieuw.find(TR) is not None and tv_new is None and oud is not None \
+            and nieuw.get(VERWERKINGSSOORT) == "W":
+        # STV0000025: a W with tijdstipRegistratie also says from when the change holds
+        raise refuse("StUF062", "STV0000025", "tijdvakGeldigheid is onjuist: een wijziging met tijdstipRegistratie "
+                     "heeft ook een tijdvakGeldigheid")
+    if oud is not None:
+        _old_and_new(oud, nieuw, mutatiesoort)
+    _no_future(objects, tijdstip_bericht, tolerated)
+
+
+def _relation(rel: etree._Element, in_new: bool, where: str) -> None:
+    vs = rel.get(VERWERKINGSSOORT)
+    rel_where = f"{where}, relatie {_name(rel)}"
+    # R-TV-08: a gerelateerde that is only identified (I) or changed (W) carries no tijdvak or registratie
+    for ger in _gerelateerden(rel):
+        gvs = ger.get(VERWERKINGSSOORT)
+        if gvs in ("I", "W") and (ger.find(TV) is not None or ger.find(TR) is not None):
+            raise refuse("StUF055", "R-TV-08", f"Een gerelateerde met verwerkingssoort {gvs} heeft geen "
+                         "tijdvakGeldigheid of tijdstipRegistratie", f"{rel_where}, gerelateerde {_name(ger)}")
+    if not in_new or vs != "T" or not len(rel):
+        return
+    # R-TV-10 (STV0000069): a relation that is added begins, and is open
+    tvr = rel.find(TVR)
+    if tvr is not None:
+        begin = value(tvr.find(BEGIN_REL))
+        if begin is None or not geen_waarde(tvr.find(EIND_REL)):
+            raise refuse("StUF062", "R-TV-10", "tijdvakRelatie is onjuist: een toegevoegde relatie heeft een "
+                         "beginRelatie en een lege eindRelatie met StUF:noValue=\"geenWaarde\"", rel_where)
+        tv = rel.find(TV)
+        if tv is not None and value(tv.find(BEGIN)) not in (None, begin):
+            raise refuse("StUF062", "R-TV-10", "tijdvakGeldigheid is onjuist: beginGeldigheid van een toegevoegde "
+                         "relatie is gelijk aan beginRelatie", rel_where)
+    tv = rel.find(TV)
+    if tv is not None:
+        _open_end(tv, rel_where)
+
+
+def _old_and_new(oud: etree._Element, nieuw: etree._Element, mutatiesoort: str | None) -> None:
+    """R-TV-03 (W, STV0000051) and R-TV-04 (C, F): the tijdvakken of the two objects fit together."""
+    tv_old, tv_new = oud.find(TV), nieuw.find(TV)
+    if oud.get(VERWERKINGSSOORT) != nieuw.get(VERWERKINGSSOORT):
+        return  # an identifying object (I) beside a changing one: R-TV-07 covers it
+    if (tv_old is None) != (tv_new is None):
+        raise refuse("StUF062", "R-TV-03", "tijdvakGeldigheid is onjuist: het staat in het "
+                     + ("oude" if tv_new is None else "nieuwe") + " object maar niet in het andere")
+    if tv_old is None or tv_new is None:
+        return
+    tbo, teo = value(tv_old.find(BEGIN)), value(tv_old.find(EIND))
+    tbn = value(tv_new.find(BEGIN))
+    if mutatiesoort == "W":
+        if tbo and teo and _date(tbo) > _date(teo):
+            raise refuse("StUF062", "R-TV-03", "tijdvakGeldigheid is onjuist: beginGeldigheid ligt na "
+                         "eindGeldigheid in het oude object", f"{tbo} > {teo}")
+        if tbn and teo != tbn:
+            raise refuse("StUF062", "R-TV-03", "tijdvakGeldigheid is onjuist: eindGeldigheid van het oude object "
+                         "is niet gelijk aan beginGeldigheid van het nieuwe", f"{teo or '(leeg)'} ≠ {tbn}")
+    elif mutatiesoort in ("C", "F"):
+        if teo is not None or not geen_waarde(tv_new.find(EIND)):
+            raise refuse("StUF062", "R-TV-04", "tijdvakGeldigheid is onjuist: bij een correctie zijn beide "
+                         "eindGeldigheden leeg")
+
+
+def _date(moment: str) -> str:
+    return moment[:8]
+
+
+def _no_future(objects: list[etree._Element], tijdstip_bericht: str | None, tolerated: Tolerated) -> None:
+    """R-KG-15: an Lk01 holds no future mutation: no beginGeldigheid after the message's own moment."""
+    if not tijdstip_bericht or len(tijdstip_bericht) < 8:
+        return
+    today = tijdstip_bericht[:8]
+    for obj in objects:
+        for begin in obj.iter(BEGIN):
+            b = value(begin)
+            if b and len(b) >= 8 and b[:8].isdigit() and b[:8] > today:
+                if tolerated.allows(FUTURE_MUTATION):
+                    return
+                raise refuse("StUF068", "R-KG-15", "Toekomstmutatie in een Lk01: beginGeldigheid ligt na "
+                             "tijdstipBericht", f"beginGeldigheid {b[:8]}, tijdstipBericht {today}")
