@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from broker.adapters.http import transport_error
 from broker.adapters.targets import Target
+from broker.devtools.zgw_fake import ZGWFake
 from broker.errors import AdapterError, ConfigError, StufError
 from broker.model.ports import Health
 from broker.queue.tables import Delivery
@@ -35,7 +36,6 @@ from tests.support.configs import fast_delivery
 from tests.support.soapcall import SoapCaller
 from tests.support.target import CountingTarget
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.zgw_fake import ZGWFake
 
 MAX_ATTEMPTS = 3
 CLOSED = f"http://127.0.0.1:{live.free_port()}"  # nothing listens here

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 from broker.errors import ConfigError
 from broker.runtime import Broker
 from tests.support import live
@@ -22,7 +23,6 @@ from tests.support import messages as m
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
 from tests.support.configs import write_config
-from tests.zgw_fake import SeededZaaktype, ZGWFake
 
 NAME = "mappings/shv.yaml"
 INTAKE = "      SHV-2: Intake afgerond"

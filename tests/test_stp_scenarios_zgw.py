@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from broker.devtools.zgw_fake import ZGWFake
 from tests.stp.runner import Runner
 from tests.support import live, zgw_stp
 from tests.support import zgw_broker as zb
 from tests.support.soapcall import SoapCaller
 from tests.test_stp_scenarios import FILES, STP, STP_CONFIG
-from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture(scope="module")

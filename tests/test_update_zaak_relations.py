@@ -15,13 +15,13 @@ from lxml import etree
 from sqlalchemy import select
 
 from broker.adapters.embedded.tables import ZsRol, ZsZaak
+from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 from broker.stuf import ns
 from tests.support import edge_messages as e
 from tests.support import messages as m
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
 from tests.support.edge_live import Edge, running
-from tests.zgw_fake import SeededZaaktype, ZGWFake
 
 UPDATE_11 = e.ZKN_ACTION + "updateZaak_Lk01"
 NOVALUE = ' StUF:noValue="geenWaarde"'

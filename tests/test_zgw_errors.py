@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from broker.devtools.zgw_fake import ZGWFake
 from broker.queue.tables import Delivery
 from tests.support import document_messages as dm
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
 from tests.support.configs import fast_delivery
-from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests of the ZGW fake itself (tests/zgw_fake): it must serve a whole
+"""Tests of the ZGW fake itself (broker/devtools/zgw_fake): it must serve a whole
 case lifecycle, speak the specs' error shapes and catch spec violations."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.zgw_fake import SPEC_FIXES, ZGWFake, load_specs, make_token
-from tests.zgw_fake.specs import APIS
+from broker.devtools.zgw_fake import SPEC_FIXES, ZGWFake, load_specs, make_token
+from broker.devtools.zgw_fake.specs import APIS
 
 CLIENT_ID, SECRET = "stuf-broker-test", "geheim"  # a short secret, as Open Zaak setups often have
 RSIN = "002220647"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 from tests.support import besluit_messages as bm
 from tests.support import document_messages as dm
 from tests.support import messages as m
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
 from tests.support.soapcall import SoapAnswer
-from tests.zgw_fake import SeededZaaktype, ZGWFake
 
 LARGE = 1024  # large_document_bytes of the target: larger documents go up in bestandsdelen
 

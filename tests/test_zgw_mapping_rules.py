@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from broker.devtools.zgw_fake import ZGWFake
 from tests.support import document_messages as dm
 from tests.support import messages as m
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
-from tests.zgw_fake import ZGWFake
 
 REPO = zb.REPO
 SHV = (REPO / "config" / "mappings" / "shv.yaml").read_text()

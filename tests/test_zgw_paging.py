@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from broker.devtools.zgw_fake import ZGWFake
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
-from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture

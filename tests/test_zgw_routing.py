@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from broker.devtools.zgw_fake import ZGWFake
 from broker.queue.tables import Delivery
 from tests.support import live
 from tests.support import messages as m
@@ -23,7 +24,6 @@ from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
 from tests.support.configs import fast_delivery, write_config
 from tests.support.soapcall import SoapCaller
-from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from broker.devtools.zgw_fake import ZGWFake
 from broker.errors import ConfigError
 from broker.runtime import Broker
 from tests.support import live
 from tests.support import messages as m
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
-from tests.zgw_fake import ZGWFake
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import click
 
 from broker import logging as broker_logging
 from broker.cli.check import check
+from broker.cli.config import config
+from broker.cli.dev import dev
 from broker.cli.mappings import mappings
 from broker.cli.queue import queue
 from broker.cli.send import send
@@ -154,7 +156,9 @@ main.add_command(queue)
 main.add_command(users)
 main.add_command(mappings)
 main.add_command(check)
+main.add_command(config)
 main.add_command(send)
+main.add_command(dev)
 
 
 @main.group()

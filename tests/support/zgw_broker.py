@@ -1,4 +1,4 @@
-"""A live broker whose zaaksysteem is the loopback ZGW fake (tests/zgw_fake), for the ZGW tests.
+"""A live broker whose zaaksysteem is the loopback ZGW fake (broker/devtools/zgw_fake), for the ZGW tests.
 
 ``seed_shv`` puts zaaktype SHV in the fake's catalogue the way config/mappings/shv.yaml expects it;
 ``write_zgw_config`` writes a configuration directory with a ``zgw`` target (routes.yaml) and the
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 from tests.support import live
 from tests.support.configs import fast_delivery, write_config
 from tests.support.soapcall import SoapCaller
-from tests.zgw_fake import SeededZaaktype, ZGWFake
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_ID, SECRET = "stuf-broker", "geheim"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.zgw_fake import SeededZaaktype, ZGWFake
+from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 
 ZAAKTYPE = "12345678"
 DOCUMENTTYPEN = ["Aanvraag burgerservicenummer behandelen", "omschrijving", "omschrijving1", "omschrijving1a",

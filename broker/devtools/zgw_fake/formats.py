@@ -27,4 +27,4 @@ def is_uri(value: Any) -> bool:
     return True
 
 
-EXTRA_FORMATS = {"uri": is_uri}
+EXTRA_FORMATS: dict[str, Any] = {"uri": is_uri}

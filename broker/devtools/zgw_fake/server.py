@@ -77,8 +77,9 @@ class ZGWFake:
         self.force_unlock_allowed = False
 
         self.host = host
-        self._socket = self._bind(host, port)
-        self.port: int = self._socket.getsockname()[1]
+        sock = self._bind(host, port)
+        self._socket: socket.socket | None = sock
+        self.port: int = sock.getsockname()[1]
         self.root_url = f"http://{host}:{self.port}"
         self.store = Store(self.root_url)
         self.catalog = CatalogSeeder(self.store, self.specs["catalogi"])

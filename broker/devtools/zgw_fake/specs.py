@@ -20,11 +20,13 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.deserializing.media_types.util import json_loads
 
+from broker.config import PROJECT_ROOT
+
 from .formats import EXTRA_FORMATS
 from .spec_fixes import apply_fixes
 
-#: Default location: ``<repo>/../shared/openapi``.
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "openapi"
+#: Default location: ``<repo>/../shared/openapi`` (beside the checkout, like the schemas' ``../shared/xsd``).
+DEFAULT_SPEC_DIR = PROJECT_ROOT.parent / "shared" / "openapi"
 
 #: Environment variable that overrides the default location.
 SPEC_DIR_ENV = "ZGW_OPENAPI_DIR"
