@@ -29,7 +29,7 @@ def brp() -> Iterator[BrpFake]:
 
 
 @pytest.fixture(scope="module")
-def bg(brp: BrpFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoapCaller]:
+def brp_broker(brp: BrpFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[live.LiveBroker]:
     tmp = tmp_path_factory.mktemp("brp")
     os.environ[KEY_ENV] = "brp-test-key"
     routes = f"""\
@@ -43,11 +43,16 @@ routes:
     deliver: [{{target: zaaksysteem, mode: sync}}]
 """
     broker = live.start(live.make_settings(tmp, live.config_with(tmp, **{"routes.yaml": routes})))
-    caller = SoapCaller(broker.url, broker.broker.schemas)
-    yield caller
-    caller.close()
+    yield broker
     broker.stop()
     os.environ.pop(KEY_ENV, None)
+
+
+@pytest.fixture(scope="module")
+def bg(brp_broker: live.LiveBroker) -> Iterator[SoapCaller]:
+    caller = SoapCaller(brp_broker.url, brp_broker.broker.schemas)
+    yield caller
+    caller.close()
 
 
 def ask(bg: SoapCaller, message: str) -> SoapAnswer:
@@ -85,7 +90,8 @@ def test_a_search_asks_the_bsns_then_the_persons(bg: SoapCaller, brp: BrpFake) -
     assert raadpleeg["type"] == "RaadpleegMetBurgerservicenummer" and len(raadpleeg["burgerservicenummer"]) == len(found)
 
 
-def test_the_brp_refusing_the_broker_is_a_server_fault(brp: BrpFake, bg: SoapCaller) -> None:
+def test_the_brp_refusing_the_broker_is_a_server_fault(brp: BrpFake, bg: SoapCaller,
+                                                       brp_broker: live.LiveBroker) -> None:
     real = brp.api_key
     brp.api_key = "another"
     try:
@@ -93,3 +99,16 @@ def test_the_brp_refusing_the_broker_is_a_server_fault(brp: BrpFake, bg: SoapCal
     finally:
         brp.api_key = real
     assert answer.berichtcode == "Fo02" and answer.text("body/plek") == "server"
+    # the failed delivery stays for an operator, and can be read back to be tried again
+    from sqlalchemy import select
+
+    from broker.intake.rebuild import StoredRequests
+    from broker.store.tables import Message
+
+    b = brp_broker.broker
+    with b.db.read() as session:
+        last = session.execute(select(Message.id).where(Message.operation == "npsLv01")
+                               .order_by(Message.id.desc())).scalars().first()
+    assert last is not None
+    rebuilt = StoredRequests(b.db, b.settings.broker, b.schema_model).rebuild(last)
+    assert rebuilt.zds.operation.name == "npsLv01"

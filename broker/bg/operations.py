@@ -18,3 +18,4 @@ NPS_LV01 = Operation("npsLv01", "StUF-BG 03.10", BG_BEANTWOORD_VRAAG, "Lv01", "n
 OPERATIONS: tuple[Operation, ...] = (NPS_LV01,)
 BY_ELEMENT: dict[str, Operation] = {op.element: op for op in OPERATIONS}
 NAMES = frozenset(op.name for op in OPERATIONS)
+BY_NAME: dict[str, Operation] = {op.name.lower(): op for op in OPERATIONS}

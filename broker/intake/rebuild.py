@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from broker.adapters.targets import DeliveryRequest
+from broker.bg.operations import BY_NAME as BG_BY_NAME
 from broker.config import BrokerSettings
 from broker.errors import StufError
 from broker.intake import messagelog, rules
@@ -29,7 +30,8 @@ class StoredRequests:
         if stored is None or stored.operation is None:
             raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
         request = soap.parse_request(stored.body, stored.content_type, stored.soap_action)
-        resolved = dispatch.Resolved(BY_NAME[stored.operation.lower()], stored.dialect or "zds",
+        operation = BY_NAME.get(stored.operation.lower()) or BG_BY_NAME[stored.operation.lower()]
+        resolved = dispatch.Resolved(operation, stored.dialect or "zds",
                                      ns.local(request.body_element.tag))
         if stored.tolerances:  # what the broker accepted, as it accepted it
             rules.reapply(request.body_element, resolved.operation.name, stored.tolerances)
