@@ -354,7 +354,9 @@ class Pipeline:
         broker stop in between, the lease of the primary delivery runs out and a worker delivers it."""
         slots = self._sync_slots(legs[0].target.name)
         if not slots.acquire(blocking=False):  # before anything is stored: the sender may simply resend
-            raise StufError("StUF058", f"Het doelsysteem {legs[0].target.name} is bezet; probeer het later opnieuw",
+            # a synchronous message (Fo02) gets StUF049, "the synchronous process is not available"
+            code = "StUF049" if faults.fault_kind(rec.port) == "Fo02" else "StUF058"
+            raise StufError(code, f"Het doelsysteem {legs[0].target.name} is bezet; probeer het later opnieuw",
                             f"al {self.settings.server.sync_slots()} verzoeken wachten op dit doelsysteem "
                             "(server.sync_calls_per_target)", plek="server")
         try:
