@@ -18,6 +18,8 @@ from tests.support.brp_fake import BrpFake
 from tests.support.soapcall import SoapAnswer, SoapCaller
 
 ACTION = "http://www.egem.nl/StUF/sector/bg/0310/npsLv01"
+BG = "http://www.egem.nl/StUF/sector/bg/0310"
+STUF = "http://www.egem.nl/StUF/StUF0301"
 KEY_ENV = "STUF_BROKER_TEST_BRP_KEY"
 
 
@@ -36,7 +38,15 @@ def brp_broker(brp: BrpFake, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 targets:
   zaaksysteem: {{adapter: embedded}}
   brp: {{adapter: brp-personen, url: "{brp.url}", api_key_env: {KEY_ENV}, timeout: 5}}
+  brp_beperkt:
+    adapter: brp-personen
+    url: "{brp.url}"
+    api_key_env: {KEY_ENV}
+    niet_geautoriseerd: [overlijden, kinderen, verblijfplaats]
 routes:
+  - operations: [npsLv01]
+    zenders: [BEPERKT]
+    deliver: [{{target: brp_beperkt, mode: sync}}]
   - operations: [npsLv01]
     deliver: [{{target: brp, mode: sync}}]
   - operations: ["*"]
@@ -112,3 +122,21 @@ def test_the_brp_refusing_the_broker_is_a_server_fault(brp: BrpFake, bg: SoapCal
     assert last is not None
     rebuilt = StoredRequests(b.db, b.settings.broker, b.schema_model).rebuild(last)
     assert rebuilt.zds.operation.name == "npsLv01"
+
+
+def test_what_the_brokers_autorisatie_does_not_cover_is_nietGeautoriseerd(bg: SoapCaller, brp: BrpFake) -> None:
+    """Routes choose the source per question: this zender's questions go to a BRP target whose
+    autorisatie lacks overlijden, kinderen and the verblijfplaats; those are never asked and answered
+    as withheld where the scope asks for them."""
+    brp.requests.clear()
+    message = bsn("999970239").replace("<StUF:applicatie>KCC</StUF:applicatie>", "<StUF:applicatie>BEPERKT</StUF:applicatie>")
+    [person] = objects(ask(bg, message))
+    [query] = brp.requests
+    assert not {"overlijden", "kinderen", "verblijfplaats"} & set(query["fields"])
+    over = person.find(f"{{{BG}}}overlijdensdatum")
+    assert over is not None and over.get(f"{{{STUF}}}noValue") == "nietGeautoriseerd"
+    [kind] = person.findall(f"{{{BG}}}inp.heeftAlsKinderen")
+    assert kind.get(f"{{{STUF}}}noValue") == "nietGeautoriseerd" and len(kind) == 0
+    postcode = person.find(f"{{{BG}}}verblijfsadres/{{{BG}}}aoa.postcode")
+    assert postcode is not None and postcode.get(f"{{{STUF}}}noValue") == "nietGeautoriseerd"
+    assert person.find(f"{{{BG}}}inp.heeftAlsEchtgenootPartner/{{{BG}}}gerelateerde") is not None

@@ -271,3 +271,13 @@ routes:
         caller.close()
     finally:
         front.stop()
+
+
+def test_what_the_brp_records_as_unknown_is_vastgesteldOnbekend(bg: SoapCaller) -> None:
+    [person] = objects(ask(bg, bsn("999993288")))
+    naam = person.find(f"{{{BG}}}geslachtsnaam")
+    assert naam is not None and naam.get(f"{{{STUF}}}noValue") == "vastgesteldOnbekend"
+    assert naam.get(f"{{{XSI}}}nil") == "true"
+    [person] = objects(ask(bg, bsn("999970586")))
+    ouders = [o.find(f"{{{BG}}}gerelateerde/{{{BG}}}geslachtsnaam") for o in person.findall(f"{{{BG}}}inp.heeftAlsOuders")]
+    assert [o.get(f"{{{STUF}}}noValue") for o in ouders if o is not None] == ["vastgesteldOnbekend"] * 2

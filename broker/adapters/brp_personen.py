@@ -15,7 +15,9 @@ Options in routes.yaml (:class:`BrpOptions`): ``url`` (the API's base, e.g.
 ``https://proefomgeving.haalcentraal.nl/haalcentraal/api/brp``), ``api_key_env`` (the environment
 variable holding the key), ``api_key_header`` (default ``X-API-KEY``), ``timeout``,
 ``gemeente_van_inschrijving`` (only persons registered there), ``inclusief_overledenen`` (default
-true), ``indicatie_geheim`` (default 7).
+true), ``indicatie_geheim`` (default 7), ``niet_geautoriseerd`` (groups the broker's autorisatie does
+not cover: geboorte, overlijden, verblijfplaats, gemeenteVanInschrijving, partners, kinderen, ouders;
+never asked, answered ``nietGeautoriseerd`` where the scope asks for them).
 
 Failures: no answer, 5xx, 429: AdapterError worth a retry; 401/403: the broker's own authorisation
 (AdapterError, permanent); 400: the broker's mapping (logged with the names of the invalid
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import structlog
@@ -55,6 +57,9 @@ class BrpOptions(Options):
     gemeente_van_inschrijving: str | None = Field(None, pattern=r"^[0-9]{4}$")
     inclusief_overledenen: bool = True
     indicatie_geheim: int = Field(7, ge=1, le=7)
+    #: groups the broker's BRP autorisatie does not cover: never asked (a 403), answered nietGeautoriseerd
+    niet_geautoriseerd: list[Literal["geboorte", "overlijden", "verblijfplaats", "gemeenteVanInschrijving",
+                                     "partners", "kinderen", "ouders"]] = []
 
 
 class BrpPersonen(HttpErrors):
@@ -105,7 +110,11 @@ class BrpPersonen(HttpErrors):
 
     # -- the API -------------------------------------------------------------------------------
     def _raadpleeg(self, bsns: list[str], vraag: PersoonVraag) -> list[Persoon]:
-        fields = list(FIELDS) + sorted(RELATIE_FIELDS[r] for r in vraag.relaties if r in RELATIE_FIELDS)
+        verboden: set[str] = set(self.options.niet_geautoriseerd)
+        if "gemeenteVanInschrijving" in verboden:
+            verboden.add("datumInschrijvingInGemeente")
+        fields = [f for f in FIELDS if f not in verboden]
+        fields += sorted(RELATIE_FIELDS[r] for r in vraag.relaties if r in RELATIE_FIELDS and r not in verboden)
         query: dict[str, Any] = {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": bsns,
                                  "fields": fields}
         return [self._persoon(p) for p in self._post(query).get("personen", [])]
@@ -175,7 +184,8 @@ class BrpPersonen(HttpErrors):
             in_onderzoek=onderzoek,
             partners=[_verwant(v) for v in p.get("partners", [])],
             kinderen=[_verwant(v) for v in p.get("kinderen", [])],
-            ouders=[_verwant(v) for v in p.get("ouders", [])])
+            ouders=[_verwant(v) for v in p.get("ouders", [])],
+            niet_geautoriseerd=list(self.options.niet_geautoriseerd))
 
 
 def _code(value: Any) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from broker.bg.read import RELATIES, Scope
-from broker.model.person import ADELLIJKE_TITELS, Adres, Datum, Persoon, Verwant
+from broker.model.person import ADELLIJKE_TITELS, ONBEKENDE_CODE, ONBEKENDE_NAAM, Adres, Datum, Persoon, Verwant
 from broker.stuf import ns
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
 
@@ -84,7 +84,29 @@ _RELATIE_EIGEN = {
     "inp.heeftAlsOuders": ("ouderAanduiding", "datumIngangFamilierechtelijkeBetrekking"),
 }
 
-Value = str | Datum | None
+class _VastgesteldOnbekend:
+    """The BRP's standaardwaarde for "established unknown" (geslachtsnaam ".", land or gemeente 0000)."""
+
+
+ONBEKEND = _VastgesteldOnbekend()
+Value = str | Datum | _VastgesteldOnbekend | None
+#: StUF element -> the group of the case model a source may not be authorised for
+_GROEP_VAN = {
+    "geboortedatum": "geboorte", "inp.geboorteplaats": "geboorte", "inp.geboorteLand": "geboorte",
+    "overlijdensdatum": "overlijden", "inp.overlijdenplaats": "overlijden", "inp.overlijdenLand": "overlijden",
+    "verblijfsadres": "verblijfplaats", "sub.verblijfBuitenland": "verblijfplaats", "inp.adresHerkomst": "verblijfplaats",
+    "sub.correspondentieAdres": "verblijfplaats", "inp.gemeenteVanInschrijving": "gemeenteVanInschrijving",
+    "inp.datumInschrijving": "gemeenteVanInschrijving", "inp.heeftAlsEchtgenootPartner": "partners",
+    "inp.heeftAlsKinderen": "kinderen", "inp.heeftAlsOuders": "ouders",
+}
+
+
+def _naam_of(value: str | None, limit: int) -> Value:
+    return ONBEKEND if value == ONBEKENDE_NAAM else _clip(value, limit)
+
+
+def _code_of(value: str | None) -> Value:
+    return ONBEKEND if value == ONBEKENDE_CODE else value
 
 
 def _clip(value: str | None, limit: int) -> str | None:
@@ -93,7 +115,7 @@ def _clip(value: str | None, limit: int) -> str | None:
 
 def _naam_values(naam: Any) -> dict[str, Value]:
     return {
-        "geslachtsnaam": _clip(naam.geslachtsnaam, 200),
+        "geslachtsnaam": _naam_of(naam.geslachtsnaam, 200),
         "voorvoegselGeslachtsnaam": _clip(naam.voorvoegsel, 10),
         "voorletters": _clip(naam.berekende_voorletters(), 20),
         "voornamen": _clip(naam.voornamen, 200),
@@ -109,11 +131,12 @@ def persoon_values(p: Persoon) -> dict[str, Value]:
         "geslachtsnaamPartner": _clip(partner.naam.geslachtsnaam, 200) if partner else None,
         "voorvoegselGeslachtsnaamPartner": _clip(partner.naam.voorvoegsel, 10) if partner else None,
         "geslachtsaanduiding": p.geslacht, "geboortedatum": p.geboortedatum,
-        "inp.geboorteplaats": _clip(p.geboorteplaats, 40), "inp.geboorteLand": p.geboorteland,
+        "inp.geboorteplaats": _clip(p.geboorteplaats, 40), "inp.geboorteLand": _code_of(p.geboorteland),
         "overlijdensdatum": p.overlijdensdatum, "inp.overlijdenplaats": _clip(p.overlijdensplaats, 40),
-        "inp.overlijdenLand": p.overlijdensland,
+        "inp.overlijdenLand": _code_of(p.overlijdensland),
         "inp.adresHerkomst": p.verblijfadres.functie if p.verblijfadres and not p.verblijfadres.buitenland else None,
-        "inp.gemeenteVanInschrijving": p.gemeente_van_inschrijving, "inp.datumInschrijving": p.datum_inschrijving,
+        "inp.gemeenteVanInschrijving": _code_of(p.gemeente_van_inschrijving),
+        "inp.datumInschrijving": p.datum_inschrijving,
         "inp.datumOpschortingBijhouding": p.opschorting_datum, "inp.redenOpschortingBijhouding": p.opschorting_reden,
         "inp.indicatieGeheim": str(p.geheimhouding) if p.geheimhouding is not None else None,
     }
@@ -123,12 +146,14 @@ def persoon_values(p: Persoon) -> dict[str, Value]:
 def verwant_values(v: Verwant) -> dict[str, Value]:
     return {"inp.bsn": v.bsn, **_naam_values(v.naam), "geslachtsaanduiding": v.geslacht,
             "geboortedatum": v.geboortedatum, "inp.geboorteplaats": _clip(v.geboorteplaats, 40),
-            "inp.geboorteLand": v.geboorteland}
+            "inp.geboorteLand": _code_of(v.geboorteland)}
 
 
 def _put(parent: etree._Element, name: str, value: Value, *, nil_as: str | None = None,
          tag_ns: str = ns.BG) -> None:
     """One simple element: its value, or nil with ``nil_as`` as noValue (None: left out)."""
+    if isinstance(value, _VastgesteldOnbekend):
+        value, nil_as = None, "vastgesteldOnbekend"
     if value is None:
         if nil_as is None:
             return
@@ -174,13 +199,31 @@ def persoon_object(p: Persoon, scope: Scope) -> etree._Element:
     obj.set(_ENTITEITTYPE, "NPS")
     wants = _Wants(scope.named, scope.elements, STANDAARD, _BEKEND)
     values = persoon_values(p)
+    verboden = set(p.niet_geautoriseerd)
+
+    def put(name: str) -> None:
+        if _GROEP_VAN.get(name) in verboden:  # asked for, and withheld from the broker: say so
+            if scope.named is None and name in scope.elements:
+                _put(obj, name, None, nil_as="nietGeautoriseerd")
+            return
+        _put(obj, name, values.get(name), nil_as=wants.empty(name))
+
     for name in _PERSOON_KOP:
         if wants(name):
-            _put(obj, name, values.get(name), nil_as=wants.empty(name))
-    _addresses(obj, p, scope, wants)
+            put(name)
+    if "verblijfplaats" not in verboden:
+        _addresses(obj, p, scope, wants)
+    else:
+        for group in ("verblijfsadres", "sub.correspondentieAdres"):  # not nillable: the asked parts are
+            if scope.named is None and scope.groepen.get(group):
+                el = etree.SubElement(obj, ns.q(ns.BG, group))
+                order = _ADRES if group == "verblijfsadres" else _CORRESPONDENTIE
+                for part in order:
+                    if part in scope.groepen[group] and part not in _GROEP_OVERSLAAN:
+                        _put(el, part, None, nil_as="nietGeautoriseerd")
     for name in _PERSOON_STAART:
         if wants(name) or (name == "inp.indicatieGeheim" and p.geheimhouding):
-            _put(obj, name, values.get(name), nil_as=wants.empty(name))
+            put(name)
     if scope.metagegevens:
         for groep in p.in_onderzoek:
             el = etree.SubElement(obj, ns.q(ns.BG, "inOnderzoek"))
@@ -192,6 +235,13 @@ def persoon_object(p: Persoon, scope: Scope) -> etree._Element:
         if scope.named is not None and not scope.named.startswith("alles"):
             continue
         if scope.named is None and relatie not in scope.relaties:
+            continue
+        if _GROEP_VAN[relatie] in verboden:
+            if scope.named is None:  # asked for explicitly: one nil relation says it is withheld
+                el = etree.SubElement(obj, ns.q(ns.BG, relatie))
+                el.set(_ENTITEITTYPE, _RELATIE_TYPE[relatie])
+                el.set(_NIL, "true")
+                el.set(_NOVALUE, "nietGeautoriseerd")
             continue
         for verwant in lijst:
             obj.append(_relatie(relatie, verwant, scope))

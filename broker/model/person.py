@@ -28,6 +28,14 @@ ONDERZOEK_GROEPEN = ("Persoonsgegevens", "Overlijden", "Verblijfsplaats", "Verbl
                      "Nationaliteit")
 
 
+#: groups of a person a source's autorisatie may leave out (StUF: nietGeautoriseerd when asked for)
+NIET_GEAUTORISEERD_GROEPEN = ("geboorte", "overlijden", "verblijfplaats", "gemeenteVanInschrijving", "partners",
+                              "kinderen", "ouders")
+#: the BRP's standaardwaarde for "established unknown" (StUF: vastgesteldOnbekend)
+ONBEKENDE_NAAM = "."
+ONBEKENDE_CODE = "0000"
+
+
 @dataclass(frozen=True)
 class Datum:
     """A date as the BRP registers it: ``yyyymmdd`` with ``00`` for an unknown month or day and
@@ -151,6 +159,8 @@ class Persoon:
     partners: list[Verwant] = field(default_factory=list)
     kinderen: list[Verwant] = field(default_factory=list)
     ouders: list[Verwant] = field(default_factory=list)
+    #: groups the source may not give the broker (its autorisatie): NIET_GEAUTORISEERD_GROEPEN
+    niet_geautoriseerd: list[str] = field(default_factory=list)
 
     @property
     def overleden(self) -> bool:
