@@ -39,10 +39,11 @@ def _systeem(answer: SoapAnswer, name: str) -> tuple[str | None, str | None]:
 
 def assert_fault(edge: Edge, port: str, xml: str, code: str, *, soap_action: str | None = None,
                  zender: tuple[str, str] | None = ZENDER, ontvanger: tuple[str, str] | None = ONTVANGER,
-                 referentienummer: str | None = None) -> SoapAnswer:
+                 referentienummer: str | None = None, plek: str | None = None) -> SoapAnswer:
     """Send ``xml`` and check the fault for ``code``; return the answer for further checks.
 
-    ``zender``/``ontvanger``/``referentienummer`` are what the request carried (None: absent).
+    ``zender``/``ontvanger``/``referentienummer`` are what the request carried (None: absent);
+    ``plek`` where it differs from the code's (a content fault: client, tests/test_fault_plek.py).
     """
     answer = edge.soap.call(port, xml, soap_action=soap_action)  # validates the Fo-bericht
     assert answer.status == 500, answer.content
@@ -50,8 +51,9 @@ def assert_fault(edge: Edge, port: str, xml: str, code: str, *, soap_action: str
     kind = "Fo03" if port == e.ASYNC else "Fo02"
     assert fault.fo.tag == ns.q(ns.STUF, f"{kind}Bericht")
     assert answer.foutcode == code, answer.content
+    expected_plek = plek or FOUTCODES[code].plek
     plek = answer.text("body/plek")
-    assert plek == FOUTCODES[code].plek
+    assert plek == expected_plek
     prefix, _, local = fault.faultcode.partition(":")
     env = e.parse(answer.content)
     assert env.nsmap.get(prefix) == ns.SOAP11
@@ -221,11 +223,11 @@ def test_stuf064_update_zaak_and_actualiseer_zaakstatus_on_an_unknown_zaak(edge:
     """updateZaak and actualiseerZaakstatus on a zaak the zaaksysteem does not have get Fo03 StUF064."""
     ident = f"1234{m.ref()}"
     ref = m.ref()
-    answer = assert_fault(edge, e.ASYNC, e.update_zaak(ident, referentienummer=ref), "StUF064", referentienummer=ref)
+    answer = assert_fault(edge, e.ASYNC, e.update_zaak(ident, referentienummer=ref), "StUF064", referentienummer=ref, plek="client")
     assert ident in answer.text("body/omschrijving")
     ref = m.ref()
     answer = assert_fault(edge, e.ASYNC, e.actualiseer_zaakstatus(ident, referentienummer=ref), "StUF064",
-                          referentienummer=ref)
+                          referentienummer=ref, plek="client")
     assert ident in answer.text("body/omschrijving")
 
 
@@ -235,7 +237,7 @@ def test_stuf064_unknown_statustype_is_named(edge: Edge) -> None:
     before = e.status_count(edge.broker)
     ref = m.ref()
     xml = e.actualiseer_zaakstatus(ident, ("SHV-9", "Bestaat niet", "9"), referentienummer=ref)
-    answer = assert_fault(edge, e.ASYNC, xml, "StUF064", referentienummer=ref)
+    answer = assert_fault(edge, e.ASYNC, xml, "StUF064", referentienummer=ref, plek="client")
     assert "SHV-9" in answer.text("body/omschrijving")
     assert e.status_count(edge.broker) == before
 
@@ -244,7 +246,7 @@ def test_stuf058_unknown_zaaktype_is_named(edge: Edge) -> None:
     """creeerZaak with a zaaktype not in the catalogus gets StUF058 naming it, and no zaak is stored."""
     ident, ref = f"1234{m.ref()}", m.ref()
     xml = m.creeer_zaak(ident, zaaktype="ONBEKEND1", zaaktype_omschrijving="Onbekend zaaktype", referentienummer=ref)
-    answer = assert_fault(edge, e.ASYNC, xml, "StUF058", referentienummer=ref)
+    answer = assert_fault(edge, e.ASYNC, xml, "StUF058", referentienummer=ref, plek="client")
     assert "ONBEKEND1" in answer.text("body/omschrijving")
     assert e.zaak_count(edge.broker, ident) == 0
 
@@ -254,6 +256,6 @@ def test_stuf058_creeer_zaak_with_an_identificatie_in_use(edge: Edge) -> None:
     ident = _zaak(edge)
     ref = m.ref()
     answer = assert_fault(edge, e.ASYNC, m.creeer_zaak(ident, omschrijving="Tweede", referentienummer=ref),
-                          "StUF058", referentienummer=ref)
+                          "StUF058", referentienummer=ref, plek="client")
     assert ident in answer.text("body/omschrijving")
     assert e.zaak_count(edge.broker, ident) == 1

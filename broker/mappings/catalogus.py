@@ -91,6 +91,7 @@ class Catalogus:
             f"Onbekend zaaktype {code or omschrijving!s}",
             f"het zaaktype met code {code!r} / omschrijving {omschrijving!r} staat niet in de "
             f"zaaktypecatalogus; bekende zaaktypen: {known}",
+            plek="client",
         )
 
     def statustype(
@@ -111,6 +112,7 @@ class Catalogus:
             f"Onbekend statustype {code or omschrijving or volgnummer!s} voor zaaktype {zaaktype.code}",
             f"statustype code {code!r} / omschrijving {omschrijving!r} bestaat niet bij zaaktype "
             f"{zaaktype.code} ({zaaktype.omschrijving}); bekende statustypen: {known}",
+            plek="client",
         )
 
     def documenttype_allowed(self, zaaktype: ZaakTypeDef, omschrijving: str | None) -> None:
@@ -123,6 +125,7 @@ class Catalogus:
             "StUF058",
             f"Documenttype {omschrijving!s} hoort niet bij zaaktype {zaaktype.code}",
             f"toegestane documenttypen voor {zaaktype.code}: {known}",
+            plek="client",
         )
 
 

@@ -100,6 +100,7 @@ def zaak_relatie(obj: etree._Element, service: str) -> etree._Element:
             "StUF058",
             "Een document kan in dit zaaksysteem aan één zaak worden gekoppeld",
             f"het bericht koppelt het document aan {len(rels)} zaken",
+            plek="client",
         )
     rel = rels[0]
     if rel.get(VERWERKINGSSOORT) != "T":
@@ -122,6 +123,7 @@ def check_size(inhoud: Inhoud | None, limit: int) -> None:
         f"Het document is te groot ({_mb(inhoud.size)}); dit zaaksysteem neemt documenten tot "
         f"{_mb(limit)} aan",
         f"inhoud van {inhoud.size} bytes, maximum {limit} bytes (limits.max_document_bytes)",
+        plek="client",
     )
 
 

@@ -124,6 +124,7 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
                         "StUF064",
                         f"De te beëindigen relatie {name} is niet gevonden",
                         f"relatie {name} naar {key or '(onbekend)'} bestaat niet bij dit object",
+                        plek="client",
                     )
                 stored.remove(target)
             elif soort == "W":
@@ -132,7 +133,7 @@ def apply(stored: etree._Element, oud: etree._Element, nieuw: etree._Element, sc
                 key = related_key(o) if o is not None else related_key(n)
                 target = _find(stored, name, key)
                 if target is None:
-                    raise StufError("StUF064", f"De te wijzigen relatie {name} is niet gevonden")
+                    raise StufError("StUF064", f"De te wijzigen relatie {name} is niet gevonden", plek="client")
                 stored.replace(target, strip_processing(clone(n)))
             # R is handled above; I (or no verwerkingssoort) only identifies: nothing changes
     return stored

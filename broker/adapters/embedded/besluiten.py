@@ -86,6 +86,7 @@ class BesluitenMixin(EmbeddedBase):
                 "StUF058",
                 f"Besluit {ident} bestaat al",
                 "voegBesluitToe met een besluitidentificatie die al in gebruik is (ZDS 1.2 §4.1.7)",
+                plek="client",
             )
         el = _registrable(stuf_of(besluit))
         documents = _take(el, "isVastgelegdIn")
@@ -211,6 +212,7 @@ class BesluitenMixin(EmbeddedBase):
                     f"Document {missing[0]} niet gevonden",
                     f"besluit {row.identificatie} is vastgelegd in documenten die het zaaksysteem niet kent: "
                     + ", ".join(missing),
+                    plek="client",
                 )
         row.stuf_xml = to_string(el)
         row.besluittype = text(el, "bst.omschrijving")

@@ -109,6 +109,7 @@ class DocumentenMixin(EmbeddedBase):
                 f"Document {identificatie} is al uitgecheckt en kan niet opnieuw ter bewerking worden opgevraagd",
                 f"uitgecheckt sinds {since} (UTC); het document komt vrij met updateZaakdocument of "
                 "cancelCheckout met de checkout-id van die bewerking",
+                plek="client",
             )
         row.checkout_id = uuid.uuid4().hex
         row.checked_out_by = _who(ctx.zender)
@@ -159,6 +160,7 @@ class DocumentenMixin(EmbeddedBase):
                 "StUF064",
                 f"Document {identificatie} is niet gekoppeld aan zaak {zaak_identificatie}",
                 "ontkoppelZaakdocument noemt een koppeling tussen zaak en document die niet bestaat",
+                plek="client",
             )
         if row.checkout_id:
             raise StufError(
@@ -166,6 +168,7 @@ class DocumentenMixin(EmbeddedBase):
                 f"Document {identificatie} is in bewerking en kan niet van de zaak worden ontkoppeld",
                 "ZDS 1.2 §4.3.9: een zaakdocument mag niet in bewerking zijn; beëindig de bewerking eerst "
                 "met updateZaakdocument of cancelCheckout",
+                plek="client",
             )
         row.zaak_id = None
         row.link_xml = None
@@ -270,6 +273,7 @@ class DocumentenMixin(EmbeddedBase):
                     f"isRelevantVoor met verwerkingssoort {soort} naar zaak {named or '(geen)'}: "
                     "updateZaakdocument wijzigt alleen de gegevens van de bestaande koppeling (W); "
                     "gebruik ontkoppelZaakdocument en voegZaakdocumentToe om een document te verplaatsen",
+                    plek="client",
                 )
             row.link_xml = to_string(_registrable_link(n))
 
@@ -318,6 +322,7 @@ def _in_use(identificatie: str, service: str) -> StufError:
         "StUF058",
         f"Document {identificatie} bestaat al",
         f"{service} met een documentidentificatie die al in gebruik is (ZDS 1.2 §4.3.4/§4.3.5)",
+        plek="client",
     )
 
 
@@ -327,12 +332,14 @@ def _check_checkout(row: ZsDocument, checkout_id: str | None, service: str) -> N
             "StUF058",
             f"Document {row.identificatie} is niet uitgecheckt",
             f"{service} hoort bij een document dat met geefZaakdocumentbewerken ter bewerking is opgevraagd",
+            plek="client",
         )
     if not checkout_id or not hmac.compare_digest(row.checkout_id.encode(), checkout_id.encode()):
         raise StufError(
             "StUF058",
             f"De checkout-id past niet bij de bewerking van document {row.identificatie}",
             f"{service}: parameters/checkedOutId is niet de id die geefZaakdocumentbewerken voor dit document gaf",
+            plek="client",
         )
 
 

@@ -32,5 +32,6 @@ def by_identificatie(session: Session, model: type[T], soort: str, identificatie
             "StUF064",
             f"{soort} {identificatie} niet gevonden",
             f"er is geen {soort.lower()} met identificatie {identificatie!r} in het zaaksysteem",
+            plek="client",
         )
     return row

@@ -96,6 +96,7 @@ class ZakenMixin(EmbeddedBase):
                 "StUF058",
                 f"Zaak {zaak.identificatie} bestaat al",
                 "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)",
+                plek="client",
             )
         el = strip_processing(clone(stuf_of(zaak)))
         statussen = [c for c in children(el, "heeft")]

@@ -160,7 +160,7 @@ class ZgwBase:
         zaak = self._find_zaak(work, identificatie)
         if zaak is None:
             raise StufError("StUF064", f"Zaak {identificatie} niet gevonden",
-                            f"er is geen zaak met identificatie {identificatie!r} in de Zaken API")
+                            f"er is geen zaak met identificatie {identificatie!r} in de Zaken API", plek="client")
         return zaak
 
     def _find_document(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:
@@ -174,7 +174,7 @@ class ZgwBase:
         found = self._find_document(work, identificatie)
         if found is None:
             raise StufError("StUF064", f"Document {identificatie} niet gevonden",
-                            f"er is geen document met identificatie {identificatie!r} in de Documenten API")
+                            f"er is geen document met identificatie {identificatie!r} in de Documenten API", plek="client")
         return found
 
     def _zaaktype_of(self, zaak: dict[str, Any]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ class BesluitenMixin(ZgwBase):
             except ZgwError as exc:
                 if exc.has_param_code("identificatie-niet-uniek"):
                     raise StufError("StUF058", f"Besluit {besluit.identificatie} bestaat al",
-                                    "voegBesluitToe met een besluitidentificatie die al in gebruik is (ZDS 1.2 §4.1.7)"
+                                    "voegBesluitToe met een besluitidentificatie die al in gebruik is (ZDS 1.2 §4.1.7)", plek="client"
                                     ) from None
                 raise
 
@@ -66,7 +66,7 @@ class BesluitenMixin(ZgwBase):
         found = self._find_besluit(work, oud.identificatie or nieuw.identificatie)
         if found is None:
             raise StufError("StUF064", f"Besluit {oud.identificatie or nieuw.identificatie} niet gevonden",
-                            "er is geen besluit met deze identificatie in de Besluiten API")
+                            "er is geen besluit met deze identificatie in de Besluiten API", plek="client")
         before = self._fields(oud, changed_only=True)
         changes = {k: v for k, v in self._fields(nieuw, changed_only=True).items()
                    if (k not in before or before[k] != v) and found.get(k) != v}
@@ -131,7 +131,7 @@ class BesluitenMixin(ZgwBase):
             return found
         raise StufError("StUF058", f"Besluittype {omschrijving} hoort niet bij zaaktype {code}",
                         f"besluittype {wanted!r} is geen besluittype van het zaaktype; besluittypen: "
-                        f"{omschrijvingen(besluittypen)}; zie 'besluittypen' in de mapping")
+                        f"{omschrijvingen(besluittypen)}; zie 'besluittypen' in de mapping", plek="client")
 
     def _find_besluit(self, work: Work, identificatie: str | None) -> dict[str, Any] | None:
         if not identificatie:

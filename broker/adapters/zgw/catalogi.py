@@ -93,6 +93,7 @@ class Catalogi:
                 f"Onbekend zaaktype {zds_code or ref}",
                 f"de Catalogi API kent geen (gepubliceerd) zaaktype met identificatie {ref!r}; "
                 "zie de mapping (zaaktypen: <code>: zaaktype:)",
+                plek="client",
             )
         return max(candidates, key=lambda z: (z.get("beginGeldigheid") or "", z.get("versiedatum") or ""))
 

@@ -247,7 +247,7 @@ def _error(method: str, url: str, response: httpx.Response) -> ZgwError:
         return ZgwError(details, status=status, retryable=False, fault=fault, code=code, invalid_params=params,
                         target_answer=answer)
     if status == 404:
-        fault = StufError("StUF064", "Object niet gevonden in de ZGW API", details)
+        fault = StufError("StUF064", "Object niet gevonden in de ZGW API", details, plek="client")
         return ZgwError(details, status=status, retryable=False, fault=fault, code=code, target_answer=answer)
     retry = ZgwClient.retryable_status(status)
     fault = StufError("StUF058", "Het zaaksysteem (ZGW) kon het verzoek niet verwerken", details,

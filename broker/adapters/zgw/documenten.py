@@ -98,7 +98,7 @@ class DocumentenMixin(ZgwBase):
                 if exc.has_param_code("identificatie-niet-uniek"):
                     raise StufError("StUF058", f"Document {document.identificatie} bestaat al",
                                     f"{service} met een documentidentificatie die al in gebruik is "
-                                    "(ZDS 1.2 §4.3.4/§4.3.5)") from None
+                                    "(ZDS 1.2 §4.3.4/§4.3.5)", plek="client") from None
                 raise
             return {"url": created["url"], "lock": created.get("lock") or _part_lock(created),
                     "parts": [{"url": p["url"], "volgnummer": p["volgnummer"], "omvang": p["omvang"]}
@@ -208,7 +208,7 @@ class DocumentenMixin(ZgwBase):
             return found
         raise StufError("StUF058", f"Documenttype {documenttype} hoort niet bij zaaktype {code}",
                         f"informatieobjecttype {wanted!r} is geen informatieobjecttype van het zaaktype; "
-                        f"informatieobjecttypen: {omschrijvingen(iots)}; zie 'informatieobjecttypen' in de mapping")
+                        f"informatieobjecttypen: {omschrijvingen(iots)}; zie 'informatieobjecttypen' in de mapping", plek="client")
 
     def _document_model(self, work: Work, eio: dict[str, Any], zaak_identificatie: str | None,
                         *, with_content: bool) -> Document:
@@ -297,6 +297,7 @@ class DocumentenMixin(ZgwBase):
                 f"Document {identificatie} is al uitgecheckt en kan niet opnieuw ter bewerking worden opgevraagd",
                 "het document is gelocked in de Documenten API; het komt vrij met updateZaakdocument of "
                 "cancelCheckout met de checkout-id van die bewerking",
+                plek="client",
             )
         lock = work.step("lock", lambda: self.client.request("POST", f"{eio['url']}/lock", user=work.user).json()["lock"])
         _, zaak_ident = self._zaak_of_document(work, eio)
@@ -360,6 +361,7 @@ class DocumentenMixin(ZgwBase):
                 "StUF058",
                 f"Document {eio.get('identificatie')} is niet uitgecheckt",
                 f"{service} hoort bij een document dat met geefZaakdocumentbewerken ter bewerking is opgevraagd",
+                plek="client",
             )
 
     def ontkoppel_zaakdocument(self, ctx: Context, identificatie: str, zaak_identificatie: str | None) -> None:
@@ -370,11 +372,11 @@ class DocumentenMixin(ZgwBase):
                                 {"informatieobject": eio["url"], **({"zaak": zaak["url"]} if zaak else {})}, work.user)
         if not links:
             raise StufError("StUF064", f"Document {identificatie} is niet gekoppeld aan zaak {zaak_identificatie}",
-                            "ontkoppelZaakdocument noemt een koppeling tussen zaak en document die niet bestaat")
+                            "ontkoppelZaakdocument noemt een koppeling tussen zaak en document die niet bestaat", plek="client")
         if eio.get("locked"):
             raise StufError("StUF058", f"Document {identificatie} is in bewerking en kan niet van de zaak worden "
                             "ontkoppeld", "ZDS 1.2 §4.3.9: een zaakdocument mag niet in bewerking zijn; beëindig de "
-                            "bewerking eerst met updateZaakdocument of cancelCheckout")
+                            "bewerking eerst met updateZaakdocument of cancelCheckout", plek="client")
         for link in links:
             work.step(f"ontkoppel:{link['url']}", partial(self.client.delete, link["url"], work.user))
 
@@ -389,6 +391,7 @@ def _locked(identificatie: str | None, service: str, call: Callable[[], Any]) ->
                 "StUF058",
                 f"De checkout-id past niet bij de bewerking van document {identificatie}",
                 f"{service}: parameters/checkedOutId is niet de id die geefZaakdocumentbewerken voor dit document gaf",
+                plek="client",
             ) from None
         raise
 

@@ -80,7 +80,7 @@ class ZakenMixin(ZgwBase):
             except ZgwError as exc:
                 if exc.has_param_code("identificatie-niet-uniek"):
                     raise StufError("StUF058", f"Zaak {zaak.identificatie} bestaat al",
-                                    "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)") from None
+                                    "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)", plek="client") from None
                 raise
             return created["url"]
 
@@ -114,7 +114,7 @@ class ZakenMixin(ZgwBase):
         code = self._zds_code(work, zaaktype)
         if nieuw.zaaktype and nieuw.zaaktype.code and nieuw.zaaktype.code != code:
             raise StufError("StUF058", f"Het zaaktype van zaak {found['identificatie']} kan niet worden gewijzigd",
-                            f"de zaak heeft zaaktype {code}; de Zaken API staat geen ander zaaktype toe")
+                            f"de zaak heeft zaaktype {code}; de Zaken API staat geen ander zaaktype toe", plek="client")
         profile = self._profile(work, code)
         # StUF 03.01 §5: what the new object holds differently from the old one is the change
         before = self._zaak_fields(work, oud, profile, changed_only=True)
@@ -262,6 +262,7 @@ class ZakenMixin(ZgwBase):
             f"statustype code {status.code!r} / omschrijving {status.omschrijving!r} bestaat niet bij zaaktype "
             f"{code}" + (f" (de mapping noemt {wanted!r})" if wanted is not None else "")
             + f"; statustypen in de Catalogi API: {known}",
+            plek="client",
         )
 
     def _add_status(self, work: Work, zaak_url: str, zaaktype: dict[str, Any], code: str | None,
@@ -294,6 +295,7 @@ class ZakenMixin(ZgwBase):
                 (f"resultaattype {wanted!r} bestaat niet bij het zaaktype" if wanted else
                  "de eindstatus vraagt een resultaat; het bericht noemt er geen en de mapping geen 'resultaat'")
                 + f"; resultaattypen in de Catalogi API: {known}",
+                plek="client" if zaak.resultaat_omschrijving else "server",  # the message named it, or the mapping
             )
         body = {"zaak": zaak_url, "resultaattype": chosen["url"], "toelichting": zaak.resultaat_toelichting or ""}
         self._profile(work, code).apply("resultaat", body)
