@@ -9,6 +9,11 @@ through structlog's ProcessorFormatter (which copies each record). A line costs 
 Personal data never reaches a log line: the broker binds only stuurgegevens (zender, berichtcode,
 referentienummer), operation names and identificaties of zaken and documents. As a second line of
 defence, :func:`redact` masks values that look like a BSN (nine digits) in any event field.
+
+A correlation id follows each message: the intake binds it (the caller's ``X-Correlation-ID`` when it
+is a valid one, else a new one, :func:`correlation_id_from`), the worker that delivers the message
+binds it again, and the HTTP adapters send it on (broker.adapters.http); :func:`current_correlation_id`
+is the one bound in this context.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import uuid
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -31,6 +37,28 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
         if isinstance(v, str) and len(v) >= 9 and _BSN.search(v):
             event_dict[k] = _BSN.sub("*********", v)
     return event_dict
+
+
+#: the header a caller may send a correlation id in, and the broker sends it on and answers it in
+CORRELATION_HEADER = "X-Correlation-ID"
+#: a caller's id is taken when it is 1-64 of these characters (a UUID, a trace id, a ticket number), and
+#: does not look like a BSN
+_CORRELATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,63}")
+
+
+def correlation_id_from(value: str | None) -> str:
+    """The caller's correlation id when it is a valid one, else a new one (a UUID)."""
+    if value is not None:
+        value = value.strip()
+        if _CORRELATION.fullmatch(value) and not _BSN.search(value):
+            return value
+    return str(uuid.uuid4())
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id bound in this context (the message being handled or delivered), if any."""
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return value if isinstance(value, str) else None
 
 
 _RENDERED = "_broker_rendered"

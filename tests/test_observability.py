@@ -5,7 +5,10 @@ of its own, its log going to a file, its metrics in prometheus_client's multipro
 - docs/ops/grafana-dashboard.json loads, its PromQL parses, and it names, like the alert rules, only
   metrics the running broker exports after real traffic;
 - without a terminal serve logs one JSON object per line (exceptions included) with the expected
-  keys, and no personal data of the messages it handled.
+  keys, and no personal data of the messages it handled;
+- a correlation id, the caller's (X-Correlation-ID, when valid) or the broker's, is answered, kept
+  with the message and shown on its dashboard page, and reaches the worker's log lines and the
+  targets (webhook, StUF forward, ZGW) as X-Correlation-ID.
 
 One broker serves every test of this module: it is started once, sent its traffic once, and read.
 """
@@ -49,15 +52,20 @@ PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian package prometheus; "
                                                              "scripts/test installs it)")
 CREEER = m.ZDS_ACTION + "creeerZaak_ZakLk01"
+CALLERS_ID = "kcc-4f1c9e2a:7"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 @dataclass
 class Served:
     url: str
     log: Path
+    database: Path
     hook: WebhookReceiver
     archief: CountingTarget
     metrics: str  # /metrics as scraped after the traffic
+    #: the X-Correlation-ID answered to each request of the traffic
+    correlation: dict[str, str]
 
 
 def post(url: str, port: str, body: str, action: str | None = None, headers: dict[str, str] | None = None
@@ -114,22 +122,29 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 return False
 
         wait_until(up, 60)
-        # traffic: a zaak with a person in it (delivered to both queued targets), a query, a fault
-        r = post(url, "OntvangAsynchroon", creeer_with_person("1234OBS01"), CREEER)
+        # traffic: a zaak with a person in it (delivered to both queued targets), a query, a fault; the
+        # caller sends a correlation id with the first (valid), the second (a BSN: not taken) and the third
+        # (not valid)
+        correlation = {}
+        r = post(url, "OntvangAsynchroon", creeer_with_person("1234OBS01"), CREEER, {"X-Correlation-ID": CALLERS_ID})
         assert r.status_code == 200 and b"Bv03" in r.content, r.text
-        r = post(url, "BeantwoordVraag", m.geef_zaakdetails("1234OBS01"))
+        correlation["creeer"] = r.headers["x-correlation-id"]
+        r = post(url, "BeantwoordVraag", m.geef_zaakdetails("1234OBS01"), headers={"X-Correlation-ID": PERSON["bsn"]})
         assert r.status_code == 200 and b"La01" in r.content, r.text
+        correlation["query"] = r.headers["x-correlation-id"]
         invalid = m.creeer_zaak("1234OBS02").replace("<ZKN:zaakniveau>1</ZKN:zaakniveau>", "")
-        r = post(url, "OntvangAsynchroon", invalid, CREEER)
+        r = post(url, "OntvangAsynchroon", invalid, CREEER, {"X-Correlation-ID": "not <valid> at all"})
         assert r.status_code == 500 and b"StUF055" in r.content, r.text
+        correlation["fault"] = r.headers["x-correlation-id"]
         wait_until(lambda: hook.events(zaak="1234OBS01") and archief.applied_count == 1)
-        # then the archive goes down: the next zaak waits for it, retried
+        # then the archive goes down: the next zaak (sent without a correlation id) waits for it, retried
         archief.down = True
         r = post(url, "OntvangAsynchroon", m.creeer_zaak("1234OBS03"), CREEER)
         assert r.status_code == 200 and b"Bv03" in r.content, r.text
+        correlation["without"] = r.headers["x-correlation-id"]
         wait_until(lambda: hook.events(zaak="1234OBS03") and len(archief.received) >= 3)
         metrics = httpx.get(url + "/metrics", timeout=10).text
-        yield Served(url, log, hook, archief, metrics)
+        yield Served(url, log, tmp / "broker.db", hook, archief, metrics, correlation)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -391,3 +406,93 @@ def test_an_exception_stays_inside_its_json_line_and_a_terminal_gets_text() -> N
     text = _run_logging("auto", tty=True)
     assert not text.lstrip().startswith("{") and "plain" in text and "zaak=1234" in text
     assert text.count("Traceback") == 2 and "111222333" not in text
+
+
+# -- correlation id ---------------------------------------------------------------------------------
+def test_the_callers_valid_correlation_id_is_kept_else_the_broker_makes_one(served: Served) -> None:
+    c = served.correlation
+    assert c["creeer"] == CALLERS_ID
+    for made in ("query", "fault", "without"):  # a BSN, an invalid value, no header: a new one
+        assert UUID.fullmatch(c[made]), c
+    assert len(set(c.values())) == 4
+    handled = [ev for ev in log_events(served) if ev["event"] == "message handled"]
+    assert [ev["correlation_id"] for ev in handled] == [c["creeer"], c["query"], c["fault"], c["without"]]
+    assert PERSON["bsn"] not in served.log.read_text()
+
+
+def test_the_worker_logs_and_the_targets_receive_the_messages_correlation_id(served: Served) -> None:
+    c = served.correlation
+    attempts = [ev for ev in log_events(served) if ev["event"] == "delivery attempt ended"]
+    by = {(ev["target"], ev["correlation_id"], ev["outcome"]) for ev in attempts}
+    assert {("hook", CALLERS_ID, "delivered"), ("archief", CALLERS_ID, "delivered"),
+            ("hook", c["without"], "delivered"), ("archief", c["without"], "retry")} <= by
+    for ev in attempts:
+        assert {"delivery_id", "message_id", "attempt"} <= ev.keys() and ev["correlation_id"] in c.values()
+        assert ev["level"] == ("info" if ev["outcome"] == "delivered" else "warning")
+    # what the targets received: the subscriber's event and the forwarded StUF message
+    hook = {e.body["zaak"]: e.headers.get("x-correlation-id") for e in served.hook.received}
+    assert hook == {"1234OBS01": CALLERS_ID, "1234OBS03": c["without"]}
+    archief = [(r.zaak, r.correlation_id) for r in served.archief.received]
+    assert archief[0] == ("1234OBS01", CALLERS_ID)
+    assert set(archief[1:]) == {("1234OBS03", c["without"])}  # every retry carries it too
+
+
+def test_the_message_keeps_its_correlation_id_and_the_dashboard_shows_it(served: Served) -> None:
+    from sqlalchemy import select
+
+    from broker.store.db import Database
+    from broker.store.tables import Message
+    from broker.web.dashboard import auth
+    from tests.support.dashboard_site import PASSWORD, DashboardClient
+
+    db = Database(f"sqlite:///{served.database}")
+    try:
+        with db.write() as s:
+            auth.add_user(s, "vera", "viewer", PASSWORD)
+        with db.read() as s:
+            stored = dict(s.execute(select(Message.correlation_id, Message.id)).all())
+    finally:
+        db.dispose()
+    assert set(stored) == set(served.correlation.values())  # the fault too
+    client = DashboardClient(served.url)
+    try:
+        assert client.login("vera").status_code in (302, 303)
+        page = client.get(f"/messages/{stored[CALLERS_ID]}")
+        assert page.status_code == 200
+        shown = re.search(r'data-testid="correlation-id"><code>([^<]*)</code>', page.text)
+        assert shown and shown.group(1) == CALLERS_ID
+    finally:
+        client.close()
+
+
+def test_the_zgw_client_sends_the_correlation_id_bound_for_the_message() -> None:
+    """The ZGW adapter's requests (every API call goes through ZgwClient) carry the id bound by the intake
+    or the worker; outside a message they carry none."""
+    import structlog
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from broker.adapters.zgw.client import ZgwClient, ZgwSettings
+    from tests.support.loopback import LoopbackServer
+
+    seen: list[str | None] = []
+
+    async def zaken(request: Request) -> JSONResponse:
+        seen.append(request.headers.get("x-correlation-id"))
+        return JSONResponse({"count": 0, "next": None, "previous": None, "results": []})
+
+    server = LoopbackServer()
+    server.serve(Starlette(routes=[Route("/zaken/api/v1/zaken", zaken)]))
+    server.start()
+    client = ZgwClient(ZgwSettings(urls={"zaken": f"http://127.0.0.1:{server.port}/zaken/api/v1"},
+                                   client_id="broker", secret="geheim"))
+    try:
+        with structlog.contextvars.bound_contextvars(correlation_id=CALLERS_ID):
+            client.request("GET", client.url("zaken", "zaken"))
+        client.request("GET", client.url("zaken", "zaken"))
+    finally:
+        client.close()
+        server.stop()
+    assert seen == [CALLERS_ID, None]

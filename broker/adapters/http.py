@@ -7,6 +7,8 @@ classification of HTTP statuses.
 - An answer with an error status: :meth:`HttpErrors.retryable_status`. 5xx, 408 (request timeout)
   and 429 (too many requests) are worth a retry; every other 4xx is permanent. An adapter extends
   this by declaration, ``retry_statuses = frozenset({401, 403})``, never with its own table.
+- Every request to a target carries the message's correlation id (:func:`correlation_headers`,
+  ``X-Correlation-ID``), so the target's logs can be matched with the broker's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import ClassVar
 import httpx
 
 from broker.errors import AdapterError
+from broker.logging import CORRELATION_HEADER, current_correlation_id
 
 #: 4xx statuses worth another attempt for every HTTP target (5xx always are)
 RETRY_STATUSES: frozenset[int] = frozenset({408, 429})
@@ -34,6 +37,12 @@ _WHAT = (  # (exception class, what happened): the first match wins
     (httpx.TooManyRedirects, "too many redirects"),
 )
 _PERMANENT = (httpx.UnsupportedProtocol, httpx.TooManyRedirects)  # another attempt ends the same way
+
+
+def correlation_headers() -> dict[str, str]:
+    """``X-Correlation-ID`` of the message being handled or delivered (none outside one)."""
+    cid = current_correlation_id()
+    return {CORRELATION_HEADER: cid} if cid else {}
 
 
 def retryable_status(status: int, extra: frozenset[int] | set[int] | tuple[int, ...] = ()) -> bool:

@@ -26,7 +26,7 @@ import httpx
 from lxml import etree
 from pydantic import field_validator
 
-from broker.adapters.http import HttpErrors, calling, describe
+from broker.adapters.http import HttpErrors, calling, correlation_headers, describe
 from broker.adapters.options import HttpUrl, Options, Timeout
 from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import AdapterError, StufError
@@ -63,7 +63,7 @@ class StufForward(HttpErrors):
         port = request.zds.operation.port.rsplit("/", 1)[-1]  # a StUF-BG port is "bg/<port>"
         body = xmlsafe.parse_trusted(request.raw)
         envelope = soap.to_bytes(soap.envelope(self.soap_version, body))
-        headers = {"Content-Type": soap.content_type(self.soap_version)}
+        headers = {"Content-Type": soap.content_type(self.soap_version), **correlation_headers()}
         if request.soap_action:
             headers["SOAPAction"] = f'"{request.soap_action}"'
         content: bytes | Iterator[bytes] = envelope

@@ -4,7 +4,8 @@ The event says what happened and to which zaak, never who is involved: the opera
 message id, the zaak identificatie and zaaktype, the identificatie of the object (document, besluit)
 and the sender's stuurgegevens; a subscriber reads the rest from its source. ``Idempotency-Key`` is the
 delivery's message id and target, so a subscriber can ignore an event it has already applied (a retry
-sends the same key). Events of one zaak arrive in the order the broker received them (broker.queue).
+sends the same key); ``X-Correlation-ID`` is the message's correlation id. Events of one zaak arrive in
+the order the broker received them (broker.queue).
 2xx is delivered; no answer, 408, 429 and 5xx are worth another attempt; other 4xx are permanent
 (broker.adapters.http).
 
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from broker.adapters.http import HttpErrors, calling
+from broker.adapters.http import HttpErrors, calling, correlation_headers
 from broker.adapters.options import HttpUrl, Options, Timeout
 from broker.adapters.targets import Answer, DeliveryRequest, acknowledgement, default_retryable
 from broker.model.facts import MessageFacts
@@ -59,7 +60,8 @@ class Webhook(HttpErrors):
         where = f"{self.name}: POST event"
         with calling(where, self.timeout):
             r = self.http.post(self.url, content=payload,
-                               headers={"Content-Type": "application/json", "Idempotency-Key": key})
+                               headers={"Content-Type": "application/json", "Idempotency-Key": key,
+                                        **correlation_headers()})
         if r.status_code >= 300:
             raise self.status_error(where, r)
         return acknowledgement(request)

@@ -20,6 +20,8 @@ class HttpAnswer:
     body: bytes
     content_type: str
     message_id: int | None = None
+    #: the request's correlation id (broker.logging), answered in the X-Correlation-ID header
+    correlation_id: str | None = None
 
 
 def berichtcode(answer: etree._Element) -> str | None:

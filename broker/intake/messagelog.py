@@ -71,6 +71,8 @@ class Record:
     zaak_identificatie: str | None = None
     object_identificatie: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: the request's correlation id (broker.logging), kept with the message
+    correlation_id: str | None = None
     #: the tolerances (broker.zds.tolerances) this message was accepted under
     tolerances: list[str] = field(default_factory=list)
 
@@ -103,6 +105,7 @@ class Record:
             "zaak_identificatie": clip(self.zaak_identificatie, 40),
             "object_identificatie": clip(self.object_identificatie, 40),
             "request_size": self.request_size if self.request_size is not None else len(self.request),
+            "correlation_id": self.correlation_id,
             "tolerances": ",".join(self.tolerances)[:200] or None,
         }
 

@@ -33,6 +33,7 @@ from broker.intake.answers import HttpAnswer
 from broker.intake.callers import Authenticator, Caller, Transport, authorise
 from broker.intake.duplicates import Duplicates
 from broker.intake.messagelog import Record
+from broker.logging import CORRELATION_HEADER, correlation_id_from
 from broker.model.ports import Context
 from broker.queue.engine import Queue, refresh_message_state
 from broker.queue.tables import Delivery
@@ -101,7 +102,11 @@ class Pipeline:
         rec.request_hash = messagelog.content_hash(body)
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(port=port)
+        # the caller's X-Correlation-ID when valid, else a new one: in every log line, kept with the message,
+        # sent on to the targets and answered in the same header
+        rec.correlation_id = correlation_id_from(transport.headers.get(CORRELATION_HEADER.lower())
+                                                 if transport is not None else None)
+        structlog.contextvars.bind_contextvars(port=port, correlation_id=rec.correlation_id)
         request: soap.SoapRequest | None = None
         try:
             t = time.perf_counter()
@@ -170,6 +175,7 @@ class Pipeline:
 
     def _answered(self, rec: Record, http: HttpAnswer, start: float) -> HttpAnswer:
         """Tell the listeners (metrics) how a request ended; they never fail the request."""
+        http.correlation_id = rec.correlation_id
         if self.listeners:
             outcome = "ok" if http.status < 400 else ("fault" if rec.sg is not None else "rejected")
             for listener in self.listeners:
@@ -183,11 +189,12 @@ class Pipeline:
         with self.db.read() as session:
             return messagelog.last_tijdstip(session, sg)
 
-    def reject(self, port: str, content_type: str, error: StufError) -> HttpAnswer:
+    def reject(self, port: str, content_type: str, error: StufError, correlation_id: str | None = None) -> HttpAnswer:
         """A request refused before its body was read (too large): the fault, logged without a payload."""
         rec = Record(port=port, request=b"", request_content_type=content_type)
+        rec.correlation_id = correlation_id_from(correlation_id)
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(port=port)
+        structlog.contextvars.bind_contextvars(port=port, correlation_id=rec.correlation_id)
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
         start = time.perf_counter()
         return self._answered(rec, self._fault(rec, error, version, start, None), start)

@@ -238,11 +238,23 @@ class Queue:
 
     # -- running -------------------------------------------------------------------------------
     def run(self, delivery_id: int, worker: str) -> Outcome:
+        """One attempt of a claimed delivery. Its log lines carry the delivery, its message and target and
+        the message's correlation id, which the target's HTTP requests carry too (broker.adapters.http)."""
         with self.db.read() as s:
             row = s.get(Delivery, delivery_id)
             if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
                 return Outcome(delivery_id, "skipped")
             target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
+            correlation_id = s.execute(select(Message.correlation_id).where(Message.id == message_id)).scalar()
+        with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
+                                                     target=target_name, correlation_id=correlation_id):
+            outcome = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
+            ended = log.info if outcome.result in ("delivered", "skipped") else log.warning
+            ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
+        return outcome
+
+    def _attempt(self, delivery_id: int, worker: str, target_name: str, message_id: int, steps: dict,
+                 attempt: int) -> Outcome:
         target = self.targets.get(target_name)
         started = utcnow()
         t0 = time.perf_counter()

@@ -81,6 +81,8 @@ class Message(Base):
     request_size: Mapped[int | None] = mapped_column(Integer)
     answer_size: Mapped[int | None] = mapped_column(Integer)
     payload_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the correlation id of the request (the caller's X-Correlation-ID, or one the broker made)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
     #: the tolerances (broker.zds.tolerances) the message was accepted under, comma-separated
     tolerances: Mapped[str | None] = mapped_column(String(200))
 

@@ -145,14 +145,15 @@ def create_app(broker: Broker) -> Starlette:
             log.info("client disconnected before its request was read", port=port)
             return Response(status_code=400)
         except _TooLarge:
-            return await off_loop(_too_large, broker, port, content_type, limit, max_document)
+            return await off_loop(_too_large, broker, port, content_type, limit, max_document,
+                                  request.headers.get("x-correlation-id"))
         except StufError as exc:  # a document above its limit, content that is not base64, a DOCTYPE
-            return await off_loop(_refused, broker, port, content_type, exc)
+            return await off_loop(_refused, broker, port, content_type, exc, request.headers.get("x-correlation-id"))
         transport = Transport(peer=request.client.host if request.client else None,
                               certificate=protocol.client_certificate(request.scope), headers=request.headers)
         answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"),
                                 transport)
-        headers = {"content-type": answer.content_type}
+        headers = {"content-type": answer.content_type, **_correlation(answer.correlation_id)}
         pieces = blob_store.expand(answer.body)  # document content kept in the file store, streamed
         if pieces is not None:
             headers["content-length"] = str(blob_store.expanded_length(answer.body))
@@ -217,7 +218,13 @@ def create_app(broker: Broker) -> Starlette:
     return app
 
 
-def _too_large(broker: Broker, port: str, content_type: str, limit: int, max_document: int) -> Response:
+def _correlation(correlation_id: str | None) -> dict[str, str]:
+    """The request's correlation id, answered in X-Correlation-ID (broker.logging)."""
+    return {"x-correlation-id": correlation_id} if correlation_id else {}
+
+
+def _too_large(broker: Broker, port: str, content_type: str, limit: int, max_document: int,
+               correlation: str | None = None) -> Response:
     """HTTP 413 with a well-formed SOAP fault; the body is not read further and only the fact is logged."""
     error = RequestRejected(
         "StUF055",
@@ -226,12 +233,14 @@ def _too_large(broker: Broker, port: str, content_type: str, limit: int, max_doc
         "(limits.max_document_bytes)",
         http_status=413,
     )
-    return _refused(broker, port, content_type, error)
+    return _refused(broker, port, content_type, error, correlation)
 
 
-def _refused(broker: Broker, port: str, content_type: str, error: StufError) -> Response:
+def _refused(broker: Broker, port: str, content_type: str, error: StufError, correlation: str | None = None
+             ) -> Response:
     """A request refused while its body was read: the fault, and the connection closed (the rest of
     the body is not read)."""
-    answer = broker.pipeline.reject(port, content_type, error)
+    answer = broker.pipeline.reject(port, content_type, error, correlation)
     return Response(answer.body, status_code=answer.status,
-                    headers={"content-type": answer.content_type, "connection": "close"})
+                    headers={"content-type": answer.content_type, "connection": "close",
+                             **_correlation(answer.correlation_id)})

@@ -68,6 +68,7 @@ class Received:
     referentienummer: str
     zaak: str | None
     at: float
+    correlation_id: str | None = None  # the X-Correlation-ID header of the request
 
 
 @dataclass
@@ -99,7 +100,7 @@ class CountingTarget(LoopbackServer):
         objs = [c for c in msg if _local(c.tag) == "object"]
         zaak = _find(objs[-1], "identificatie") if objs else None
         with self.lock:
-            self.received.append(Received(zender, ref, zaak, time.monotonic()))
+            self.received.append(Received(zender, ref, zaak, time.monotonic(), request.headers.get("x-correlation-id")))
         if self.delay:  # slow: the message has arrived, the answer (and applying it) takes a while
             import asyncio
 

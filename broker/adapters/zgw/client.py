@@ -29,7 +29,7 @@ import httpx
 import jwt
 from jwt.algorithms import HMACAlgorithm
 
-from broker.adapters.http import HttpErrors, calling
+from broker.adapters.http import HttpErrors, calling, correlation_headers
 from broker.errors import AdapterError, StufError
 
 CRS = "EPSG:4326"
@@ -147,6 +147,7 @@ class ZgwClient(HttpErrors):
         if self._geo(url):
             headers["Accept-Crs"] = CRS
             headers["Content-Crs"] = CRS
+        headers.update(correlation_headers())  # the message's X-Correlation-ID
         headers.update(self.settings.extra_headers)
         return headers
 
