@@ -281,3 +281,22 @@ def test_what_the_brp_records_as_unknown_is_vastgesteldOnbekend(bg: SoapCaller) 
     [person] = objects(ask(bg, bsn("999970586")))
     ouders = [o.find(f"{{{BG}}}gerelateerde/{{{BG}}}geslachtsnaam") for o in person.findall(f"{{{BG}}}inp.heeftAlsOuders")]
     assert [o.get(f"{{{STUF}}}noValue") for o in ouders if o is not None] == ["vastgesteldOnbekend"] * 2
+
+
+def test_operators_see_what_a_question_asks_not_whom(bg_broker: live.LiveBroker, bg: SoapCaller) -> None:
+    import httpx
+    from sqlalchemy import select
+
+    from broker.store.tables import Message, MessagePayload
+    from broker.web.dashboard.messagedetail import case_model
+
+    ask(bg, bsn("000009969"))
+    with bg_broker.broker.db.read() as session:
+        message = session.execute(select(Message).where(Message.operation == "npsLv01")
+                                  .order_by(Message.id.desc())).scalars().first()
+        assert message is not None
+        model = case_model(session.get(MessagePayload, message.id), message)
+    assert model["vraag"] == "bsn" and model["relaties"] == ["kinderen", "ouders", "partners"]
+    assert "000009969" not in str(model)
+    landing = httpx.get(f"{bg_broker.url}/").text
+    assert "/bg/BeantwoordVraag?wsdl" in landing

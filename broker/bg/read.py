@@ -202,3 +202,17 @@ def _paging(body: etree._Element) -> Paging:
                             "start/object/inp.bsn ontbreekt")
         paging.start_bsn = bsn
     return paging
+
+
+def describe(body: etree._Element) -> dict[str, object]:
+    """A stored npsLv01 for operators: which kind of question, what it asks for; no personal data."""
+    try:
+        vraag = read(body)
+    except StufError as exc:
+        return {"vraag": "npsLv01", "niet beantwoordbaar": exc.code}
+    scope = vraag.scope
+    return {"vraag": vraag.vraag.soort,
+            "scope": scope.named or sorted(scope.elements),
+            "relaties": sorted(scope.relatie_namen),
+            "sortering": vraag.paging.sortering, "maximumAantal": vraag.paging.maximum,
+            "vervolgvraag": vraag.paging.vervolgvraag}

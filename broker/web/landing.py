@@ -8,6 +8,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from broker.bg.operations import BG_PORTS
 from broker.zds.operations import PORTS
 
 _PAGE = """<!doctype html>
@@ -36,6 +37,11 @@ code{{background:#f2f2f2;padding:0 .2em}}</style></head>
 """
 
 
+def _bg_item(base: str, port: str) -> str:
+    url = f"{base}/{port}"
+    return f'<li><code>{escape(url)}</code> (StUF-BG 03.10): <a href="{escape(url)}?wsdl">WSDL</a></li>'
+
+
 def _port_item(base: str, port: str) -> str:
     url = f"{base}/zds/{port}"
     return (f'<li><code>{escape(url)}</code>: <a href="{escape(url)}?wsdl">WSDL</a>, '
@@ -44,5 +50,5 @@ def _port_item(base: str, port: str) -> str:
 
 async def landing(request: Request) -> HTMLResponse:
     base = request.scope.get("root_path", "").rstrip("/")
-    ports = "\n".join(_port_item(base, port) for port in PORTS)
+    ports = "\n".join([*(_port_item(base, port) for port in PORTS), *(_bg_item(base, port) for port in BG_PORTS)])
     return HTMLResponse(_PAGE.format(base=escape(base), ports=ports))

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from broker.bg.operations import OPERATIONS as BG_OPERATIONS
 from broker.queue import tables as qt
 from broker.queue.tables import Circuit, Delivery
 from broker.zds.operations import OPERATIONS
@@ -170,7 +171,7 @@ class Metrics:
         self.invalid_answers = Counter("stuf_broker_invalid_answers",
                                        "Answers of the broker that did not conform to the schema, by operation",
                                        ["operation"], registry=own)
-        for operation in OPERATIONS:  # at 0 from the start: a rule on it sees the series before the first one
+        for operation in (*OPERATIONS, *BG_OPERATIONS):  # at 0 from the start: a rule on it sees the series before the first one
             self.invalid_answers.labels(operation.name)
         self.delivery_attempts = Counter("stuf_broker_delivery_attempts",
                                          "Delivery attempts that ended, by target and outcome (delivered, retry, dead)",

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.bg import read as bg_read
+from broker.bg.operations import NAMES as BG_NAMES
 from broker.queue import admin as queue_admin
 from broker.queue import tables as qt
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt, DeliveryEvent, TargetPause
@@ -44,6 +46,8 @@ def case_model(payload: MessagePayload | None, message: Message) -> Any:
         return None
     try:
         request = soap.parse_request(payload.request, payload.request_content_type or "text/xml", message.soap_action)
+        if message.operation in BG_NAMES:  # a StUF-BG question: what it asks, not whom
+            return bg_read.describe(request.body_element)
         return casemodel.describe(message.operation, request.body_element)
     except Exception as exc:  # a message the broker refused may not read as ZDS
         return {"unreadable": type(exc).__name__}
