@@ -30,6 +30,8 @@ class Worker:
         self.concurrency = concurrency or self.policy.concurrency
         self.name = name or worker_id()
         self._stopping = threading.Event()
+        #: a wake-up is on its way to the deliver job: more wake-ups until it claims are not needed
+        self._woken = threading.Event()
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(self.concurrency + 4)},
             job_defaults={"coalesce": True, "misfire_grace_time": 30},
@@ -56,8 +58,9 @@ class Worker:
 
     def wake(self) -> None:
         """Run the deliver job now (after the intake queued something), instead of at the next poll."""
-        if self._stopping.is_set() or not self.scheduler.running:
-            return
+        if self._stopping.is_set() or not self.scheduler.running or self._woken.is_set():
+            return  # (one request of many: the job it woke claims everything committed before it runs)
+        self._woken.set()
         try:
             self.scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
         except Exception:  # a missed wake-up only costs one poll interval
@@ -72,6 +75,7 @@ class Worker:
     # -- jobs ----------------------------------------------------------------------------------
     def _deliver(self) -> None:
         while not self._stopping.is_set():
+            self._woken.clear()  # a wake-up from here on runs the job again
             ids = self.queue.claim(self.name, limit=max(1, self.policy.batch_size // self.concurrency))
             if not ids:
                 return

@@ -60,7 +60,8 @@ def _child(parent: etree._Element, name: str) -> etree._Element | None:
 def _systeem(el: etree._Element | None) -> Systeem | None:
     if el is None:
         return None
-    return Systeem(*(_text(_child(el, f)) for f in _FIELDS))
+    children = _children(el)
+    return Systeem(*(_text(children.get(f)) for f in _FIELDS))
 
 
 def find(message: etree._Element) -> etree._Element | None:
@@ -68,19 +69,31 @@ def find(message: etree._Element) -> etree._Element | None:
     return _child(message, "stuurgegevens")
 
 
+def _children(parent: etree._Element) -> dict[str, etree._Element]:
+    """The first child element of each local name (one pass; this runs for every message)."""
+    found: dict[str, etree._Element] = {}
+    for c in parent:
+        tag = c.tag
+        if isinstance(tag, str):
+            found.setdefault(tag.rpartition("}")[2], c)
+    return found
+
+
 def read(message: etree._Element) -> Stuurgegevens:
     sg = find(message)
     if sg is None:
         return Stuurgegevens()
+    children = _children(sg)
+    get = children.get
     return Stuurgegevens(
-        berichtcode=_text(_child(sg, "berichtcode")),
-        zender=_systeem(_child(sg, "zender")),
-        ontvanger=_systeem(_child(sg, "ontvanger")),
-        referentienummer=_text(_child(sg, "referentienummer")),
-        tijdstipBericht=_text(_child(sg, "tijdstipBericht")),
-        crossRefnummer=_text(_child(sg, "crossRefnummer")),
-        entiteittype=_text(_child(sg, "entiteittype")),
-        functie=_text(_child(sg, "functie")),
+        berichtcode=_text(get("berichtcode")),
+        zender=_systeem(get("zender")),
+        ontvanger=_systeem(get("ontvanger")),
+        referentienummer=_text(get("referentienummer")),
+        tijdstipBericht=_text(get("tijdstipBericht")),
+        crossRefnummer=_text(get("crossRefnummer")),
+        entiteittype=_text(get("entiteittype")),
+        functie=_text(get("functie")),
     )
 
 
@@ -94,24 +107,27 @@ _ORDER = (
     "entiteittype",
     "functie",
 )
+_ORDER_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in _ORDER)
+_FIELD_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in _FIELDS)
 
 
 def write(parent: etree._Element, tag: str, sg: Stuurgegevens) -> etree._Element:
     """Append ``<tag>`` with the StUF children of ``sg`` in schema order; absent values are left out."""
     el = etree.SubElement(parent, tag)
-    for name in _ORDER:
+    sub = etree.SubElement
+    for name, qname in _ORDER_TAGS:
         value = getattr(sg, name)
         if value is None:
             continue
         if isinstance(value, Systeem):
-            sys_el = etree.SubElement(el, ns.q(ns.STUF, name))
+            sys_el = sub(el, qname)
             # applicatie is required in StUF:Systeem; a Systeem without one is written as given
-            for f in _FIELDS:
+            for f, fq in _FIELD_TAGS:
                 v = getattr(value, f)
                 if v is not None:
-                    etree.SubElement(sys_el, ns.q(ns.STUF, f)).text = v
+                    sub(sys_el, fq).text = v
         else:
-            etree.SubElement(el, ns.q(ns.STUF, name)).text = value
+            sub(el, qname).text = value
     return el
 
 
