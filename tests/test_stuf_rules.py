@@ -137,8 +137,9 @@ class Case:
     port: str
     message: Callable[[], str]
     action: str | None = None
-    #: the ZDS schemas already refuse what the rule forbids (the rule module checks it all the same)
-    by_schema: bool = False
+    #: where the rule is checked when not in broker.intake.rules: "schema" (the ZDS schemas refuse it
+    #: before the rule module sees it) or "service" (the operation's service, broker.zds)
+    checked_by: str | None = None
 
 
 TODAY_TV = lambda: tijdvak(m.today(), None)  # noqa: E731
@@ -150,6 +151,15 @@ CASES = [
     Case("R-SG-02", "StUF007", VRAAG, lambda: sector("http://www.egem.nl/StUF/sector/zkn/0201")),
     Case("R-SG-12", "StUF043", ASYNC, async_answer),
     # C. kennisgevingen
+    Case("R-KG-04", "StUF055", ASYNC, lambda: creeer().replace(
+        '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="T">', '<ZKN:isVan StUF:entiteittype="ZAKZKT">'),
+         checked_by="schema"),
+    Case("R-KG-04", "StUF055", ASYNC, lambda: creeer().replace(
+        '<ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I">',
+        '<ZKN:gerelateerde StUF:entiteittype="ZKT">'), checked_by="schema"),
+    Case("R-KG-06", "StUF055", ASYNC, lambda: update().replace(
+        '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="I">',
+        '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="W">', 1)),
     Case("R-KG-08", "StUF055", ASYNC, lambda: creeer(gerelateerde="W")),
     Case("R-KG-10", "StUF055", ASYNC, lambda: update(oud_attrs=' StUF:sleutelVerzendend="A1"',
                                                      nieuw_attrs=' StUF:sleutelVerzendend="A2"')),
@@ -170,7 +180,7 @@ CASES = [
     Case("R-TV-07", "StUF062", ASYNC, lambda: update(oud_extra=TODAY_TV(), nieuw_extra=TODAY_TV(), oud_soort="I")),
     Case("R-TV-08", "StUF055", ASYNC, lambda: status(inner="").replace(
         "<ZKN:volgnummer>1</ZKN:volgnummer></ZKN:gerelateerde>",
-        "<ZKN:volgnummer>1</ZKN:volgnummer>" + tijdvak(m.today(), None) + "</ZKN:gerelateerde>"), by_schema=True),
+        "<ZKN:volgnummer>1</ZKN:volgnummer>" + tijdvak(m.today(), None) + "</ZKN:gerelateerde>"), checked_by="schema"),
     Case("R-TV-10", "StUF062", ASYNC, lambda: status(inner=(
         f"<StUF:tijdvakRelatie><StUF:beginRelatie>{m.today()}</StUF:beginRelatie>"
         f"<StUF:eindRelatie>{m.today()}</StUF:eindRelatie></StUF:tijdvakRelatie>"))),
@@ -193,6 +203,9 @@ CASES = [
          ZKN_ACTION + "geefZaakdetails_ZakLv01"),
     Case("R-VA-07", "StUF094", VRAAG, lambda: vraag("", gelijk_attrs=' StUF:sleutelVerzendend="1"'),
          ZKN_ACTION + "geefZaakdetails_ZakLv01"),
+    Case("R-VA-08", "StUF097", VRAAG, lambda: m.geef_zaakdetails("1234RULE03", scope=(
+        '<ZKN:object StUF:entiteittype="ZAK" StUF:scope="alles"><ZKN:omschrijving xsi:nil="true"/></ZKN:object>')),
+         m.ZDS_ACTION + "geefZaakdetails_ZakLv01"),
     Case("R-VA-09", "StUF103", VRAAG, lambda: vraag(vervolg="true"), ZKN_ACTION + "geefZaakdetails_ZakLv01"),
     Case("R-VA-09", "StUF106", VRAAG, lambda: vraag(
         vervolg="true", parts=rng("vanaf", sd()) + rng("totEnMet", sd()),
@@ -206,11 +219,11 @@ CASES = [
 def test_a_message_breaking_the_rule_gets_its_foutcode(edge: Edge, schemas: SchemaSet, case: Case) -> None:
     xml = case.message()
     body = etree.fromstring(xml.encode())
-    if case.code not in ("StUF001", "StUF004", "StUF007", "StUF043") and not case.by_schema:
+    if case.code not in ("StUF001", "StUF004", "StUF007", "StUF043") and case.checked_by != "schema":
         assert not schemas.issues(body), f"the test message must be schema-valid: {schemas.issues(body)[:2]}"
     answer = edge.soap.call(case.port, xml, soap_action=case.action)
     assert answer.foutcode == case.code, (answer.text("body/omschrijving"), answer.text("body/details"))
-    if not case.by_schema:
+    if case.checked_by is None:
         assert f"regel {case.rule}" in (answer.text("body/details") or "")
 
 
@@ -225,6 +238,18 @@ def test_the_same_messages_without_the_break_pass_the_rules(edge: Edge) -> None:
         answer = edge.soap.call(port, xml, soap_action=action)
         assert answer.foutcode is None or not (answer.text("body/details") or "").startswith("regel "), \
             (answer.foutcode, answer.text("body/omschrijving"), answer.text("body/details"))
+
+
+def test_criteria_with_a_novalue_to_ignore_are_left_out_of_the_selection(edge: Edge) -> None:
+    """R-NV-06: startdatum waardeOnbekend in gelijk is no criterion, so it is not "in gelijk and in
+    vanaf" (StUF079)."""
+    def ask(startdatum: str) -> str | None:
+        xml = vraag(gelijk_inner=f"<ZKN:identificatie>1234RULE03</ZKN:identificatie>{startdatum}",
+                    parts=rng("vanaf", sd()) + rng("totEnMet", sd()))
+        return edge.soap.call(VRAAG, xml, soap_action=ZKN_ACTION + "geefZaakdetails_ZakLv01").foutcode
+
+    assert ask('<ZKN:startdatum xsi:nil="true" StUF:noValue="waardeOnbekend"/>') != "StUF079"
+    assert ask(sd()) == "StUF079"
 
 
 def test_a_tr01_is_not_a_zds_message(edge: Edge) -> None:

@@ -1,6 +1,8 @@
 """Kennisgevingen: the old and the new object, relations and gerelateerden (StUF 03.01 §5.2, Tabel 5.3-5.7).
 
-Rules (docs/stuf-rules.md, group C): R-KG-08 (a gerelateerde is only identified or added), R-KG-10
+Rules (docs/stuf-rules.md, group C): R-KG-04 (every relation and gerelateerde carries a
+verwerkingssoort), R-KG-06 (a relation has the same verwerkingssoort in the old and the new object),
+R-KG-08 (a gerelateerde is only identified or added), R-KG-10
 (sleutelVerzendend the same in both objects), R-KG-12 / STV0000047 (old and new hold the same
 elements; StUF066 for a correction that corrects nothing). Only the objects' direct children and
 their relations' gerelateerden are read. (R-KG-13 is declined: docs/stuf-rules.md.)
@@ -24,6 +26,7 @@ def check(objects: list[etree._Element], mutatiesoort: str | None) -> None:
     if len(objects) != 2:
         return
     oud, nieuw = objects
+    _pairs(oud, nieuw)
     # R-KG-10: the sender's key is the same in both (except when an object is split or merged: S/O)
     if {oud.get(VERWERKINGSSOORT), nieuw.get(VERWERKINGSSOORT)}.isdisjoint({"S", "O"}) \
             and oud.get(SLEUTEL_VERZENDEND) != nieuw.get(SLEUTEL_VERZENDEND):
@@ -54,11 +57,34 @@ def _content(obj: etree._Element) -> list[bytes]:
     return out
 
 
+def _pairs(oud: etree._Element, nieuw: etree._Element) -> None:
+    """R-KG-06: relations are paired by position within their name (placeholders keep the count);
+    each pair has one verwerkingssoort."""
+    old_rels: dict[str, list[etree._Element]] = {}
+    for rel in _relations(oud):
+        old_rels.setdefault(str(rel.tag), []).append(rel)
+    seen: dict[str, int] = {}
+    for rel in _relations(nieuw):
+        tag = str(rel.tag)
+        i = seen[tag] = seen.get(tag, -1) + 1
+        olds = old_rels.get(tag, [])
+        if i < len(olds) and olds[i].get(VERWERKINGSSOORT) != rel.get(VERWERKINGSSOORT):
+            raise refuse("StUF055", "R-KG-06", f"Relatie {ns.local(rel.tag)} heeft in het oude en het nieuwe object "
+                         "een andere verwerkingssoort",
+                         f"oud {olds[i].get(VERWERKINGSSOORT) or '(geen)'}, nieuw {rel.get(VERWERKINGSSOORT) or '(geen)'}")
+
+
 def _relations_of(obj: etree._Element) -> None:
     for rel in _relations(obj):
+        # R-KG-04: what is done with a relation and its gerelateerde is said, not guessed
+        if VERWERKINGSSOORT not in rel.attrib:
+            raise refuse("StUF055", "R-KG-04", f"Relatie {ns.local(rel.tag)} heeft geen StUF:verwerkingssoort")
         # R-KG-08: a gerelateerde is identified (I) or added (T); only the topfundamenteel changes
         for ger in _gerelateerden(rel):
             gvs = ger.get(VERWERKINGSSOORT)
+            if gvs is None and len(ger):
+                raise refuse("StUF055", "R-KG-04", f"Gerelateerde {ns.local(ger.tag)} van relatie "
+                             f"{ns.local(rel.tag)} heeft geen StUF:verwerkingssoort")
             if gvs is not None and gvs not in ("I", "T"):
                 raise refuse("StUF055", "R-KG-08", f"Een gerelateerde heeft verwerkingssoort I of T, niet {gvs}",
                               f"relatie {ns.local(rel.tag)}, gerelateerde {ns.local(ger.tag)}")

@@ -1,7 +1,10 @@
 """Vraagberichten: gelijk, vanaf, totEnMet, start, sortering (StUF 03.01 §6.3, Tabel 6.x).
 
-Rules (docs/stuf-rules.md, group F): R-VA-03 StUF076, R-VA-04 StUF079, R-VA-05 StUF082, R-VA-06
-StUF085, R-VA-07 StUF088/091/094, R-VA-09 StUF103/106, R-VA-10 StUF133. The selection parts are
+R-NV-06 first: a criterion that carries a noValue the question means to ignore (waardeOnbekend,
+nietGeautoriseerd, nietOndersteund; in vanaf/totEnMet also vastgesteldOnbekend) is taken out of the
+selection, so no service reads it as a value. Then the rules (docs/stuf-rules.md, group F): R-VA-03 StUF076, R-VA-04 StUF079, R-VA-05 StUF082, R-VA-06
+StUF085, R-VA-07 StUF088/091/094, R-VA-08 StUF097 (a scope names what it wants either by the
+StUF:scope attribute or by elements), R-VA-09 StUF103/106, R-VA-10 StUF133. The selection parts are
 small; each is read once into the set of its element paths.
 """
 
@@ -12,9 +15,12 @@ from lxml import etree
 from broker.intake.rules.base import Tolerated, refuse, value
 from broker.stuf import ns
 from broker.zds.tolerances import SORTERING_UNSUPPORTED
-from broker.zds.xmlutil import SLEUTEL_ONTVANGEND, SLEUTEL_VERZENDEND
+from broker.zds.xmlutil import SCOPE, SLEUTEL_ONTVANGEND, SLEUTEL_VERZENDEND
 
 EXACT = ns.q(ns.STUF, "exact")
+NOVALUE = ns.q(ns.STUF, "noValue")
+_IGNORED_IN_GELIJK = frozenset({"waardeOnbekend", "nietGeautoriseerd", "nietOndersteund"})
+_IGNORED_IN_RANGE = _IGNORED_IN_GELIJK | {"vastgesteldOnbekend"}
 ONVOLLEDIG = ns.q(ns.STUF, "indOnvolledigeDatum")
 _KEYS = (SLEUTEL_VERZENDEND, SLEUTEL_ONTVANGEND)
 #: operations that answer one object found by its identificatie: the broker applies no sortering there
@@ -37,8 +43,21 @@ def _paths(el: etree._Element | None) -> set[str]:
     return out
 
 
+def _drop_ignored(part: etree._Element | None, ignored: frozenset[str]) -> None:
+    """R-NV-06: leave out the criteria whose noValue says there is nothing to select on."""
+    if part is None:
+        return
+    for el in [e for e in part.iter() if isinstance(e.tag, str) and e.get(NOVALUE) in ignored and e is not part]:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+
+
 def check(body: etree._Element, operation: str, tolerated: Tolerated) -> None:
     gelijk, vanaf, totenmet, start = (body.find("{*}" + n) for n in ("gelijk", "vanaf", "totEnMet", "start"))
+    _drop_ignored(gelijk, _IGNORED_IN_GELIJK)
+    _drop_ignored(vanaf, _IGNORED_IN_RANGE)
+    _drop_ignored(totenmet, _IGNORED_IN_RANGE)
     p_vanaf, p_tot = _paths(vanaf), _paths(totenmet)
     if vanaf is not None and totenmet is not None and p_vanaf != p_tot:
         raise refuse("StUF076", "R-VA-03", "vanaf en totEnMet bevatten niet dezelfde elementen",
@@ -61,6 +80,10 @@ def check(body: etree._Element, operation: str, tolerated: Tolerated) -> None:
                              ns.local(el.tag))
     if gelijk is not None:
         _keys(gelijk)
+    scope_obj = body.find("{*}scope/{*}object")
+    if scope_obj is not None and scope_obj.get(SCOPE) and any(isinstance(c.tag, str) for c in scope_obj):
+        raise refuse("StUF097", "R-VA-08", "scope heeft zowel een StUF:scope-attribuut als een lijst van elementen",
+                     f"StUF:scope=\"{scope_obj.get(SCOPE)}\"")
     params = body.find("{*}parameters")
     if params is not None and (value(params.find("{*}indicatorVervolgvraag")) or "").lower() in ("true", "1"):
         if start is None:
