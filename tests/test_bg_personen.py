@@ -300,3 +300,9 @@ def test_operators_see_what_a_question_asks_not_whom(bg_broker: live.LiveBroker,
     assert "000009969" not in str(model)
     landing = httpx.get(f"{bg_broker.url}/").text
     assert "/bg/BeantwoordVraag?wsdl" in landing
+
+
+def test_an_asked_afnemerindicatie_is_answered_as_not_placed(bg: SoapCaller) -> None:
+    answer = ask(bg, bsn("000009969", afnemerindicatie=True))
+    assert len(objects(answer)) == 1
+    assert answer.text("parameters/indicatorAfnemerIndicatie") == "false"

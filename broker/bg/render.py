@@ -342,12 +342,15 @@ def _relatie(relatie: str, v: Verwant, scope: Scope) -> etree._Element:
 
 
 def la01(request: Stuurgegevens, own: Systeem, objects: list[etree._Element], *, vervolg: bool,
-         aantal: int | None = None) -> etree._Element:
-    """``npsLa01``: stuurgegevens mirrored, the parameters, and the objects (no antwoord when none)."""
+         aantal: int | None = None, afnemerindicatie: bool | None = None) -> etree._Element:
+    """``npsLa01``: stuurgegevens mirrored, the parameters, and the objects (no antwoord when none).
+    ``afnemerindicatie``: whether the afnemerindicaties the question asked for were placed (None: not asked)."""
     root = etree.Element(ns.q(ns.BG, "npsLa01"), nsmap=ns.NSMAP)
     write(root, ns.q(ns.BG, "stuurgegevens"), answer_to(request, "La01", own, entiteittype="NPS"))
     params = etree.SubElement(root, ns.q(ns.BG, "parameters"))
     etree.SubElement(params, ns.q(ns.STUF, "indicatorVervolgvraag")).text = "true" if vervolg else "false"
+    if afnemerindicatie is not None:
+        etree.SubElement(params, ns.q(ns.STUF, "indicatorAfnemerIndicatie")).text = str(afnemerindicatie).lower()
     if aantal is not None:
         etree.SubElement(params, ns.q(ns.STUF, "aantalVoorkomens")).text = str(aantal)
     if objects:

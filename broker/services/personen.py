@@ -26,6 +26,8 @@ def beantwoord_nps_vraag(req: ZdsRequest, bron: PersonenBron, ctx: Context) -> Z
         personen = personen[after + 1:] if after is not None else []
     page = personen[: vraag.paging.maximum]
     objects = [render.persoon_object(p, vraag.scope) for p in page]
+    # afnemerindicaties are not placed yet (kennisgevingen are not distributed): the answer says so
     answer = render.la01(req.stuurgegevens, req.own, objects, vervolg=len(personen) > len(page),
-                         aantal=totaal if vraag.paging.aantal else None)
+                         aantal=totaal if vraag.paging.aantal else None,
+                         afnemerindicatie=False if vraag.paging.afnemerindicatie else None)
     return ZdsAnswer(answer, object_identificatie=None)

@@ -42,11 +42,14 @@ SCOPE_VOLLEDIG = """
 
 
 def npslv01(gelijk: str, scope: str = SCOPE_VOLLEDIG, *, sortering: int = 0, maximum: int | None = None,
-            vervolg: bool = False, start: str = "", extra: str = "", aantal: bool = False) -> str:
+            vervolg: bool = False, start: str = "", extra: str = "", aantal: bool = False,
+            afnemerindicatie: bool = False) -> str:
     """An npsLv01 with ``gelijk`` (the selection elements, BG-prefixed) and ``scope``."""
     params = f"<StUF:sortering>{sortering}</StUF:sortering><StUF:indicatorVervolgvraag>{str(vervolg).lower()}</StUF:indicatorVervolgvraag>"
     if maximum is not None:
         params += f"<StUF:maximumAantal>{maximum}</StUF:maximumAantal>"
+    if afnemerindicatie:
+        params += "<StUF:indicatorAfnemerIndicatie>true</StUF:indicatorAfnemerIndicatie>"
     if aantal:
         params += "<StUF:indicatorAantal>true</StUF:indicatorAantal>"
     return f"""<BG:npsLv01 xmlns:BG="{BG}" xmlns:StUF="{STUF}" xmlns:xsi="{XSI}">
