@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from broker.errors import ConfigError
 from broker.mappings.applications import parse_applications
-from broker.store.tables import Message
+from broker.store.tables import Message, MessagePayload
 from tests.support import live
 from tests.support import messages as m
 from tests.support import zgw_messages as zm
@@ -149,15 +149,28 @@ def test_shown_on_the_message_page_and_counted(site) -> None:
     assert counted is not None and float(counted.group(1)) >= 2
 
 
-def test_an_unknown_tolerance_is_refused_at_its_line() -> None:
+def test_an_unknown_tolerance_is_refused_at_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
     text = APPLICATIONS.replace("sortering_unsupported", "sortering_unsuported")
-    os.environ[PASSWORD_ENV] = PASSWORD
-    try:
-        with pytest.raises(ConfigError) as raised:
-            parse_applications(text, "applications.yaml")
-    finally:
-        os.environ.pop(PASSWORD_ENV, None)
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with pytest.raises(ConfigError) as raised:
+        parse_applications(text, "applications.yaml")
     problem = raised.value.problems[0]
     line = text.splitlines().index(next(x for x in text.splitlines() if 'unsuported' in x)) + 1
     assert problem.line == line and "sortering_unsuported" in problem.message
     assert "sortering_unsupported" in str(raised.value)
+
+
+def test_a_queued_delivery_is_rebuilt_as_the_broker_accepted_it(site) -> None:
+    """The message log keeps the message as received; a delivery the queue runs later reads it back
+    with the same tolerances applied (here: mutatiesoort T read as W)."""
+    lb, caller = site
+    xml = status_t("LEGACY").replace("Intake afgerond", "Schuldregeling loopt").replace("SHV-2", "SHV-3") \
+        .replace("<ZKN:volgnummer>2<", "<ZKN:volgnummer>3<")
+    answer = call(caller, "LEGACY", ASYNC, xml, zm.ACTION["status"])
+    assert answer.berichtcode == "Bv03", (answer.text("body/omschrijving"), answer.text("body/details"))
+    row = stored(lb, "LEGACY")
+    assert row.tolerances == "actualiseerzaakstatus_mutatiesoort_t"
+    with lb.broker.db.read() as s:
+        assert b"<StUF:mutatiesoort>T</StUF:mutatiesoort>" in s.get_one(MessagePayload, row.id).request
+    rebuilt = lb.broker.queue.rebuild(row.id)
+    assert b">W</StUF:mutatiesoort>" in rebuilt.raw and b">T</StUF:mutatiesoort>" not in rebuilt.raw
