@@ -127,6 +127,16 @@ class Authenticator:
         self.applications = applications
         self.nonces = Nonces(db)
 
+    def may_block(self, transport: Transport, soap_headers: list[etree._Element]) -> bool:
+        """Whether checking this caller may take long or wait on the database (an argon2 password
+        hash for HTTP basic; the UsernameToken's nonce, stored to refuse its reuse): then the edge
+        runs it in a handler thread, not on its event loop."""
+        if not self.applications.configured:
+            return False
+        if transport.headers.get("authorization", "")[:6].lower() == "basic ":
+            return True
+        return any(header.tag == f"{{{WSSE}}}Security" for header in soap_headers)
+
     def authenticate(self, transport: Transport, soap_headers: list[etree._Element]) -> Caller:
         registry = self.applications
         if not registry.configured:

@@ -19,6 +19,9 @@ import functools
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from lxml import etree
@@ -26,6 +29,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import DeliveryRequest
+from broker.bg import dispatch as bg_dispatch
+from broker.bg.operations import BG_PORTS
 from broker.config import BrokerSettings
 from broker.errors import AdapterError, StufError
 from broker.intake import answers, checks, messagelog, rules
@@ -46,8 +51,6 @@ from broker.stuf.berichten import bv03
 from broker.stuf.schemas import SchemaSet, log_invalid_answer
 from broker.stuf.spool import Shape
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
-from broker.bg import dispatch as bg_dispatch
-from broker.bg.operations import BG_PORTS
 from broker.zds import dispatch, keys
 from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsAnswer, ZdsRequest
@@ -59,7 +62,81 @@ GARBAGE_EXCERPT = 4096
 #: called with (operation, outcome, seconds) when a request has its answer (broker.web.metrics)
 Listener = Callable[[str | None, str, float], None]
 
-__all__ = ["Pipeline", "HttpAnswer", "INTAKE"]
+#: a request body up to this size is handled on the event loop (parsing and validating it takes well
+#: under a millisecond); a larger one in the handler pool, so that it never holds up other clients
+ON_LOOP_BYTES = 256 * 1024
+
+__all__ = ["Pipeline", "HttpAnswer", "INTAKE", "Begun", "ON_LOOP_BYTES"]
+
+
+class _Defer(Exception):
+    """A step would block the event loop before anything of the request is stored (a database read,
+    a password hash): the request starts again in the handler pool."""
+
+
+@dataclass
+class Begun:
+    """Where a request stands after the part that may run on an event loop: its answer; or its rows
+    waiting for the group commit (``pending``, then ``then(result, error)`` is the next step); or
+    blocking work (``rest``) that a thread must run to get the answer. :meth:`wait` drives it all in
+    the calling thread; the web edge awaits ``pending`` and runs ``rest`` in its handler pool."""
+
+    answer: HttpAnswer | None = None
+    pending: Future[Any] | None = None
+    then: Callable[[Any, BaseException | None], Begun] | None = None
+    rest: Callable[[], HttpAnswer] | None = None
+
+    def wait(self) -> HttpAnswer:
+        step = self
+        while step.answer is None:
+            if step.pending is not None:
+                assert step.then is not None
+                try:
+                    result, error = step.pending.result(), None
+                except Exception as exc:
+                    result, error = None, exc
+                step = step.then(result, error)
+            else:
+                assert step.rest is not None
+                step = Begun(answer=step.rest())
+        return step.answer
+
+    def map(self, func: Callable[[HttpAnswer], HttpAnswer]) -> Begun:
+        """The same steps, with ``func`` applied to the answer they end with."""
+        if self.answer is not None:
+            return Begun(answer=func(self.answer))
+        if self.pending is not None:
+            then = self.then
+            assert then is not None
+            return Begun(pending=self.pending, then=lambda r, e: then(r, e).map(func))
+        rest = self.rest
+        assert rest is not None
+        return Begun(rest=lambda: func(rest()))
+
+    def guard(self, on_error: Callable[[Exception], Begun]) -> Begun:
+        """The same steps, where an exception raised by a later step becomes ``on_error``'s steps."""
+        if self.answer is not None:
+            return self
+        if self.pending is not None:
+            then = self.then
+            assert then is not None
+
+            def guarded_then(result: Any, error: BaseException | None) -> Begun:
+                try:
+                    step = then(result, error)
+                except Exception as exc:
+                    return on_error(exc)
+                return step.guard(on_error)
+            return Begun(pending=self.pending, then=guarded_then)
+        rest = self.rest
+        assert rest is not None
+
+        def guarded_rest() -> HttpAnswer:
+            try:
+                return rest()
+            except Exception as exc:
+                return on_error(exc).wait()
+        return Begun(rest=guarded_rest)
 
 
 def _ms(start: float) -> float:
@@ -95,8 +172,19 @@ class Pipeline:
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
                transport: Transport | None = None) -> HttpAnswer:
-        """One request; ``transport`` is what the edge knows of the caller's connection (None: a call
-        from inside this process, which needs no proof)."""
+        """One request, in the calling thread; ``transport`` is what the edge knows of the caller's
+        connection (None: a call from inside this process, which needs no proof)."""
+        return self.begin(port, body, content_type, soap_action, transport, on_loop=False).wait()
+
+    def begin(self, port: str, body: bytes, content_type: str, soap_action: str | None,
+              transport: Transport | None = None, *, on_loop: bool = True) -> Begun:
+        """One request up to its first blocking step. ``on_loop``: the caller is an event loop, so
+        nothing here may wait on the database or a target: a queued message is parsed, checked,
+        validated and answered here, and its write handed to the group commit (``pending``); what
+        would block becomes ``rest`` (a sync target, a fault to log), or, when it comes before anything
+        is stored (a database read, a password check, a large body), the whole request in ``rest``."""
+        if on_loop and len(body) > ON_LOOP_BYTES:
+            return Begun(rest=functools.partial(self.handle, port, body, content_type, soap_action, transport))
         start = time.perf_counter()
         rec = Record(port=port, request=body, request_content_type=content_type)
         rec.request_hash = messagelog.content_hash(body)
@@ -108,6 +196,11 @@ class Pipeline:
                                                  if transport is not None else None)
         structlog.contextvars.bind_contextvars(port=port, correlation_id=rec.correlation_id)
         request: soap.SoapRequest | None = None
+
+        def on_error(exc: Exception) -> Begun:  # the one place every error becomes a fault
+            fault = functools.partial(self._fault, rec, exc, version, start, request)
+            return Begun(rest=fault) if on_loop else Begun(answer=fault())
+
         try:
             t = time.perf_counter()
             request = soap.parse_request(body, content_type, soap_action, self.shape)
@@ -126,15 +219,27 @@ class Pipeline:
             rec.operation, rec.dialect = resolved.operation.name, resolved.dialect
             self._bind_log(rec)
             # who is calling, before anything of the message is processed (StUF052, HTTP 401)
-            caller = (self.authenticator.authenticate(transport, request.headers) if transport is not None
-                      else Caller(None))
+            if transport is None:
+                caller = Caller(None)
+            else:
+                if on_loop and self.authenticator.may_block(transport, request.headers):
+                    raise _Defer()
+                caller = self.authenticator.authenticate(transport, request.headers)
             checks.check_port(resolved, port)
-            last = self._last_tijdstip(rec.sg) if self.settings.checks.tijdstip_increasing else None
+            last = None
+            if self.settings.checks.tijdstip_increasing:
+                if on_loop:
+                    raise _Defer()
+                last = self._last_tijdstip(rec.sg)
             checks.check(rec.sg, resolved, self.settings, last)
-            self._authorise(caller, rec, request)
-            return self._answered(rec, self._process(rec, request, resolved, start), start)
-        except Exception as exc:  # the one place every error becomes a fault
-            return self._answered(rec, self._fault(rec, exc, version, start, request), start)
+            self._authorise(caller, rec, request, on_loop)
+            steps = self._process(rec, request, resolved, start, on_loop=on_loop).guard(on_error)
+        except _Defer:
+            structlog.contextvars.clear_contextvars()
+            return Begun(rest=functools.partial(self.handle, port, body, content_type, soap_action, transport))
+        except Exception as exc:
+            steps = on_error(exc)
+        return steps.map(functools.partial(self._answered, rec, start=start))
 
     def _check_answer(self, rec: Record, answer: ZdsAnswer) -> None:
         """An answer of ours that does not conform is logged (path, no values) and counted; then sent,
@@ -158,7 +263,7 @@ class Pipeline:
             except Exception:  # metrics never fail a request
                 log.exception("an invalid-answer listener failed")
 
-    def _authorise(self, caller: Caller, rec: Record, request: soap.SoapRequest) -> None:
+    def _authorise(self, caller: Caller, rec: Record, request: soap.SoapRequest, on_loop: bool) -> None:
         """The proven application is the zender and may send this operation (for this zaaktype)."""
         assert rec.sg is not None
         app = caller.application
@@ -167,13 +272,15 @@ class Pipeline:
             zaaktype = keys.zaaktype_code(request.body_element)
             zaak_id = keys.zaak_identificatie(rec.operation or "", request.body_element)
             if zaaktype is None and zaak_id:
+                if on_loop:
+                    raise _Defer()
                 with self.db.read() as session:
                     zaaktype = self.router.known_zaaktype(session, zaak_id)
         authorise(caller, rec.sg, rec.operation, zaaktype)
         if app is not None:
             structlog.contextvars.bind_contextvars(application=app.name)
 
-    def _answered(self, rec: Record, http: HttpAnswer, start: float) -> HttpAnswer:
+    def _answered(self, rec: Record, http: HttpAnswer, *, start: float) -> HttpAnswer:
         """Tell the listeners (metrics) how a request ended; they never fail the request."""
         http.correlation_id = rec.correlation_id
         if self.listeners:
@@ -197,11 +304,11 @@ class Pipeline:
         structlog.contextvars.bind_contextvars(port=port, correlation_id=rec.correlation_id)
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
         start = time.perf_counter()
-        return self._answered(rec, self._fault(rec, error, version, start, None), start)
+        return self._answered(rec, self._fault(rec, error, version, start, None), start=start)
 
     # -- steps -------------------------------------------------------------------------------
     def _process(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,
-                 existing: Message | None = None) -> HttpAnswer:
+                 existing: Message | None = None, *, on_loop: bool = False) -> Begun:
         assert rec.sg is not None  # read before any step that leads here
         key = messagelog.dedupe_key(rec.sg)
         t = time.perf_counter()
@@ -210,9 +317,11 @@ class Pipeline:
         except StufError:
             # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
             if key is not None and existing is None:
+                if on_loop:
+                    raise _Defer() from None
                 replay = self.duplicates.earlier_answer(rec, key)
                 if replay is not None:
-                    return replay
+                    return Begun(answer=replay)
             raise
         rec.timings["validate_ms"] = _ms(t)
         zreq = ZdsRequest(resolved, request.body_element, rec.sg, self.settings, self.schema_model)
@@ -220,6 +329,8 @@ class Pipeline:
         zaak_id = keys.zaak_identificatie(op, request.body_element)
         zaaktype = keys.zaaktype_code(request.body_element)
         if zaaktype is None and zaak_id and self.router.uses_zaaktypen:
+            if on_loop:
+                raise _Defer()
             with self.db.read() as session:
                 zaaktype = self.router.known_zaaktype(session, zaak_id)
         legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype)
@@ -229,50 +340,79 @@ class Pipeline:
         delivery = DeliveryRequest(zreq, b"", request.soap_action)
         primary = legs[0]
         remote = primary.mode == "sync" and not primary.target.shares_transaction
+        if primary.mode != "queued" or remote:
+            deliver = functools.partial(self._deliver, rec, request, resolved, delivery, legs, key, existing,
+                                        zaaktype, ordering_key, remote, start)
+            return Begun(rest=deliver) if on_loop else Begun(answer=deliver())
+        # queued: the Bv03 is made before the write; the write joins other requests' in one transaction
+        # and fsync (Database.submit), and the answer goes out once committed
+        answer = ZdsAnswer(bv03(rec.sg, self.own))
+        rec.timings["process_ms"] = _ms(t)
+        http = self._answer_http(rec, request, answer, start)
+        write = functools.partial(self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
+                                  legs=legs, key=key, existing=existing, zaaktype=zaaktype,
+                                  ordering_key=ordering_key, t=t)
+
+        def then(message_id: int | None, error: BaseException | None) -> Begun:
+            if error is None:
+                assert message_id is not None
+                http.message_id = message_id
+                self._handled(rec, answer, wake=True)
+                return Begun(answer=http)
+            assert isinstance(error, Exception)
+            failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
+            return Begun(rest=failed) if on_loop else Begun(answer=failed())
+        return Begun(pending=self.db.submit(write), then=then)
+
+    def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                 delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
+                 zaaktype: str | None, ordering_key: str | None, remote: bool, start: float) -> HttpAnswer:
+        """A sync primary target: the embedded zaaksysteem in the request's own transaction, or a
+        remote one called outside any transaction (blocking: runs in a handler thread)."""
+        assert rec.sg is not None
+        primary = legs[0]
         try:
             if remote:
                 delivery.raw = etree.tostring(request.body_element)
-                http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key, zaaktype, start)
+                http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key,
+                                                    zaaktype, start)
             else:
                 # Duplicates are rare: instead of looking for one first, the unique (zender,
                 # referentienummer) key is claimed by the insert; a conflict rolls the whole
                 # transaction back and is handled below.
                 t = time.perf_counter()
-                if primary.mode == "sync":
-                    with self.db.write() as session:
-                        answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-                        http = self._store(session, rec, request, answer, legs, key, existing, zaaktype,
-                                           ordering_key, t, start)
-                else:
-                    # the Bv03 is made before the write; the write joins other requests' in one
-                    # transaction and fsync (Database.grouped), and the answer goes out once committed
-                    answer = ZdsAnswer(bv03(rec.sg, self.own))
-                    rec.timings["process_ms"] = _ms(t)
-                    http = self._answer_http(rec, request, answer, start)
-                    write = functools.partial(self._write, rec=rec, http=http,
-                                              berichtcode=answers.berichtcode(answer.element), legs=legs,
-                                              key=key, existing=existing, zaaktype=zaaktype,
-                                              ordering_key=ordering_key, t=t)
-                    http.message_id = self.db.grouped(write)
-        except IntegrityError:
-            if key is None:
-                raise
-            return self._after_conflict(rec, request, resolved, key, start)
-        except Exception:
-            # A repeated message may fail in the target before its duplicate key is claimed (creeerZaak:
-            # "zaak bestaat al"); then the earlier answer, or StUF016, is the right answer. A remote
-            # primary is called after the key is claimed: the row found then is this request's own, and
-            # processing it again would call the failing target a second time.
-            if key is None or existing is not None or remote:
-                raise
-            if self.duplicates.find(key) is None:
-                raise
-            return self._after_conflict(rec, request, resolved, key, start)
-        if len(legs) > 1 or primary.mode == "queued":
+                with self.db.write() as session:
+                    answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
+                    http = self._store(session, rec, request, answer, legs, key, existing, zaaktype,
+                                       ordering_key, t, start)
+        except Exception as exc:
+            return self._failed(exc, rec, request, resolved, key, existing, remote, start)
+        self._handled(rec, answer, wake=len(legs) > 1)
+        return http
+
+    def _handled(self, rec: Record, answer: ZdsAnswer, *, wake: bool) -> None:
+        if wake:  # deliveries are waiting
             self.wake_worker()
         log.info("message handled", outcome="ok", answer=answers.berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
-        return http
+
+    def _failed(self, exc: Exception, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                key: str | None, existing: Message | None, remote: bool, start: float) -> HttpAnswer:
+        """A write or a sync delivery failed: a duplicate's answer when the message turns out to be a
+        repeat, else the exception goes on to become a fault."""
+        if isinstance(exc, IntegrityError):
+            if key is None:
+                raise exc
+            return self._after_conflict(rec, request, resolved, key, start)
+        # A repeated message may fail in the target before its duplicate key is claimed (creeerZaak:
+        # "zaak bestaat al"); then the earlier answer, or StUF016, is the right answer. A remote
+        # primary is called after the key is claimed: the row found then is this request's own, and
+        # processing it again would call the failing target a second time.
+        if key is None or existing is not None or remote:
+            raise exc
+        if self.duplicates.find(key) is None:
+            raise exc
+        return self._after_conflict(rec, request, resolved, key, start)
 
     def _validate(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved) -> None:
         """The schema (StUF055) and the semantic rules (broker.intake.rules), with the tolerances the
@@ -330,7 +470,7 @@ class Pipeline:
         if replay is not None:
             return replay
         rec.timings = {k: v for k, v in rec.timings.items() if k == "parse_ms"}
-        return self._process(rec, request, resolved, start, existing=existing)
+        return self._process(rec, request, resolved, start, existing=existing).wait()
 
     def _answer_http(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, start: float) -> HttpAnswer:
         rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
@@ -411,6 +551,10 @@ class Pipeline:
         elif not isinstance(exc, StufError):
             log.exception("processing failed", error_type=type(exc).__name__)
         kind = faults.fault_kind(rec.port)
+        if isinstance(exc, SQLAlchemyError) and kind == "Fo03":  # R-SG-13: not stored, so no Bv03
+            error = StufError("StUF046", "Het bericht kan niet worden opgeslagen",
+                              "de database van de broker is niet beschikbaar; stuur het bericht later opnieuw",
+                              plek="server")
         fo = faults.fo_bericht(kind, error, rec.sg, self.own)
         env = soap.fault_envelope(version, error, fo)
         body = soap.to_bytes(env)
@@ -448,3 +592,4 @@ class Pipeline:
             zender=sg.zender.applicatie if sg.zender else None,
             soap_action=rec.soap_action,
         )
+

@@ -1,19 +1,22 @@
 """The Starlette application.
 
-The event loop only reads requests and writes answers; the handling of a SOAP request (parsing,
-validation, the database, and a ``sync`` target's HTTP call) runs in a bounded pool of threads,
-``server.handler_threads`` per worker process. A target that is slow to answer then holds one of
-those threads, up to its own ``timeout``, and delays only the requests routed to it, never the other
-clients or ``/healthz``. The pool costs some throughput on CPU-bound work (threads contend for the
-interpreter, shared/docs/performance-notes.md); run one worker process per core.
+A SOAP request whose body is small (below ``broker.intake.pipeline.ON_LOOP_BYTES``) is parsed,
+checked and validated on the event loop, and a queued message's rows go to the group commit, whose
+future the loop awaits: no thread is involved on that path (threads contending for the interpreter
+cost more than the work, docs/performance.md). What blocks runs in a bounded pool of threads,
+``server.handler_threads`` per worker process: a ``sync`` target's call, a fault to log, a database
+read before the write, a password check, a large body. A target that is slow to answer then holds one
+of those threads, up to its own ``timeout``, and delays only the requests routed to it, never the
+other clients or ``/healthz``. Run one worker process per core.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TypeVar
 
 import anyio.to_thread
@@ -24,11 +27,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from broker.bg.operations import BG_PORTS
 from broker.config import MANIFEST
 from broker.errors import RequestRejected, StufError
+from broker.intake.answers import HttpAnswer
 from broker.intake.callers import Transport
+from broker.intake.pipeline import Begun
 from broker.runtime import Broker
 from broker.store.blobs import BlobStore
 from broker.stuf import spool
@@ -53,6 +59,22 @@ class _TooLarge(Exception):
 #: the body goes to the reducer in batches of about this size, each in a worker thread (decoding and
 #: writing document content, and the fsync at the end, never hold up the event loop)
 _BATCH = 1024 * 1024
+
+
+async def _read_small(request: Request, upfront: int) -> bytes:
+    """A body whose Content-Length is below the reducer's threshold, read on the loop as it is; a
+    Content-Length above ``upfront`` is refused before anything is read."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > upfront:
+        raise _TooLarge()
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > upfront:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _read_body(request: Request, reducer: spool.Reducer, upfront: int) -> bytes:
@@ -103,6 +125,22 @@ def create_app(broker: Broker) -> Starlette:
         """Run blocking work in the handler pool; the request waits for a free thread."""
         return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=handlers)
 
+    async def finish(step: Begun) -> HttpAnswer:
+        """Drive a request the pipeline began on the loop: await its group commit, and run what
+        blocks (a sync target, a fault to log, a database read) in the handler pool."""
+        while step.answer is None:
+            if step.pending is not None:
+                assert step.then is not None
+                try:
+                    result, error = await asyncio.wrap_future(step.pending), None
+                except Exception as exc:
+                    result, error = None, exc
+                step = step.then(result, error)
+            else:
+                assert step.rest is not None
+                step = Begun(answer=await off_loop(step.rest))
+        return step.answer
+
     def base_url(request: Request) -> str:
         """The broker's address for served WSDLs: public_url; else the Host header only when it is a
         loopback name or in server.allowed_hosts (a forged Host never reaches a client's WSDL); else
@@ -135,12 +173,13 @@ def create_app(broker: Broker) -> Starlette:
         # a body below the reducer's threshold cannot hold large content: read it as it is (the
         # reducer's scan costs as much as parsing); its structure is checked in C-speed counts
         small = declared.isdigit() and int(declared) < spool.THRESHOLD
-        reducer = (spool.pass_through(limit) if small else
-                   spool.reducer(content_type, blob_store, max_document=max_document, max_rest=limit, shape=shape))
         try:
-            body = await _read_body(request, reducer, limit)
             if small:
+                body = await _read_small(request, limit)
                 spool.check_small(body, shape)
+            else:
+                body = await _read_body(request, spool.reducer(
+                    content_type, blob_store, max_document=max_document, max_rest=limit, shape=shape), limit)
         except ClientDisconnect:  # the caller went away mid-request: one line, nothing to answer
             log.info("client disconnected before its request was read", port=port)
             return Response(status_code=400)
@@ -151,8 +190,8 @@ def create_app(broker: Broker) -> Starlette:
             return await off_loop(_refused, broker, port, content_type, exc, request.headers.get("x-correlation-id"))
         transport = Transport(peer=request.client.host if request.client else None,
                               certificate=protocol.client_certificate(request.scope), headers=request.headers)
-        answer = await off_loop(broker.pipeline.handle, port, body, content_type, request.headers.get("soapaction"),
-                                transport)
+        answer = await finish(broker.pipeline.begin(port, body, content_type, request.headers.get("soapaction"),
+                                                    transport))
         headers = {"content-type": answer.content_type, **_correlation(answer.correlation_id)}
         pieces = blob_store.expand(answer.body)  # document content kept in the file store, streamed
         if pieces is not None:
@@ -213,9 +252,35 @@ def create_app(broker: Broker) -> Starlette:
                 broker.worker.stop(wait=True)
                 broker.worker = None
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = _BrokerApp(routes=routes, lifespan=lifespan)
+    app.soap_posts = {f"/zds/{port}": (soap_endpoint, port) for port in PORTS} | {
+        f"/bg/{port}": (bg_endpoint, port) for port in (p.removeprefix("bg/") for p in BG_PORTS)}
     app.state.broker = broker
     return app
+
+
+class _BrokerApp(Starlette):
+    """Starlette, with a SOAP POST handed straight to its endpoint: the router and the middleware
+    stack cost more per message than anything else outside parsing and validating
+    (docs/performance.md). Everything else takes the usual way."""
+
+    soap_posts: Mapping[str, tuple[Callable[[Request], Awaitable[Response]], str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = (self.soap_posts.get(scope["path"])
+                 if scope["type"] == "http" and scope["method"] == "POST" else None)
+        if found is None:
+            await super().__call__(scope, receive, send)
+            return
+        endpoint, port = found
+        scope["app"] = self
+        scope["path_params"] = {"port": port}
+        try:
+            response = await endpoint(Request(scope, receive, send))
+        except Exception:  # as Starlette's ServerErrorMiddleware would: a 500, and the traceback logged
+            log.exception("a SOAP request failed outside the pipeline")
+            response = Response("Internal Server Error", status_code=500, media_type="text/plain")
+        await response(scope, receive, send)
 
 
 def _correlation(correlation_id: str | None) -> dict[str, str]:
