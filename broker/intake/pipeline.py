@@ -592,4 +592,3 @@ class Pipeline:
             zender=sg.zender.applicatie if sg.zender else None,
             soap_action=rec.soap_action,
         )
-
