@@ -244,3 +244,46 @@ def test_a_hanging_target_holds_only_its_own_share_of_the_threads(tmp_path: Path
     finally:
         caller.close()
         lb.stop()
+
+
+def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTarget, schemas: SchemaSet) -> None:
+    """A queued message is handled on the event loop and its write awaited there: with the one
+    handler thread held by a slow sync call, queued creeerZaken are still answered (and stored),
+    all before that call ends."""
+    routes = {
+        "targets": {"zaaksysteem": {"adapter": "embedded"},
+                    "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10}},
+        "routes": [
+            {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
+            {"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]},
+            {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
+        ],
+        "delivery": fast_delivery(lease_seconds=2),
+    }
+    config = write_config(tmp_path, routes=routes)
+    lb = live.start(live.make_settings(tmp_path, config_dir=config, server__handler_threads=1))
+    callers = [SoapCaller(lb.url, schemas) for _ in range(2)]
+    slow_answer: dict = {}
+
+    def slow_client() -> None:
+        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer("1234TRAAG002", "TRAAG"),
+                                                soap_action=ZDS + "creeerZaak_ZakLk01")
+
+    slow_thread = threading.Thread(target=slow_client)
+    try:
+        slow_thread.start()
+        wait_until(lambda: len(slow.received) == 1)  # the only handler thread now waits on the slow target
+        answers = [callers[1].call("OntvangAsynchroon", creeer(f"1234LOOP{k:04d}", "STP"),
+                                   soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode for k in range(10)]
+        assert "answer" not in slow_answer  # all of the above while the slow call was under way
+        assert answers == ["Bv03"] * 10
+        with lb.broker.db.read() as s:
+            queued = list(s.execute(select(Delivery).where(Delivery.target == "zaaksysteem")).scalars())
+        assert len(queued) == 10
+        slow_thread.join(timeout=20)
+        assert slow_answer["answer"].berichtcode == "Bv03"
+    finally:
+        slow_thread.join(timeout=20)
+        for caller in callers:
+            caller.close()
+        lb.stop()
