@@ -65,6 +65,12 @@ def update(oud_extra: str = "", nieuw_extra: str = "", *, oud_attrs: str = "", n
             "</ZDS:updateZaak_ZakLk01>")
 
 
+def without_new_object(xml: str) -> str:
+    second = xml.index("<ZKN:object ", xml.index("<ZKN:object ") + 1)
+    end = xml.index("</ZKN:object>", second) + len("</ZKN:object>")
+    return xml[:second] + xml[end:]
+
+
 def creeer(extra_object: str = "", *, gerelateerde: str = "I", relation: str = "") -> str:
     xml = m.creeer_zaak("1234RULE02", extra=relation)
     xml = xml.replace('<ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I">',
@@ -150,7 +156,15 @@ CASES = [
     Case("R-SG-02", "StUF004", VRAAG, lambda: sector("http://www.egem.nl/StUF/sector/ztc/0310")),
     Case("R-SG-02", "StUF007", VRAAG, lambda: sector("http://www.egem.nl/StUF/sector/zkn/0201")),
     Case("R-SG-12", "StUF043", ASYNC, async_answer),
-    # C. kennisgevingen
+    # C. kennisgevingen (R-KG-02/03/05 and R-ZDS-02 are checked by each service, broker.zds.kennisgeving)
+    Case("R-ZDS-02", "StUF055", ASYNC, lambda: creeer().replace("<StUF:mutatiesoort>T<", "<StUF:mutatiesoort>V<"),
+         checked_by="service"),
+    Case("R-KG-03", "StUF055", ASYNC, lambda: without_new_object(update()).replace("ZDS:updateZaak_ZakLk01",
+                                                                                   "ZKN:zakLk01"),
+         m.ZDS_ACTION + "updateZaak_ZakLk01", checked_by="service"),
+    Case("R-KG-05", "StUF055", ASYNC, lambda: creeer().replace(
+        '<ZKN:object StUF:entiteittype="ZAK" StUF:verwerkingssoort="T">',
+        '<ZKN:object StUF:entiteittype="ZAK" StUF:verwerkingssoort="W">'), checked_by="service"),
     Case("R-KG-04", "StUF055", ASYNC, lambda: creeer().replace(
         '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="T">', '<ZKN:isVan StUF:entiteittype="ZAKZKT">'),
          checked_by="schema"),
