@@ -21,19 +21,25 @@ BEGIN, EIND = q("beginGeldigheid"), q("eindGeldigheid")
 BEGIN_REL, EIND_REL = q("beginRelatie"), q("eindRelatie")
 
 
+def _is_gerelateerde(tag: object) -> bool:
+    return isinstance(tag, str) and tag.endswith("}gerelateerde")
+
+
 def _relations(obj: etree._Element) -> list[etree._Element]:
     """Relation elements of an entity: children that carry an entiteittype (not gerelateerde)."""
-    return [c for c in obj if isinstance(c.tag, str) and ENTITEITTYPE in c.attrib
-            and ns.local(c.tag) != "gerelateerde"]
+    return [c for c in obj if ENTITEITTYPE in c.attrib and isinstance(c.tag, str) and not _is_gerelateerde(c.tag)]
 
 
 def _gerelateerden(rel: etree._Element) -> list[etree._Element]:
-    """The entity element(s) at the other end of a relation (gerelateerde itself, or its choice branch)."""
+    """The entity element(s) at the other end of a relation (gerelateerde itself, or its choice branch).
+    (Runs for every relation of every kennisgeving: a plain loop over the children, no path search.)"""
     out = []
-    for ger in rel.findall("{*}gerelateerde"):
+    for ger in rel:
+        if not _is_gerelateerde(ger.tag):
+            continue
         if ENTITEITTYPE in ger.attrib:
             out.append(ger)
-        out.extend(c for c in ger if isinstance(c.tag, str) and ENTITEITTYPE in c.attrib)
+        out.extend(c for c in ger if ENTITEITTYPE in c.attrib and isinstance(c.tag, str))
     return out
 
 
@@ -85,15 +91,16 @@ def check(objects: list[etree._Element], mutatiesoort: str | None, tijdstip_beri
 
 def _relation(rel: etree._Element, in_new: bool, where: str) -> None:
     vs = rel.get(VERWERKINGSSOORT)
-    rel_where = f"{where}, relatie {_name(rel)}"
     # R-TV-08: a gerelateerde that is only identified (I) or changed (W) carries no tijdvak or registratie
     for ger in _gerelateerden(rel):
         gvs = ger.get(VERWERKINGSSOORT)
         if gvs in ("I", "W") and (ger.find(TV) is not None or ger.find(TR) is not None):
             raise refuse("StUF055", "R-TV-08", f"Een gerelateerde met verwerkingssoort {gvs} heeft geen "
-                         "tijdvakGeldigheid of tijdstipRegistratie", f"{rel_where}, gerelateerde {_name(ger)}")
+                         "tijdvakGeldigheid of tijdstipRegistratie",
+                         f"{where}, relatie {_name(rel)}, gerelateerde {_name(ger)}")
     if not in_new or vs != "T" or not len(rel):
         return
+    rel_where = f"{where}, relatie {_name(rel)}"
     # R-TV-10 (STV0000069): a relation that is added begins, and is open
     tvr = rel.find(TVR)
     if tvr is not None:
