@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker.model import Besluit, Document, Status, Zaak
 from broker.model.person import Persoon, PersoonVraag
+from broker.model.selectie import ZaakSelectie
 from broker.stuf.stuurgegevens import Systeem
 
 
@@ -72,6 +73,9 @@ class Zaaksysteem(Protocol):
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None: ...
     def actualiseer_zaakstatus(self, ctx: Context, oud: Zaak, nieuw: Zaak, status: Status) -> None: ...
     def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None: ...
+    #: the zaken (as geef_zaak gives them) whose initiator is the person the selectie names, of its
+    #: zaaktype when it names one; [] when there are none. The status is filtered by the caller.
+    def zoek_zaken(self, ctx: Context, selectie: ZaakSelectie) -> list[Zaak]: ...
 
     # documenten (4.3). Unknown zaak or document: StUF064; identificatie in use: StUF058; checked out
     # already, not checked out, or another checkout id: StUF058. A Document's ``stuf`` is the EDC entity

@@ -7,6 +7,10 @@ statuses otherwise.
 
 A target that keeps no StUF (ZGW) answers with the case model; the entity is then built from it
 (broker.zds.render), with the zaak's documents and besluiten when the scope asks for them.
+
+A ZDS 1.1 zakLv01 may instead ask for the zaken of a person (its initiator, optionally of a zaaktype
+and with a current status): the answer then holds those zaken, sorted and paged
+(broker.zds.zaakselectie).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 from lxml import etree
 
 from broker.errors import StufError
+from broker.model import Zaak
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.zds import kennisgeving, render, scope
+from broker.stuf import ns
+from broker.zds import kennisgeving, render, scope, zaakselectie
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
 from broker.zds.xmlutil import SCOPE, child, children, text
 
@@ -36,13 +42,45 @@ def _zaak_element(
     zaak = target.geef_zaak(ctx, ident)
     if zaak is None:
         return ident, None, gelijk, scope_obj
+    return ident, _entity(req, target, ctx, zaak, scope_obj), gelijk, scope_obj
+
+
+def _entity(req: ZdsRequest, target: Zaaksysteem, ctx: Context, zaak: Zaak,
+            scope_obj: etree._Element | None) -> etree._Element:
     if zaak.stuf is not None:
-        return ident, zaak.stuf, gelijk, scope_obj
+        return zaak.stuf
+    ident = zaak.identificatie or ""
     wanted = _derived_wanted(scope_obj)
-    entity = render.ensure(zaak, req.schema,
-                           documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
-                           besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
-    return ident, entity, gelijk, scope_obj
+    return render.ensure(zaak, req.schema,
+                         documenten=target.geef_zaakdocumenten(ctx, ident) if "heeftRelevant" in wanted else None,
+                         besluiten=target.geef_besluiten(ctx, ident) if "leidtTot" in wanted else None)
+
+
+def _zaken_van_persoon(req: ZdsRequest, target: Zaaksysteem, ctx: Context, only_last: bool) -> ZdsAnswer:
+    """The zaken whose initiator is the person ``gelijk`` names (broker.zds.zaakselectie)."""
+    selectie = zaakselectie.selectie(req.body)
+    paging = zaakselectie.paging(req.body)
+    _, scope_obj = kennisgeving.vraag_parts(req.body)
+    zaken = [z for z in target.zoek_zaken(ctx, selectie) if zaakselectie.current_status_matches(z, selectie)]
+    page, more = zaakselectie.page(zaken, paging)
+    objects = []
+    for z in page:
+        full = _entity(req, target, ctx, z, scope_obj)
+        if only_last:
+            _only_last_status(full)
+        objects.append(scope.apply(full, scope_obj, req.schema))
+    answer = la01(req, objects, "ZAK")
+    if more:
+        vervolg = answer.find(f"{{*}}parameters/{{{ns.STUF}}}indicatorVervolgvraag")
+        if vervolg is not None:
+            vervolg.text = "true"
+    return ZdsAnswer(answer, zaak_identificatie=None)
+
+
+def _only_last_status(full: etree._Element) -> None:
+    for h in children(full, "heeft"):
+        if text(h, "indicatieLaatsteStatus") != "J":
+            full.remove(h)
 
 
 def _derived_wanted(scope_obj: etree._Element | None) -> set[str]:
@@ -54,6 +92,8 @@ def _derived_wanted(scope_obj: etree._Element | None) -> set[str]:
 
 @service("geefZaakdetails")
 def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    if zaakselectie.is_person_question(child(req.body, "gelijk")):
+        return _zaken_van_persoon(req, target, ctx, only_last=False)
     ident, full, _, scope_obj = _zaak_element(req, target, ctx)
     objects = []
     if full is not None:
@@ -63,13 +103,14 @@ def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsA
 
 @service("geefZaakstatus")
 def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    gelijk = child(req.body, "gelijk")
+    if zaakselectie.is_person_question(gelijk):
+        return _zaken_van_persoon(req, target, ctx,
+                                  only_last=text(gelijk, "heeft", "indicatieLaatsteStatus") == "J")
     ident, full, gelijk, scope_obj = _zaak_element(req, target, ctx)
     objects = []
     if full is not None:
-        only_last = text(gelijk, "heeft", "indicatieLaatsteStatus") == "J"
-        if only_last:
-            for h in children(full, "heeft"):
-                if text(h, "indicatieLaatsteStatus") != "J":
-                    full.remove(h)
+        if text(gelijk, "heeft", "indicatieLaatsteStatus") == "J":
+            _only_last_status(full)
         objects.append(scope.apply(full, scope_obj, req.schema))
     return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)

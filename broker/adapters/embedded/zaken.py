@@ -14,6 +14,7 @@ from broker.errors import StufError
 from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
 from broker.model.ports import Context
+from broker.model.selectie import ZaakSelectie
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
@@ -184,6 +185,20 @@ class ZakenMixin(EmbeddedBase):
         for rel in self._derived_zaak_relations(session, row):
             self.schema.insert(el, "ZAK", rel)
         return read.zaak(el)
+
+    def zoek_zaken(self, ctx: Context, selectie: ZaakSelectie) -> list[Zaak]:
+        """The zaken whose initiator (a rol row: heeftAlsInitiator, natuurlijkPersoon by BSN) is the person."""
+        session = session_of(ctx)
+        stmt = (select(ZsZaak.identificatie).join(ZsRol, ZsRol.zaak_id == ZsZaak.id)
+                .where(ZsRol.relatie == "heeftAlsInitiator", ZsRol.betrokkene_type == "natuurlijkPersoon",
+                       ZsRol.betrokkene_key == selectie.initiator_bsn)
+                .order_by(ZsZaak.identificatie))
+        if selectie.zaaktype_code:
+            stmt = stmt.where(ZsZaak.zaaktype_code == selectie.zaaktype_code)
+        elif selectie.zaaktype_omschrijving:
+            stmt = stmt.where(ZsZaak.zaaktype_omschrijving == selectie.zaaktype_omschrijving)
+        zaken = (self.geef_zaak(ctx, ident) for ident in session.execute(stmt).scalars().unique())
+        return [z for z in zaken if z is not None]
 
     def _derived_zaak_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
         """Relations that other services add: documents (heeftRelevant) and besluiten (leidtTot)."""

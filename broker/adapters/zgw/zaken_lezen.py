@@ -23,6 +23,7 @@ from broker.adapters.zgw.convert import (
 from broker.mappings.schema import ZaaktypeMapping
 from broker.model import Opschorting, Rol, Status, Verlenging, Zaak, ZaakObject, ZaakType
 from broker.model.ports import Context
+from broker.model.selectie import ZaakSelectie
 
 
 def status_code(mapping: ZaaktypeMapping, statustype: dict[str, Any]) -> str | None:
@@ -41,6 +42,23 @@ class ZakenLezenMixin(ZgwBase):
         if found is None:
             return None
         return self._zaak_model(work, found)
+
+    def zoek_zaken(self, ctx: Context, selectie: ZaakSelectie) -> list[Zaak]:
+        """``GET /zaken?rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn=`` (and the zaaktype); the
+        filter matches any rol of the person, so the initiator is checked on each zaak's rollen."""
+        work = self._work(ctx)
+        params = {"rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn": selectie.initiator_bsn,
+                  "rol__omschrijvingGeneriek": "initiator"}
+        if selectie.zaaktype_code:
+            zaaktype = self.catalogi.zaaktype(work.mappings.catalogi_zaaktype(selectie.zaaktype_code),
+                                              selectie.zaaktype_code)
+            params["zaaktype"] = zaaktype["url"]
+        found = self.client.all(self.client.url("zaken", "zaken"), params, work.user)
+        zaken = [self._zaak_model(work, z) for z in sorted(found, key=lambda z: z.get("identificatie") or "")]
+        if selectie.zaaktype_omschrijving and not selectie.zaaktype_code:
+            zaken = [z for z in zaken if z.zaaktype and z.zaaktype.omschrijving == selectie.zaaktype_omschrijving]
+        return [z for z in zaken if any(r.relatie == "heeftAlsInitiator" and r.betrokkene is not None
+                                        and r.betrokkene.bsn == selectie.initiator_bsn for r in z.rollen)]
 
     def _zaak_model(self, work: Work, zaak: dict[str, Any]) -> Zaak:
         zaaktype = self._zaaktype_of(zaak)
