@@ -140,3 +140,17 @@ def test_what_the_brokers_autorisatie_does_not_cover_is_nietGeautoriseerd(bg: So
     postcode = person.find(f"{{{BG}}}verblijfsadres/{{{BG}}}aoa.postcode")
     assert postcode is not None and postcode.get(f"{{{STUF}}}noValue") == "nietGeautoriseerd"
     assert person.find(f"{{{BG}}}inp.heeftAlsEchtgenootPartner/{{{BG}}}gerelateerde") is not None
+
+
+def test_afnemerindicaties_with_a_remote_source(bg: SoapCaller, brp_broker: live.LiveBroker) -> None:
+    """The BRP answers outside the broker's transaction; the indicaties are kept in one of their own."""
+    from broker.services import afnemerindicaties
+    from tests.support.bg_messages import LK01_ACTION, lk01
+
+    answer = ask(bg, bsn("000009969", afnemerindicatie=True))
+    assert answer.text("parameters/indicatorAfnemerIndicatie") == "true"
+    placed = bg.call("bg/OntvangAsynchroon", lk01("999993653", "T", "brp-lk-t-1"), soap_action=LK01_ACTION)
+    assert placed.berichtcode == "Bv03", placed.content[:1500]
+    with brp_broker.broker.db.read() as session:
+        found = {(i.bsn, i.bron) for i in afnemerindicaties.listed(session, applicatie="KCC")}
+    assert found == {("000009969", "vraag"), ("999993653", "kennisgeving")}

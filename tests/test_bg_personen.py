@@ -15,7 +15,7 @@ from zeep.transports import Transport
 
 from tests.support import live
 from tests.support.bg_checks import QUESTIONS, by_bsn, check_question_type, date_of, objects, postcode_huisnummer, value
-from tests.support.bg_messages import SCOPE_VOLLEDIG, bsn, npslv01
+from tests.support.bg_messages import LK01_ACTION, SCOPE_VOLLEDIG, bsn, lk01, npslv01
 from tests.support.soapcall import SoapAnswer, SoapCaller
 
 BG = "http://www.egem.nl/StUF/sector/bg/0310"
@@ -216,17 +216,38 @@ def test_a_repeated_question_gets_the_stored_answer(bg: SoapCaller) -> None:
     assert changed.foutcode == "StUF016"
 
 
-def test_kennisgevingen_are_not_yet_processed(bg: SoapCaller) -> None:
-    lk01 = f"""<BG:npsLk01 xmlns:BG="{BG}" xmlns:StUF="{STUF}"><BG:stuurgegevens>
-      <StUF:berichtcode>Lk01</StUF:berichtcode>
-      <StUF:zender><StUF:applicatie>BRP</StUF:applicatie></StUF:zender>
-      <StUF:ontvanger><StUF:applicatie>STUFBROKER</StUF:applicatie></StUF:ontvanger>
-      <StUF:referentienummer>lk-1</StUF:referentienummer><StUF:tijdstipBericht>20240101120000000</StUF:tijdstipBericht>
-      <StUF:entiteittype>NPS</StUF:entiteittype></BG:stuurgegevens>
-      <BG:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort><StUF:indicatorOvername>V</StUF:indicatorOvername></BG:parameters>
-    </BG:npsLk01>"""
-    answer = bg.call("bg/OntvangAsynchroon", lk01, soap_action="http://www.egem.nl/StUF/sector/bg/0310/npsLk01")
-    assert answer.berichtcode == "Fo03" and answer.foutcode == "StUF025"
+def indicaties(bg_broker: live.LiveBroker, bsn_: str) -> list[str]:
+    from broker.services import afnemerindicaties
+
+    with bg_broker.broker.db.read() as session:
+        return [f"{i.afnemer.applicatie}:{i.bron}" for i in afnemerindicaties.listed(session, bsn=bsn_)]
+
+
+def test_an_afnemer_places_and_removes_its_indicatie_with_a_kennisgeving(bg: SoapCaller,
+                                                                         bg_broker: live.LiveBroker) -> None:
+    answer = bg.call("bg/OntvangAsynchroon", lk01("999993653", "T", "lk-t-1"), soap_action=LK01_ACTION)
+    assert answer.berichtcode == "Bv03", answer.content[:1500]
+    assert indicaties(bg_broker, "999993653") == ["KCC:kennisgeving"]
+    again = bg.call("bg/OntvangAsynchroon", lk01("999993653", "T", "lk-t-2"), soap_action=LK01_ACTION)
+    assert again.berichtcode == "Bv03" and indicaties(bg_broker, "999993653") == ["KCC:kennisgeving"]
+    gone = bg.call("bg/OntvangAsynchroon", lk01("999993653", "V", "lk-v-1"), soap_action=LK01_ACTION)
+    assert gone.berichtcode == "Bv03" and indicaties(bg_broker, "999993653") == []
+
+
+def test_other_kennisgevingen_are_not_distributed_yet(bg: SoapCaller) -> None:
+    answer = bg.call("bg/OntvangAsynchroon", lk01("999993653", "W", "lk-w-1").replace(
+        "</BG:object>", '</BG:object><BG:object StUF:entiteittype="NPS" StUF:verwerkingssoort="W">'
+        "<BG:inp.bsn>999993653</BG:inp.bsn><BG:geslachtsnaam>Wiel</BG:geslachtsnaam></BG:object>"),
+        soap_action=LK01_ACTION)
+    assert answer.berichtcode == "Fo03" and answer.foutcode == "StUF025", answer.content[:1500]
+
+
+def test_a_question_with_indicatorAfnemerIndicatie_places_the_indicaties(bg: SoapCaller,
+                                                                          bg_broker: live.LiveBroker) -> None:
+    answer = ask(bg, bsn("999990408", afnemerindicatie=True))
+    assert len(objects(answer)) == 1
+    assert answer.text("parameters/indicatorAfnemerIndicatie") == "true"
+    assert indicaties(bg_broker, "999990408") == ["KCC:vraag"]
 
 
 def test_a_zds_message_on_the_bg_endpoint_and_the_other_way_round(bg: SoapCaller) -> None:
@@ -302,7 +323,36 @@ def test_operators_see_what_a_question_asks_not_whom(bg_broker: live.LiveBroker,
     assert "/bg/BeantwoordVraag?wsdl" in landing
 
 
-def test_an_asked_afnemerindicatie_is_answered_as_not_placed(bg: SoapCaller) -> None:
-    answer = ask(bg, bsn("000009969", afnemerindicatie=True))
-    assert len(objects(answer)) == 1
-    assert answer.text("parameters/indicatorAfnemerIndicatie") == "false"
+def test_administrators_list_place_and_remove_indicaties_audited(bg_broker: live.LiveBroker) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from sqlalchemy import select
+
+    from broker.cli.main import main
+    from broker.web.dashboard.tables import AuditEntry
+
+    settings = bg_broker.broker.settings
+    env = {"STUF_BROKER_DATABASE_URL": settings.database_url, "STUF_BROKER_DATA_DIR": str(settings.data_dir)}
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["afnemers", *args, "--config", str(settings.config_dir)], env=env,
+                               catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    assert cli("place", "999991188", "SOCIAAL", "--organisatie", "1234") == "placed"
+    assert cli("place", "999991188", "SOCIAAL", "--organisatie", "1234") == "unchanged"
+    [row] = json.loads(cli("list", "--bsn", "999991188"))
+    assert (row["applicatie"], row["organisatie"], row["bron"]) == ("SOCIAAL", "1234", "beheerder")
+    assert cli("remove", "999991188", "SOCIAAL", "--organisatie", "1234") == "removed"
+    assert json.loads(cli("list", "--bsn", "999991188")) == []
+    refused = runner.invoke(main, ["afnemers", "place", "123456789", "SOCIAAL", "--config", str(settings.config_dir)],
+                            env=env)
+    assert refused.exit_code != 0 and "11-proof" in refused.output
+    with bg_broker.broker.db.read() as session:
+        actions = [e.action for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        details = [str(e.detail) for e in session.execute(select(AuditEntry)).scalars()]
+    assert actions[-2:] == ["afnemerindicatie.place", "afnemerindicatie.remove"]
+    assert not any("999991188" in d for d in details)

@@ -21,7 +21,7 @@ def test_without_routes_yaml_everything_goes_sync_to_the_embedded_zaaksysteem(tm
     routes = load_routes(tmp_path, ADAPTERS)
     assert list(routes.targets) == ["embedded", "personen"]  # StUF-BG questions: the embedded person register
     assert routes.routes[0].operations == ["*"] and routes.routes[0].deliver[0].mode == "sync"
-    assert routes.routes[1].operations == ["npsLv01"] and routes.routes[1].deliver[0].target == "personen"
+    assert routes.routes[1].operations == ["npsLk01", "npsLv01"] and routes.routes[1].deliver[0].target == "personen"
 
 
 def test_typos_are_reported_with_file_line_and_a_suggestion(tmp_path):

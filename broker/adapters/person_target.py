@@ -7,20 +7,33 @@ The handlers (broker.services.personen) are handed in by the composition root, a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 
 from broker.adapters.targets import DeliveryRequest, default_retryable
 from broker.errors import StufError
 from broker.model.ports import Context, Health, PersonenBron
+from broker.store.db import Database
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
+
+@dataclass
+class PersonContext(Context):
+    """A delivery's context plus the broker's database, for what a StUF-BG service keeps itself
+    (afnemerindicaties): in ``session`` when the source shares the request's transaction, else in a
+    transaction of its own after the source answered."""
+
+    db: Database | None = None
+
+
 #: a StUF-BG service: the request, the person source, the delivery's context -> the answer
-PersonHandler = Callable[[ZdsRequest, PersonenBron, Context], ZdsAnswer]
+PersonHandler = Callable[[ZdsRequest, PersonenBron, PersonContext], ZdsAnswer]
 
 
 class PersonenTarget:
     def __init__(self, name: str, bron: PersonenBron, handlers: Mapping[str, PersonHandler], *,
-                 shares_transaction: bool) -> None:
+                 shares_transaction: bool, db: Database | None = None) -> None:
         self.name = name
+        self.db = db
         self.bron = bron
         self.handlers = handlers
         #: the embedded register answers from memory: no remote call to keep outside a transaction
@@ -31,7 +44,8 @@ class PersonenTarget:
         if handler is None:
             raise StufError("StUF025", f"{request.zds.operation.name} wordt door personenbron {self.name} niet "
                             "beantwoord", plek="server")
-        return handler(request.zds, self.bron, ctx)
+        own = PersonContext(**{f.name: getattr(ctx, f.name) for f in fields(Context)}, db=self.db)
+        return handler(request.zds, self.bron, own)
 
     def check(self) -> Health:
         return self.bron.check()

@@ -63,12 +63,13 @@ def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
 def _brp(name: str, deps: AdapterDeps, options: BrpOptions) -> Target:
     from broker.adapters import brp_personen
 
-    return PersonenTarget(name, brp_personen.build(name, options), deps.person_handlers, shares_transaction=False)
+    return PersonenTarget(name, brp_personen.build(name, options), deps.person_handlers, shares_transaction=False,
+                          db=deps.db)
 
 
 def _register(name: str, deps: AdapterDeps, options: personen_register.RegisterOptions) -> Target:
     bron = personen_register.build(name, deps.config_dir, options)
-    return PersonenTarget(name, bron, deps.person_handlers, shares_transaction=True)
+    return PersonenTarget(name, bron, deps.person_handlers, shares_transaction=True, db=deps.db)
 
 
 ALIASES: dict[str, Factory] = {

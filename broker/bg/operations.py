@@ -15,7 +15,11 @@ BG_PORTS = (BG_BEANTWOORD_VRAAG, BG_ONTVANG_ASYNCHROON)
 NPS_LV01 = Operation("npsLv01", "StUF-BG 03.10", BG_BEANTWOORD_VRAAG, "Lv01", "npsLv01", "npsLa01",
                      entiteittype="NPS")
 
-OPERATIONS: tuple[Operation, ...] = (NPS_LV01,)
+#: an afnemer's kennisgeving to the broker: T places its afnemerindicatie for the person, V removes it
+NPS_LK01 = Operation("npsLk01", "StUF-BG 03.10", BG_ONTVANG_ASYNCHROON, "Lk01", "npsLk01", "Bv03",
+                     entiteittype="NPS")
+
+OPERATIONS: tuple[Operation, ...] = (NPS_LV01, NPS_LK01)
 BY_ELEMENT: dict[str, Operation] = {op.element: op for op in OPERATIONS}
 NAMES = frozenset(op.name for op in OPERATIONS)
 BY_NAME: dict[str, Operation] = {op.name.lower(): op for op in OPERATIONS}

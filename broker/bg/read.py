@@ -216,3 +216,24 @@ def describe(body: etree._Element) -> dict[str, object]:
             "relaties": sorted(scope.relatie_namen),
             "sortering": vraag.paging.sortering, "maximumAantal": vraag.paging.maximum,
             "vervolgvraag": vraag.paging.vervolgvraag}
+
+
+@dataclass
+class NpsKennisgeving:
+    mutatiesoort: str
+    bsn: str
+
+
+def kennisgeving(body: etree._Element) -> NpsKennisgeving:
+    """An afnemer's npsLk01 to the broker: its mutatiesoort and the person's BSN (of the last object)."""
+    params = child(body, "parameters")
+    mutatiesoort = _value(child(params, "mutatiesoort")) if params is not None else None
+    objects = children(body, "object")
+    bsn = _value(child(objects[-1], "inp.bsn")) if objects else None
+    if not bsn:
+        raise StufError("StUF055", "De kennisgeving noemt geen burgerservicenummer",
+                        "object/inp.bsn ontbreekt: een afnemerindicatie hoort bij een persoon")
+    if not elfproef(bsn):
+        raise StufError("StUF055", "Het burgerservicenummer in de kennisgeving voldoet niet aan de elfproef",
+                        "object/inp.bsn is geen geldig burgerservicenummer")
+    return NpsKennisgeving(mutatiesoort or "", bsn)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from broker import logging as broker_logging
+from broker.cli.afnemers import afnemers
 from broker.cli.check import check
 from broker.cli.config import config
 from broker.cli.dev import dev
@@ -159,6 +160,7 @@ main.add_command(check)
 main.add_command(config)
 main.add_command(send)
 main.add_command(dev)
+main.add_command(afnemers)
 
 
 @main.group()

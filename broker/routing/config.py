@@ -147,9 +147,10 @@ class RoutesFile(_Strict):
             self.targets = {"embedded": TargetDef(adapter="embedded")}
         if not self.routes:
             self.routes = [Route(operations=["*"], deliver=[DeliverTo(target=next(iter(self.targets)), mode="sync")])]
-        # StUF-BG questions without a route of their own: the first person source, else the
+        # StUF-BG messages without a route of their own: the first person source, else the
         # embedded person register (seeded with the test persons, see broker.adapters.personen_register)
-        if not any(op in BG_NAMES for r in self.routes for op in r.operations):
+        missing = BG_NAMES - {op for r in self.routes for op in r.operations}
+        if missing:
             source = next((n for n, t in self.targets.items() if t.adapter in PERSON_ADAPTERS), None)
             if source is None:
                 source = "personen"
@@ -157,7 +158,7 @@ class RoutesFile(_Strict):
                     source += "_"
                 self.targets[source] = TargetDef(adapter="personen-register")
                 self._implicit.add(source)
-            self.routes.append(Route(operations=sorted(BG_NAMES), deliver=[DeliverTo(target=source, mode="sync")]))
+            self.routes.append(Route(operations=sorted(missing), deliver=[DeliverTo(target=source, mode="sync")]))
         return self
 
 

@@ -8,6 +8,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import Target
+from broker.bg.operations import NAMES as BG_NAMES
+from broker.errors import StufError
 from broker.routing.config import RoutesFile
 from broker.routing.tables import ZaakRoute
 from broker.store.db import Executor
@@ -47,6 +49,9 @@ class Router:
         for route in routes.routes:
             if route.matches(operation, zender, zaaktype):
                 return [Leg(targets[d.target], d.mode, i == 0) for i, d in enumerate(route.deliver)]
+        if operation in BG_NAMES:  # a StUF-BG message only goes where a route says (never to a zaaksysteem)
+            raise StufError("StUF058", f"Geen personenbron voor {operation} van deze zender",
+                            "routes.yaml heeft geen route die dit bericht aanneemt", plek="server")
         # no route: the first target answers synchronously
         first = next(iter(targets.values()))
         return [Leg(first, "sync", True)]

@@ -69,3 +69,20 @@ def npslv01(gelijk: str, scope: str = SCOPE_VOLLEDIG, *, sortering: int = 0, max
 
 def bsn(value: str, scope: str = SCOPE_VOLLEDIG, **kw: object) -> str:
     return npslv01(f"<BG:inp.bsn>{value}</BG:inp.bsn>", scope, **kw)  # type: ignore[arg-type]
+
+
+def lk01(bsn_: str, mutatiesoort: str, referentie: str, applicatie: str = "KCC") -> str:
+    return f"""<BG:npsLk01 xmlns:BG="{BG}" xmlns:StUF="{STUF}"><BG:stuurgegevens>
+      <StUF:berichtcode>Lk01</StUF:berichtcode>
+      <StUF:zender><StUF:organisatie>1234</StUF:organisatie><StUF:applicatie>{applicatie}</StUF:applicatie></StUF:zender>
+      <StUF:ontvanger><StUF:organisatie>1234</StUF:organisatie><StUF:applicatie>STUFBROKER</StUF:applicatie></StUF:ontvanger>
+      <StUF:referentienummer>{referentie}</StUF:referentienummer><StUF:tijdstipBericht>20240101120000000</StUF:tijdstipBericht>
+      <StUF:entiteittype>NPS</StUF:entiteittype></BG:stuurgegevens>
+      <BG:parameters><StUF:mutatiesoort>{mutatiesoort}</StUF:mutatiesoort><StUF:indicatorOvername>V</StUF:indicatorOvername></BG:parameters>
+      <BG:object StUF:entiteittype="NPS" StUF:verwerkingssoort="{'V' if mutatiesoort == 'V' else 'T'}">
+        <BG:inp.bsn>{bsn_}</BG:inp.bsn><BG:geslachtsnaam>Wiel</BG:geslachtsnaam>
+      </BG:object>
+    </BG:npsLk01>"""
+
+
+LK01_ACTION = "http://www.egem.nl/StUF/sector/bg/0310/npsLk01"

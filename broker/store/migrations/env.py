@@ -12,6 +12,7 @@ import broker.intake.tables  # used_nonces
 import broker.mappings.tables  # config_versions
 import broker.queue.tables  # deliveries, attempts, circuits
 import broker.routing.tables  # zaak_routes
+import broker.services.afnemerindicaties  # afnemerindicaties
 import broker.store.tables
 import broker.web.dashboard.tables  # noqa: F401 - users, audit_log, message_views
 from broker.store.tables import Base
