@@ -61,9 +61,10 @@ def test_each_role_signs_in_and_gets_its_own_menu(site: Site, page: Page) -> Non
         menus[role] = nav(page)
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r".*/dashboard/login$"))
-    assert menus["viewer"] == ["Overview", "Messages"]
-    assert menus["operator"] == ["Overview", "Messages", "Audit log"]
-    assert menus["administrator"] == ["Overview", "Messages", "Audit log", "Mappings", "Users", "Access log"]
+    assert menus["viewer"] == ["Overview", "Messages", "Targets"]
+    assert menus["operator"] == ["Overview", "Messages", "Targets", "Audit log"]
+    assert menus["administrator"] == ["Overview", "Messages", "Targets", "Audit log", "Mappings", "Users",
+                                      "Access log"]
 
 
 def test_a_wrong_password_keeps_the_visitor_out(site: Site, page: Page) -> None:

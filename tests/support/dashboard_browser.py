@@ -18,11 +18,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @contextmanager
-def chromium(profile: Path) -> Iterator[BrowserContext]:
+def chromium(profile: Path, *, width: int = 1400, height: int = 1000, locale: str | None = None,
+             bypass_csp: bool = False) -> Iterator[BrowserContext]:
+    """``bypass_csp``: a test may inject a script of its own (axe-core) despite the dashboard's CSP."""
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=ARGS,
-            viewport={"width": 1400, "height": 1000})
+            viewport={"width": width, "height": height}, locale=locale, bypass_csp=bypass_csp)
         context.set_default_timeout(20_000)
         try:
             yield context

@@ -56,7 +56,8 @@ class DashboardClient:
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/") + "/dashboard"
-        self.http = httpx.Client(timeout=30, follow_redirects=False)
+        # English, like the test accounts (before signing in the browser's language decides; Dutch has its own tests)
+        self.http = httpx.Client(timeout=30, follow_redirects=False, headers={"Accept-Language": "en"})
         self.token: str | None = None
 
     def get(self, path: str, **kw) -> httpx.Response:

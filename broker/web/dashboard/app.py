@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from broker.web.dashboard import auth, bsnindex, xmlview
 from broker.web.dashboard.throttle import AddressThrottle
-from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, users
+from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, targets, users
 from broker.web.dashboard.views.common import error_page, templates
 from broker.zds.operations import OPERATIONS
 
@@ -75,6 +75,12 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
         Route("/messages/{message_id:int}/raw", messages.raw, methods=["GET"]),
         Route("/deliveries/{delivery_id:int}/retry", actions.retry, methods=["POST"]),
         Route("/deliveries/{delivery_id:int}/cancel", actions.cancel, methods=["POST"]),
+        Route("/targets", targets.listing, methods=["GET"]),
+        Route("/targets/{name}", targets.show, methods=["GET"]),
+        Route("/targets/{name}/pause", targets.pause, methods=["POST"]),
+        Route("/targets/{name}/resume", targets.resume, methods=["POST"]),
+        Route("/targets/{name}/retry-dead", targets.retry_dead, methods=["POST"]),
+        Route("/targets/{name}/cancel-dead", targets.cancel_dead, methods=["POST"]),
         Route("/audit", records.audit_log, methods=["GET"]),
         Route("/access", records.access_log, methods=["GET"]),
         Route("/users", users.listing, methods=["GET"]),

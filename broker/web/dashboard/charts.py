@@ -3,31 +3,45 @@ each bar and point carries a <title> so a browser shows the value on hover."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 W, H, PAD_L, PAD_B, PAD_T = 640, 180, 44, 22, 10
 
 
-def _nice(v: float) -> float:
+def nice_step(v: float) -> float:
+    """The smallest step of the 1-2-5 series (…, 0.5, 1, 2, 5, 10, 20, …) that is at least ``v``."""
     if v <= 0:
         return 1
-    for step in (1, 2, 5):
-        for exp in range(0, 12):
-            n = step * 10 ** exp
-            if n >= v:
-                return n
-    return v
+    exp = math.floor(math.log10(v))
+    for mantissa in (1, 2, 5, 10):
+        step = mantissa * 10.0 ** exp
+        if step >= v * (1 - 1e-9):
+            return step
+    return 10.0 ** (exp + 1)
 
 
-def _axes(top: float, unit: str, labels: list[str]) -> list[str]:
+def nice_axis(v: float, ticks: int = 4, whole: bool = False) -> tuple[float, float]:
+    """(top, step) of an axis for data up to ``v``: about ``ticks`` steps of a 1-2-5 size, the top the
+    first step at or above the data, so the data fill most of the chart (23 -> 0, 10, 20, 30)."""
+    step = nice_step(v / ticks) if v > 0 else 1
+    if whole:
+        step = max(1, step)
+    top = math.ceil(v / step - 1e-9) * step if v > 0 else step * ticks
+    return max(top, step), step
+
+
+def _axes(top: float, step: float, unit: str, labels: list[str]) -> list[str]:
     parts = []
     plot_h = H - PAD_B - PAD_T
-    for frac in (0, 0.5, 1):
+    value = 0.0
+    while value <= top * (1 + 1e-9):
+        frac = value / top
         y = PAD_T + plot_h * (1 - frac)
         parts.append(f'<line class="grid" x1="{PAD_L}" y1="{y:.1f}" x2="{W}" y2="{y:.1f}"/>')
-        value = top * frac
-        text = f"{value:.0f}" if top >= 10 or value == 0 else f"{value:.1f}"
+        text = f"{value:.0f}" if step >= 1 else f"{value:.{max(1, -math.floor(math.log10(step)))}f}"
         parts.append(f'<text class="axis" x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end">{text}{unit}</text>')
+        value += step
     n = len(labels)
     every = max(1, n // 6)
     width = (W - PAD_L) / max(n, 1)
@@ -39,10 +53,10 @@ def _axes(top: float, unit: str, labels: list[str]) -> list[str]:
 
 def bars(title: str, labels: list[str], values: list[int], highlight: list[int] | None = None) -> str:
     """A bar per value; ``highlight`` (e.g. faults) is drawn over the lower part of each bar."""
-    top = max(_nice(max(values, default=0)), 4)  # whole messages: at least 0, 2, 4 on the axis
+    top, step = nice_axis(max(max(values, default=0), 4), whole=True)  # whole messages: at least 0-4
     plot_h = H - PAD_B - PAD_T
     width = (W - PAD_L) / max(len(values), 1)
-    parts = _axes(top, "", labels)
+    parts = _axes(top, step, "", labels)
     for i, v in enumerate(values):
         h = plot_h * v / top
         x = PAD_L + width * i + 1
@@ -58,11 +72,11 @@ def bars(title: str, labels: list[str], values: list[int], highlight: list[int] 
 
 def lines(title: str, labels: list[str], series: dict[str, list[float | None]], unit: str = " ms") -> str:
     """One polyline per series; gaps where a bucket had no value."""
-    top = _nice(max((v for vs in series.values() for v in vs if v is not None), default=0))
+    top, step = nice_axis(max((v for vs in series.values() for v in vs if v is not None), default=0))
     plot_h = H - PAD_B - PAD_T
     n = len(labels)
     width = (W - PAD_L) / max(n, 1)
-    parts = _axes(top, unit, labels)
+    parts = _axes(top, step, unit, labels)
     for k, (name, values) in enumerate(series.items()):
         segment: list[str] = []
         segments = []

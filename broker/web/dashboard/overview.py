@@ -103,6 +103,18 @@ def overview(session: Session, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def range_series(session: Session, start: datetime, end: datetime, step: timedelta, n: int,
+                 labels: list[str]) -> tuple[Series, bool]:
+    """Throughput and latency of the messages received in [start, end); True when the sample was capped."""
+    rows = session.connection().execute(
+        select(Message.received_at, Message.duration_ms, Message.outcome)
+        .where(Message.received_at >= start, Message.received_at < end)
+        .order_by(Message.received_at.desc()).limit(SAMPLE_CAP)).all()
+    found = series(rows, start, step, n, "%H:%M")  # type: ignore[arg-type]
+    found.labels = labels
+    return found, len(rows) >= SAMPLE_CAP
+
+
 def targets(session: Session) -> list[dict[str, Any]]:
     by_target: dict[str, dict[str, int]] = {}
     for target, state, n in session.execute(

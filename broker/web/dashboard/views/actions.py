@@ -28,6 +28,8 @@ def _delivery_message(ctx: Ctx, delivery_id: int) -> int | None:
 def back(ctx: Ctx, fallback: str) -> Response:
     """To the page the form came from (a path inside the dashboard only), else ``fallback``."""
     where = ctx.field("back")
+    if where == ctx.base or where.startswith(ctx.base + "/"):  # the page's own address, prefix and all
+        where = where[len(ctx.base):] or "/"
     if where.startswith("/") and not where.startswith("//") and "\\" not in where:
         return ctx.redirect(where)
     return ctx.redirect(fallback)

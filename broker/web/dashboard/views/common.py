@@ -131,7 +131,7 @@ class Ctx:
         ctx = {"user": self.user, "base": self.base, "csrf_token": csrf.token(self.request.session),
                "flashes": flashes, "masked": self.masked, "nav": context.pop("nav", ""),
                "lang": lang, "languages": i18n.LANGUAGES, "_": i18n.translator(lang),
-               "_n": i18n.plural_translator(lang), "here": self.request.url.path
+               "_n": i18n.plural_translator(lang), "now": datetime.now(UTC), "here": self.request.url.path
                + (f"?{self.request.url.query}" if self.request.url.query else ""), **context}
         return self.dashboard.templates.TemplateResponse(self.request, template, ctx, status_code=status,
                                                          headers=SECURITY_HEADERS)

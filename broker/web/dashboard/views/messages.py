@@ -62,7 +62,7 @@ def listing(ctx: Ctx) -> Response:
                       bulk_ids=bulk_ids, bulk_cap=messagelist.BULK_CAP, states=messagelist.STATES,
                       outcomes=messagelist.OUTCOMES, operations=ctx.dashboard.operations,
                       targets=sorted(ctx.broker.queue.targets), delivery_states=messagelist.DELIVERY_STATES,
-                      bsn="")
+                      live=not filters.bsnhash and not errors)
 
 
 @page(role=OPERATOR)

@@ -37,7 +37,7 @@ def login(ctx: Ctx) -> Response:
         with ctx.db.write() as s:
             audit.record(s, f"web:{username[:100]}", "user.login_throttled", {})
         return ctx.render("login.html", status=429, next=ctx.field("next"), username=username,
-                          error="Too many failed sign-ins from this address; try again later.")
+                          error=ctx.t("Too many failed sign-ins from this address; try again later."))
     with ctx.db.write() as s:
         until = throttle.account_locked_until(s, username) if username else None
         if until is not None:
@@ -50,12 +50,12 @@ def login(ctx: Ctx) -> Response:
     if until is not None:
         minutes = max(1, int((until - datetime.now(UTC)).total_seconds() // 60) + 1)
         return ctx.render("login.html", status=429, next=ctx.field("next"), username=username,
-                          error=f"This account is locked after repeated failed sign-ins; try again in {minutes} "
-                                "minutes, or ask an administrator.")
+                          error=ctx.t("This account is locked after repeated failed sign-ins; try again in "
+                                      "{minutes} minutes, or ask an administrator.", minutes=minutes))
     if uid is None:
         addresses.failed(address)
         return ctx.render("login.html", status=401, next=ctx.field("next"), username=username,
-                          error="Unknown user name or wrong password.")
+                          error=ctx.t("Unknown user name or wrong password."))
     session = ctx.request.session
     session.clear()  # a new session on sign-in: nothing from before survives (session fixation)
     session["uid"], session["ver"] = uid, version

@@ -34,7 +34,7 @@ def add(ctx: Ctx) -> Response:
             audit.record(s, ctx.actor, "user.add", {"username": username, "role": role})
     except auth.AccountError as exc:
         return _render(ctx, 400, str(exc))
-    ctx.flash(f"User {username} added as {role}.")
+    ctx.flash(ctx.t("User {name} added as {role}.", name=username, role=ctx.t(role)))
     return ctx.redirect("/users")
 
 
@@ -47,7 +47,7 @@ def password(ctx: Ctx) -> Response:
             audit.record(s, ctx.actor, "user.passwd", {"username": username})
     except auth.AccountError as exc:
         return _render(ctx, 400, str(exc))
-    ctx.flash(f"Password of {username} changed; their other sessions have ended.")
+    ctx.flash(ctx.t("Password of {name} changed; their other sessions have ended.", name=username))
     return ctx.redirect("/users")
 
 
@@ -55,7 +55,7 @@ def password(ctx: Ctx) -> Response:
 def role(ctx: Ctx) -> Response:
     username, new_role = ctx.request.path_params["username"], ctx.field("role")
     if ctx.user is not None and username == ctx.user.username and new_role != ADMINISTRATOR:
-        return _render(ctx, 400, "You cannot take the administrator role from yourself.")
+        return _render(ctx, 400, ctx.t("You cannot take the administrator role from yourself."))
     try:
         with ctx.db.write() as s:
             old = auth.find(s, username)
@@ -64,5 +64,5 @@ def role(ctx: Ctx) -> Response:
             audit.record(s, ctx.actor, "user.role", {"username": username, "from": before, "to": new_role})
     except auth.AccountError as exc:
         return _render(ctx, 400, str(exc))
-    ctx.flash(f"{username} is now {new_role}.")
+    ctx.flash(ctx.t("{name} is now {role}.", name=username, role=ctx.t(new_role)))
     return ctx.redirect("/users")
