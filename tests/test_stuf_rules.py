@@ -202,6 +202,8 @@ CASES = [
     Case("R-NV-03", "StUF055", ASYNC, lambda: creeer().replace(
         "<ZKN:omschrijving>Aanvraag schuldhulp</ZKN:omschrijving>",
         '<ZKN:omschrijving StUF:noValue="geenWaarde">Aanvraag schuldhulp</ZKN:omschrijving>')),
+    # G. identificaties
+    Case("R-ID-02", "StUF055", ASYNC, lambda: m.creeer_zaak("9999RULE09"), checked_by="service"),
     # F. vraag
     Case("R-VA-03", "StUF076", VRAAG, lambda: vraag(parts=rng("vanaf", sd()) + rng("totEnMet", rd())),
          ZKN_ACTION + "geefZaakdetails_ZakLv01"),
