@@ -185,22 +185,37 @@ def _prune(value: Any) -> Any:
     return value
 
 
+_KINDS: dict[type, dict[str, str]] = {}
+
+
+def _kinds(cls: type) -> dict[str, str]:
+    """Per field of ``cls``: how its plain value becomes the field's value (computed once)."""
+    found = _KINDS.get(cls)
+    if found is None:
+        found = {}
+        for f in fields(cls):
+            kind = str(f.type)
+            found[f.name] = ("datum" if "Datum" in kind else "naam" if kind.startswith("Naam") else
+                             "adres" if kind.startswith("Adres") else "verwanten" if kind == "list[Verwant]" else "")
+        _KINDS[cls] = found
+    return found
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
+    kinds = _kinds(cls)
     kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        kind = str(f.type)
-        if "Datum" in kind and value is not None:
-            value = Datum(value)
-        elif kind.startswith("Naam"):
-            value = _build(Naam, value)
-        elif kind.startswith("Adres"):
-            value = _build(Adres, value)
-        elif kind == "list[Verwant]":
-            value = [_build(Verwant, v) for v in value]
-        kwargs[f.name] = value
+    for name, value in data.items():
+        kind = kinds[name]  # an unknown key is a KeyError: not a person of this model
+        if value is None or not kind:
+            kwargs[name] = value
+        elif kind == "datum":
+            kwargs[name] = Datum(value)
+        elif kind == "naam":
+            kwargs[name] = _build(Naam, value)
+        elif kind == "adres":
+            kwargs[name] = _build(Adres, value)
+        else:
+            kwargs[name] = [_build(Verwant, v) for v in value]
     return cls(**kwargs)
 
 
