@@ -149,7 +149,7 @@ def test_a_held_delivery_says_what_it_waits_for_and_attempts_count_on_across_a_r
     expect(page.get_by_test_id("message-state").locator(".state")).to_have_text("done")
 
 
-def test_a_faulted_message_is_never_a_green_done(site: Site, page: Page) -> None:
+def test_a_faulted_message_is_never_a_green_done_and_an_invalid_one_is_found_by_its_zaak(site: Site, page: Page) -> None:
     site.creeer("1234BROK1")
     broken = m.creeer_zaak("1234BRFLT1", extra="<ZKN:nietBestaand>x</ZKN:nietBestaand>")
     answer = site.soap.call("OntvangAsynchroon", broken, soap_action=CREEER)
@@ -165,6 +165,10 @@ def test_a_faulted_message_is_never_a_green_done(site: Site, page: Page) -> None
     assert color == "rgb(253, 226, 226)"  # the red of faults, never the green of done
     ok = rows.filter(has_text="1234BROK1").get_by_test_id("badge")
     expect(ok).to_have_text(re.compile("done|queued"))
+    page.get_by_label("Zaak", exact=True).fill("brflt1")  # refused, yet found by (part of) its zaak
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.get_by_test_id("badge")).to_have_class(re.compile(r"\bfault\b"))
 
 
 def test_bulk_cancel_names_its_count_and_is_audited(site: Site, page: Page, questions: list[str]) -> None:

@@ -139,6 +139,15 @@ class Begun:
         return Begun(rest=guarded_rest)
 
 
+def _identify_invalid(rec: Record, operation: str, body: etree._Element) -> None:
+    """The zaak a message that failed validation names, if it can be read: the message log keeps it,
+    so that operators find the refused message by its zaak."""
+    try:
+        rec.zaak_identificatie = keys.zaak_identificatie(operation, body)
+    except Exception:  # an invalid message may not have the shape the reader expects
+        rec.zaak_identificatie = None
+
+
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
@@ -187,7 +196,6 @@ class Pipeline:
             return Begun(rest=functools.partial(self.handle, port, body, content_type, soap_action, transport))
         start = time.perf_counter()
         rec = Record(port=port, request=body, request_content_type=content_type)
-        rec.request_hash = messagelog.content_hash(body)
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
         structlog.contextvars.clear_contextvars()
         # the caller's X-Correlation-ID when valid, else a new one: in every log line, kept with the message,
@@ -198,6 +206,8 @@ class Pipeline:
         request: soap.SoapRequest | None = None
 
         def on_error(exc: Exception) -> Begun:  # the one place every error becomes a fault
+            if rec.request_hash is None:  # not parsed far enough for the body's own hash
+                rec.request_hash = messagelog.content_hash(body)
             fault = functools.partial(self._fault, rec, exc, version, start, request)
             return Begun(rest=fault) if on_loop else Begun(answer=fault())
 
@@ -315,6 +325,7 @@ class Pipeline:
         try:
             self._validate(rec, request, resolved)
         except StufError:
+            _identify_invalid(rec, resolved.operation.name, request.body_element)
             # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
             if key is not None and existing is None:
                 if on_loop:
@@ -592,3 +603,4 @@ class Pipeline:
             zender=sg.zender.applicatie if sg.zender else None,
             soap_action=rec.soap_action,
         )
+
