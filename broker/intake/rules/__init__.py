@@ -18,7 +18,7 @@ from __future__ import annotations
 from lxml import etree
 
 from broker.intake.rules import kennisgeving, novalue, selectie, tijdvak, tolerate, versie
-from broker.intake.rules.base import Tolerated
+from broker.intake.rules.base import Tolerated, relations
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Stuurgegevens
 
@@ -41,8 +41,9 @@ def check(body: etree._Element, operation: str, sg: Stuurgegevens, tolerated: To
         soort = body.find("{*}parameters/{*}mutatiesoort")
         mutatiesoort = (soort.text or "").strip() if soort is not None else None
         novalue.check(body)
-        kennisgeving.check(objects, mutatiesoort)
-        tijdvak.check(objects, mutatiesoort, sg.tijdstipBericht, tolerated)
+        rels = [relations(o) for o in objects]
+        kennisgeving.check(objects, rels, mutatiesoort)
+        tijdvak.check(objects, rels, mutatiesoort, sg.tijdstipBericht, tolerated)
     elif sg.berichtcode == "Lv01":
         novalue.check(body)
         selectie.check(body, operation, tolerated)

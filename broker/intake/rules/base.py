@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from lxml import etree
 
 from broker.errors import StufError
 from broker.stuf import ns
 from broker.zds.tolerances import KNOWN
-from broker.zds.xmlutil import NIL, NOVALUE
+from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, VERWERKINGSSOORT
 
 STUF_NS = ns.STUF
 
@@ -50,3 +51,46 @@ def geen_waarde(el: etree._Element | None) -> bool:
 
 def q(local: str) -> str:
     return ns.q(STUF_NS, local)
+
+
+_GERELATEERDE = "}gerelateerde"
+_TV, _TVR = ns.q(STUF_NS, "tijdvakGeldigheid"), ns.q(STUF_NS, "tijdvakRelatie")
+
+
+@dataclass(slots=True)
+class Relation:
+    """A relation of an object, read once for every rule module: its verwerkingssoort, the entity
+    element(s) at its other end (the gerelateerde, or its choice branch), its tijdvakken."""
+
+    el: etree._Element
+    soort: str | None
+    gerelateerden: list[etree._Element]
+    tijdvak: etree._Element | None
+    tijdvak_relatie: etree._Element | None
+
+
+def relations(obj: etree._Element) -> list[Relation]:
+    """The relations of an object (children with an entiteittype other than gerelateerde): one loop
+    over the object's children and one over each relation's."""
+    out = []
+    for c in obj:
+        attrib = c.attrib
+        if ENTITEITTYPE not in attrib:
+            continue
+        tag = c.tag
+        if not isinstance(tag, str) or tag.endswith(_GERELATEERDE):
+            continue
+        gerelateerden: list[etree._Element] = []
+        tv = tvr = None
+        for k in c:
+            t = k.tag
+            if t == _TV:
+                tv = k
+            elif t == _TVR:
+                tvr = k
+            elif isinstance(t, str) and t.endswith(_GERELATEERDE):
+                if ENTITEITTYPE in k.attrib:
+                    gerelateerden.append(k)
+                gerelateerden.extend(g for g in k if isinstance(g.tag, str) and ENTITEITTYPE in g.attrib)
+        out.append(Relation(c, attrib.get(VERWERKINGSSOORT), gerelateerden, tv, tvr))
+    return out

@@ -14,19 +14,20 @@ from collections import Counter
 
 from lxml import etree
 
-from broker.intake.rules.base import refuse
-from broker.intake.rules.tijdvak import TR, _gerelateerden, _relations
+from broker.intake.rules.base import Relation, refuse
+from broker.intake.rules.tijdvak import TR
 from broker.stuf import ns
 from broker.zds.xmlutil import SLEUTEL_VERZENDEND, VERWERKINGSSOORT
 
 
-def check(objects: list[etree._Element], mutatiesoort: str | None) -> None:
-    for obj in objects:
-        _relations_of(obj)
+def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None) -> None:
+    """``rels``: the relations of each object (base.relations), read once for every rule module."""
+    for obj_rels in rels:
+        _relations_of(obj_rels)
     if len(objects) != 2:
         return
     oud, nieuw = objects
-    _pairs(oud, nieuw)
+    _pairs(rels[0], rels[1])
     # R-KG-10: the sender's key is the same in both (except when an object is split or merged: S/O)
     if {oud.get(VERWERKINGSSOORT), nieuw.get(VERWERKINGSSOORT)}.isdisjoint({"S", "O"}) \
             and oud.get(SLEUTEL_VERZENDEND) != nieuw.get(SLEUTEL_VERZENDEND):
@@ -57,30 +58,30 @@ def _content(obj: etree._Element) -> list[bytes]:
     return out
 
 
-def _pairs(oud: etree._Element, nieuw: etree._Element) -> None:
+def _pairs(oud: list[Relation], nieuw: list[Relation]) -> None:
     """R-KG-06: relations are paired by position within their name (placeholders keep the count);
     each pair has one verwerkingssoort."""
-    old_rels: dict[str, list[etree._Element]] = {}
-    for rel in _relations(oud):
-        old_rels.setdefault(str(rel.tag), []).append(rel)
+    old_rels: dict[str, list[Relation]] = {}
+    for rel in oud:
+        old_rels.setdefault(str(rel.el.tag), []).append(rel)
     seen: dict[str, int] = {}
-    for rel in _relations(nieuw):
-        tag = str(rel.tag)
+    for rel in nieuw:
+        tag = str(rel.el.tag)
         i = seen[tag] = seen.get(tag, -1) + 1
         olds = old_rels.get(tag, [])
-        if i < len(olds) and olds[i].get(VERWERKINGSSOORT) != rel.get(VERWERKINGSSOORT):
-            raise refuse("StUF055", "R-KG-06", f"Relatie {ns.local(rel.tag)} heeft in het oude en het nieuwe object "
-                         "een andere verwerkingssoort",
-                         f"oud {olds[i].get(VERWERKINGSSOORT) or '(geen)'}, nieuw {rel.get(VERWERKINGSSOORT) or '(geen)'}")
+        if i < len(olds) and olds[i].soort != rel.soort:
+            raise refuse("StUF055", "R-KG-06", f"Relatie {ns.local(tag)} heeft in het oude en het nieuwe object "
+                         "een andere verwerkingssoort", f"oud {olds[i].soort or '(geen)'}, nieuw {rel.soort or '(geen)'}")
 
 
-def _relations_of(obj: etree._Element) -> None:
-    for rel in _relations(obj):
+def _relations_of(rels: list[Relation]) -> None:
+    for relation in rels:
+        rel = relation.el
         # R-KG-04: what is done with a relation and its gerelateerde is said, not guessed
-        if VERWERKINGSSOORT not in rel.attrib:
+        if relation.soort is None:
             raise refuse("StUF055", "R-KG-04", f"Relatie {ns.local(rel.tag)} heeft geen StUF:verwerkingssoort")
         # R-KG-08: a gerelateerde is identified (I) or added (T); only the topfundamenteel changes
-        for ger in _gerelateerden(rel):
+        for ger in relation.gerelateerden:
             gvs = ger.get(VERWERKINGSSOORT)
             if gvs is None and len(ger):
                 raise refuse("StUF055", "R-KG-04", f"Gerelateerde {ns.local(ger.tag)} van relatie "

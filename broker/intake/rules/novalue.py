@@ -13,9 +13,9 @@ from broker.intake.rules.base import STUF_NS, refuse
 from broker.stuf import ns
 
 _NS = {"StUF": STUF_NS}
-#: elements with a noValue and yet content, outside a scope
-_FILLED = etree.XPath("//*[@StUF:noValue][* or normalize-space(text())]"
-                      "[not(ancestor::*[local-name()='scope'])]", namespaces=_NS)
+#: the elements with a noValue (few in any message); content and the scope are checked on those only
+_MARKED = etree.XPath("descendant::*[@StUF:noValue]", namespaces=_NS)
+_SCOPE = "}scope"
 
 
 def _where(el: etree._Element) -> str:
@@ -23,7 +23,16 @@ def _where(el: etree._Element) -> str:
     return "/".join(names)
 
 
+def _in_scope(el: etree._Element, body: etree._Element) -> bool:
+    for a in el.iterancestors():
+        if a is body:
+            return False
+        if isinstance(a.tag, str) and a.tag.endswith(_SCOPE):
+            return True
+    return False
+
+
 def check(body: etree._Element) -> None:
-    filled = _FILLED(body)
-    if filled:
-        raise refuse("StUF055", "R-NV-03", "Een element met StUF:noValue heeft geen inhoud", _where(filled[0]))
+    for el in _MARKED(body):
+        if (len(el) or (el.text or "").strip()) and not _in_scope(el, body):
+            raise refuse("StUF055", "R-NV-03", "Een element met StUF:noValue heeft geen inhoud", _where(el))

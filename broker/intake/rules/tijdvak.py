@@ -9,38 +9,16 @@ from __future__ import annotations
 
 from lxml import etree
 
-from broker.intake.rules.base import Tolerated, geen_waarde, q, refuse, value
+from broker.intake.rules.base import Relation, Tolerated, geen_waarde, q, refuse, value
 from broker.stuf import ns
 from broker.zds.tolerances import FUTURE_MUTATION
-from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT
+from broker.zds.xmlutil import VERWERKINGSSOORT
 
 TV = q("tijdvakGeldigheid")
 TR = q("tijdstipRegistratie")
 TVR = q("tijdvakRelatie")
 BEGIN, EIND = q("beginGeldigheid"), q("eindGeldigheid")
 BEGIN_REL, EIND_REL = q("beginRelatie"), q("eindRelatie")
-
-
-def _is_gerelateerde(tag: object) -> bool:
-    return isinstance(tag, str) and tag.endswith("}gerelateerde")
-
-
-def _relations(obj: etree._Element) -> list[etree._Element]:
-    """Relation elements of an entity: children that carry an entiteittype (not gerelateerde)."""
-    return [c for c in obj if ENTITEITTYPE in c.attrib and isinstance(c.tag, str) and not _is_gerelateerde(c.tag)]
-
-
-def _gerelateerden(rel: etree._Element) -> list[etree._Element]:
-    """The entity element(s) at the other end of a relation (gerelateerde itself, or its choice branch).
-    (Runs for every relation of every kennisgeving: a plain loop over the children, no path search.)"""
-    out = []
-    for ger in rel:
-        if not _is_gerelateerde(ger.tag):
-            continue
-        if ENTITEITTYPE in ger.attrib:
-            out.append(ger)
-        out.extend(c for c in ger if ENTITEITTYPE in c.attrib and isinstance(c.tag, str))
-    return out
 
 
 def _name(el: etree._Element) -> str:
@@ -54,13 +32,14 @@ def _open_end(tv: etree._Element, where: str) -> None:
                      "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where)
 
 
-def check(objects: list[etree._Element], mutatiesoort: str | None, tijdstip_bericht: str | None,
-          tolerated: Tolerated) -> None:
+def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None,
+          tijdstip_bericht: str | None, tolerated: Tolerated) -> None:
+    """``rels``: the relations of each object (base.relations), read once for every rule module."""
     if not objects:
         return
     nieuw = objects[-1]
     oud = objects[0] if len(objects) == 2 else None
-    for obj in objects:
+    for obj, obj_rels in zip(objects, rels, strict=True):
         vs = obj.get(VERWERKINGSSOORT)
         where = f"object {_name(obj)} ({'oud' if obj is oud else 'nieuw'})"
         tv = obj.find(TV)
@@ -70,7 +49,7 @@ def check(objects: list[etree._Element], mutatiesoort: str | None, tijdstip_beri
                          "heeft geen tijdvakGeldigheid", where)
         if vs == "I" and obj.find(TR) is not None:
             raise refuse("StUF055", "R-TV-07", "Een object met verwerkingssoort I heeft geen tijdstipRegistratie", where)
-        for rel in _relations(obj):
+        for rel in obj_rels:
             _relation(rel, obj is nieuw, where)
     # R-TV-06 (STV0000048): tijdstipRegistratie only in the new object
     if oud is not None and oud.find(TR) is not None:
@@ -89,10 +68,10 @@ def check(objects: list[etree._Element], mutatiesoort: str | None, tijdstip_beri
     _no_future(objects, tijdstip_bericht, tolerated)
 
 
-def _relation(rel: etree._Element, in_new: bool, where: str) -> None:
-    vs = rel.get(VERWERKINGSSOORT)
+def _relation(relation: Relation, in_new: bool, where: str) -> None:
+    rel, vs = relation.el, relation.soort
     # R-TV-08: a gerelateerde that is only identified (I) or changed (W) carries no tijdvak or registratie
-    for ger in _gerelateerden(rel):
+    for ger in relation.gerelateerden:
         gvs = ger.get(VERWERKINGSSOORT)
         if gvs in ("I", "W") and (ger.find(TV) is not None or ger.find(TR) is not None):
             raise refuse("StUF055", "R-TV-08", f"Een gerelateerde met verwerkingssoort {gvs} heeft geen "
@@ -102,19 +81,18 @@ def _relation(rel: etree._Element, in_new: bool, where: str) -> None:
         return
     rel_where = f"{where}, relatie {_name(rel)}"
     # R-TV-10 (STV0000069): a relation that is added begins, and is open
-    tvr = rel.find(TVR)
+    tvr = relation.tijdvak_relatie
     if tvr is not None:
         begin = value(tvr.find(BEGIN_REL))
         if begin is None or not geen_waarde(tvr.find(EIND_REL)):
             raise refuse("StUF062", "R-TV-10", "tijdvakRelatie is onjuist: een toegevoegde relatie heeft een "
                          "beginRelatie en een lege eindRelatie met StUF:noValue=\"geenWaarde\"", rel_where)
-        tv = rel.find(TV)
+        tv = relation.tijdvak
         if tv is not None and value(tv.find(BEGIN)) not in (None, begin):
             raise refuse("StUF062", "R-TV-10", "tijdvakGeldigheid is onjuist: beginGeldigheid van een toegevoegde "
                          "relatie is gelijk aan beginRelatie", rel_where)
-    tv = rel.find(TV)
-    if tv is not None:
-        _open_end(tv, rel_where)
+    if relation.tijdvak is not None:
+        _open_end(relation.tijdvak, rel_where)
 
 
 def _old_and_new(oud: etree._Element, nieuw: etree._Element, mutatiesoort: str | None) -> None:
