@@ -174,3 +174,18 @@ def test_a_queued_delivery_is_rebuilt_as_the_broker_accepted_it(site) -> None:
         assert b"<StUF:mutatiesoort>T</StUF:mutatiesoort>" in s.get_one(MessagePayload, row.id).request
     rebuilt = lb.broker.queue.rebuild(row.id)
     assert b">W</StUF:mutatiesoort>" in rebuilt.raw and b">T</StUF:mutatiesoort>" not in rebuilt.raw
+
+
+def test_a_new_version_of_applications_yaml_changes_the_tolerances(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tolerances are part of the versioned registry: taking a new version into use changes them at once."""
+    from broker.mappings.applications import Applications
+    from broker.stuf.stuurgegevens import Systeem
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    registry = Applications(parse_applications(APPLICATIONS, "applications.yaml"))
+    legacy, strict = Systeem("KING", "LEGACY"), Systeem("KING", "STRICT")
+    assert registry.tolerances_of(legacy) == frozenset(ALL) and registry.tolerances_of(strict) == frozenset()
+    registry.take_over(parse_applications(APPLICATIONS.replace(f"[{', '.join(ALL)}]", "[future_mutation]"),
+                                          "applications.yaml"))
+    assert registry.tolerances_of(legacy) == {"future_mutation"}
+    assert registry.tolerances_of(Systeem("OTHER", "LEGACY")) == frozenset()  # organisatie counts too

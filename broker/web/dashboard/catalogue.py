@@ -158,7 +158,9 @@ DUTCH: dict[str, str] = {
     # one message
     "Message": "Bericht", "Personal data is masked for your role.": "Persoonsgegevens zijn voor uw rol afgeschermd.",
     "Download the raw message": "Het bericht zoals ontvangen downloaden", "ontvanger": "ontvanger",
-    "object": "object", "in": "in", "repeats": "herhalingen",
+    "object": "object", "in": "in", "repeats": "herhalingen", "tolerated": "getolereerd",
+    "accepted under these tolerances for a known client (applications.yaml)":
+        "aanvaard onder deze toleranties voor een bekende client (applications.yaml)",
     "{a} attempt(s), {r} replay(s) of the stored answer": "{a} poging(en), {r} keer het bewaarde antwoord herhaald",
     "Deliveries": "Afleveringen", "primary": "primair", "held: target paused": "vastgehouden: doelsysteem gepauzeerd",
     "{n} attempt": "{n} poging", "{n} attempts": "{n} pogingen",
