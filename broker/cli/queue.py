@@ -133,7 +133,7 @@ def _ids(b: Operations, ids: tuple[int, ...], filters: Filters) -> list[int]:
 def _act(config_dir: Path | None, action: str, filters: Filters, ids: tuple[int, ...], done: str) -> None:
     b = _broker(config_dir)
     chosen = _ids(b, ids, filters)
-    n = getattr(b.queue, action)(chosen)
+    n = getattr(b.queue, action)(chosen, actor=f"cli:{getpass.getuser()}")  # kept on each delivery too
     _audit(b, f"queue.{action}", {"ids": chosen[:1000], "count": n})
     click.echo(f"{n} deliveries {done}")
 
