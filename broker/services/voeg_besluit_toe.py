@@ -7,15 +7,24 @@ object means I: R-KG-18). The sender always supplies a besluitidentificatie, its
 genereerBesluitIdentificatie. identificatie, datumBeslissing and ingangsdatumWerking carry a real
 value (R-NV-05). An unknown zaak or document gives StUF064 (R-ID-05), an identificatie in use StUF058;
 on any fault nothing is stored (R-ZDS-08). Processed near real time, answered Bv03.
+
+ZDS 1.1 clients send it as a StUF-ZKN kennisgeving, ``bslLk01`` with mutatiesoort T: one ``object``,
+the besluit (verwerkingssoort T). StUF-ZKN 03.10 gives a besluit no relation to its zaak (the zaak has
+it: ``leidtTot``), so the besluit is registered without a zaak and an updateZaak with ``leidtTot`` T
+relates it; a target that needs the zaak up front (ZGW: the besluittype belongs to the zaaktype)
+refuses it.
 """
 
 from __future__ import annotations
 
+from lxml import etree
+
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
+from broker.stuf import ns
 from broker.stuf.berichten import bv03
-from broker.zds import read
+from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil, text
 
@@ -25,21 +34,29 @@ _VERPLICHT = ("identificatie", "datumBeslissing", "ingangsdatumWerking")
 
 @service("voegBesluitToe")
 def voeg_besluit_toe(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
-    obj = child(req.body, "object")
-    besluit_el, zaak_el = child(obj, "besluit"), child(obj, "zaak")
-    if besluit_el is None or zaak_el is None:
-        raise StufError("StUF055", "voegBesluitToe verwacht object/besluit en object/zaak")
+    besluit_el: etree._Element | None
+    zaak_el: etree._Element | None
+    if ns.local(req.body.tag) == "bslLk01":
+        # StUF-ZKN's besluit kennisgeving has no relation to its zaak: the zaak relates the besluit
+        # (updateZaak, leidtTot T), so the besluit is registered without one
+        (besluit_el,) = kennisgeving.objects(req.body, "T", "BSL")
+        zaak_el = None
+    else:
+        obj = child(req.body, "object")
+        besluit_el, zaak_el = child(obj, "besluit"), child(obj, "zaak")
+        if besluit_el is None or zaak_el is None:
+            raise StufError("StUF055", "voegBesluitToe verwacht object/besluit en object/zaak")
+        if zaak_el.get(VERWERKINGSSOORT) not in ("I", "T"):
+            raise StufError(
+                "StUF055",
+                "De zaak in voegBesluitToe wordt alleen geïdentificeerd (verwerkingssoort I of T)",
+                f"ontvangen: {zaak_el.get(VERWERKINGSSOORT) or '(leeg)'}",
+            )
     if besluit_el.get(VERWERKINGSSOORT) != "T":
         raise StufError(
             "StUF055",
             "Het besluit in voegBesluitToe heeft verwerkingssoort T",
             f"ontvangen: {besluit_el.get(VERWERKINGSSOORT) or '(leeg)'}",
-        )
-    if zaak_el.get(VERWERKINGSSOORT) not in ("I", "T"):
-        raise StufError(
-            "StUF055",
-            "De zaak in voegBesluitToe wordt alleen geïdentificeerd (verwerkingssoort I of T)",
-            f"ontvangen: {zaak_el.get(VERWERKINGSSOORT) or '(leeg)'}",
         )
     for name in _VERPLICHT:
         if not text(besluit_el, name):

@@ -92,6 +92,8 @@ def _by_content(element: str, body: etree._Element, candidates: tuple[Operation,
         if asked == {"heeft"}:
             return names["geefZaakstatus"]
         return names["geefZaakdetails"]
+    if element == "bslLk01":  # ZDS 1.1 sends voegBesluitToe as a kennisgeving with mutatiesoort T
+        return names["voegBesluitToe"] if _mutatiesoort(body) == "T" else names["updateBesluit"]
     if element == "edcLk01":
         obj = _child(body, "object")
         has_content = obj is not None and _child(obj, "inhoud") is not None
@@ -145,4 +147,5 @@ def resolve(body: etree._Element, soap_action: str | None) -> Resolved:
         )
     if op is None:
         op = named if named is not None else _by_content(element, body, candidates)
+        op = op.as_sent_in(element)
     return Resolved(op, dialect, element)

@@ -7,7 +7,7 @@ field clients still send for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from broker.stuf import ns
 
@@ -30,10 +30,20 @@ class Operation:
     mutatiesoort: str | None = None
     zkn_elements: tuple[str, ...] = ()  # ZDS 1.1 body elements (ZKN namespace) that can mean this
     supported: bool = True
+    #: ZDS 1.1 elements whose stuurgegevens differ from the ZDS 1.2 message: element -> (berichtcode,
+    #: entiteittype, functie); voegBesluitToe comes as a bslLk01 (T) instead of a Di01
+    zkn_stuurgegevens: tuple[tuple[str, str, str | None, str | None], ...] = ()
 
     @property
     def asynchronous(self) -> bool:
         return self.port.rsplit("/", 1)[-1] == ONTVANG_ASYNCHROON
+
+    def as_sent_in(self, zkn_element: str) -> Operation:
+        """This operation with the stuurgegevens its ZDS 1.1 shape ``zkn_element`` carries."""
+        for element, berichtcode, entiteittype, functie in self.zkn_stuurgegevens:
+            if element == zkn_element:
+                return replace(self, berichtcode=berichtcode, entiteittype=entiteittype, functie=functie)
+        return self
 
     def zkn_answer(self, zkn_element: str) -> str:
         """The answer element for a ZDS 1.1 request (ZKN namespace)."""
@@ -61,7 +71,8 @@ OPERATIONS: tuple[Operation, ...] = (
               "genereerZaakIdentificatie_Di02", "genereerZaakIdentificatie_Du02",
               functie="genereerZaakidentificatie", zkn_elements=("genereerZaakIdentificatie_Di02",)),
     Operation("voegBesluitToe", "4.1.7", ONTVANG_ASYNCHROON, "Di01", "voegBesluitToe_Di01",
-              "Bv03", functie="voegBesluitToe"),
+              "Bv03", functie="voegBesluitToe", zkn_elements=("bslLk01",),
+              zkn_stuurgegevens=(("bslLk01", "Lk01", "BSL", None),)),
     Operation("updateBesluit", "4.1.8", ONTVANG_ASYNCHROON, "Lk01", "updateBesluit_BslLk01",
               "Bv03", entiteittype="BSL", mutatiesoort="W", zkn_elements=("bslLk01",)),
     Operation("genereerBesluitIdentificatie", "4.1.9", VERWERK_SYNCHROON_VRIJ_BERICHT, "Di02",

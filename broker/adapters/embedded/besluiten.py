@@ -80,7 +80,8 @@ class BesluitenMixin(EmbeddedBase):
         ident = besluit.identificatie
         if not ident:
             raise StufError("StUF055", "Het besluit heeft geen identificatie")
-        zaak = self._zaak_row(session, besluit.zaak_identificatie)
+        # a ZDS 1.1 bslLk01 names no zaak: the zaak relates the besluit later (updateZaak, leidtTot)
+        zaak = self._zaak_row(session, besluit.zaak_identificatie) if besluit.zaak_identificatie else None
         if session.execute(select(ZsBesluit.id).where(ZsBesluit.identificatie == ident)).first():
             raise StufError(
                 "StUF058",
@@ -91,7 +92,8 @@ class BesluitenMixin(EmbeddedBase):
         el = _registrable(stuf_of(besluit))
         documents = _take(el, "isVastgelegdIn")
         _take(el, "isUitkomstVan")
-        row = ZsBesluit(identificatie=ident, zaak_id=zaak.id, stuf_xml="", created_at=_now(), updated_at=_now())
+        row = ZsBesluit(identificatie=ident, zaak_id=zaak.id if zaak is not None else None, stuf_xml="",
+                        created_at=_now(), updated_at=_now())
         session.add(row)
         session.flush()
         self._save_besluit(session, row, el, documents, linked=set())

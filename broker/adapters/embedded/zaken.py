@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
-from broker.adapters.embedded.tables import ZsRol, ZsStatus, ZsZaak
+from broker.adapters.embedded.tables import ZsBesluit, ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
@@ -18,6 +18,7 @@ from broker.model.selectie import ZaakSelectie
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
+    VERWERKINGSSOORT,
     child,
     children,
     clone,
@@ -125,8 +126,9 @@ class ZakenMixin(EmbeddedBase):
         el = self._registered(session, row)
         # statussen are kept apart from the zaak's own entity: both sides leave them out of the mutation
         # (the old side holds a placeholder for each status the new side adds)
-        mutation.apply(el, _without(stuf_of(oud), "heeft"), _without(stuf_of(nieuw), "heeft"), self.schema, "ZAK",
-                       single=SINGLE_RELATIONS)
+        oud_el, nieuw_el = _without(stuf_of(oud), "heeft"), _without(stuf_of(nieuw), "heeft")
+        self._relate_besluiten(session, row, oud_el, nieuw_el)
+        mutation.apply(el, oud_el, nieuw_el, self.schema, "ZAK", single=SINGLE_RELATIONS)
         self._save_registered(session, row, el)
         for status in nieuw.statussen:
             if status.verwerkingssoort == "T":
@@ -141,6 +143,24 @@ class ZakenMixin(EmbeddedBase):
             mutation.apply(el, _without(stuf_of(oud), "heeft"), other, self.schema, "ZAK", single=SINGLE_RELATIONS)
             self._save_registered(session, row, el)
         self._set_status(session, row, status)
+
+    def _relate_besluiten(self, session: Session, row: ZsZaak, oud_el: etree._Element,
+                          nieuw_el: etree._Element) -> None:
+        """``leidtTot`` T naming a registered besluit relates that besluit to the zaak (a ZDS 1.1 bslLk01
+        registers a besluit without its zaak); the pair leaves the mutation, the zaak shows the besluit
+        as a derived relation. A besluit the zaaksysteem does not know stays a relation as sent."""
+        olds, news = children(oud_el, "leidtTot"), children(nieuw_el, "leidtTot")
+        for i, new in enumerate(news):
+            ident = text(new, "gerelateerde", "identificatie")
+            if new.get(VERWERKINGSSOORT) != "T" or not ident:
+                continue
+            besluit = session.execute(select(ZsBesluit).where(ZsBesluit.identificatie == ident)).scalar_one_or_none()
+            if besluit is None:
+                continue
+            besluit.zaak_id = row.id
+            nieuw_el.remove(new)
+            if i < len(olds):
+                oud_el.remove(olds[i])
 
     def _set_status(self, session: Session, row: ZsZaak, status: Status) -> None:
         """A new status of a statustype of the zaak's zaaktype; an eindstatus ends the zaak."""

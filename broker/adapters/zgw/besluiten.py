@@ -31,6 +31,11 @@ _DATES = {"datum_beslissing": "datum", "ingangsdatum": "ingangsdatum", "vervalda
 class BesluitenMixin(ZgwBase):
     def voeg_besluit_toe(self, ctx: Context, besluit: Besluit) -> None:
         work = self._work(ctx)
+        if not besluit.zaak_identificatie:
+            raise StufError("StUF058", f"Besluit {besluit.identificatie} noemt geen zaak",
+                            "de Besluiten API vraagt het besluittype van het zaaktype van de zaak; stuur "
+                            "voegBesluitToe_Di01 met object/zaak (een ZDS 1.1 bslLk01 noemt de zaak niet)",
+                            plek="server")
         zaak = self._zaak(work, besluit.zaak_identificatie)
         zaaktype = self._zaaktype_of(zaak)
         code = self._zds_code(work, zaaktype)
