@@ -15,6 +15,19 @@ the subscribers (endpoints, outbound authentication, subscriptions) extend these
         operations: [creeerZaak, geefZaakdetails]           # or ["*"]
         zaaktypen: [SHV]                                     # optional
         tolerances: [actualiseerzaakstatus_mutatiesoort_t]   # optional: broker.zds.tolerances
+        subscriber:                        # optional: it is told of changes (StUF-ZKN kennisgevingen)
+          url: https://perspectief.gemeente.nl/zds/OntvangAsynchroon
+          zds: "1.2"                       # or "1.1": zakLk01/edcLk01/bslLk01 in the StUF-ZKN namespace
+          authentication:                  # how the broker proves itself to it (any combination)
+            certificate: {cert_file: /etc/broker/client.pem, key_file: /etc/broker/client.key}
+            basic: {username: broker, password_env: PERSPECTIEF_PASSWORD}
+            usernametoken: {username: broker, password_env: PERSPECTIEF_WSS_PASSWORD}
+          ca_file: /etc/broker/perspectief-ca.pem    # optional: the CA its TLS certificate is checked with
+          operations: [creeerZaak, voegZaakdocumentToe]   # default: every change
+          zaaktypen: [SHV]                 # optional
+          zenders: [FORMS]                 # optional: only changes sent by these applicaties
+          bsn: false                       # BSNs are sent as noValue nietGeautoriseerd unless true
+          max_document_bytes: 1048576      # larger document content is left out (nietGeautoriseerd)
 
 Secrets are never in the file itself: ``password_env`` names an environment variable (basic may use
 ``password_argon2``, an Argon2id hash, instead). Without the file, or with no applications in it,
@@ -40,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from broker.bg.operations import NAMES as BG_NAMES
 from broker.errors import ConfigError, ConfigProblem
 from broker.stuf.stuurgegevens import Systeem
-from broker.yamlfile import compose, line_for, problems_from
+from broker.yamlfile import Loc, compose, line_for, problems_from
 from broker.zds.operations import BY_NAME
 from broker.zds.tolerances import KNOWN as KNOWN_TOLERANCES
 
@@ -99,6 +112,66 @@ class Authentication(_Strict):
         return self
 
 
+#: the operations that change a zaak, its status, a document or a besluit: each is told to subscribers
+KENNISGEVING_OPERATIONS = ("creeerZaak", "updateZaak", "actualiseerZaakstatus", "voegZaakdocumentToe",
+                           "maakZaakdocument", "updateZaakdocument", "voegBesluitToe", "updateBesluit")
+
+
+class OutboundCertificate(_Strict):
+    """The client certificate (PEM files) the broker presents to a subscriber."""
+
+    cert_file: str = Field(min_length=1)
+    key_file: str | None = None
+
+
+class OutboundPassword(_Strict):
+    username: str = Field(min_length=1)
+    #: the environment variable that holds the password the broker sends
+    password_env: str = Field(min_length=1)
+
+
+class OutboundUsernameToken(OutboundPassword):
+    #: PasswordDigest (with Nonce and Created) or PasswordText
+    digest: bool = True
+
+
+class OutboundAuthentication(_Strict):
+    """How the broker proves its identity to another system (any combination is sent together)."""
+
+    certificate: OutboundCertificate | None = None
+    basic: OutboundPassword | None = None
+    usernametoken: OutboundUsernameToken | None = None
+
+
+class Subscriber(_Strict):
+    """Where and how an application is told of changes (broker.adapters.subscriber)."""
+
+    #: the application's OntvangAsynchroon endpoint (the full URL)
+    url: str = Field(pattern=r"^https?://")
+    #: the ZDS shape it speaks: "1.2" (the zds0120 elements) or "1.1" (zakLk01/edcLk01/bslLk01)
+    zds: Literal["1.2", "1.1"] = "1.2"
+    soap_version: Literal["1.1", "1.2"] = "1.1"
+    timeout: float = Field(10.0, gt=0, le=3600)
+    authentication: OutboundAuthentication | None = None
+    #: the CA (PEM) its TLS certificate is checked with; default: the system's
+    ca_file: str | None = None
+    #: which changes it is told of (default: all of KENNISGEVING_OPERATIONS)
+    operations: list[str] = ["*"]
+    zaaktypen: list[str] | None = None
+    #: only changes sent by these applicaties (a change it sent itself is never sent back)
+    zenders: list[str] | None = None
+    #: whether it may receive BSNs (else each is sent as noValue nietGeautoriseerd)
+    bsn: bool = False
+    #: document content larger than this many bytes is left out (noValue nietGeautoriseerd)
+    max_document_bytes: int | None = Field(None, ge=0)
+    active: bool = True
+
+    @field_validator("zds", "soap_version", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return f"{value:.1f}" if isinstance(value, float) else value  # YAML reads 1.2 as a number
+
+
 class ApplicationEntry(_Strict):
     organisatie: str | None = None
     applicatie: str = Field(min_length=1)
@@ -107,6 +180,8 @@ class ApplicationEntry(_Strict):
     zaaktypen: list[str] | None = None
     #: deviations from the standard accepted from this zender (broker.zds.tolerances)
     tolerances: list[str] = []
+    #: told of changes made through the broker (StUF-ZKN kennisgevingen), when given
+    subscriber: Subscriber | None = None
 
 
 class ApplicationsFile(_Strict):
@@ -128,6 +203,7 @@ class Application:
     operations: frozenset[str]
     zaaktypen: frozenset[str] | None
     tolerances: frozenset[str] = frozenset()
+    subscriber: Subscriber | None = None
 
     @property
     def name(self) -> str:
@@ -143,6 +219,29 @@ class Application:
         if "*" not in self.operations and (operation or "").lower() not in self.operations:
             return False
         return self.zaaktypen is None or zaaktype is None or zaaktype in self.zaaktypen
+
+    @property
+    def systeem(self) -> Systeem:
+        """Its StUF identity, as the ontvanger of what the broker sends it."""
+        return Systeem(self.organisatie, self.applicatie)
+
+    def is_zender(self, zender: Systeem | None) -> bool:
+        """Whether ``zender`` (a message's stuurgegevens) names this application."""
+        return (zender is not None and zender.applicatie == self.applicatie
+                and (self.organisatie is None or zender.organisatie in (None, self.organisatie)))
+
+    def subscribed(self, operation: str, zender: Systeem | None, zaaktype: str | None) -> bool:
+        """Whether it is told of this change: an active subscriber whose filters match, never its own."""
+        sub = self.subscriber
+        if sub is None or not sub.active or self.is_zender(zender):
+            return False
+        if operation not in KENNISGEVING_OPERATIONS:
+            return False
+        if "*" not in sub.operations and operation.lower() not in {o.lower() for o in sub.operations}:
+            return False
+        if sub.zaaktypen is not None and zaaktype not in sub.zaaktypen:
+            return False
+        return sub.zenders is None or (zender is not None and zender.applicatie in sub.zenders)
 
     def password(self, kind: str) -> str | None:
         """The configured password for ``basic`` or ``usernametoken`` (None when only a hash is kept)."""
@@ -172,7 +271,7 @@ class Applications:
         apps = [Application(e.organisatie, e.applicatie, e.authentication,
                             frozenset(o.lower() for o in e.operations),
                             frozenset(e.zaaktypen) if e.zaaktypen is not None else None,
-                            frozenset(e.tolerances))
+                            frozenset(e.tolerances), e.subscriber)
                 for e in model.applications]
         self.settings = model
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in model.trusted_proxies]
@@ -188,6 +287,11 @@ class Applications:
     @property
     def configured(self) -> bool:
         return bool(self.all)
+
+    @property
+    def subscribers(self) -> list[Application]:
+        """The applications with a subscriber block (active or not)."""
+        return [a for a in self.all if a.subscriber is not None]
 
     def trusted_proxy(self, address: str | None) -> bool:
         if not address:
@@ -214,6 +318,32 @@ class Applications:
                                                          or app.organisatie == zender.organisatie):
                 return app.tolerances
         return frozenset()
+
+
+def _subscriber_problems(sub: Subscriber, filename: str, lines: dict[Loc, int], where: Loc) -> list[ConfigProblem]:
+    problems = []
+    known = {o.lower(): o for o in KENNISGEVING_OPERATIONS}
+    for j, operation in enumerate(sub.operations):
+        if operation != "*" and operation.lower() not in known:
+            close = difflib.get_close_matches(operation, list(KENNISGEVING_OPERATIONS), n=1)
+            problems.append(ConfigProblem(filename, line_for(lines, where + ("operations", j)),
+                                          f"subscriber: {operation!r} is not a change subscribers are told of "
+                                          f"(known: {', '.join(KENNISGEVING_OPERATIONS)})", close[0] if close else None))
+    auth = sub.authentication
+    for kind in ("basic", "usernametoken"):
+        given = getattr(auth, kind) if auth is not None else None
+        if given is not None and given.password_env not in os.environ:
+            problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
+                                          f"subscriber {kind}: environment variable {given.password_env} is not set"))
+    files: list[tuple[str, str | None, Loc]] = [("ca_file", sub.ca_file, ("ca_file",))]
+    if auth is not None and auth.certificate is not None:
+        files += [("cert_file", auth.certificate.cert_file, ("authentication", "certificate", "cert_file")),
+                  ("key_file", auth.certificate.key_file, ("authentication", "certificate", "key_file"))]
+    for label, path, at in files:
+        if path is not None and not os.path.isfile(path):
+            problems.append(ConfigProblem(filename, line_for(lines, where + at),
+                                          f"subscriber {label}: no file {path}"))
+    return problems
 
 
 def fingerprint(der: bytes) -> str:
@@ -270,9 +400,12 @@ def parse_applications(text: str, filename: str) -> ApplicationsFile:
             elif auth.password_env and auth.password_env not in os.environ:
                 problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
                                               f"{kind}: environment variable {auth.password_env} is not set"))
+        if app.subscriber is not None:
+            problems += _subscriber_problems(app.subscriber, filename, lines, where + ("subscriber",))
     if problems:
         raise ConfigError(problems)
     return model
 
 
-__all__ = ["FILENAME", "Application", "Applications", "ApplicationsFile", "fingerprint", "parse_applications"]
+__all__ = ["FILENAME", "KENNISGEVING_OPERATIONS", "Application", "Applications", "ApplicationsFile",
+           "OutboundAuthentication", "Subscriber", "fingerprint", "parse_applications"]
