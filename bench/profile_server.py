@@ -1,0 +1,107 @@
+"""Where a `serve` worker's interpreter time goes under HTTP load: the breakdown in docs/performance.md.
+
+    python bench/profile_server.py [--seconds 8] [--out profile.txt]
+
+Starts ``stuf-broker serve --workers 2`` as bench/intake.py does (queued creeerZaak into the embedded
+zaaksysteem, SQLite), warms it up with wrk, then loads it for ``--seconds`` while py-spy (``pip
+install py-spy``; it needs ptrace rights over the worker) samples one worker at 200 Hz with ``--gil``:
+only the samples in which that worker holds the interpreter, which is close to where its CPU goes.
+Prints the server CPU per request and the share of each cost category, by the innermost frame of a
+sample that belongs to one; the raw samples stay in ``--out`` for a flame graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import intake as bench  # noqa: E402  (bench/ is not a package)
+import messages as msgs  # noqa: E402
+import procstat  # noqa: E402
+
+#: (category, substrings of a frame); the first category that matches a frame, from the innermost
+#: frame outwards, takes the sample
+CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("XSD validation + date checks", ("SchemaSet.issues", "SchemaSet.assert_valid", "DateChecks")),
+    ("semantic rules", ("broker/intake/rules/",)),
+    ("request hash (c14n)", ("body_hash", "content_hash")),
+    ("SOAP envelope + safe parse", ("parse_request", "xmlsafe.py", "check_small")),
+    ("stuurgegevens, dispatch, checks, authentication",
+     ("stuurgegevens.py:", "dispatch.py", "checks.py", "callers.py")),
+    ("Bv03, answer validation, envelope", ("bv03", "_answer_http", "envelope_bytes", "_check_answer")),
+    ("database statements", ("Pipeline._write", "store_answered", "Queue.add")),
+    ("database commit, fsync, write lock", ("_GroupCommitter", "do_commit", "_write_lock")),
+    ("log line", ("structlog", "logging/__init__")),
+    ("metrics", ("metrics.py", "prometheus_client")),
+    ("thread hand-offs (pool, queues, futures)",
+     ("anyio/", "queue.py", "Condition", "Event.wait", "concurrent/futures", "asyncio/futures", "Database.submit")),
+    ("HTTP: uvicorn, Starlette, reading, writing",
+     ("uvicorn/", "starlette/", "protocol.py", "_read_small", "_read_body", "soap_endpoint", "finish")),
+]
+OTHER = "other (pipeline glue, model, routing, keys)"
+
+
+def categorise(raw: Path) -> tuple[collections.Counter[str], int]:
+    shares: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        shares[_category(stack.split(";"))] += n
+    return shares, total
+
+
+def _category(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, keys in CATEGORIES:
+            if any(k in frame for k in keys):
+                return name
+    return OTHER
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=Path("profile-server.txt"))
+    args = parser.parse_args()
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists() or shutil.which("wrk") is None:
+        sys.exit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
+    tmp = Path(tempfile.mkdtemp(prefix="profile-server-"))
+    load = bench.Load(argparse.Namespace(generator="wrk", threads=1, connections=16), tmp)
+    server, _config, _env = bench.start_broker(tmp, "queued", "queued", f"sqlite:///{tmp / 'queued.db'}")
+    creeer = msgs.creeer_zaak()
+    try:
+        server.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S")
+        load.run(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "W", 2)
+        pids = server.pids()
+        worker = pids[1] if len(pids) > 1 else pids[0]
+        sampler = subprocess.Popen([spy, "record", "-p", str(worker), "-d", str(args.seconds), "-r", "200",
+                                    "-f", "raw", "-o", str(args.out), "--nonblocking", "--gil"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        before = procstat.cpu_seconds(pids)
+        result = load.run(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "M", args.seconds)
+        cpu = procstat.cpu_delta(before, procstat.cpu_seconds(server.pids()))
+        sampler.wait()
+    finally:
+        server.stop()
+    print(f"{result['rate']:,.0f} msg/s, server CPU {cpu / result['requests'] * 1e6:,.0f} µs per request")
+    shares, total = categorise(args.out)
+    for name, n in shares.most_common():
+        print(f"{100 * n / max(total, 1):5.1f} %  {name}")
+    print(f"({total} samples with the interpreter held; raw samples in {args.out})")
+
+
+if __name__ == "__main__":
+    main()
