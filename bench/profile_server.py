@@ -30,7 +30,7 @@ import procstat  # noqa: E402
 #: (category, substrings of a frame); the first category that matches a frame, from the innermost
 #: frame outwards, takes the sample
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
-    ("XSD validation + date checks", ("SchemaSet.issues", "SchemaSet.assert_valid", "DateChecks")),
+    ("XSD validation + date checks", ("SchemaSet.issues", "SchemaSet.assert_valid", "DateChecks", "rules/tolerate.py")),
     ("semantic rules", ("broker/intake/rules/",)),
     ("request hash (c14n)", ("body_hash", "content_hash")),
     ("SOAP envelope + safe parse", ("parse_request", "xmlsafe.py", "check_small")),
@@ -43,10 +43,12 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("metrics", ("metrics.py", "prometheus_client")),
     ("thread hand-offs (pool, queues, futures)",
      ("anyio/", "queue.py", "Condition", "Event.wait", "concurrent/futures", "asyncio/futures", "Database.submit")),
+    (OTHER_NAME := "other (pipeline glue, model, routing, keys)",
+     ("broker/intake/pipeline.py", "broker/zds/", "broker/routing/", "broker/model/", "broker/runtime.py")),
     ("HTTP: uvicorn, Starlette, reading, writing",
      ("uvicorn/", "starlette/", "protocol.py", "_read_small", "_read_body", "soap_endpoint", "finish")),
 ]
-OTHER = "other (pipeline glue, model, routing, keys)"
+OTHER = OTHER_NAME
 
 
 def categorise(raw: Path) -> tuple[collections.Counter[str], int]:
