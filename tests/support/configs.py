@@ -11,12 +11,18 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
+#: what every test broker runs with: answers validated, an invalid one replaced by StUF058
+STRICT_ANSWERS = {"validate_answers": True, "invalid_answers": "fault"}
+
+
 def write_config(tmp: Path, *, routes: dict[str, Any] | None = None, broker: dict[str, Any] | None = None,
                  name: str = "config") -> Path:
     d = tmp / name
     d.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "zaaktypecatalogus.yaml", d / "zaaktypecatalogus.yaml")
     base = yaml.safe_load((REPO / "config" / "broker.yaml").read_text())
+    # the suite is strict about the broker's own answers, in a served process too (tests/support/live.py)
+    base["checks"] = {**(base.get("checks") or {}), **STRICT_ANSWERS}
     base.update(broker or {})
     (d / "broker.yaml").write_text(yaml.safe_dump(base))
     if routes is not None:

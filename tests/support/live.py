@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+import yaml
 
 from broker.config import Settings, load_settings
 from broker.runtime import Broker
@@ -34,6 +35,10 @@ def config_with(tmp: Path, **files: str) -> Path:
             (config / f.name).write_bytes(f.read_bytes())
     for name, text in files.items():
         (config / name).write_text(text)
+    if "broker.yaml" not in files:  # strict about the broker's own answers, also when served from this folder
+        broker = yaml.safe_load((config / "broker.yaml").read_text()) or {}
+        broker["checks"] = {**(broker.get("checks") or {}), "validate_answers": True, "invalid_answers": "fault"}
+        (config / "broker.yaml").write_text(yaml.safe_dump(broker, sort_keys=False))
     return config
 
 
