@@ -1,6 +1,7 @@
 """fixtures/: every request is a complete SOAP envelope whose body is valid against the official schemas
-and is the operation the manifest says (by its SOAPAction and by its content alone); the manifest lists
-every file and covers every supported operation in ZDS 1.2 and every ZDS 1.1 shape the broker accepts."""
+(ZDS 1.2, StUF-ZKN 03.10, StUF-BG 03.10) and is the operation the manifest says (by its SOAPAction and by
+its content alone); the manifest lists every file and covers every supported operation in ZDS 1.2, every
+ZDS 1.1 shape the broker accepts, and every StUF-BG operation and person question."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from broker.stuf import soap
+from broker.bg import dispatch as bg_dispatch
+from broker.bg.operations import BY_NAME as BG_BY_NAME
+from broker.bg.operations import OPERATIONS as BG_OPERATIONS
+from broker.stuf import ns, soap
 from broker.zds import dispatch
 from broker.zds.operations import BY_NAME, OPERATIONS
 
@@ -32,6 +36,18 @@ def test_every_supported_operation_has_a_zds_1_2_fixture_and_every_zds_1_1_shape
     assert zds11 == {(op.name, el) for op in OPERATIONS if op.supported for el in op.zkn_elements}
 
 
+#: the person questions the broker answers (broker.bg.read) -> the placeholders the fixture carries
+BG_QUESTIONS = {"bsn": ("bsn",), "geslachtsnaam-geboortedatum": ("geslachtsnaam", "geboortedatum"),
+                "postcode-huisnummer": ("postcode", "huisnummer")}
+
+
+def test_every_stuf_bg_operation_and_person_question_has_a_fixture() -> None:
+    bg = {name: e for name, e in FILES.items() if e["shape"].startswith("StUF-BG")}
+    assert {e["operation"] for e in bg.values()} == {op.name for op in BG_OPERATIONS}
+    assert {e["question"] for e in bg.values() if e["operation"] == "npsLv01"} == set(BG_QUESTIONS)
+    assert all(name.startswith("bg/") for name in bg)
+
+
 def test_every_entry_says_what_it_needs_and_creates() -> None:
     known = {"zaak", "document", "besluit", "checkout"}
     for name, entry in FILES.items():
@@ -50,13 +66,18 @@ def test_the_fixture_is_a_valid_request_for_its_operation(schemas, name: str) ->
     problems = schemas.issues(body)
     assert not problems, [str(p) for p in problems[:3]]
 
-    operation = BY_NAME[entry["operation"].lower()]
-    assert entry["endpoint"] == f"/zds/{operation.port}"
-    assert dispatch.resolve(body, entry["soap_action"]).operation is operation
-    assert dispatch.resolve(body, None).operation is operation, "the content alone names the operation too"
+    if ns.namespace(body.tag) == ns.BG:
+        operation, resolve, endpoint = BG_BY_NAME[entry["operation"].lower()], bg_dispatch.resolve, "/{}"
+    else:
+        operation, resolve, endpoint = BY_NAME[entry["operation"].lower()], dispatch.resolve, "/zds/{}"
+    assert entry["endpoint"] == endpoint.format(operation.port)
+    assert resolve(body, entry["soap_action"]).operation is operation
+    assert resolve(body, None).operation is operation, "the content alone names the operation too"
 
     text = data.decode("utf-8")
     assert PLACEHOLDERS["referentienummer"] in text and PLACEHOLDERS["tijdstipBericht"] in text
+    for key in BG_QUESTIONS.get(entry.get("question", ""), ("bsn",) if entry["operation"] == "npsLk01" else ()):
+        assert f">{PLACEHOLDERS[key]}<" in text, f"{name} has no {key} placeholder"
     for thing in entry["needs"] + entry["creates"]:
         if thing != "checkout" or entry["operation"] != "geefZaakdocumentbewerken":
             assert PLACEHOLDERS[thing] in text, f"{name} has no {thing} placeholder"

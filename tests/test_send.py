@@ -1,21 +1,26 @@
 """``stuf-broker send`` sends every fixture to a live broker: the ZDS 1.2 and ZDS 1.1 life of a zaak with
-its status, documents (inline base64 and MTOM, read back byte for byte), checkout and besluiten; a StUF
-fault exits 1 with its code, plek and omschrijving; a usage or connection problem exits 2."""
+its status, documents (inline base64 and MTOM, read back byte for byte), checkout and besluiten; the
+StUF-BG person questions (npsLa01 printed as the persons found, which never reach a log line) and the
+afnemerindicatie kennisgeving; a StUF fault exits 1 with its code, plek and omschrijving; a usage or
+connection problem exits 2."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from structlog.testing import capture_logs
 
 from broker.cli.send import send
 from tests.support.edge_live import Edge, running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MANIFEST = yaml.safe_load((FIXTURES / "manifest.yaml").read_text(encoding="utf-8"))
+BG_FILES = {name for name, e in MANIFEST["files"].items() if e["shape"].startswith("StUF-BG")}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +105,56 @@ def test_send_takes_every_fixture_through_the_life_of_a_zaak(edge: Edge, tmp_pat
     s = Sender(edge, tmp_path)
     _life_of_a_zaak(s, zds11=False, tmp=tmp_path)
     _life_of_a_zaak(s, zds11=True, tmp=tmp_path)
-    assert s.sent == set(MANIFEST["files"]), "every fixture was sent"
+    assert s.sent == set(MANIFEST["files"]) - BG_FILES, "every ZDS fixture was sent (the StUF-BG ones below)"
+
+
+def test_send_asks_every_stuf_bg_fixture_and_prints_the_persons_found(edge: Edge, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with capture_logs() as events:  # every structlog event, with all its fields, before any masking
+        _person_questions(Sender(edge, tmp_path), edge)
+    logged = [repr(e) for e in events] + [str(r.__dict__) for r in caplog.records]
+    assert sum(e.get("event") == "message handled" for e in events) >= 7, "the broker's log events were captured"
+    for secret in ("000009969", "999994268", "999970586", "999993653", "Wiel", "Hereweg", "9725AD", "19350430"):
+        assert not [line for line in logged if secret in line], f"{secret} reached a log line"
+
+
+def _person_questions(s: Sender, edge: Edge) -> None:
+    out = s("npsLv01")  # the fixture as shipped: a test person by BSN, with relations
+    assert "La01 (npsLa01)" in out and ": 1 person" in out
+    assert "person 1: BSN 000009969" in out
+    assert _value(out, "naam") == "Henk van der Wiel (voorletters H., geslacht M)"
+    assert _value(out, "geboren") == "1935-04-30 in Utrecht"
+    assert _value(out, "verblijfsadres") == "Hereweg 22A, 9725AD"
+    assert _value(out, "partner") == "Maria van der Wiel, BSN 999994268, geboren 1939-11-29; verbintenis H sinds 1960-04-12"
+    assert _value(out, "kind") == "Truus van der Wiel, BSN 999993677, geboren 1960-09-12"
+    assert _value(out, r"ouder (Ouder1)") == "Adriana Hendrika van Altena, BSN onbekend, geboren 1915-01-12"
+
+    out = s("npsLv01", "--geslachtsnaam", "Wiel", "--geboortedatum", "19350430")
+    assert "(bg/npsLv01.geslachtsnaam-geboortedatum.xml)" in out and "person 1: BSN 000009969" in out
+    out = s("npsLv01", "--postcode", "9725 ad", "--huisnummer", "22")
+    assert "(bg/npsLv01.postcode-huisnummer.xml)" in out and ": 2 persons" in out
+    assert "BSN 000009969" in out and "BSN 999994268" in out
+    out = s("npsLv01", "--bsn", "999970586")  # another test person: a birth date of which only the year is known
+    assert _value(out, "geboren").startswith("1970-??-??")
+    assert "no persons (nothing found)" in s("npsLv01", "--bsn", "999999291")
+    out = s("npsLv01", "--bsn", "123456789", expect=1)
+    assert re.search(r"^Fo02 StUF055 \(plek client\): .*elfproef", out, re.MULTILINE), out
+
+    assert "Bv03" in s("npsLk01", "--bsn", "999993653")  # places the sender's afnemerindicatie
+    from broker.services import afnemerindicaties
+
+    with edge.broker.broker.db.read() as session:
+        placed = [(i.afnemer.applicatie, i.bron) for i in afnemerindicaties.listed(session, bsn="999993653")]
+    assert placed == [("STUFSEND", "kennisgeving")]
+    assert s.sent == BG_FILES, "every StUF-BG fixture was sent"
+
+
+def test_person_options_that_do_not_fit_exit_2(edge: Edge, tmp_path: Path) -> None:
+    s = Sender(edge, tmp_path)
+    assert "one question at a time" in s("npsLv01", "--bsn", "000009969", "--postcode", "9725AD", expect=2)
+    assert "has no --postcode to replace" in s("npsLk01", "--postcode", "9725AD", expect=2)
+    assert "has no --bsn to replace" in s("creeerZaak", "--bsn", "000009969", expect=2)
 
 
 def test_a_file_outside_the_fixtures_is_sent_with_fresh_stuurgegevens(edge: Edge, tmp_path: Path) -> None:

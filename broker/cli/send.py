@@ -7,6 +7,12 @@ identificaties asked for (``--zaak``, ``--document-id``, ``--besluit``, ``--chec
 or besluit the message creates gets a new identificatie from the broker when none is given) and the
 document content (``--document PATH``, inline base64 or, with ``--mtom``, as an MTOM part).
 
+StUF-BG: ``npsLv01`` asks the broker's person source (on ``/bg/BeantwoordVraag``) by BSN (``--bsn``), by
+geslachtsnaam and geboortedatum, or by postcode and huisnummer (the options given pick the fixture;
+without options the fixtures ask for a shipped test person); ``npsLk01`` places the sender's
+afnemerindicatie on a person. The answer's persons are printed by broker.cli.send_persons: names and
+addresses go to the operator's terminal, never to a log.
+
 The answer is printed readably: a Bv02/Bv03 as one line, a Du02 with the identificatie it hands out, a
 La01 as the elements of each object, a fault as its code, plek and omschrijving. Exit status: 0 for an
 answer, 1 for a StUF fault, 2 for a usage or connection error.
@@ -28,6 +34,8 @@ import httpx
 import yaml
 from lxml import etree
 
+from broker.bg import dispatch as bg_dispatch
+from broker.cli import send_persons
 from broker.config import PROJECT_ROOT
 from broker.errors import StufError
 from broker.stuf import mtom, ns, soap, xmlsafe
@@ -37,6 +45,8 @@ from broker.zds.operations import Operation
 FIXTURES = PROJECT_ROOT / "fixtures"
 ZDS_ACTION = "http://www.stufstandaarden.nl/koppelvlak/zds0120/"
 ZKN_ACTION = "http://www.egem.nl/StUF/sector/zkn/0310/"
+BG_ACTION = "http://www.egem.nl/StUF/sector/bg/0310/"
+BG_SHAPE = "StUF-BG"
 #: what a message needs or creates -> the operation that hands out a new identificatie for it
 GENERATORS = {
     "zaak": "genereerZaakIdentificatie",
@@ -44,6 +54,12 @@ GENERATORS = {
     "besluit": "genereerBesluitIdentificatie",
 }
 OPTION_OF = {"zaak": "--zaak", "document": "--document-id", "besluit": "--besluit", "checkout": "--checkout"}
+#: StUF-BG: the option -> the placeholder it replaces; and the question an option asks (picks the npsLv01 fixture)
+PERSON_OPTIONS = {"bsn": "--bsn", "geslachtsnaam": "--geslachtsnaam", "geboortedatum": "--geboortedatum",
+                  "postcode": "--postcode", "huisnummer": "--huisnummer"}
+QUESTION_OF = {"bsn": "bsn", "geslachtsnaam": "geslachtsnaam-geboortedatum",
+               "geboortedatum": "geslachtsnaam-geboortedatum", "postcode": "postcode-huisnummer",
+               "huisnummer": "postcode-huisnummer"}
 MAX_LINES = 60
 
 
@@ -74,11 +90,21 @@ def load_manifest(fixtures: Path = FIXTURES) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"placeholders": {}, "files": {}}
 
 
-def find_request(what: str, shape: str, manifest: dict[str, Any], fixtures: Path = FIXTURES) -> Request:
-    """The request WHAT names: a file, or an operation whose fixture of ``shape`` (zds12, zds11) is used."""
+def endpoint_path(op: Operation) -> str:
+    """Where the broker takes the operation: /zds/<port>, or /bg/<port> for StUF-BG (its port says so)."""
+    return f"/{op.port}" if "/" in op.port else f"/zds/{op.port}"
+
+
+def find_request(what: str, shape: str, manifest: dict[str, Any], fixtures: Path = FIXTURES,
+                 question: str | None = None) -> Request:
+    """The request WHAT names: a file (also relative to fixtures/), or an operation whose fixture of
+    ``shape`` (zds12, zds11; a StUF-BG operation has its own) is used; ``question`` picks among the
+    fixtures of one operation (npsLv01: bsn, geslachtsnaam-geboortedatum, postcode-huisnummer)."""
     files: dict[str, dict[str, Any]] = manifest.get("files") or {}
     path = Path(what)
     entry: dict[str, Any] = {}
+    if not path.is_file() and (fixtures / what).is_file():
+        path = fixtures / what
     if path.is_file():
         try:
             entry = files.get(path.resolve().relative_to(fixtures.resolve()).as_posix(), {})
@@ -87,12 +113,23 @@ def find_request(what: str, shape: str, manifest: dict[str, Any], fixtures: Path
         name = str(path)
     else:
         prefix = "ZDS 1.2" if shape == "zds12" else "ZDS 1.1"
-        hits = [(rel, e) for rel, e in files.items()
-                if e.get("operation", "").lower() == what.lower() and e.get("shape", "").startswith(prefix)]
+
+        def of_shape(start: str) -> list[tuple[str, dict[str, Any]]]:
+            return [(rel, e) for rel, e in files.items()
+                    if e.get("operation", "").lower() == what.lower() and e.get("shape", "").startswith(start)]
+
+        hits = of_shape(prefix) or of_shape(BG_SHAPE)
         if not hits:
-            known = sorted({e["operation"] for e in files.values() if e.get("shape", "").startswith(prefix)})
-            raise UsageProblem(f"{what} is neither a file nor an operation with a {prefix} fixture; "
+            known = sorted({e["operation"] for e in files.values()
+                            if e.get("shape", "").startswith((prefix, BG_SHAPE))})
+            raise UsageProblem(f"{what} is neither a file nor an operation with a {prefix} or {BG_SHAPE} fixture; "
                                f"operations: {', '.join(known) or '(no fixtures found in ' + str(fixtures) + ')'}")
+        if question and any(e.get("question") for _, e in hits):
+            asked = [(rel, e) for rel, e in hits if e.get("question") == question]
+            if not asked:
+                kinds = ", ".join(str(e.get("question")) for _, e in hits)
+                raise UsageProblem(f"{what} has no fixture that asks by {question}; it asks by {kinds}")
+            hits = asked
         rel, entry = hits[0]
         path, name = fixtures / rel, rel
     data = path.read_bytes()
@@ -104,13 +141,17 @@ def find_request(what: str, shape: str, manifest: dict[str, Any], fixtures: Path
             request = soap.SoapRequest("1.1", soap.envelope("1.1", root), root, None)
     except StufError as exc:
         raise UsageProblem(f"{name} is not a SOAP request or StUF message: {exc.omschrijving}") from exc
+    resolver = bg_dispatch.resolve if ns.namespace(request.body_element.tag) == ns.BG else dispatch.resolve
     try:
-        resolved = dispatch.resolve(request.body_element, entry.get("soap_action"))
+        resolved = resolver(request.body_element, entry.get("soap_action"))
     except StufError as exc:
         raise UsageProblem(f"{name}: {exc.omschrijving}") from exc
     op = resolved.operation
-    action = entry.get("soap_action") or (
-        ZDS_ACTION + op.element if resolved.dialect == "zds" else f"{ZKN_ACTION}{op.name}_{op.berichtcode}")
+    if resolved.dialect == "bg":
+        action = entry.get("soap_action") or BG_ACTION + op.element
+    else:
+        action = entry.get("soap_action") or (
+            ZDS_ACTION + op.element if resolved.dialect == "zds" else f"{ZKN_ACTION}{op.name}_{op.berichtcode}")
     return Request(name, op, action, request.envelope, request.version, entry)
 
 
@@ -146,6 +187,13 @@ def fill(request: Request, placeholders: dict[str, str], values: dict[str, str])
     for el in body.iter():
         if isinstance(el.tag, str) and el.text is not None and len(el) == 0 and el.text.strip() in replace:
             el.text = replace[el.text.strip()]
+
+
+def present(request: Request, placeholders: dict[str, str], keys: list[str]) -> set[str]:
+    """Which of ``keys`` have their placeholder value in the request (so that a value given replaces it)."""
+    leaves = {(el.text or "").strip() for el in request.envelope.iter()
+              if isinstance(el.tag, str) and len(el) == 0 and el.text}
+    return {k for k in keys if placeholders.get(k) and str(placeholders[k]) in leaves}
 
 
 def contents(envelope: etree._Element) -> list[etree._Element]:
@@ -188,7 +236,7 @@ def post(client: httpx.Client, url: str, request: Request, use_mtom: bool) -> An
     else:
         ctype += f'; action="{request.soap_action}"'
     headers["Content-Type"] = ctype
-    endpoint = url.rstrip("/") + f"/zds/{request.operation.port}"
+    endpoint = url.rstrip("/") + endpoint_path(request.operation)
     response = client.post(endpoint, content=body, headers=headers)
     return read_answer(response)
 
@@ -266,6 +314,8 @@ def summary(answer: Answer) -> list[str]:
     ref = text_at(payload, "stuurgegevens/crossRefnummer")
     if ref:
         lines[0] += f", crossRefnummer {ref}"
+    if ns.namespace(payload.tag) == ns.BG and code == "La01":
+        return send_persons.summary(payload, lines[0])
     if code in ("Bv02", "Bv03"):
         return lines
     body = next((c for c in payload if isinstance(c.tag, str) and ns.local(c.tag) in ("antwoord",)), None)
@@ -312,11 +362,17 @@ def save_content(answer: Answer, out: Path) -> str | None:
 @click.option("--mtom", is_flag=True, help="send the document content as an MTOM part instead of inline base64")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="write the document content of the answer (geefZaakdocumentLezen) to this file")
+@click.option("--bsn", help="StUF-BG: the BSN to ask for (npsLv01) or to place an afnemerindicatie on (npsLk01)")
+@click.option("--geslachtsnaam", help="StUF-BG npsLv01: ask by geslachtsnaam (with --geboortedatum)")
+@click.option("--geboortedatum", help="StUF-BG npsLv01: the geboortedatum (JJJJMMDD) with --geslachtsnaam")
+@click.option("--postcode", help="StUF-BG npsLv01: ask by postcode (with --huisnummer)")
+@click.option("--huisnummer", help="StUF-BG npsLv01: the huisnummer with --postcode")
 @click.option("--xml", "show_xml", is_flag=True, help="print the answer as it came")
 @click.option("--timeout", type=float, default=30, show_default=True, help="seconds to wait for the answer")
 def send(what: str, url: str, zds11: bool, zaak: str | None, document_id: str | None, besluit: str | None,
-         checkout: str | None, document: Path | None, mtom: bool, out: Path | None, show_xml: bool,
-         timeout: float) -> None:
+         checkout: str | None, document: Path | None, mtom: bool, out: Path | None, bsn: str | None,
+         geslachtsnaam: str | None, geboortedatum: str | None, postcode: str | None, huisnummer: str | None,
+         show_xml: bool, timeout: float) -> None:
     """Send a fixture (an operation name, see fixtures/manifest.yaml) or a request file to a running broker.
 
     \b
@@ -324,11 +380,26 @@ def send(what: str, url: str, zds11: bool, zaak: str | None, document_id: str | 
       stuf-broker send creeerZaak --zaak 1234QUICK0001
       stuf-broker send voegZaakdocumentToe --zaak 1234QUICK0001 --document brief.pdf --mtom
       stuf-broker send geefZaakdocumentLezen --document-id 1234DOC01 --out kopie.pdf
+      stuf-broker send npsLv01 --bsn 999993653
+      stuf-broker send npsLv01 --postcode 9725AD --huisnummer 22
     """
     manifest = load_manifest()
+    placeholders = manifest.get("placeholders") or {}
     given = {"zaak": zaak, "document": document_id, "besluit": besluit, "checkout": checkout}
+    persons = {k: v for k, v in (("bsn", bsn), ("geslachtsnaam", geslachtsnaam), ("geboortedatum", geboortedatum),
+                                 ("postcode", postcode), ("huisnummer", huisnummer)) if v}
+    if "postcode" in persons:
+        persons["postcode"] = persons["postcode"].replace(" ", "").upper()
     try:
-        request = find_request(what, "zds11" if zds11 else "zds12", manifest)
+        questions = sorted({QUESTION_OF[k] for k in persons})
+        if len(questions) > 1:
+            raise UsageProblem("ask one question at a time: --bsn, or --geslachtsnaam and --geboortedatum, "
+                               "or --postcode and --huisnummer")
+        request = find_request(what, "zds11" if zds11 else "zds12", manifest,
+                               question=questions[0] if questions else None)
+        unused = sorted(set(persons) - present(request, placeholders, list(persons)))
+        if unused:
+            raise UsageProblem(f"{request.name} has no {' or '.join(PERSON_OPTIONS[k] for k in unused)} to replace")
         needs = list(request.entry.get("needs") or [])
         creates = list(request.entry.get("creates") or [])
         missing = [OPTION_OF[n] for n in needs if not given.get(n)]
@@ -339,12 +410,12 @@ def send(what: str, url: str, zds11: bool, zaak: str | None, document_id: str | 
             for thing in creates:
                 if thing in GENERATORS and not values.get(thing):
                     values[thing] = generate(client, url, thing, manifest)
-            fill(request, manifest.get("placeholders") or {}, values)
+            fill(request, placeholders, {**values, **persons})
             if document is not None:
                 if not contents(request.envelope):
                     raise UsageProblem(f"{request.name} has no document content to replace (--document)")
                 put_document(request.envelope, document)
-            click.echo(f"{request.operation.name} ({request.name}) -> {url.rstrip('/')}/zds/{request.operation.port}")
+            click.echo(f"{request.operation.name} ({request.name}) -> {url.rstrip('/')}{endpoint_path(request.operation)}")
             for thing in ("zaak", "document", "besluit"):
                 if thing in values and (thing in needs or thing in creates):
                     click.echo(f"  {thing}: {values[thing]}")
