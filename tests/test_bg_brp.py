@@ -154,3 +154,17 @@ def test_afnemerindicaties_with_a_remote_source(bg: SoapCaller, brp_broker: live
     with brp_broker.broker.db.read() as session:
         found = {(i.bsn, i.bron) for i in afnemerindicaties.listed(session, applicatie="KCC")}
     assert found == {("000009969", "vraag"), ("999993653", "kennisgeving")}
+
+
+def test_the_brp_unavailable_is_a_server_fault_and_no_person_data_is_logged(
+        bg: SoapCaller, brp: BrpFake, capfd: pytest.CaptureFixture[str]) -> None:
+    from tests.support.bg_checks import naam_en_geboortedatum
+
+    brp.fail_next = [503]
+    answer = ask(bg, bsn("000009969"))
+    assert answer.berichtcode == "Fo02" and answer.foutcode == "StUF058"
+    assert answer.text("body/plek") == "server" and "BRP" in (answer.text("body/omschrijving") or "")
+    objects(ask(bg, naam_en_geboortedatum("Wiel", "19350430")))
+    out, err = capfd.readouterr()
+    for secret in ("000009969", "Wiel", "19350430", "1935-04-30", "9725AD", "Hereweg"):
+        assert secret not in out + err

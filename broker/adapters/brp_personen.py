@@ -36,7 +36,7 @@ from pydantic import Field
 
 from broker.adapters.http import HttpErrors, calling
 from broker.adapters.options import HttpUrl, Options, Timeout
-from broker.errors import AdapterError, ConfigError, ConfigProblem
+from broker.errors import AdapterError, ConfigError, ConfigProblem, StufError
 from broker.model.person import Adres, Datum, Naam, Persoon, PersoonVraag, Verwant
 from broker.model.ports import Health
 
@@ -123,7 +123,7 @@ class BrpPersonen(HttpErrors):
         if self.options.gemeente_van_inschrijving:
             query["gemeenteVanInschrijving"] = self.options.gemeente_van_inschrijving
         where = f"POST {self.url} ({query['type']})"
-        with calling(where, self.options.timeout):
+        with calling(where, self.options.timeout, error=_no_answer):
             # the media type exactly as the contract declares it
             response = self.http.post(self.url, content=json.dumps(query).encode("utf-8"),
                                       headers={"Content-Type": "application/json; charset=utf-8"})
@@ -146,8 +146,9 @@ class BrpPersonen(HttpErrors):
             title = str(response.json().get("title", ""))[:200]
         except ValueError:
             title = ""
-        return AdapterError(f"{where}: HTTP {response.status_code} {title}".rstrip(),
-                            retryable=self.retryable_status(response.status_code))
+        message = f"{where}: HTTP {response.status_code} {title}".rstrip()
+        fault = StufError("StUF058", "De BRP kon de vraag nu niet beantwoorden", message[:500], plek="server")
+        return AdapterError(message, retryable=self.retryable_status(response.status_code), fault=fault)
 
     # -- JSON -> case model --------------------------------------------------------------------
     def _persoon(self, p: dict[str, Any]) -> Persoon:
@@ -186,6 +187,11 @@ class BrpPersonen(HttpErrors):
             kinderen=[_verwant(v) for v in p.get("kinderen", [])],
             ouders=[_verwant(v) for v in p.get("ouders", [])],
             niet_geautoriseerd=list(self.options.niet_geautoriseerd))
+
+
+def _no_answer(message: str, exc: httpx.RequestError) -> AdapterError:
+    return AdapterError(message, retryable=True,
+                        fault=StufError("StUF058", "De BRP gaf geen antwoord", message[:500], plek="server"))
 
 
 def _code(value: Any) -> str | None:

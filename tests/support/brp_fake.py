@@ -223,6 +223,8 @@ class BrpFake(LoopbackServer):
     def __init__(self, api_key: str = "test-api-key") -> None:
         self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
+        #: statuses to answer the next requests with (as a problem+json), e.g. [503]
+        self.fail_next: list[int] = []
         self.violations: list[str] = []
         self.persons = {bsn: api_persoon(p) for bsn, p in _persons().items()}
         self.serve(Starlette(routes=[Route(BASE + "/personen", self._personen, methods=["POST"])]))
@@ -243,6 +245,8 @@ class BrpFake(LoopbackServer):
         api, _ = _spec()
         if request.headers.get("x-api-key") != self.api_key:
             return self._problem(401, "Niet correct geauthenticeerd.")
+        if self.fail_next:
+            return self._problem(self.fail_next.pop(0), "Service niet beschikbaar.")
         spec_request = _Request(body, request.headers.get("content-type", ""), list(request.headers.items()))
         try:
             api.validate_request(spec_request)
