@@ -168,3 +168,12 @@ def test_the_brp_unavailable_is_a_server_fault_and_no_person_data_is_logged(
     out, err = capfd.readouterr()
     for secret in ("000009969", "Wiel", "19350430", "1935-04-30", "9725AD", "Hereweg"):
         assert secret not in out + err
+
+
+def test_inexact_names_are_the_apis_wildcard(bg: SoapCaller, brp: BrpFake) -> None:
+    from tests.support.bg_checks import check_inexact_names
+
+    brp.requests.clear()
+    check_inexact_names(lambda message: ask(bg, message))
+    assert brp.requests[0]["geslachtsnaam"] == "wie*" and brp.requests[0]["voornamen"] == "He*"
+    assert not brp.violations, brp.violations

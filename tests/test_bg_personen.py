@@ -356,3 +356,9 @@ def test_administrators_list_place_and_remove_indicaties_audited(bg_broker: live
         details = [str(e.detail) for e in session.execute(select(AuditEntry)).scalars()]
     assert actions[-2:] == ["afnemerindicatie.place", "afnemerindicatie.remove"]
     assert not any("999991188" in d for d in details)
+
+
+def test_inexact_names(bg: SoapCaller) -> None:
+    from tests.support.bg_checks import check_inexact_names
+
+    check_inexact_names(lambda message: ask(bg, message))

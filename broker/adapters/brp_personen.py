@@ -87,9 +87,12 @@ class BrpPersonen(HttpErrors):
         else:
             assert vraag.geboortedatum is not None
             d = vraag.geboortedatum.waarde
-            query = {"type": "ZoekMetGeslachtsnaamEnGeboortedatum", "geslachtsnaam": vraag.geslachtsnaam,
+            # a non-exact name is the API's wildcard: the beginning and a trailing *
+            query = {"type": "ZoekMetGeslachtsnaamEnGeboortedatum",
+                     "geslachtsnaam": (vraag.geslachtsnaam or "") + ("" if vraag.geslachtsnaam_exact else "*"),
                      "geboortedatum": f"{d[:4]}-{d[4:6]}-{d[6:]}"}
-            for key, value in (("voornamen", vraag.voornamen), ("voorvoegsel", vraag.voorvoegsel),
+            voornamen = (vraag.voornamen + ("" if vraag.voornamen_exact else "*")) if vraag.voornamen else None
+            for key, value in (("voornamen", voornamen), ("voorvoegsel", vraag.voorvoegsel),
                                ("geslacht", vraag.geslacht)):
                 if value:
                     query[key] = value

@@ -42,6 +42,7 @@ class PersonenRegister:
         self.by_bsn: dict[str, Persoon] = {}
         self.by_adres: dict[tuple[str, int], list[Persoon]] = defaultdict(list)
         self.by_naam: dict[tuple[str, str], list[Persoon]] = defaultdict(list)
+        self.by_geboortedatum: dict[str, list[Persoon]] = defaultdict(list)
         self._load()
 
     def _load(self) -> None:
@@ -63,6 +64,7 @@ class PersonenRegister:
                         self.by_adres[(adres.postcode, adres.huisnummer)].append(p)
                 if p.naam.geslachtsnaam and p.geboortedatum:
                     self.by_naam[(_fold(p.naam.geslachtsnaam), p.geboortedatum.waarde)].append(p)
+                    self.by_geboortedatum[p.geboortedatum.waarde].append(p)
 
     def zoek(self, vraag: PersoonVraag) -> list[Persoon]:
         if vraag.soort == "bsn":
@@ -73,8 +75,13 @@ class PersonenRegister:
                     if _adres_past(p, vraag)]
         else:
             assert vraag.geboortedatum is not None
-            hits = [p for p in self.by_naam.get((_fold(vraag.geslachtsnaam), vraag.geboortedatum.waarde), [])
-                    if _naam_past(p, vraag)]
+            if vraag.geslachtsnaam_exact:
+                hits = self.by_naam.get((_fold(vraag.geslachtsnaam), vraag.geboortedatum.waarde), [])
+            else:
+                begin = _fold(vraag.geslachtsnaam)
+                hits = [p for p in self.by_geboortedatum.get(vraag.geboortedatum.waarde, [])
+                        if _fold(p.naam.geslachtsnaam).startswith(begin)]
+            hits = [p for p in hits if _naam_past(p, vraag)]
         if not (self.inclusief_overledenen and vraag.inclusief_overledenen):
             hits = [p for p in hits if not p.overleden]
         return list({p.bsn: p for p in hits}.values())
@@ -101,6 +108,8 @@ def _naam_past(p: Persoon, vraag: PersoonVraag) -> bool:
     if vraag.geslacht and p.geslacht != vraag.geslacht:
         return False
     if vraag.voornamen:
+        if not vraag.voornamen_exact:
+            return _fold(p.naam.voornamen).startswith(_fold(vraag.voornamen))
         # the asked voornamen are the person's first voornamen (as the BRP API matches them)
         asked, have = _fold(vraag.voornamen).split(), _fold(p.naam.voornamen).split()
         if have[: len(asked)] != asked:

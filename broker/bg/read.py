@@ -83,8 +83,23 @@ def _value(el: etree._Element | None) -> str | None:
     return (el.text or "").strip() or None
 
 
+#: elements a question may give as the beginning of the value (StUF:exact="false"), with the least
+#: number of characters (those of the BRP API's wildcard)
+INEXACT = {"geslachtsnaam": 3, "voornamen": 1}
+
+
+def _exact(el: etree._Element) -> bool:
+    return el.get(ns.q(ns.STUF, "exact")) != "false"
+
+
 def _no_inexact(el: etree._Element) -> None:
-    if el.get(ns.q(ns.STUF, "exact")) == "false":
+    if not _exact(el) and ns.local(el.tag) in INEXACT:
+        least = INEXACT[ns.local(el.tag)]
+        if len((_value(el) or "").rstrip("*")) < least:
+            raise StufError("StUF058", f"Een niet-exacte {ns.local(el.tag)} moet minstens {least} tekens hebben",
+                            "StUF:exact=\"false\" met een kortere waarde", plek="server")
+        return
+    if not _exact(el):
         raise StufError("StUF058", "Een niet-exacte selectie (StUF:exact=\"false\") wordt niet ondersteund",
                         f"element {ns.local(el.tag)}; vraag met exacte waarden", plek="server")
 
@@ -142,8 +157,12 @@ def _selectie(gelijk: etree._Element | None) -> PersoonVraag:
         if indicator != "V" or len(datum) != 8 or datum.endswith("00"):
             raise StufError("StUF058", "Zoeken op een onvolledige geboortedatum wordt niet ondersteund",
                             "geef de volledige geboortedatum (JJJJMMDD)", plek="server")
-        return PersoonVraag(geslachtsnaam=_value(given["geslachtsnaam"]), geboortedatum=Datum(datum),
-                            voornamen=_value(given.get("voornamen")),
+        voornamen = given.get("voornamen")
+        return PersoonVraag(geslachtsnaam=(_value(given["geslachtsnaam"]) or "").rstrip("*"),
+                            geboortedatum=Datum(datum),
+                            geslachtsnaam_exact=_exact(given["geslachtsnaam"]),
+                            voornamen=(_value(voornamen) or "").rstrip("*") or None,
+                            voornamen_exact=voornamen is None or _exact(voornamen),
                             voorvoegsel=_value(given.get("voorvoegselGeslachtsnaam")),
                             geslacht=_value(given.get("geslachtsaanduiding")))
     raise _unsupported(keys)

@@ -250,6 +250,9 @@ class PersoonVraag:
     huisnummertoevoeging: str | None = None
     relaties: frozenset[str] = frozenset()
     inclusief_overledenen: bool = True
+    #: False: the person's geslachtsnaam (voornamen) begins with the asked one (StUF:exact="false")
+    geslachtsnaam_exact: bool = True
+    voornamen_exact: bool = True
 
     @property
     def soort(self) -> str:

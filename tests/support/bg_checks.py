@@ -114,3 +114,17 @@ def check_question_type(ask: Callable[[str], SoapAnswer], soort: str) -> None:
     assert answer.status == 200 and objects(answer) == []
 
 
+
+
+def check_inexact_names(ask: Callable[[str], SoapAnswer]) -> None:
+    """StUF:exact="false": the name begins with what is asked (at least 3 characters), else a fault."""
+    found = by_bsn(ask(npslv01('<BG:geslachtsnaam StUF:exact="false">wie</BG:geslachtsnaam>'
+                               "<BG:voornamen StUF:exact=\"false\">He</BG:voornamen>"
+                               "<BG:geboortedatum>19350430</BG:geboortedatum>")))
+    assert list(found) == ["000009969"]
+    found = by_bsn(ask(npslv01('<BG:geslachtsnaam StUF:exact="false">Wie</BG:geslachtsnaam>'
+                               "<BG:geboortedatum>19350430</BG:geboortedatum>")))
+    assert "000009969" in found
+    short = ask(npslv01('<BG:geslachtsnaam StUF:exact="false">Wi</BG:geslachtsnaam>'
+                        "<BG:geboortedatum>19350430</BG:geboortedatum>"))
+    assert short.foutcode == "StUF058" and "3 tekens" in (short.text("body/omschrijving") or "")

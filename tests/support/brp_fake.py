@@ -282,13 +282,18 @@ class BrpFake(LoopbackServer):
         if q["type"] == "RaadpleegMetBurgerservicenummer":
             wanted = set(q["burgerservicenummer"])
             return [p for p in people if p["burgerservicenummer"] in wanted]
+        def matches(value: Any, asked: str) -> bool:  # the API's wildcard: a trailing *
+            if asked.endswith("*"):
+                return fold(value).startswith(fold(asked[:-1]))
+            return fold(value) == fold(asked)
+
         if q["type"] == "ZoekMetGeslachtsnaamEnGeboortedatum":
-            hits = [p for p in people if fold(p.get("naam", {}).get("geslachtsnaam")) == fold(q["geslachtsnaam"])
+            hits = [p for p in people if matches(p.get("naam", {}).get("geslachtsnaam"), q["geslachtsnaam"])
                     and p.get("geboorte", {}).get("datum", {}).get("datum") == q["geboortedatum"]]
             if q.get("voorvoegsel"):
                 hits = [p for p in hits if fold(p["naam"].get("voorvoegsel")) == fold(q["voorvoegsel"])]
             if q.get("voornamen"):
-                hits = [p for p in hits if fold(p["naam"].get("voornamen")).startswith(fold(q["voornamen"]))]
+                hits = [p for p in hits if fold(p["naam"].get("voornamen")).startswith(fold(q["voornamen"].rstrip("*")))]
             if q.get("geslacht"):
                 hits = [p for p in hits if p.get("geslacht", {}).get("code") == q["geslacht"]]
             return hits
