@@ -75,6 +75,10 @@ def test_every_problem_of_every_file_is_reported_at_once(config: Path, command: 
     shv.write_text(shv.read_text().replace("    roltypen:", "    roltype:"))
     routes.write_text(ROUTES)
     (config / "route.yaml").write_text("routes: []\n")
+    applications = config / "applications.yaml"
+    applications.write_text('applications:\n  - organisatie: "1234"\n    applicatie: FORMS\n'
+                            "    authentication: {certificate: {subject: \"CN=forms.example\"}}\n"
+                            "    operations: [creeerZaak, creerZaak]\n")
     result = _check(*command, "--config", str(config))
     assert result.exit_code == 1
     out = result.output
@@ -83,6 +87,8 @@ def test_every_problem_of_every_file_is_reported_at_once(config: Path, command: 
     assert f"{shv}:{_line(shv, 'roltype:')}: unknown setting 'zaaktypen.SHV.roltype'" in out
     assert (f"{routes}:{_line(routes, 'queud')}: routes.0.deliver.1.mode: 'queud' is not allowed; allowed: sync, "
             "queued (did you mean 'queued'?)") in out
+    assert (f"{applications}:{_line(applications, 'creerZaak]')}: unknown operation 'creerZaak' "
+            "(did you mean 'creeerZaak'?)") in out
     assert f"{config / 'route.yaml'}: not a file the broker reads" in out and "(did you mean 'routes.yaml'?)" in out
     assert "problem(s) in" in out
 

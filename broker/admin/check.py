@@ -58,6 +58,9 @@ def check(config_dir: Path | None = None, env: dict[str, str] | None = None) -> 
                               else f"{CATALOGUS} (absent: no zaaktypen)")
         mapped = ", ".join(sorted(mappings.zaaktypen)) or "none"
         report.summary.append(f"{len(mappings.sources)} mapping file(s) (zaaktypen: {mapped})")
+    except ConfigError as exc:
+        report.problems += exc.problems
+    try:  # on its own: a problem in the catalogue or a mapping does not hide those of applications.yaml
         if APPLICATIONS in texts:
             apps = parse_applications(texts[APPLICATIONS], str(report.config_dir / APPLICATIONS))
             report.summary.append(f"{APPLICATIONS} ({len(apps.applications)} applications)")
