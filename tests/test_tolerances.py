@@ -28,7 +28,8 @@ from tests.support.soapcall import SoapAnswer, SoapCaller
 ASYNC, VRAAG = "OntvangAsynchroon", "BeantwoordVraag"
 PASSWORD_ENV = "TOLERANCE_TEST_PASSWORD"
 PASSWORD = "tolerance-test-secret"
-ALL = ["scope_unknown_element", "actualiseerzaakstatus_mutatiesoort_t", "sortering_unsupported", "future_mutation"]
+ALL = ["scope_unknown_element", "actualiseerzaakstatus_mutatiesoort_t", "sortering_unsupported", "future_mutation",
+       "old_object_incomplete"]
 APPLICATIONS = f"""
 applications:
   - organisatie: KING
@@ -96,12 +97,17 @@ def sortering(app: str) -> str:
                                                                   "<StUF:sortering>2</StUF:sortering>")
 
 
+def incomplete_old(app: str) -> str:
+    return zm.update_zaak(ZAAK, "", "<ZKN:toelichting>bijgewerkt</ZKN:toelichting>", zender=("KING", app))
+
+
 # (tolerance, the message, its port and SOAPAction, the answer when tolerated, foutcode when not)
 CASES = [
     ("scope_unknown_element", scope_message, VRAAG, zm.ACTION["details"], "geefZaakdetails_ZakLa01", "StUF055"),
     ("actualiseerzaakstatus_mutatiesoort_t", status_t, ASYNC, zm.ACTION["status"], "Bv03", "StUF055"),
     ("future_mutation", future, ASYNC, zm.ACTION["creeer"], "Bv03", "StUF068"),
     ("sortering_unsupported", sortering, VRAAG, zm.ACTION["zaakstatus"], "geefZaakstatus_ZakLa01", "StUF133"),
+    ("old_object_incomplete", incomplete_old, ASYNC, zm.ACTION["update"], "Bv03", "StUF055"),
 ]
 
 
@@ -128,6 +134,8 @@ def test_what_the_tolerances_did(site) -> None:
     assert la01.text("antwoord/object/auteur") is None  # the foreign element is left out of the scope
     status = call(caller, "LEGACY", VRAAG, zm.geef_zaakstatus(ZAAK, zender=("KING", "LEGACY")), zm.ACTION["zaakstatus"])
     assert status.text("antwoord/object/heeft/gerelateerde/volgnummer") == "2"  # the T was applied as W
+    details = call(caller, "LEGACY", VRAAG, zm.geef_zaakdetails(ZAAK, zender=("KING", "LEGACY")), zm.ACTION["details"])
+    assert details.text("antwoord/object/toelichting") == "bijgewerkt"  # the incomplete old object was applied
 
 
 def test_shown_on_the_message_page_and_counted(site) -> None:

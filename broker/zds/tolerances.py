@@ -28,6 +28,7 @@ SCOPE_UNKNOWN_ELEMENT = "scope_unknown_element"
 ACTUALISEER_ZAAKSTATUS_T = "actualiseerzaakstatus_mutatiesoort_t"
 SORTERING_UNSUPPORTED = "sortering_unsupported"
 FUTURE_MUTATION = "future_mutation"
+OLD_OBJECT_INCOMPLETE = "old_object_incomplete"
 
 KNOWN: dict[str, Tolerance] = {t.name: t for t in (
     Tolerance(SCOPE_UNKNOWN_ELEMENT,
@@ -43,4 +44,9 @@ KNOWN: dict[str, Tolerance] = {t.name: t for t in (
               "an Lk01 whose beginGeldigheid lies after its tijdstipBericht (a future mutation, "
               "often a client's clock ahead of the broker's)",
               "the broker processes it as a current mutation", "R-KG-15"),
+    Tolerance(OLD_OBJECT_INCOMPLETE,
+              "a W kennisgeving (updateZaak, ...) whose old object lacks elements the new object holds "
+              "(the client does not know the old values; STV0000047)",
+              "the broker reads the missing old values as empty (geenWaarde) and applies the new object",
+              "R-KG-12"),
 )}

@@ -42,7 +42,7 @@ def check(body: etree._Element, operation: str, sg: Stuurgegevens, tolerated: To
         mutatiesoort = (soort.text or "").strip() if soort is not None else None
         novalue.check(body)
         rels = [relations(o) for o in objects]
-        kennisgeving.check(objects, rels, mutatiesoort)
+        kennisgeving.check(objects, rels, mutatiesoort, tolerated)
         tijdvak.check(objects, rels, mutatiesoort, sg.tijdstipBericht, tolerated)
     elif sg.berichtcode == "Lv01":
         novalue.check(body)

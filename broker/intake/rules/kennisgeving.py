@@ -4,7 +4,7 @@ Rules (docs/stuf-rules.md, group C): R-KG-04 (every relation and gerelateerde ca
 verwerkingssoort), R-KG-06 (a relation has the same verwerkingssoort in the old and the new object),
 R-KG-08 (a gerelateerde is only identified or added), R-KG-10
 (sleutelVerzendend the same in both objects), R-KG-12 / STV0000047 (old and new hold the same
-elements; StUF066 for a correction that corrects nothing). Only the objects' direct children and
+elements, tolerance ``old_object_incomplete``; StUF066 for a correction that corrects nothing). Only the objects' direct children and
 their relations' gerelateerden are read. (R-KG-13 is declined: docs/stuf-rules.md.)
 """
 
@@ -14,13 +14,15 @@ from collections import Counter
 
 from lxml import etree
 
-from broker.intake.rules.base import Relation, refuse
+from broker.intake.rules.base import Relation, Tolerated, refuse
 from broker.intake.rules.tijdvak import TR
 from broker.stuf import ns
+from broker.zds.tolerances import OLD_OBJECT_INCOMPLETE
 from broker.zds.xmlutil import SLEUTEL_VERZENDEND, VERWERKINGSSOORT
 
 
-def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None) -> None:
+def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None,
+          tolerated: Tolerated) -> None:
     """``rels``: the relations of each object (base.relations), read once for every rule module."""
     for obj_rels in rels:
         _relations_of(obj_rels)
@@ -36,8 +38,10 @@ def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoor
     # R-KG-12 (STV0000047): the same elements in both, tijdstipRegistratie aside
     old_names, new_names = _names(oud), _names(nieuw)
     if old_names != new_names:
-        only_old = sorted((old_names - new_names).elements())
-        only_new = sorted((new_names - old_names).elements())
+        only_old = sorted(ns.local(t) for t in (old_names - new_names).elements())
+        only_new = sorted(ns.local(t) for t in (new_names - old_names).elements())
+        if not only_old and mutatiesoort == "W" and tolerated.allows(OLD_OBJECT_INCOMPLETE):
+            return  # the old values the client did not know are read as empty (geenWaarde)
         parts = ([f"alleen in het oude: {', '.join(dict.fromkeys(only_old))}"] if only_old else []) + \
                 ([f"alleen in het nieuwe: {', '.join(dict.fromkeys(only_new))}"] if only_new else [])
         raise refuse("StUF055", "STV0000047", "Het oude en het nieuwe object bevatten niet dezelfde elementen "
