@@ -362,3 +362,19 @@ def test_inexact_names(bg: SoapCaller) -> None:
     from tests.support.bg_checks import check_inexact_names
 
     check_inexact_names(lambda message: ask(bg, message))
+
+
+def test_the_dashboard_lists_person_questions(bg_broker: live.LiveBroker, bg: SoapCaller) -> None:
+    from tests.support.dashboard_site import USERS, DashboardClient, add_users
+
+    ask(bg, bsn("000009969"))
+    add_users(bg_broker)
+    client = DashboardClient(bg_broker.url)
+    try:
+        assert client.login(USERS["viewer"]).status_code == 303
+        page = client.get("/messages", params={"operation": "npsLv01"})
+        assert page.status_code == 200
+        assert "<option selected>npsLv01</option>" in page.text and "<td>npsLv01</td>" in page.text
+        assert "000009969" not in page.text
+    finally:
+        client.close()

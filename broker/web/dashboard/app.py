@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from broker.bg.operations import OPERATIONS as BG_OPERATIONS
 from broker.web.dashboard import auth, bsnindex, xmlview
 from broker.web.dashboard.throttle import AddressThrottle
 from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, targets, users
@@ -101,6 +102,7 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
                              https_only=public.startswith("https://") or settings.broker.server.tls is not None)]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={404: error_page, 405: error_page, 500: error_page})
-    app.state.dashboard = Dashboard(broker, prefix, templates(), sorted(op.name for op in OPERATIONS),
+    app.state.dashboard = Dashboard(broker, prefix, templates(),
+                                    sorted(op.name for op in (*OPERATIONS, *BG_OPERATIONS)),
                                     bsn_key=bsnindex.index_key(settings.data_dir))
     return app
