@@ -1,22 +1,24 @@
 """Duplicates on (zender, referentienummer), StUF 03.01 §4.4: the same message again gets the stored answer
 without being processed twice; other content under the same key gets StUF016; a message the broker failed
-on (plek server) is processed again when it is resent.
+on (plek server) is processed again when it is resent; one refused for its content (plek client) gets its
+fault again, as StUF 03.01 §4.4.3 has the sender send a new message.
 """
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
+from broker.devtools.zgw_fake import ZGWFake
 from tests.support import edge_messages as e
 from tests.support import live
 from tests.support import messages as m
+from tests.support import zgw_broker as zb
+from tests.support import zgw_messages as zm
 from tests.support.edge_live import Edge, running
-from tests.support.soapcall import SoapCaller
 
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 
@@ -112,55 +114,43 @@ def test_a_client_side_fault_is_answered_again_from_the_log(edge: Edge) -> None:
     assert (row.outcome, row.fout_plek, row.replays, row.attempts) == ("fault", "client", 1, 1)
 
 
-def test_a_server_side_fault_is_processed_again_when_resent(edge: Edge) -> None:
-    """updateZaak on a zaak that does not exist yet (StUF064, plek server) succeeds when resent after creeerZaak."""
+def test_a_server_side_fault_is_processed_again_when_resent(tmp_path: Path, schemas) -> None:
+    """creeerZaak failed on the broker's side (the Zaken API answered 503: StUF058, plek server) succeeds
+    when resent with the same referentienummer."""
+    with ZGWFake(clients=[(zb.CLIENT_ID, zb.SECRET)]) as fake:
+        zb.seed_shv(fake)
+        with zb.start(tmp_path, zb.write_zgw_config(tmp_path, zb.translate_routes(fake)), schemas) as zgw:
+            ident = zgw.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
+            ref = m.ref()
+            envelope = e.envelope(zm.creeer_zaak(ident, referentienummer=ref))
+            fake.fail_next(1, status=503, path_contains="/zaken/api/v1/zaken", method="POST")
+            first = zgw.soap.check(_post(zgw.live.endpoint(e.ASYNC), envelope))
+            assert (first.foutcode, first.text("body/plek")) == ("StUF058", "server"), first.content
+            second = zgw.soap.check(_post(zgw.live.endpoint(e.ASYNC), envelope))
+            assert second.berichtcode == "Bv03", second.content
+            (row,) = e.rows_for(zgw.live, ref)
+            assert (row.outcome, row.foutcode, row.replays) == ("ok", None, 0) and row.attempts >= 2
+            third = _post(zgw.live.endpoint(e.ASYNC), envelope)
+            assert third.content == second.content  # from now on the stored Bv03 is the answer
+        assert [z["identificatie"] for z in fake.objects("zaken")] == [ident]
+
+
+def test_a_content_fault_is_answered_again_when_resent_and_a_new_message_is_processed(edge: Edge) -> None:
+    """updateZaak on a zaak that does not exist (StUF064, plek client: the sender must change the message)
+    gets the stored fault again when resent, even after the zaak exists; sent anew (a new
+    referentienummer, StUF 03.01 §4.4.3) it is processed."""
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
     ref = m.ref()
     envelope = e.envelope(e.update_zaak(ident, "Na herhaling", referentienummer=ref))
-    first = edge.soap.check(_send(edge, e.ASYNC, envelope))
-    assert (first.foutcode, first.text("body/plek")) == ("StUF064", "server")
+    first = _send(edge, e.ASYNC, envelope)
+    assert (edge.soap.check(first).foutcode, edge.soap.check(first).text("body/plek")) == ("StUF064", "client")
     assert edge.soap.call(e.ASYNC, m.creeer_zaak(ident)).berichtcode == "Bv03"
-    second = edge.soap.check(_send(edge, e.ASYNC, envelope))
-    assert second.berichtcode == "Bv03", second.content
-    assert e.zaak_toelichting(edge.broker, ident) == "Na herhaling"
-    (row,) = e.rows_for(edge.broker, ref)
-    assert (row.outcome, row.foutcode, row.attempts, row.replays) == ("ok", None, 2, 0)
-    third = _send(edge, e.ASYNC, envelope)
-    assert third.content == second.content  # from now on the stored Bv03 is the answer
+    again = _send(edge, e.ASYNC, envelope)
+    assert (again.status_code, again.content) == (first.status_code, first.content)
     assert e.rows_for(edge.broker, ref)[0].replays == 1
-
-
-def test_unknown_zaaktype_fault_is_processed_again_after_the_catalogus_gains_it(tmp_path: Path, schemas) -> None:
-    """creeerZaak refused with StUF058 (unknown zaaktype) is processed when resent after a restart with it added.
-
-    The catalogus is read at start-up, so adding the zaaktype takes a restart; the message log survives it.
-    """
-    config = tmp_path / "config"
-    shutil.copytree(live.REPO / "config", config)
-    database = f"sqlite:///{tmp_path / 'broker.db'}"
-    ref = m.ref()
-    ident = f"1234{ref}"
-    envelope = e.envelope(m.creeer_zaak(ident, zaaktype="NIEUW", zaaktype_omschrijving="Nieuw zaaktype",
-                                        referentienummer=ref))
-    caller = SoapCaller("http://127.0.0.1", schemas)  # only to check answers
-    before = live.start(live.make_settings(tmp_path / "a", config_dir=config, database_url=database))
-    try:
-        first = caller.check(_post(before.endpoint(e.ASYNC), envelope))
-    finally:
-        before.stop()
-    assert (first.foutcode, first.text("body/plek")) == ("StUF058", "server")
-    with (config / "zaaktypecatalogus.yaml").open("a", encoding="utf-8") as fh:
-        fh.write("  - code: NIEUW\n    omschrijving: Nieuw zaaktype\n")
-    after = live.start(live.make_settings(tmp_path / "b", config_dir=config, database_url=database))
-    try:
-        second = caller.check(_post(after.endpoint(e.ASYNC), envelope))
-        assert second.berichtcode == "Bv03", second.content
-        assert e.zaak_count(after, ident) == 1
-        (row,) = e.rows_for(after, ref)
-        assert (row.outcome, row.attempts) == ("ok", 2)
-    finally:
-        after.stop()
-        caller.close()
+    anew = edge.soap.call(e.ASYNC, e.update_zaak(ident, "Na herhaling"))
+    assert anew.berichtcode == "Bv03", anew.content
+    assert e.zaak_toelichting(edge.broker, ident) == "Na herhaling"
 
 
 def _post(url: str, envelope: bytes) -> httpx.Response:
