@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from broker import services
 from broker.adapters import registry
 from broker.adapters.deps import AdapterDeps
+from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
 from broker.admin.preview import Previewer
 from broker.config import MANIFEST, Settings
@@ -73,9 +74,12 @@ class Broker:
                            person_handlers=services.PERSON_HANDLERS)
         self.targets: dict[str, Target] = {name: self._build_target(name, td.adapter, deps, td.options)
                                            for name, td in self.routes.targets.items()}
-        self.router = Router(self.routes, self.targets)
+        # subscribed applications (applications.yaml) are told of changes: broker.adapters.subscriber
+        self.subscribers = Subscribers(self.config_store.applications, self.own, settings.files_dir)
+        self.router = Router(self.routes, self.targets, self.subscribers)
         stored = StoredRequests(self.db, settings.broker, self.schema_model)
         self.queue = Queue(self.db, self.routes.delivery, self.targets, stored.rebuild)
+        self.queue.subscribers = self.subscribers
         self.pipeline = Pipeline(settings=settings.broker, schemas=self.schemas, schema_model=self.schema_model,
                                  db=self.db, router=self.router, queue=self.queue, own=self.own,
                                  wake_worker=self.wake_worker,
@@ -142,4 +146,5 @@ class Broker:
             close = getattr(target, "close", None)
             if close is not None:
                 close()
+        self.subscribers.close()
         self.db.dispose()

@@ -23,16 +23,15 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from lxml import etree
 from pydantic import field_validator
 
 from broker.adapters.http import HttpErrors, calling, correlation_headers, describe
 from broker.adapters.options import HttpUrl, Options, Timeout
+from broker.adapters.outbound import read_answer
 from broker.adapters.targets import DeliveryRequest, default_retryable
-from broker.errors import AdapterError, StufError
 from broker.model.ports import Context, Health
 from broker.store.blobs import BlobStore
-from broker.stuf import ns, soap, xmlsafe
+from broker.stuf import soap, xmlsafe
 from broker.zds.request import ZdsAnswer
 
 
@@ -74,21 +73,7 @@ class StufForward(HttpErrors):
         where = f"{self.name}: POST {port}"
         with calling(where, self.timeout):
             response = self.http.post(f"{self.url}/{port}", content=content, headers=headers)
-        text = response.text[:20000]
-        try:
-            payload, fault = _payload(response.content)
-        except Exception:  # not a SOAP answer at all
-            raise AdapterError(f"{where}: HTTP {response.status_code} without a SOAP answer",
-                               retryable=self.retryable_status(response.status_code), target_answer=text) from None
-        if fault is not None:
-            code = _text(payload, "body", "code") or "StUF058"
-            plek = _text(payload, "body", "plek") or ("server" if response.status_code >= 500 else "client")
-            error = StufError(code, _text(payload, "body", "omschrijving"), _text(payload, "body", "details"), plek=plek)
-            raise AdapterError(f"{self.name}: {code} ({plek}) {error.omschrijving}", retryable=plek == "server",
-                               fault=error, target_answer=text)
-        if response.status_code >= 400:
-            raise self.status_error(where, response, answer_chars=20000)
-        return ZdsAnswer(payload)
+        return ZdsAnswer(read_answer(response, where, type(self), fault_where=self.name))
 
     def check(self) -> Health:
         try:
@@ -102,22 +87,3 @@ class StufForward(HttpErrors):
 
     def close(self) -> None:
         self.http.close()
-
-
-def _payload(content: bytes) -> tuple[etree._Element, etree._Element | None]:
-    env = xmlsafe.parse(content)
-    body = next(c for c in env if ns.local(c.tag) == "Body")
-    first = next(c for c in body if isinstance(c.tag, str))
-    if ns.local(first.tag) == "Fault":
-        detail = next(c for c in first if ns.local(c.tag) in ("detail", "Detail"))
-        return next(c for c in detail if isinstance(c.tag, str)), first
-    return first, None
-
-
-def _text(el: etree._Element, *path: str) -> str | None:
-    for p in path:
-        found = next((c for c in el if isinstance(c.tag, str) and ns.local(c.tag) == p), None)
-        if found is None:
-            return None
-        el = found
-    return (el.text or "").strip() or None

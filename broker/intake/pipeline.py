@@ -344,7 +344,7 @@ class Pipeline:
                 raise _Defer()
             with self.db.read() as session:
                 zaaktype = self.router.known_zaaktype(session, zaak_id)
-        legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype)
+        legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype, rec.sg.zender)
         rec.zaak_identificatie = zaak_id
         rec.object_identificatie = keys.object_identificatie(op, request.body_element)
         ordering_key = zaak_id or rec.object_identificatie

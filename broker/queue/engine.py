@@ -7,7 +7,9 @@ write lock serialises the claim. A worker that dies loses its lease; :meth:`Queu
 hands the delivery to the next worker.
 
 Order: a delivery waits while an earlier delivery of the same zaak (``ordering_key``) to the same
-target is still open, and, with ``on_dead: hold``, while such a delivery is dead.
+target is still open, and, with ``on_dead: hold``, while such a delivery is dead. A kennisgeving to a
+subscriber (target ``subscriber:...``, broker.adapters.subscriber) also waits until the primary
+delivery of its message is delivered: a subscriber is told of a change once it is made.
 
 Failures: the target says whether an error is worth a retry (``Target.retryable``); a fault caused by
 the message's content (``plek`` client: an unknown zaak, zaaktype or status, a document over the size
@@ -35,6 +37,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from broker.adapters.subscriber import PREFIX as SUBSCRIBER
+from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import DeliveryRequest, Target
 from broker.errors import AdapterError, StufError
 from broker.model.ports import Context
@@ -85,6 +89,8 @@ class Queue:
         self.policy = policy
         self.targets = targets
         self.rebuild = rebuild
+        #: the subscribed applications (applications.yaml), targets beside those of routes.yaml
+        self.subscribers: Subscribers | None = None
         self._held: set[int] = set()  # sync deliveries the intake of this process is making now
         self._held_lock = threading.Lock()
         self._keeper: threading.Thread | None = None
@@ -178,7 +184,7 @@ class Queue:
             row = s.get(Delivery, delivery_id)
             if row is None:
                 return
-            target = self.targets.get(row.target)
+            target = self.target(row.target)
             error = _describe(exc)
             self._record(s, row, "intake", row.attempts or 1, utcnow(), t0, "dead", error,
                          getattr(exc, "target_answer", None))
@@ -205,12 +211,16 @@ class Queue:
                 earlier.id < Delivery.id,
                 earlier.state.in_(holding),
             )
+            primary = aliased(Delivery)
+            change_made = exists().where(primary.message_id == Delivery.message_id, primary.primary.is_(True),
+                                         primary.state == t.DELIVERED)
             stmt = (
                 select(Delivery)
                 .where(
                     Delivery.state.in_((t.PENDING, t.RETRYING)),
                     Delivery.next_attempt_at <= now,
                     or_(Delivery.ordering_key.is_(None), ~waits),
+                    or_(~Delivery.target.startswith(SUBSCRIBER), change_made),
                 )
                 .order_by(Delivery.id)
                 .limit(limit)
@@ -253,9 +263,16 @@ class Queue:
             ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
         return outcome
 
+    def target(self, name: str) -> Target | None:
+        """The target of routes.yaml, or the subscriber, of this name."""
+        found = self.targets.get(name)
+        if found is None and self.subscribers is not None:
+            return self.subscribers.get(name)
+        return found
+
     def _attempt(self, delivery_id: int, worker: str, target_name: str, message_id: int, steps: dict,
                  attempt: int) -> Outcome:
-        target = self.targets.get(target_name)
+        target = self.target(target_name)
         started = utcnow()
         t0 = time.perf_counter()
         if target is None:
@@ -372,7 +389,7 @@ class Queue:
         """One circuit row per target, created up front so workers only ever update (and lock) it."""
         with self.db.write() as s:
             known = set(s.execute(select(Circuit.target)).scalars())
-            for name in self.targets:
+            for name in [*self.targets, *(self.subscribers.names() if self.subscribers is not None else [])]:
                 if name not in known:
                     s.add(Circuit(target=name, state="closed", failures=0))
         # two processes starting together may both try; the loser's insert fails harmlessly

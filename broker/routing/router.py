@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
 from broker.bg.operations import NAMES as BG_NAMES
 from broker.errors import StufError
 from broker.routing.config import RoutesFile
 from broker.routing.tables import ZaakRoute
 from broker.store.db import Executor
+from broker.stuf.stuurgegevens import Systeem
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,9 @@ class Leg:
 
 
 class Router:
-    def __init__(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
+    def __init__(self, routes: RoutesFile, targets: dict[str, Target], subscribers: Subscribers | None = None) -> None:
+        #: subscribed applications (applications.yaml): each matching one gets a queued kennisgeving
+        self.subscribers = subscribers
         self.take_over(routes, targets)
 
     @property
@@ -36,15 +40,25 @@ class Router:
 
     @property
     def uses_zaaktypen(self) -> bool:
-        """Only look a zaak's zaaktype up when some route selects on it."""
-        return self._state[2]
+        """Only look a zaak's zaaktype up when some route or subscriber selects on it."""
+        return self._state[2] or (self.subscribers is not None and self.subscribers.uses_zaaktypen)
 
     def take_over(self, routes: RoutesFile, targets: dict[str, Target]) -> None:
         """Route with a new version of routes.yaml from now on (broker.routing.reload). One assignment:
         a message being planned sees the old routes and targets or the new ones, never a mix."""
         self._state = (routes, targets, any(r.zaaktypen for r in routes.routes))
 
-    def plan(self, operation: str, zender: str | None, zaaktype: str | None) -> list[Leg]:
+    def plan(self, operation: str, zender: str | None, zaaktype: str | None,
+             sender: Systeem | None = None) -> list[Leg]:
+        """The route's legs, then a queued leg for every subscriber told of this change (``sender``:
+        the message's zender, never told of its own change)."""
+        legs = self._route(operation, zender, zaaktype)
+        if self.subscribers is not None:
+            sender = sender or (Systeem(applicatie=zender) if zender else None)
+            legs += [Leg(t, "queued", False) for t in self.subscribers.for_change(operation, sender, zaaktype)]
+        return legs
+
+    def _route(self, operation: str, zender: str | None, zaaktype: str | None) -> list[Leg]:
         routes, targets, _ = self._state
         for route in routes.routes:
             if route.matches(operation, zender, zaaktype):

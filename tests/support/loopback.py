@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -18,11 +18,12 @@ class LoopbackServer:
     server: uvicorn.Server
     thread: threading.Thread
 
-    def serve(self, app: Starlette) -> None:
-        """Prepare ``app`` on a free loopback port (``start`` runs it)."""
+    def serve(self, app: Starlette, **options: Any) -> None:
+        """Prepare ``app`` on a free loopback port (``start`` runs it); ``options``: more uvicorn
+        settings (TLS: ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_cert_reqs)."""
         self.port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-                                lifespan="off", loop="asyncio", http="h11")
+                                lifespan="off", loop="asyncio", http="h11", **options)
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, daemon=True)
