@@ -1,6 +1,9 @@
 """The documentation that must not drift: the configuration reference is generated from the models
 (stale: run ``stuf-broker config reference --write``), every fault code the broker can answer is in
-the troubleshooting page, the systemd units pass ``systemd-analyze verify``, the LICENSE is the EUPL."""
+the troubleshooting page, the systemd units pass ``systemd-analyze verify``, the LICENSE is the EUPL; and
+what issue 15 found missing: the README says what exists and how to use PostgreSQL, the deployment guide
+covers every part of a production set-up, the design decisions say why lxml and no spyne and why
+SQLite, zeep is only a test dependency."""
 
 from __future__ import annotations
 
@@ -76,3 +79,50 @@ def test_the_licence_is_the_eupl_1_2_as_publiccode_yml_says() -> None:
     assert licence.lstrip().startswith("EUROPEAN UNION PUBLIC LICENCE v. 1.2")
     assert "Compatible Licences" in licence and len(licence) > 13000
     assert re.search(r"^\s*license:\s*EUPL-1\.2\s*$", (REPO / "publiccode.yml").read_text(), re.M)
+
+
+# -- what issue 15 found missing stays there ---------------------------------------------------------
+
+def _sections(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"^#+ ([^\n]+)\n(.*?)(?=^#+ |\Z)", text, re.S | re.M)}
+
+
+def test_the_readme_says_what_exists_and_how_to_use_postgresql() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first = readme.split("\n\n")[1]
+    assert "later release" not in first
+    for target in ("embedded zaaksysteem", "ZGW APIs (Open Zaak)", "StUF endpoints", "webhooks", "StUF-BG"):
+        assert target in first, target
+    postgres = next(p for p in readme.split("\n\n") if p.startswith("**PostgreSQL.**"))
+    for setting in ("CREATE ROLE", "CREATE DATABASE", "database_url: postgresql://", "STUF_BROKER_DATABASE_URL",
+                    "sslmode", "stuf-broker db upgrade", "max_connections", "docs/deployment.md"):
+        assert setting in postgres, setting
+
+
+def test_the_deployment_guide_covers_every_part_of_a_production_setup() -> None:
+    sections = _sections(DOCS / "deployment.md")
+    for heading, says in {"PostgreSQL": "STUF_BROKER_DATABASE_URL=postgresql://", "Several processes on several hosts": "worker",
+                          "Shared document storage": "files", "TLS": "client_ca",
+                          "systemd": "deploy/stuf-broker.service", "Upgrades": "db upgrade",
+                          "The official schemas without `../shared`": "xsd install --from"}.items():
+        assert heading in sections, heading
+        assert says in sections[heading], f"{heading}: {says}"
+
+
+def test_the_design_decisions_say_why_lxml_and_no_spyne_and_why_sqlite() -> None:
+    sections = _sections(DOCS / "decisions.md")
+    lxml = next(body for heading, body in sections.items() if "lxml" in heading)
+    assert "spyne" in lxml and "zeep" in " ".join(sections)
+    assert any("SQLite by default" in heading for heading in sections)
+
+
+def test_zeep_is_a_test_dependency_that_the_broker_does_not_import() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("zeep")]
+    assert [d for d in project["optional-dependencies"]["test"] if d.startswith("zeep")]
+    importing = [p for p in (REPO / "broker").rglob("*.py")
+                 if re.search(r"^\s*(import zeep|from zeep)", p.read_text(encoding="utf-8"), re.M)]
+    assert importing == []
