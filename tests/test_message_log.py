@@ -87,7 +87,7 @@ def test_each_request_is_logged_with_its_answer_stuurgegevens_and_timings(edge: 
         assert payload.request_content_type == XML["Content-Type"]
         assert payload.answer_content_type.startswith("text/xml")
     fault_row = e.rows_for(edge.broker, list(sent)[-1])[0]
-    assert (fault_row.foutcode, fault_row.fout_plek) == ("StUF064", "server")
+    assert (fault_row.foutcode, fault_row.fout_plek) == ("StUF064", "client")  # an unknown zaak: the content
     assert fault_row.fout_omschrijving
 
 
