@@ -73,7 +73,8 @@ def test_stuf_broker_data_dir_moves_the_sqlite_database(elsewhere: Path, config:
     assert relative.database_url == f"sqlite:///{elsewhere / 'here' / 'broker.db'}"
 
 
-@pytest.mark.parametrize("command", [["users", "list"], ["queue", "status"], ["mappings", "history", "mappings/shv.yaml"]])
+@pytest.mark.parametrize("command", [["users", "list"], ["queue", "status"], ["mappings", "history", "mappings/shv.yaml"],
+                                     ["afnemers", "list"]])
 def test_a_command_without_a_database_says_where_it_looked_and_creates_none(elsewhere: Path, config: Path,
                                                                            command: list[str]) -> None:
     result = _cli(*command, "--config", str(config))
