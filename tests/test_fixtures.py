@@ -56,6 +56,15 @@ def test_every_entry_says_what_it_needs_and_creates() -> None:
     assert MANIFEST["shared"], "the manifest says what the tests take from ../shared"
 
 
+def test_what_the_manifest_says_the_tests_take_from_shared_names_files_that_exist() -> None:
+    repo = FIXTURES.parent
+    for entry in MANIFEST["shared"]:
+        assert entry["take"].startswith("../shared/"), entry
+        for user in entry["tests"]:
+            path = user.split(" ")[0]
+            assert list(repo.glob(path)), f"{path} (manifest: shared) does not exist"
+
+
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_the_fixture_is_a_valid_request_for_its_operation(schemas, name: str) -> None:
     entry = FILES[name]
