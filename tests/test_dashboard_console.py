@@ -293,6 +293,8 @@ def test_pause_holds_deliveries_and_resume_releases_them(site: Site, page: Page,
     assert site.target.received == []
     assert [d.state for d in site.deliveries("archief")] == ["pending", "pending"]
     later = site.deliveries("archief")[0]
+    page.goto(site.url + "/dashboard/messages?target=archief")
+    expect(page.get_by_test_id("message-list").locator("td.deliveries .state.paused")).to_have_count(2)
     page.goto(f"{site.url}/dashboard/messages/{later.message_id}")
     expect(page.get_by_test_id(f"paused-{later.id}")).to_have_text("held: target paused")
     expect(page.get_by_test_id(f"held-{later.id}")).to_contain_text("was paused by web:otto")

@@ -11,7 +11,7 @@ from datetime import UTC
 from starlette.responses import Response, StreamingResponse
 
 from broker.store.tables import Message, MessagePayload
-from broker.web.dashboard import access, audit, bsnindex, messagedetail, messagelist
+from broker.web.dashboard import access, audit, bsnindex, messagedetail, messagelist, targetview
 from broker.web.dashboard.messagelist import MessageFilters
 from broker.web.dashboard.tables import OPERATOR, VIEWER
 from broker.web.dashboard.views.common import SECURITY_HEADERS, Ctx, page
@@ -42,11 +42,13 @@ def listing(ctx: Ctx) -> Response:
     result = messagelist.Page(rows=[], next_cursor=None, prev_cursor=None)
     bulk_ids: list[int] = []
     deliveries: dict[int, list[dict]] = {}
+    paused: dict[str, dict] = {}
     if not errors:
         with ctx.db.read() as s:
             result = messagelist.page(s, filters, after=params.get("after"), before=params.get("before"),
                                       limit=limit)
             deliveries = messagelist.deliveries_of(s, [r["id"] for r in result.rows])
+            paused = targetview.paused_targets(s)
             if ctx.principal.can(OPERATOR):
                 bulk_ids = messagelist.dead_deliveries_of(s, filters)
         if filters.bsnhash and result.rows:  # who was shown in which messages a person appears
@@ -57,6 +59,8 @@ def listing(ctx: Ctx) -> Response:
         row["zaak_identificatie"] = ctx.text(row["zaak_identificatie"])
         row["referentienummer"] = ctx.text(row["referentienummer"])
         row["deliveries"] = deliveries.get(row["id"], [])
+        for d in row["deliveries"]:  # held while its target is paused
+            d["paused"] = d["target"] in paused and d["state"] in ("pending", "retrying")
     return ctx.render("messages.html", status=400 if errors else 200, nav="messages", page=result,
                       filters=filters, errors=errors, query=filters.params(), limit=limit,
                       bulk_ids=bulk_ids, bulk_cap=messagelist.BULK_CAP, states=messagelist.STATES,
