@@ -28,6 +28,15 @@ the subscribers (endpoints, outbound authentication, subscriptions) extend these
           zenders: [FORMS]                 # optional: only changes sent by these applicaties
           bsn: false                       # BSNs are sent as noValue nietGeautoriseerd unless true
           max_document_bytes: 1048576      # larger document content is left out (nietGeautoriseerd)
+        afnemer:                           # optional: StUF-BG npsLk01 about the persons it holds an
+          url: https://forms.gemeente.nl/bg/OntvangAsynchroon  # afnemerindicatie for (broker.adapters.afnemer)
+          authentication: {basic: {username: broker, password_env: FORMS_BG_PASSWORD}}  # as subscriber
+      - organisatie: "1900"
+        applicatie: BRPKOPPELING
+        authentication: {certificate: {subject: "CN=brp-koppeling.gemeente.nl"}}
+        operations: [npsLk01]
+        person_source: true                # its npsLk01 are mutations of persons, distributed to the
+                                           # afnemers; anyone else's npsLk01 T/V places/removes its indicatie
 
 Secrets are never in the file itself: ``password_env`` names an environment variable (basic may use
 ``password_argon2``, an Argon2id hash, instead). Without the file, or with no applications in it,
@@ -172,6 +181,25 @@ class Subscriber(_Strict):
         return f"{value:.1f}" if isinstance(value, float) else value  # YAML reads 1.2 as a number
 
 
+class Afnemer(_Strict):
+    """Where and how an application is told of changes to the persons it holds an afnemerindicatie
+    for: StUF-BG ``npsLk01`` to its OntvangAsynchroon endpoint (broker.adapters.afnemer)."""
+
+    #: the application's StUF-BG OntvangAsynchroon endpoint (the full URL)
+    url: str = Field(pattern=r"^https?://")
+    soap_version: Literal["1.1", "1.2"] = "1.1"
+    timeout: float = Field(10.0, gt=0, le=3600)
+    authentication: OutboundAuthentication | None = None
+    #: the CA (PEM) its TLS certificate is checked with; default: the system's
+    ca_file: str | None = None
+    active: bool = True
+
+    @field_validator("soap_version", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return f"{value:.1f}" if isinstance(value, float) else value
+
+
 class ApplicationEntry(_Strict):
     organisatie: str | None = None
     applicatie: str = Field(min_length=1)
@@ -182,6 +210,10 @@ class ApplicationEntry(_Strict):
     tolerances: list[str] = []
     #: told of changes made through the broker (StUF-ZKN kennisgevingen), when given
     subscriber: Subscriber | None = None
+    #: told of changes to the persons it holds an afnemerindicatie for (StUF-BG npsLk01), when given
+    afnemer: Afnemer | None = None
+    #: a source of persons (e.g. the BRP-koppeling): its npsLk01 are distributed to the afnemers
+    person_source: bool = False
 
 
 class ApplicationsFile(_Strict):
@@ -204,6 +236,8 @@ class Application:
     zaaktypen: frozenset[str] | None
     tolerances: frozenset[str] = frozenset()
     subscriber: Subscriber | None = None
+    afnemer: Afnemer | None = None
+    person_source: bool = False
 
     @property
     def name(self) -> str:
@@ -271,7 +305,7 @@ class Applications:
         apps = [Application(e.organisatie, e.applicatie, e.authentication,
                             frozenset(o.lower() for o in e.operations),
                             frozenset(e.zaaktypen) if e.zaaktypen is not None else None,
-                            frozenset(e.tolerances), e.subscriber)
+                            frozenset(e.tolerances), e.subscriber, afnemer=e.afnemer, person_source=e.person_source)
                 for e in model.applications]
         self.settings = model
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in model.trusted_proxies]
@@ -292,6 +326,15 @@ class Applications:
     def subscribers(self) -> list[Application]:
         """The applications with a subscriber block (active or not)."""
         return [a for a in self.all if a.subscriber is not None]
+
+    @property
+    def afnemers(self) -> list[Application]:
+        """The applications with an afnemer block (StUF-BG npsLk01 endpoint; active or not)."""
+        return [a for a in self.all if a.afnemer is not None]
+
+    def person_source(self, zender: Systeem | None) -> bool:
+        """Whether ``zender`` is a registered person source: its npsLk01 is a mutation to distribute."""
+        return any(a.person_source and a.is_zender(zender) for a in self.all)
 
     def trusted_proxy(self, address: str | None) -> bool:
         if not address:
@@ -343,6 +386,24 @@ def _subscriber_problems(sub: Subscriber, filename: str, lines: dict[Loc, int], 
         if path is not None and not os.path.isfile(path):
             problems.append(ConfigProblem(filename, line_for(lines, where + at),
                                           f"subscriber {label}: no file {path}"))
+    return problems
+
+
+def _afnemer_problems(afnemer: Afnemer, filename: str, lines: dict[Loc, int], where: Loc) -> list[ConfigProblem]:
+    problems = []
+    auth = afnemer.authentication
+    for kind in ("basic", "usernametoken"):
+        given = getattr(auth, kind) if auth is not None else None
+        if given is not None and given.password_env not in os.environ:
+            problems.append(ConfigProblem(filename, line_for(lines, where + ("authentication", kind)),
+                                          f"afnemer {kind}: environment variable {given.password_env} is not set"))
+    files: list[tuple[str, str | None, Loc]] = [("ca_file", afnemer.ca_file, ("ca_file",))]
+    if auth is not None and auth.certificate is not None:
+        files += [("cert_file", auth.certificate.cert_file, ("authentication", "certificate", "cert_file")),
+                  ("key_file", auth.certificate.key_file, ("authentication", "certificate", "key_file"))]
+    for label, path, at in files:
+        if path is not None and not os.path.isfile(path):
+            problems.append(ConfigProblem(filename, line_for(lines, where + at), f"afnemer {label}: no file {path}"))
     return problems
 
 
@@ -402,10 +463,12 @@ def parse_applications(text: str, filename: str) -> ApplicationsFile:
                                               f"{kind}: environment variable {auth.password_env} is not set"))
         if app.subscriber is not None:
             problems += _subscriber_problems(app.subscriber, filename, lines, where + ("subscriber",))
+        if app.afnemer is not None:
+            problems += _afnemer_problems(app.afnemer, filename, lines, where + ("afnemer",))
     if problems:
         raise ConfigError(problems)
     return model
 
 
-__all__ = ["FILENAME", "KENNISGEVING_OPERATIONS", "Application", "Applications", "ApplicationsFile",
+__all__ = ["FILENAME", "KENNISGEVING_OPERATIONS", "Afnemer", "Application", "Applications", "ApplicationsFile",
            "OutboundAuthentication", "Subscriber", "fingerprint", "parse_applications"]
