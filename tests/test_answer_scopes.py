@@ -19,6 +19,7 @@ from tests.support import besluit_messages as bm
 from tests.support import document_messages as dm
 from tests.support import edge_messages as e
 from tests.support import messages as m
+from tests.support import zgw_messages as zm
 from tests.support.edge_live import Edge, running
 
 NIL = f"{{{m.XSI}}}nil"
@@ -64,12 +65,13 @@ BESLUITDETAILS = (
 #: operation -> (message builder, entiteittype of the scope, element list, ZDS 1.1 element, what it asks about)
 OPERATIONS = {
     "geefZaakdetails": (m.geef_zaakdetails, "ZAK", ZAAKDETAILS, "zakLv01", "zaak"),
+    "geefZaakstatus": (zm.geef_zaakstatus, "ZAK", zm.STATUS_SCOPE, "zakLv01", "zaak"),
     "geefLijstZaakdocumenten": (dm.geef_lijst_zaakdocumenten, "ZAK", LIJST_ZAAKDOCUMENTEN, "zakLv01", "zaak"),
     "geefZaakdocumentLezen": (dm.geef_zaakdocument_lezen, "EDC", ZAAKDOCUMENT_LEZEN, "edcLv01", "document"),
     "geefBesluitdetails": (bm.geef_besluitdetails, "BSL", BESLUITDETAILS, "bslLv01", "besluit"),
     "geefLijstBesluiten": (bm.geef_lijst_besluiten, "ZAK", bm.LIJST_SCOPE, "zakLv01", "zaak"),
 }
-ACTIONS = {"geefZaakdetails": "geefZaakdetails_Lv01", "geefLijstZaakdocumenten": "geefLijstZaakdocumenten_Lv01",
+ACTIONS = {"geefZaakdetails": "geefZaakdetails_Lv01", "geefZaakstatus": "geefZaakstatus_Lv01", "geefLijstZaakdocumenten": "geefLijstZaakdocumenten_Lv01",
            "geefZaakdocumentLezen": "geefZaakdocumentLezen_Lv01", "geefBesluitdetails": "geefBesluitdetails_Lv01",
            "geefLijstBesluiten": "geefLijstBesluiten_Lv01"}
 NAMED = ("alles", "allesZonderMetagegevens", "allesMaarKerngegevensGerelateerden",
@@ -92,7 +94,7 @@ def scope_of(style: str, entiteittype: str, listed: str) -> str:
 
 
 #: a named scope the ZDS 1.2 vraag type does not allow (it requires the scope to list identificatie)
-NOT_IN_SCHEMA = {("geefLijstBesluiten", "zds")}
+NOT_IN_SCHEMA = {("geefLijstBesluiten", "zds"), ("geefZaakstatus", "zds")}
 
 
 @pytest.fixture(scope="module")

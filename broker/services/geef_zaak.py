@@ -3,7 +3,7 @@
 The zaak is selected on ``gelijk/identificatie`` (R-ZDS-05); the answer holds what ``scope`` asks
 for. An unknown zaak is not an error: the answer then has no object (StUF 03.01 §6.4.1).
 geefZaakstatus answers the last status when ``gelijk/heeft/indicatieLaatsteStatus`` is J, all
-statuses otherwise.
+statuses otherwise; a zaak without a status answers one nil ``heeft`` (ZDS 1.2 requires the element).
 
 A target that keeps no StUF (ZGW) answers with the case model; the entity is then built from it
 (broker.zds.render), with the zaak's documents and besluiten when the scope asks for them.
@@ -24,7 +24,7 @@ from broker.services import service
 from broker.stuf import ns
 from broker.zds import kennisgeving, render, scope, zaakselectie
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
-from broker.zds.xmlutil import SCOPE, child, children, text
+from broker.zds.xmlutil import ENTITEITTYPE, NOVALUE, SCOPE, child, children, text
 
 #: relations a zaak shows that other services add (documents, besluiten)
 _DERIVED = ("heeftRelevant", "leidtTot")
@@ -112,5 +112,17 @@ def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAn
     if full is not None:
         if text(gelijk, "heeft", "indicatieLaatsteStatus") == "J":
             _only_last_status(full)
-        objects.append(scope.apply(full, scope_obj, req.schema))
+        obj = scope.apply(full, scope_obj, req.schema)
+        if req.resolved.dialect == "zds" and child(obj, "heeft") is None:
+            obj.append(_geen_status())
+        objects.append(obj)
     return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
+
+
+def _geen_status() -> etree._Element:
+    """The ``heeft`` of a zaak that has no status yet: nil, "there is none" (the last element of the object)."""
+    rel = etree.Element(ns.q(ns.ZKN, "heeft"))
+    rel.set(ENTITEITTYPE, "ZAKSTT")
+    rel.set(ns.q(ns.XSI, "nil"), "true")
+    rel.set(NOVALUE, "geenWaarde")
+    return rel
