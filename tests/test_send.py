@@ -6,6 +6,7 @@ connection problem exits 2."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -155,6 +156,41 @@ def test_person_options_that_do_not_fit_exit_2(edge: Edge, tmp_path: Path) -> No
     assert "one question at a time" in s("npsLv01", "--bsn", "000009969", "--postcode", "9725AD", expect=2)
     assert "has no --postcode to replace" in s("npsLk01", "--postcode", "9725AD", expect=2)
     assert "has no --bsn to replace" in s("creeerZaak", "--bsn", "000009969", expect=2)
+
+
+_ids = itertools.count(1)
+
+
+def _prepare(s: Sender, needs: list[str]) -> list[str]:
+    """Fresh objects for what a fixture needs, made with the ZDS 1.2 fixtures: the options to pass."""
+    args: list[str] = []
+    n = next(_ids)
+    zaak, document, besluit = f"1234PF{n:06d}", f"1234PFD{n:06d}", f"1234PFB{n:06d}"
+    if {"zaak", "document", "besluit"} & set(needs):
+        assert "Bv03" in s("creeerZaak", "--zaak", zaak)
+        if "zaak" in needs:
+            args += ["--zaak", zaak]
+    if "document" in needs:
+        assert "Bv03" in s("voegZaakdocumentToe", "--zaak", zaak, "--document-id", document)
+        args += ["--document-id", document]
+    if "besluit" in needs:
+        assert "Bv03" in s("voegBesluitToe", "--zaak", zaak, "--besluit", besluit)
+        args += ["--besluit", besluit]
+    if "checkout" in needs:
+        out = s("geefZaakdocumentbewerken", "--document-id", document)
+        args += ["--checkout", _value(out, "parameters/checkedOutId")]
+    return args
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST["files"]))
+def test_each_fixture_gets_the_answer_its_manifest_entry_names(edge: Edge, tmp_path: Path, name: str) -> None:
+    entry = MANIFEST["files"][name]
+    s = Sender(edge, tmp_path)
+    out = s(str(FIXTURES / name), *_prepare(s, entry["needs"]))
+    first = re.search(r"^(\w+) \((\w+)\)", out, re.MULTILINE)
+    assert first is not None, out
+    code, element = first.groups()
+    assert entry["answer"] in (code, element, element.removesuffix("Bericht")), out
 
 
 def test_a_file_outside_the_fixtures_is_sent_with_fresh_stuurgegevens(edge: Edge, tmp_path: Path) -> None:
