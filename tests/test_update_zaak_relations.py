@@ -229,3 +229,23 @@ def test_zgw_a_zaakobject_added_with_update_zaak_behind_a_placeholder(zgw: zb.Zg
                         soap_action=UPDATE_11))
     objecten = [o for o in fake.objects("zaakobjecten") if o["zaak"] == url]
     assert sorted(o["relatieomschrijving"] for o in objecten) == ["bezoekadres", "woonadres"]
+
+
+def test_zgw_a_related_zaak_added_with_update_zaak_joins_relevante_andere_zaken(zgw: zb.ZgwBroker, fake: ZGWFake,
+                                                                               schemas) -> None:
+    (ident, url), (other, other_url) = _zgw_zaak(zgw, fake), _zgw_zaak(zgw, fake)
+    rel = _zaak_ref("heeftBetrekkingOpAndere", "ZAKZAKBTR", other)
+    _bv03(zgw.soap.call(e.ASYNC, _valid(schemas, update_11(ident, "heeftBetrekkingOpAndere", "ZAKZAKBTR", rel)),
+                        soap_action=UPDATE_11))
+    (zaak,) = [z for z in fake.objects("zaken") if z["url"] == url]
+    assert [r["url"] for r in zaak["relevanteAndereZaken"]] == [other_url]
+
+
+def test_zgw_a_deelzaak_added_with_update_zaak_gets_the_zaak_as_hoofdzaak(zgw: zb.ZgwBroker, fake: ZGWFake,
+                                                                         schemas) -> None:
+    (ident, url), (deel, deel_url) = _zgw_zaak(zgw, fake), _zgw_zaak(zgw, fake)
+    rel = _zaak_ref("heeftAlsDeelzaak", "ZAKZAKDEL", deel)
+    _bv03(zgw.soap.call(e.ASYNC, _valid(schemas, update_11(ident, "heeftAlsDeelzaak", "ZAKZAKDEL", rel)),
+                        soap_action=UPDATE_11))
+    (deelzaak,) = [z for z in fake.objects("zaken") if z["url"] == deel_url]
+    assert deelzaak["hoofdzaak"] == url

@@ -300,6 +300,7 @@ class Zaak(_Base):
     #: related zaken by identificatie: the hoofdzaak (heeftAlsHoofdzaak), other zaken (heeftBetrekkingOpAndere)
     hoofdzaak: str | None = None
     andere_zaken: list[str] = field(default_factory=list)
+    deelzaken: list[str] = field(default_factory=list)  # heeftAlsDeelzaak, by identificatie
     zaakobjecten: list[ZaakObject] = field(default_factory=list)
     rollen: list[Rol] = field(default_factory=list)
     statussen: list[Status] = field(default_factory=list)

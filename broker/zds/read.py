@@ -225,6 +225,7 @@ def zaak(obj: etree._Element) -> Zaak:
         ],
         hoofdzaak=_related_identificatie(child(obj, "heeftAlsHoofdzaak")),
         andere_zaken=[i for i in map(_related_identificatie, children(obj, "heeftBetrekkingOpAndere")) if i],
+        deelzaken=[i for i in map(_related_identificatie, children(obj, "heeftAlsDeelzaak")) if i],
         zaakobjecten=[o for o in map(zaakobject, children(obj, "heeftBetrekkingOp")) if o is not None],
         rollen=[rol(r) for r in children(obj) if ns.local(r.tag) in ROLLEN],
         statussen=[status(h) for h in children(obj, "heeft") if child(h, "gerelateerde") is not None],

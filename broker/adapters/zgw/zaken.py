@@ -13,7 +13,8 @@ creeerZaak (a zakLk01 T) becomes, each call a step that a retry does not repeat:
 
 updateZaak (W): ``PATCH /zaken/{uuid}`` with what the new object holds; betrokkene relations follow
 their verwerkingssoort (T: a new rol; V and E: the rol is deleted; R and W: deleted and created anew,
-a ZGW rol cannot be changed; I: nothing); a status or zaakobject the new object adds (T) is posted. actualiseerZaakstatus: the same for the zaak's own data, then
+a ZGW rol cannot be changed; I: nothing); a status or zaakobject the new object adds (T) is posted, a
+related zaak it adds joins ``relevanteAndereZaken``, a deelzaak it adds gets this zaak as ``hoofdzaak``. actualiseerZaakstatus: the same for the zaak's own data, then
 the status; an eindstatus (``isEindstatus``) first needs a resultaat (Zaken API: a zaak is closed with
 its resultaat) — the one the message names, else the mapping's ``resultaat``, else the zaaktype's only
 resultaattype. StUF relations that ZGW cannot hold (tijdvakRelatie, deelzaken that do not exist, a
@@ -107,6 +108,26 @@ class ZakenMixin(ZgwBase):
         for i, status in enumerate(s for s in nieuw.statussen if s.verwerkingssoort == "T"):
             step = f"status+:{i}"
             work.step(step, partial(self._add_status, work, zaak["url"], zaaktype, code, status, nieuw, step))
+        andere = [i for i in nieuw.andere_zaken if i not in oud.andere_zaken]
+        if andere:
+            work.step("andere-zaken+", lambda: self._relate_andere(work, zaak, andere))
+        for i, ident in enumerate(d for d in nieuw.deelzaken if d not in oud.deelzaken):
+            work.step(f"deelzaak+:{i}", partial(self._relate_deelzaak, work, zaak["url"], ident))
+
+    def _relate_andere(self, work: Work, zaak: dict[str, Any], identificaties: list[str]) -> None:
+        """relevanteAndereZaken gains the zaken the new object adds (those the Zaken API has)."""
+        current = list(zaak.get("relevanteAndereZaken") or [])
+        known = {r.get("url") for r in current}
+        new = [u for u in (self._related_zaak(work, i) for i in identificaties) if u and u not in known]
+        if new:
+            self.client.patch(zaak["url"], {"relevanteAndereZaken": current + [
+                {"url": u, "aardRelatie": "bijdrage"} for u in new]}, work.user)
+
+    def _relate_deelzaak(self, work: Work, hoofdzaak_url: str, identificatie: str) -> None:
+        """A deelzaak is a zaak whose hoofdzaak is this one (``deelzaken`` is read-only in the Zaken API)."""
+        deelzaak = self._find_zaak(work, identificatie)
+        if deelzaak is not None and deelzaak.get("hoofdzaak") != hoofdzaak_url:
+            self.client.patch(deelzaak["url"], {"hoofdzaak": hoofdzaak_url}, work.user)
 
     def _update(self, work: Work, oud: Zaak, nieuw: Zaak) -> tuple[dict[str, Any], dict[str, Any], str]:
         found = self._zaak(work, oud.identificatie or nieuw.identificatie)
