@@ -50,12 +50,19 @@ BATCH = 20
 
 
 class BrpOptions(Options):
+    #: the API's base URL (`/personen` is appended), e.g. https://proefomgeving.haalcentraal.nl/haalcentraal/api/brp
     url: HttpUrl
+    #: the environment variable that holds the API key
     api_key_env: str | None = None
+    #: the header the API key is sent in
     api_key_header: str = "X-API-KEY"
+    #: seconds to wait for each API call
     timeout: Timeout = 10.0
+    #: a gemeentecode: searches find only persons registered there
     gemeente_van_inschrijving: str | None = Field(None, pattern=r"^[0-9]{4}$")
+    #: searches find deceased persons too
     inclusief_overledenen: bool = True
+    #: the inp.indicatieGeheim (1-7) answered for geheimhoudingPersoonsgegevens (the API does not say which)
     indicatie_geheim: int = Field(7, ge=1, le=7)
     #: groups the broker's BRP autorisatie does not cover: never asked (a 403), answered nietGeautoriseerd
     niet_geautoriseerd: list[Literal["geboorte", "overlijden", "verblijfplaats", "gemeenteVanInschrijving",

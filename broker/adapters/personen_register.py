@@ -26,7 +26,9 @@ TESTSET = Path(__file__).parent / "data" / "brp-testpersonen.jsonl.gz"
 
 
 class RegisterOptions(Options):
+    #: the persons, one JSON object a line (`.gz` allowed), relative to the configuration folder; default: the shipped test persons
     seed: str | None = None
+    #: searches find deceased persons too
     inclusief_overledenen: bool = True
 
 
