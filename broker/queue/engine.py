@@ -16,6 +16,9 @@ the message's content (``plek`` client: an unknown zaak, zaaktype or status, a d
 limit) never is, whatever the target says: the sender must change the message. Retryable errors
 are retried with exponential backoff and full jitter until ``max_attempts`` or ``max_age_seconds``;
 then, and at once for permanent errors, the delivery is dead, with the target's answer kept.
+A target may also say that a message is no longer wanted (an error with ``withdrawn`` set: a StUF-BG
+afnemer whose afnemerindicatie was removed, broker.adapters.afnemer): nothing is sent, the delivery is
+cancelled.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from datetime import UTC, datetime, timedelta
 from typing import overload
 
 import structlog
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from broker.adapters.afnemer import Afnemers
 from broker.adapters.subscriber import PREFIX as SUBSCRIBER
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import DeliveryRequest, Target
@@ -54,6 +58,9 @@ log = structlog.get_logger("broker.queue")
 _INSERT_DELIVERY = insert(Delivery.__table__)
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
+#: made once: after every delivery (building a statement costs more than running this one)
+_MESSAGE_DELIVERY_STATES = select(Delivery.state).where(Delivery.message_id == bindparam("message_id"))
+_SET_MESSAGE_STATE = update(Message).where(Message.id == bindparam("message_id")).values(state=bindparam("state"))
 
 
 def utcnow() -> datetime:
@@ -67,7 +74,7 @@ def worker_id(kind: str = "worker") -> str:
 @dataclass
 class Outcome:
     delivery_id: int
-    result: str  # delivered | retry | dead | skipped
+    result: str  # delivered | retry | dead | skipped | cancelled
     error: str | None = None
 
 
@@ -91,6 +98,8 @@ class Queue:
         self.rebuild = rebuild
         #: the subscribed applications (applications.yaml), targets beside those of routes.yaml
         self.subscribers: Subscribers | None = None
+        #: the StUF-BG afnemers (applications.yaml, broker.adapters.afnemer), targets too
+        self.afnemers: Afnemers | None = None
         self._held: set[int] = set()  # sync deliveries the intake of this process is making now
         self._held_lock = threading.Lock()
         self._keeper: threading.Thread | None = None
@@ -259,7 +268,7 @@ class Queue:
         with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
                                                      target=target_name, correlation_id=correlation_id):
             outcome = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
-            ended = log.info if outcome.result in ("delivered", "skipped") else log.warning
+            ended = log.info if outcome.result in ("delivered", "skipped", "cancelled") else log.warning
             ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
         return outcome
 
@@ -267,7 +276,9 @@ class Queue:
         """The target of routes.yaml, or the subscriber, of this name."""
         found = self.targets.get(name)
         if found is None and self.subscribers is not None:
-            return self.subscribers.get(name)
+            found = self.subscribers.get(name)
+        if found is None and self.afnemers is not None:
+            return self.afnemers.get(name)
         return found
 
     def _attempt(self, delivery_id: int, worker: str, target_name: str, message_id: int, steps: dict,
@@ -322,6 +333,12 @@ class Queue:
                 self._record(s, row, worker, attempt, started, t0, "delivered", None, None)
                 self._circuit(s, row.target, ok=True)
                 return Outcome(delivery_id, "delivered")
+            if getattr(exc, "withdrawn", False):  # no longer wanted (an afnemerindicatie removed): nothing sent
+                self._record(s, row, worker, attempt, started, t0, "cancelled", str(exc), None)
+                row.state, row.finished_at, row.note = t.CANCELLED, utcnow(), str(exc)[:300]
+                s.flush()
+                refresh_message_state(s, row.message_id)
+                return Outcome(delivery_id, "cancelled", str(exc))
             if retryable is None:
                 retryable = target.retryable(exc) if target is not None else False
             retryable = retryable and not content_fault(exc)
@@ -389,7 +406,8 @@ class Queue:
         """One circuit row per target, created up front so workers only ever update (and lock) it."""
         with self.db.write() as s:
             known = set(s.execute(select(Circuit.target)).scalars())
-            for name in [*self.targets, *(self.subscribers.names() if self.subscribers is not None else [])]:
+            for name in [*self.targets, *(self.subscribers.names() if self.subscribers is not None else []),
+                         *(self.afnemers.names() if self.afnemers is not None else [])]:
                 if name not in known:
                     s.add(Circuit(target=name, state="closed", failures=0))
         # two processes starting together may both try; the loser's insert fails harmlessly
@@ -538,7 +556,7 @@ def _rowcount(result: object) -> int:
 
 def refresh_message_state(s: Session, message_id: int) -> None:
     """A message is queued while any delivery is open, dead when one is dead, done otherwise."""
-    states = {st for (st,) in s.execute(select(Delivery.state).where(Delivery.message_id == message_id))}
+    states = {st for (st,) in s.execute(_MESSAGE_DELIVERY_STATES, {"message_id": message_id})}
     if not states:
         return
     if states & set(t.OPEN_STATES):
@@ -547,7 +565,7 @@ def refresh_message_state(s: Session, message_id: int) -> None:
         state = "dead"
     else:
         state = "done"
-    s.execute(update(Message).where(Message.id == message_id).values(state=state))
+    s.execute(_SET_MESSAGE_STATE, {"message_id": message_id, "state": state})
 
 
 def content_fault(exc: BaseException) -> bool:
