@@ -27,6 +27,7 @@ from broker.intake.rebuild import StoredRequests
 from broker.mappings.store import ConfigStore, Refresher
 from broker.queue.engine import Queue
 from broker.queue.worker import Worker
+from broker.routing import afnemers
 from broker.routing.config import RoutesFile, load_routes
 from broker.routing.reload import RoutesReloader
 from broker.routing.router import Router
@@ -80,6 +81,9 @@ class Broker:
         stored = StoredRequests(self.db, settings.broker, self.schema_model)
         self.queue = Queue(self.db, self.routes.delivery, self.targets, stored.rebuild)
         self.queue.subscribers = self.subscribers
+        # StUF-BG: a person source's npsLk01 goes to the afnemers with an indicatie (broker.routing.afnemers)
+        self.router.distribution = afnemers.build(self.config_store.applications, self.own, self.db, settings.files_dir)
+        self.queue.afnemers = self.router.distribution.afnemers
         self.pipeline = Pipeline(settings=settings.broker, schemas=self.schemas, schema_model=self.schema_model,
                                  db=self.db, router=self.router, queue=self.queue, own=self.own,
                                  wake_worker=self.wake_worker,
@@ -147,4 +151,6 @@ class Broker:
             if close is not None:
                 close()
         self.subscribers.close()
+        if self.router.distribution is not None:
+            self.router.distribution.afnemers.close()
         self.db.dispose()

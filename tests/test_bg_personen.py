@@ -234,7 +234,8 @@ def test_an_afnemer_places_and_removes_its_indicatie_with_a_kennisgeving(bg: Soa
     assert gone.berichtcode == "Bv03" and indicaties(bg_broker, "999993653") == []
 
 
-def test_other_kennisgevingen_are_not_distributed_yet(bg: SoapCaller) -> None:
+def test_an_afnemers_w_kennisgeving_is_refused(bg: SoapCaller) -> None:
+    # only a registered person source's npsLk01 are distributed (tests/test_bg_kennisgevingen.py)
     answer = bg.call("bg/OntvangAsynchroon", lk01("999993653", "W", "lk-w-1").replace(
         "</BG:object>", '</BG:object><BG:object StUF:entiteittype="NPS" StUF:verwerkingssoort="W">'
         "<BG:inp.bsn>999993653</BG:inp.bsn><BG:geslachtsnaam>Wiel</BG:geslachtsnaam></BG:object>"),

@@ -344,10 +344,17 @@ class Pipeline:
                 raise _Defer()
             with self.db.read() as session:
                 zaaktype = self.router.known_zaaktype(session, zaak_id)
-        legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype, rec.sg.zender)
+        distribution, person_key = self.router.distribution, None
+        if distribution is not None and distribution.applies(op, rec.sg.zender):  # a person source's mutation
+            if on_loop:
+                raise _Defer()
+            with self.db.read() as session:
+                legs, person_key = distribution.plan(session, request.body_element)
+        else:
+            legs = self.router.plan(op, rec.sg.zender.applicatie if rec.sg.zender else None, zaaktype, rec.sg.zender)
         rec.zaak_identificatie = zaak_id
         rec.object_identificatie = keys.object_identificatie(op, request.body_element)
-        ordering_key = zaak_id or rec.object_identificatie
+        ordering_key = zaak_id or rec.object_identificatie or person_key
         delivery = DeliveryRequest(zreq, b"", request.soap_action)
         primary = legs[0]
         remote = primary.mode == "sync" and not primary.target.shares_transaction

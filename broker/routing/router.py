@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from broker.routing.tables import ZaakRoute
 from broker.store.db import Executor
 from broker.stuf.stuurgegevens import Systeem
 
+if TYPE_CHECKING:
+    from broker.routing.afnemers import Distribution
+
 
 @dataclass(frozen=True)
 class Leg:
@@ -28,6 +32,8 @@ class Router:
     def __init__(self, routes: RoutesFile, targets: dict[str, Target], subscribers: Subscribers | None = None) -> None:
         #: subscribed applications (applications.yaml): each matching one gets a queued kennisgeving
         self.subscribers = subscribers
+        #: a person source's npsLk01 goes to the afnemers instead of a route (broker.routing.afnemers)
+        self.distribution: Distribution | None = None
         self.take_over(routes, targets)
 
     @property

@@ -8,8 +8,10 @@ person in ``start``) and renders the scope asked for (broker.bg.render). No matc
 without objects, not a fault. With ``indicatorAfnemerIndicatie`` the sender's afnemerindicatie is
 placed for every person of the answer (broker.services.afnemerindicaties).
 
-Kennisgevingen that are not an afnemer's (W, C, F, or a T/V about a person the broker should
-distribute) are not distributed yet: Fo03 StUF025.
+The npsLk01 that reaches this service is an afnemer's: a registered person source's npsLk01 (the
+zender has ``person_source: true`` in applications.yaml) never comes here, it is distributed to the
+afnemers (broker.routing.afnemers). An afnemer's W, C or F is refused (Fo03 StUF025): only a person
+source's mutations are distributed.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def verwerk_nps_kennisgeving(req: ZdsRequest, bron: PersonenBron, ctx: PersonCon
     if kennisgeving.mutatiesoort not in ("T", "V"):
         raise StufError("StUF025", f"Een npsLk01 met mutatiesoort {kennisgeving.mutatiesoort} wordt niet verwerkt",
                         "de broker verwerkt van afnemers T (afnemerindicatie plaatsen) en V (verwijderen); "
-                        "wijzigingen worden nog niet verspreid", plek="server")
+                        "alleen de mutaties van een geregistreerde personenbron (person_source in "
+                        "applications.yaml) worden verspreid", plek="client")
     with _session(ctx) as session:
         if kennisgeving.mutatiesoort == "T":
             afnemerindicaties.place(session, kennisgeving.bsn, zender, "kennisgeving")
