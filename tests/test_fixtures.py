@@ -85,8 +85,13 @@ def test_the_fixture_is_a_valid_request_for_its_operation(schemas, name: str) ->
 
     text = data.decode("utf-8")
     assert PLACEHOLDERS["referentienummer"] in text and PLACEHOLDERS["tijdstipBericht"] in text
-    for key in BG_QUESTIONS.get(entry.get("question", ""), ("bsn",) if entry["operation"] == "npsLk01" else ()):
-        assert f">{PLACEHOLDERS[key]}<" in text, f"{name} has no {key} placeholder"
+    if entry["shape"].startswith("StUF-BG"):
+        for key in BG_QUESTIONS.get(entry.get("question", ""), ("bsn",) if entry["operation"] == "npsLk01" else ()):
+            assert f">{PLACEHOLDERS[key]}<" in text, f"{name} has no {key} placeholder"
+    elif entry.get("question") == "bsn":  # the zaken of a person: its BTR identificatie
+        assert f">11{PLACEHOLDERS['initiator']}<" in text, f"{name} has no initiator placeholder"
+    elif entry["operation"] == "creeerZaak":
+        assert f">{PLACEHOLDERS['initiator']}<" in text, f"{name} has no initiator placeholder"
     for thing in entry["needs"] + entry["creates"]:
         if thing != "checkout" or entry["operation"] != "geefZaakdocumentbewerken":
             assert PLACEHOLDERS[thing] in text, f"{name} has no {thing} placeholder"

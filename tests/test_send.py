@@ -96,6 +96,11 @@ def _life_of_a_zaak(s: Sender, zds11: bool, tmp: Path) -> None:
         assert besluit in lijst
     else:
         besluit = _value(s("voegBesluitToe", "--zaak", zaak), "besluit")
+        # the zaken of a person: the zaak of an initiator no other zaak here has
+        ander = _value(s("creeerZaak", "--bsn", "123456782", zds11=True), "zaak")
+        zaken = s("geefZaakdetails", "--bsn", "123456782", zds11=True)
+        assert "(zds11/geefZaakdetails.zakLv01.initiator.xml)" in zaken and ": 1 object" in zaken, zaken
+        assert _value(zaken, "identificatie") == ander
     assert "Bv03" in s("updateBesluit", "--besluit", besluit, zds11=zds11)
     assert "36 maanden" in s("geefBesluitdetails", "--besluit", besluit, zds11=zds11)
     if zds11:
@@ -155,7 +160,7 @@ def test_person_options_that_do_not_fit_exit_2(edge: Edge, tmp_path: Path) -> No
     s = Sender(edge, tmp_path)
     assert "one question at a time" in s("npsLv01", "--bsn", "000009969", "--postcode", "9725AD", expect=2)
     assert "has no --postcode to replace" in s("npsLk01", "--postcode", "9725AD", expect=2)
-    assert "has no --bsn to replace" in s("creeerZaak", "--bsn", "000009969", expect=2)
+    assert "has no --bsn to replace" in s("genereerZaakIdentificatie", "--bsn", "000009969", expect=2)
 
 
 _ids = itertools.count(1)

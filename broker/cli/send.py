@@ -5,7 +5,9 @@ in them that stand for what changes per call (``placeholders``). Before sending,
 message a fresh referentienummer and tijdstipBericht, today's date where the fixture has its date, the
 identificaties asked for (``--zaak``, ``--document-id``, ``--besluit``, ``--checkout``; a zaak, document
 or besluit the message creates gets a new identificatie from the broker when none is given) and the
-document content (``--document PATH``, inline base64 or, with ``--mtom``, as an MTOM part).
+document content (``--document PATH``, inline base64 or, with ``--mtom``, as an MTOM part). ``--bsn``
+sets the BSN of a zaak's initiator (creeerZaak) and, with ``--zds11``, asks geefZaakdetails for the
+zaken of that person.
 
 StUF-BG: ``npsLv01`` asks the broker's person source (on ``/bg/BeantwoordVraag``) by BSN (``--bsn``), by
 geslachtsnaam and geboortedatum, or by postcode and huisnummer (the options given pick the fixture;
@@ -55,7 +57,7 @@ GENERATORS = {
 }
 OPTION_OF = {"zaak": "--zaak", "document": "--document-id", "besluit": "--besluit", "checkout": "--checkout"}
 #: StUF-BG: the option -> the placeholder it replaces; and the question an option asks (picks the npsLv01 fixture)
-PERSON_OPTIONS = {"bsn": "--bsn", "geslachtsnaam": "--geslachtsnaam", "geboortedatum": "--geboortedatum",
+PERSON_OPTIONS = {"bsn": "--bsn", "initiator": "--bsn", "geslachtsnaam": "--geslachtsnaam", "geboortedatum": "--geboortedatum",
                   "postcode": "--postcode", "huisnummer": "--huisnummer"}
 QUESTION_OF = {"bsn": "bsn", "geslachtsnaam": "geslachtsnaam-geboortedatum",
                "geboortedatum": "geslachtsnaam-geboortedatum", "postcode": "postcode-huisnummer",
@@ -130,6 +132,8 @@ def find_request(what: str, shape: str, manifest: dict[str, Any], fixtures: Path
                 kinds = ", ".join(str(e.get("question")) for _, e in hits)
                 raise UsageProblem(f"{what} has no fixture that asks by {question}; it asks by {kinds}")
             hits = asked
+        elif not question:  # the plain fixture of the operation, not one that asks for a person
+            hits = [(rel, e) for rel, e in hits if not e.get("question")] or hits
         rel, entry = hits[0]
         path, name = fixtures / rel, rel
     data = path.read_bytes()
@@ -180,6 +184,8 @@ def fill(request: Request, placeholders: dict[str, str], values: dict[str, str])
             elif ns.local(child.tag) == "tijdstipBericht":
                 child.text = moment
     replace = {str(placeholders[k]): v for k, v in values.items() if placeholders.get(k)}
+    if placeholders.get("initiator") and "initiator" in values:  # also as a BTR identificatie: "11" + BSN
+        replace[f"11{placeholders['initiator']}"] = f"11{values['initiator']}"
     if placeholders.get("tijdstipBericht"):
         replace[str(placeholders["tijdstipBericht"])] = moment
     if placeholders.get("date"):
@@ -193,7 +199,10 @@ def present(request: Request, placeholders: dict[str, str], keys: list[str]) -> 
     """Which of ``keys`` have their placeholder value in the request (so that a value given replaces it)."""
     leaves = {(el.text or "").strip() for el in request.envelope.iter()
               if isinstance(el.tag, str) and len(el) == 0 and el.text}
-    return {k for k in keys if placeholders.get(k) and str(placeholders[k]) in leaves}
+    found = {k for k in keys if placeholders.get(k) and str(placeholders[k]) in leaves}
+    if "initiator" in keys and placeholders.get("initiator") and f"11{placeholders['initiator']}" in leaves:
+        found.add("initiator")
+    return found
 
 
 def contents(envelope: etree._Element) -> list[etree._Element]:
@@ -362,7 +371,8 @@ def save_content(answer: Answer, out: Path) -> str | None:
 @click.option("--mtom", is_flag=True, help="send the document content as an MTOM part instead of inline base64")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="write the document content of the answer (geefZaakdocumentLezen) to this file")
-@click.option("--bsn", help="StUF-BG: the BSN to ask for (npsLv01) or to place an afnemerindicatie on (npsLk01)")
+@click.option("--bsn", help="the BSN to ask for (npsLv01) or to place an afnemerindicatie on (npsLk01); ZDS: of "
+              "the zaak's initiator (creeerZaak) or whose zaken to ask for (geefZaakdetails --zds11)")
 @click.option("--geslachtsnaam", help="StUF-BG npsLv01: ask by geslachtsnaam (with --geboortedatum)")
 @click.option("--geboortedatum", help="StUF-BG npsLv01: the geboortedatum (JJJJMMDD) with --geslachtsnaam")
 @click.option("--postcode", help="StUF-BG npsLv01: ask by postcode (with --huisnummer)")
@@ -382,6 +392,7 @@ def send(what: str, url: str, zds11: bool, zaak: str | None, document_id: str | 
       stuf-broker send geefZaakdocumentLezen --document-id 1234DOC01 --out kopie.pdf
       stuf-broker send npsLv01 --bsn 999993653
       stuf-broker send npsLv01 --postcode 9725AD --huisnummer 22
+      stuf-broker send geefZaakdetails --zds11 --bsn 111222333   (the zaken of a person)
     """
     manifest = load_manifest()
     placeholders = manifest.get("placeholders") or {}
@@ -397,6 +408,8 @@ def send(what: str, url: str, zds11: bool, zaak: str | None, document_id: str | 
                                "or --postcode and --huisnummer")
         request = find_request(what, "zds11" if zds11 else "zds12", manifest,
                                question=questions[0] if questions else None)
+        if "bsn" in persons and not present(request, placeholders, ["bsn"]):
+            persons["initiator"] = persons.pop("bsn")  # ZDS: the BSN of the zaak's initiator
         unused = sorted(set(persons) - present(request, placeholders, list(persons)))
         if unused:
             raise UsageProblem(f"{request.name} has no {' or '.join(PERSON_OPTIONS[k] for k in unused)} to replace")
