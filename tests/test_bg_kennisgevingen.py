@@ -222,3 +222,41 @@ def test_no_person_data_in_the_log_lines_of_a_distribution(world: dict[str, Any]
     out, err = capfd.readouterr()
     assert "person mutation distributed" in out + err
     assert bsn not in out + err and "Geheimnaam" not in out + err
+
+
+def test_administrators_place_and_remove_indicaties_in_the_dashboard_audited(world: dict[str, Any]) -> None:
+    from broker.web.dashboard import audit
+    from tests.support.dashboard_site import USERS, DashboardClient, add_users
+
+    lb, kcc, bsn = world["lb"], world["KCC"], next(PERSONS)
+    add_users(lb)
+    clients = {role: DashboardClient(lb.url) for role in USERS}
+    try:
+        for role, client in clients.items():
+            assert client.login(USERS[role]).status_code == 303
+        admin, operator, viewer = clients["administrator"], clients["operator"], clients["viewer"]
+        assert admin.post("/afnemers", {"bsn": "123456789", "afnemer": "1234/KCC"}).status_code == 400  # no BSN
+        assert viewer.post("/afnemers", {"bsn": bsn, "afnemer": "1234/KCC"}).status_code == 403
+        assert operator.post("/afnemers", {"bsn": bsn, "afnemer": "1234/KCC"}).status_code == 403
+        assert admin.post("/afnemers", {"bsn": bsn, "afnemer": "1234/KCC"}).status_code == 303
+        assert held_by(lb, bsn) == ["KCC"]
+        message = distribute(world, bsn, "W", "Beheerd")
+        wait_until(settled(lb, [message]))
+        assert about(kcc, bsn) == [("W", bsn, "Beheerd")]
+        seen = viewer.get("/afnemers")
+        assert seen.status_code == 200 and "1234/KCC" in seen.text
+        assert bsn not in seen.text and "*********" in seen.text  # masked for a viewer
+        assert bsn in operator.get("/afnemers", params={"bsn": bsn}).text
+        assert admin.post("/afnemers/remove", {"bsn": bsn, "organisatie": "1234", "applicatie": "KCC"}).status_code == 303
+        assert held_by(lb, bsn) == []
+        later = distribute(world, bsn, "W", "Onbeheerd")
+        wait_until(settled(lb, [later]))
+        assert about(kcc, bsn) == [("W", bsn, "Beheerd")]
+        with lb.broker.db.read() as s:
+            entries = [e for e in audit.recent(s, limit=50) if e.action.startswith("afnemerindicatie.")]
+        assert [e.action for e in entries[:2]] == ["afnemerindicatie.remove", "afnemerindicatie.place"]
+        assert all(e.actor == f"web:{USERS['administrator']}" and e.detail["afnemer"] == "1234/KCC"
+                   and bsn not in str(e.detail) for e in entries[:2])
+    finally:
+        for client in clients.values():
+            client.close()

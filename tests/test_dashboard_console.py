@@ -426,7 +426,7 @@ def test_an_unknown_address_gets_a_styled_page(site: Site, page: Page) -> None:
 
 def _pages(site: Site, message_id: int) -> list[str]:
     return ["/dashboard/", "/dashboard/messages", f"/dashboard/messages/{message_id}", "/dashboard/targets",
-            "/dashboard/targets/archief", "/dashboard/audit", "/dashboard/access", "/dashboard/users",
+            "/dashboard/targets/archief", "/dashboard/audit", "/dashboard/access", "/dashboard/users", "/dashboard/afnemers",
             "/dashboard/mappings", "/dashboard/mappings/mappings/shv.yaml", "/dashboard/nothing-here"]
 
 

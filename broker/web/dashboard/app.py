@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from broker.bg.operations import OPERATIONS as BG_OPERATIONS
 from broker.web.dashboard import auth, bsnindex, xmlview
 from broker.web.dashboard.throttle import AddressThrottle
-from broker.web.dashboard.views import actions, mappings, messages, overview, records, session, targets, users
+from broker.web.dashboard.views import actions, afnemers, mappings, messages, overview, records, session, targets, users
 from broker.web.dashboard.views.common import error_page, templates
 from broker.zds.operations import OPERATIONS
 
@@ -84,6 +84,9 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
         Route("/targets/{name}/cancel-dead", targets.cancel_dead, methods=["POST"]),
         Route("/audit", records.audit_log, methods=["GET"]),
         Route("/access", records.access_log, methods=["GET"]),
+        Route("/afnemers", afnemers.listing, methods=["GET"]),
+        Route("/afnemers", afnemers.place, methods=["POST"]),
+        Route("/afnemers/remove", afnemers.remove, methods=["POST"]),
         Route("/users", users.listing, methods=["GET"]),
         Route("/users", users.add, methods=["POST"]),
         Route("/users/{username}/password", users.password, methods=["POST"]),

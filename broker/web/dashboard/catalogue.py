@@ -203,4 +203,22 @@ DUTCH: dict[str, str] = {
         "Wachtwoord van {name} gewijzigd; de andere sessies van deze gebruiker zijn beëindigd.",
     "{name} is now {role}.": "{name} is nu {role}.",
     "You cannot take the administrator role from yourself.": "U kunt uzelf de rol applicatiebeheerder niet afnemen.",
+    # afnemerindicaties (StUF-BG)
+    "Afnemerindicaties": "Afnemerindicaties",
+    "Which application is told of changes to which person (StUF-BG npsLk01).":
+        "Welke applicatie wijzigingen van welke persoon ontvangt (StUF-BG npsLk01).",
+    "application": "applicatie", "Application": "Applicatie", "placed": "geplaatst", "by": "door",
+    "endpoint": "endpoint", "remove": "verwijderen", "Remove": "Verwijderen", "yes": "ja",
+    "none: not told": "geen: ontvangt niets", "no indicaties": "geen indicaties",
+    "vraag": "vraag", "kennisgeving": "kennisgeving", "beheerder": "beheerder",
+    "Remove the indicatie of {afnemer}": "Verwijder de indicatie van {afnemer}",
+    "The first {n} of {total}.": "De eerste {n} van {total}.", "Place an indicatie": "Indicatie plaatsen",
+    "Place": "Plaatsen", "Organisatie": "Organisatie",
+    "Not a burgerservicenummer (9 digits passing the 11-proof).":
+        "Geen burgerservicenummer (9 cijfers die de elfproef doorstaan).",
+    "Name the application.": "Noem de applicatie.",
+    "Nothing changed: {afnemer} already followed that person.": "Niets gewijzigd: {afnemer} volgde die persoon al.",
+    "Nothing changed: {afnemer} did not follow that person.": "Niets gewijzigd: {afnemer} volgde die persoon niet.",
+    "Indicatie placed for {afnemer}.": "Indicatie geplaatst voor {afnemer}.",
+    "Indicatie removed for {afnemer}.": "Indicatie verwijderd voor {afnemer}.",
 }
