@@ -30,9 +30,9 @@ from tests.support.soapcall import SoapAnswer, SoapCaller
 
 ORG = "1234"
 PASSWORDS = {"BRP": "wachtwoord-brp", "KCC": "wachtwoord-kcc", "FORMS": "wachtwoord-forms"}
-#: test persons of the shipped register (any BSN passing the 11-proof works for a mutation)
-PERSONS = iter(["999993653", "999990408", "999970586", "000009830", "999970239", "000009969", "999993380",
-                "999991978", "999993847", "999990950"])
+#: a person per test (any BSN passing the 11-proof works for a mutation); 999990408 is asked for by FORMS
+PERSONS = iter(["999993653", "999970586", "000009830", "999970239", "000009969", "999993380", "999991978",
+                "999993847", "999990950", "999995078", "999995339", "999992703"])
 
 
 def application(applicatie: str, **extra: Any) -> dict[str, Any]:
@@ -214,7 +214,7 @@ def test_an_afnemers_own_w_is_still_refused(world: dict[str, Any]) -> None:
 
 def test_no_person_data_in_the_log_lines_of_a_distribution(world: dict[str, Any],
                                                            capfd: pytest.CaptureFixture[str]) -> None:
-    lb, bsn = world["lb"], "999993380"
+    lb, bsn = world["lb"], next(PERSONS)
     capfd.readouterr()
     follow(world, "KCC", bsn)
     message = distribute(world, bsn, "W", "Geheimnaam")
@@ -260,3 +260,20 @@ def test_administrators_place_and_remove_indicaties_in_the_dashboard_audited(wor
     finally:
         for client in clients.values():
             client.close()
+
+
+def test_a_server_fault_is_retried_with_the_same_message_and_a_client_fault_is_a_dead_letter(
+        world: dict[str, Any]) -> None:
+    lb, forms, bsn = world["lb"], world["FORMS"], next(PERSONS)
+    follow(world, "FORMS", bsn)
+    forms.answers = ["server", "Bv03", "client"]
+    retried = distribute(world, bsn, "W", "Herhaald")
+    wait_until(settled(lb, [retried]))
+    tries = [r for r in forms.received if r.text("(//*[local-name()='inp.bsn'])[last()]") == bsn]
+    assert [r.answered for r in tries] == ["server", "Bv03"]
+    assert tries[0].sg.referentienummer == tries[1].sg.referentienummer  # the same message again (§4.4.3)
+    assert tries[0].sg.tijdstipBericht == tries[1].sg.tijdstipBericht
+    refused = distribute(world, bsn, "W", "Geweigerd")
+    wait_until(settled(lb, [refused]))
+    [_, dead] = deliveries(lb, [refused])
+    assert dead.state == "dead" and dead.attempts == 1 and "StUF055" in (dead.target_answer or "")

@@ -23,7 +23,7 @@ def resolve(body: etree._Element, soap_action: str | None) -> Resolved:
             if shape and shape.group(2) == "Lv" and shape.group(1) == "nps":
                 detail = "historie- en peiltijdstipvragen kan de broker niet beantwoorden: de bronnen kennen alleen actuele gegevens"
             elif shape and shape.group(2) == "Lk":
-                detail = "kennisgevingen (npsLk01) worden nog niet verwerkt"
+                detail = "van de kennisgevingen verwerkt de broker alleen npsLk01"
             else:
                 detail = "de broker beantwoordt van StUF-BG alleen npsLv01"
             raise StufError("StUF025", f"Het StUF-BG-bericht {element} wordt niet ondersteund", detail)
