@@ -80,8 +80,9 @@ def test_the_fixture_is_a_valid_request_for_its_operation(schemas, name: str) ->
     else:
         operation, resolve, endpoint = BY_NAME[entry["operation"].lower()], dispatch.resolve, "/zds/{}"
     assert entry["endpoint"] == endpoint.format(operation.port)
-    assert resolve(body, entry["soap_action"]).operation is operation
-    assert resolve(body, None).operation is operation, "the content alone names the operation too"
+    # (a ZDS 1.1 shape may resolve to the operation with its own stuurgegevens: Operation.as_sent_in)
+    assert resolve(body, entry["soap_action"]).operation.name == operation.name
+    assert resolve(body, None).operation.name == operation.name, "the content alone names the operation too"
 
     text = data.decode("utf-8")
     assert PLACEHOLDERS["referentienummer"] in text and PLACEHOLDERS["tijdstipBericht"] in text

@@ -105,6 +105,8 @@ def _life_of_a_zaak(s: Sender, zds11: bool, tmp: Path) -> None:
     assert "36 maanden" in s("geefBesluitdetails", "--besluit", besluit, zds11=zds11)
     if zds11:
         assert besluit in s("geefLijstBesluiten", "--zaak", zaak, zds11=True)
+        los = _value(s("voegBesluitToe", zds11=True), "besluit")  # a bslLk01: a besluit without a zaak
+        assert "Toekenning" in s("geefBesluitdetails", "--besluit", los, zds11=True)
 
 
 def test_send_takes_every_fixture_through_the_life_of_a_zaak(edge: Edge, tmp_path: Path) -> None:
