@@ -277,3 +277,29 @@ def test_a_server_fault_is_retried_with_the_same_message_and_a_client_fault_is_a
     wait_until(settled(lb, [refused]))
     [_, dead] = deliveries(lb, [refused])
     assert dead.state == "dead" and dead.attempts == 1 and "StUF055" in (dead.target_answer or "")
+
+
+def test_the_afnemer_block_is_checked_with_file_and_line() -> None:
+    from broker.errors import ConfigError
+    from broker.mappings.applications import parse_applications
+
+    text = """applications:
+  - applicatie: KCC
+    authentication: {basic: {username: kcc, password_env: BGTEST_KCC_IN}}
+    afnemer:
+      url: https://kcc.example.nl/bg/OntvangAsynchroon
+      authentication:
+        basic: {username: broker, password_env: BGTEST_NOT_SET}
+      ca_file: /nonexistent/ca.pem
+"""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BGTEST_KCC_IN", "x")
+        with pytest.raises(ConfigError) as caught:
+            parse_applications(text, "applications.yaml")
+        problems = [str(p) for p in caught.value.problems]
+        assert any("afnemer basic: environment variable BGTEST_NOT_SET" in p and ":7" in p for p in problems), problems
+        assert any("afnemer ca_file: no file /nonexistent/ca.pem" in p and ":8" in p for p in problems), problems
+        model = parse_applications(text.replace("      ca_file: /nonexistent/ca.pem\n", "").replace(
+            "BGTEST_NOT_SET", "BGTEST_KCC_IN") + "  - {applicatie: BRP, person_source: true, authentication: "
+            "{basic: {username: brp, password_env: BGTEST_KCC_IN}}}\n", "applications.yaml")
+    assert model.applications[0].afnemer is not None and model.applications[1].person_source
