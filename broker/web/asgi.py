@@ -5,6 +5,7 @@ Each worker process builds its own broker from ``STUF_BROKER_CONFIG`` (set by ``
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -23,4 +24,9 @@ def create() -> Starlette:
     broker_logging.configure(settings.broker.log_format)
     protocol.configure(settings.broker)  # this process's connection limits
     broker = Broker(settings, migrate_db=os.environ.get("STUF_BROKER_SKIP_MIGRATE") != "1")
-    return create_app(broker)
+    app = create_app(broker)
+    # what start-up built (schemas, the ORM's mappers, the catalogue) lives as long as the process: out of
+    # the garbage collector's full collections, which would otherwise walk it again and again under load
+    gc.collect()
+    gc.freeze()
+    return app
