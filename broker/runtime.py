@@ -25,6 +25,7 @@ from broker.intake.callers import Authenticator
 from broker.intake.pipeline import Pipeline
 from broker.intake.rebuild import StoredRequests
 from broker.mappings.store import ConfigStore, Refresher
+from broker.notificaties.receiver import NotificatieReceiver
 from broker.queue.engine import Queue
 from broker.queue.worker import Worker
 from broker.routing import afnemers
@@ -88,6 +89,10 @@ class Broker:
                                  db=self.db, router=self.router, queue=self.queue, own=self.own,
                                  wake_worker=self.wake_worker,
                                  authenticator=Authenticator(self.config_store.applications, self.db))
+        # changes made in Open Zaak, announced by the Notificaties API: broker.notificaties
+        self.notificaties = NotificatieReceiver(db=self.db, queue=self.queue, subscribers=self.subscribers,
+                                                targets=lambda: self.targets, own=self.own,
+                                                schema_model=self.schema_model, wake_worker=self.wake_worker)
         try:
             self.queue.ensure_circuits()
         except IntegrityError:  # another process created them at the same moment
@@ -130,6 +135,7 @@ class Broker:
 
     def start_worker(self, concurrency: int | None = None) -> Worker:
         self.worker = Worker(self.queue, concurrency=concurrency).start()
+        self.notificaties.subscribe_in_background()  # the abonnementen at the Notificaties APIs
         return self.worker
 
     def wake_worker(self) -> None:

@@ -40,7 +40,7 @@ from broker.store.blobs import BlobStore
 from broker.stuf import spool
 from broker.stuf.xsd_install import read_manifest
 from broker.web import metrics as metrics_mod
-from broker.web import protocol, wsdl
+from broker.web import notificaties, protocol, wsdl
 from broker.web.dashboard.app import create_dashboard
 from broker.web.landing import landing
 from broker.zds.operations import PORTS
@@ -239,6 +239,7 @@ def create_app(broker: Broker) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/zgw/notificaties", notificaties.endpoint(broker), methods=["POST"]),
         Mount("/dashboard", app=create_dashboard(broker, "/dashboard")),
     ]
     @contextlib.asynccontextmanager

@@ -23,6 +23,10 @@ routes.yaml::
         mappings: [shv.yaml, omv.yaml]       # optional: only these files of config/mappings/
         identificaties: {zaak: "{gemeentecode}Z{jaar}{volgnummer:06d}", document: reserve}
                                              # a template, or reserve: Open Zaak hands it out
+        notificaties:                        # optional: changes made in the APIs by others are told
+          url: https://opennotificaties.example.nl/api/v1     # to the subscribers (notificaties.py)
+          callback_url: https://broker.example.nl/zgw/notificaties
+          auth_env: ZGW_NOTIFICATIES_AUTH
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from broker.adapters.zgw.catalogi import Catalogi
 from broker.adapters.zgw.client import Recorded, ZgwClient, ZgwError, ZgwSettings
 from broker.adapters.zgw.documenten import DocumentenMixin
 from broker.adapters.zgw.identificaties import Identificaties
+from broker.adapters.zgw.notificaties import NotificatiesMixin, NotificatiesOptions
 from broker.adapters.zgw.steps import StepStore
 from broker.adapters.zgw.zaken import ZakenMixin
 from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
@@ -67,6 +72,9 @@ class ZgwOptions(Options):
     catalogi_cache_seconds: float = Field(300.0, ge=0)
     mappings: list[str] | None = None
     identificaties: dict[str, str] = {}
+    #: subscribe to the Notificaties API: changes made directly in the ZGW APIs are told to the
+    #: subscribers (broker.adapters.zgw.notificaties)
+    notificaties: NotificatiesOptions | None = None
 
     def resolved_secret(self) -> str:
         if self.secret_env:
@@ -84,12 +92,14 @@ def parse_options(name: str, options: dict[str, Any], where: str = "routes.yaml"
     parsed = parse(ZgwOptions, name, options, where)
     try:
         parsed.resolved_secret()
+        if parsed.notificaties is not None:
+            parsed.notificaties.resolved_auth()
     except ValueError as exc:
         raise ConfigError([ConfigProblem(where, None, f"target {name!r} (zgw): {exc}")]) from None
     return parsed
 
 
-class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin):
+class ZgwZaaksysteem(ZakenMixin, ZakenLezenMixin, DocumentenMixin, BesluitenMixin, NotificatiesMixin):
     """:class:`broker.model.ports.Zaaksysteem` on the ZGW APIs."""
 
     def __init__(self, name: str, client: ZgwClient, catalogi: Catalogi, mappings: MappingSet | MappingView,
@@ -177,6 +187,8 @@ def build(name: str, deps: AdapterDeps, options: dict[str, Any], *, transport: h
     identificaties = (Identificaties(database, deps.settings.gemeentecode, opts.identificaties)
                       if database is not None else None)
     steps = StepStore(database, name) if database is not None else None
-    return ZgwZaaksysteem(name, client, Catalogi(client, opts.catalogi_cache_seconds), mappings,
-                          deps.settings, identificaties, steps, opts.large_document_bytes,
-                          files_dir=deps.files_dir)
+    adapter = ZgwZaaksysteem(name, client, Catalogi(client, opts.catalogi_cache_seconds), mappings,
+                             deps.settings, identificaties, steps, opts.large_document_bytes,
+                             files_dir=deps.files_dir)
+    adapter.notificaties = opts.notificaties
+    return adapter

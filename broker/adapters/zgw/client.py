@@ -17,10 +17,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,6 +123,9 @@ class ZgwClient(HttpErrors):
         self.http = httpx.Client(timeout=settings.timeout, transport=transport,
                                  headers={"User-Agent": "stuf-broker", "Accept": "application/json"})
         self.record = record
+        #: what this client wrote lately, so that the ZGW notification of the broker's own change is
+        #: recognised (broker.adapters.zgw.notificaties)
+        self.written = RecentWrites()
 
     def close(self) -> None:
         self.http.close()
@@ -161,9 +167,16 @@ class ZgwClient(HttpErrors):
             self.record(Recorded(method, full, shown, json_body,
                                  {**(data or {}), **{k: f"<{len(v[1])} bytes>" for k, v in (files or {}).items()}}
                                  if files or data else None))
-        with calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
-            response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
-                                         headers=headers)
+        if method == "GET" or url.endswith("/_zoek"):
+            with calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
+                response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
+                                             headers=headers)
+        else:
+            with self.written.writing(), calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
+                response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
+                                             headers=headers)
+                if response.status_code in expect:
+                    self.written.add(url, response)
         if response.status_code not in expect:
             raise _error(method, url, response)
         return response
@@ -217,6 +230,57 @@ class ZgwClient(HttpErrors):
                 raise _error("GET", url, response)
             for piece in response.iter_bytes():
                 sink(piece)
+
+
+class RecentWrites:
+    """The URLs of resources this client created, changed or deleted in the last ``seconds`` (the
+    request's URL and the ``url`` of the resource it answered), in this process.
+
+    A ZGW API may announce a write before its answer reached the client; :meth:`recent` therefore
+    first waits (at most ``wait`` seconds) for the writes in flight at that moment to end."""
+
+    def __init__(self, seconds: float = 300.0, wait: float = 15.0) -> None:
+        self.seconds = seconds
+        self.wait = wait
+        self._seen: dict[str, float] = {}
+        self._in_flight: set[int] = set()
+        self._numbers = itertools.count()
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        number = next(self._numbers)
+        with self._changed:
+            self._in_flight.add(number)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_flight.discard(number)
+                self._changed.notify_all()
+
+    def add(self, url: str, response: httpx.Response) -> None:
+        urls = [url.split("?")[0]]
+        if response.content and "json" in response.headers.get("content-type", ""):
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("url"), str):
+                urls.append(body["url"])
+        now = time.monotonic()
+        with self._changed:
+            if len(self._seen) > 10000:
+                self._seen = {u: t for u, t in self._seen.items() if now - t < self.seconds}
+            for u in urls:
+                self._seen[u.rstrip("/")] = now
+
+    def recent(self, url: str) -> bool:
+        with self._changed:
+            pending = set(self._in_flight)
+            self._changed.wait_for(lambda: not pending & self._in_flight, timeout=self.wait)
+            at = self._seen.get(url.split("?")[0].rstrip("/"))
+        return at is not None and time.monotonic() - at < self.seconds
 
 
 def _short(url: str) -> str:

@@ -123,7 +123,10 @@ def _map(ex: _Exchange) -> None:
     """Find the API, spec and operation of the request (any may stay None)."""
     parts = ex.path.split("/")
     api = parts[1] if len(parts) > 1 else ""
-    if api in APIS and ex.path.startswith(base_path(api) + "/"):
+    if api == "notificaties" and ex.path.startswith(base_path(api) + "/"):
+        ex.api, ex.spec = api, ex.fake.notificaties.spec
+        ex.operation = find_operation(ex.spec, ex.method, ex.path)
+    elif api in APIS and ex.path.startswith(base_path(api) + "/"):
         ex.api, ex.spec = api, ex.fake.specs[api]
         ex.operation = find_operation(ex.spec, ex.method, ex.path)
         extension = ex.fake.extensions.get(api) if ex.fake.open_zaak_extensions else None
@@ -186,6 +189,7 @@ async def _process(ex: _Exchange) -> Response:
         )
         with fake.store.lock:
             reply = handler(call)
+            fake.notificaties.announce(api, ex.method, ex.path, reply)
     except ApiError as exc:
         return _error(ex, exc.status, exc.detail, code=exc.code, problems=exc.invalid_params)
     except Exception:  # a bug in the fake: say so loudly

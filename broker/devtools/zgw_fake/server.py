@@ -27,11 +27,12 @@ from starlette.routing import Route
 from . import pipeline
 from .auth import JWTAuth, make_token
 from .failures import FailurePlan
+from .notificaties import Notificaties
 from .resources import Call
 from .resources import documenten as documenten_resource
 from .resources import zaken as zaken_resource
 from .seed import CatalogSeeder, SeededZaaktype
-from .specs import APIS, EXTENSIONS, SpecSet, base_path, load_extension, load_specs
+from .specs import APIS, EXTENSIONS, SpecSet, base_path, load_extension, load_notificaties, load_specs
 from .state import KIND_API, Store, public
 from .validation import Operation
 
@@ -84,6 +85,8 @@ class ZGWFake:
         self.store = Store(self.root_url)
         self.catalog = CatalogSeeder(self.store, self.specs["catalogi"])
         self.failures = FailurePlan()
+        #: the Notificaties API: abonnementen, and a notification of every write sent to them
+        self.notificaties = Notificaties(self, load_notificaties(spec_dir))
 
         #: every request received: (method, path, query dict, JSON body or None)
         self.requests: list[pipeline.RecordedRequest] = []
@@ -162,6 +165,7 @@ class ZGWFake:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self.notificaties.close()
 
     @property
     def running(self) -> bool:
@@ -169,7 +173,9 @@ class ZGWFake:
 
     # -- addresses and credentials ---------------------------------------
     def url(self, api: str) -> str:
-        """Base URL of an API, e.g. ``http://127.0.0.1:PORT/zaken/api/v1``."""
+        """Base URL of an API, e.g. ``http://127.0.0.1:PORT/zaken/api/v1`` (also ``notificaties``)."""
+        if api == "notificaties":
+            return self.notificaties.url()
         if api not in APIS:
             raise ValueError(f"unknown API {api!r}; choose from {APIS}")
         return self.root_url + base_path(api)

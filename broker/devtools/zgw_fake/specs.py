@@ -206,6 +206,27 @@ def load_extension(spec_dir: str | os.PathLike[str] | None, api: str) -> LoadedS
         return _cache[key]
 
 
+#: the Notificaties API (what Open Notificaties implements), served beside the four
+NOTIFICATIES_FILE = "zgw/notificaties-1.0.0.yaml"
+
+
+def load_notificaties(spec_dir: str | os.PathLike[str] | None = None) -> LoadedSpec:
+    """The Notificaties API 1.0.0 spec (parsed once per process)."""
+    directory = resolve_spec_dir(spec_dir)
+    key = (directory, "notificaties", "1.0.0")
+    with _cache_lock:
+        if key not in _cache:
+            path = directory / NOTIFICATIES_FILE
+            started = time.perf_counter()
+            document = apply_fixes("notificaties", _read_yaml(path), base_path("notificaties"))
+            app = OpenAPI.from_dict(document, config=Config(
+                extra_format_validators=EXTRA_FORMATS,
+                extra_media_type_deserializers={"application/problem+json": json_loads}),
+                base_uri=path.as_uri())
+            _cache[key] = LoadedSpec("notificaties", "1.0.0", path, document, app, time.perf_counter() - started)
+        return _cache[key]
+
+
 def load_specs(
     spec_dir: str | os.PathLike[str] | None = None,
     versions: dict[str, str] | None = None,

@@ -1,0 +1,161 @@
+"""Kennisgevingen of a change made outside the broker (in the ZGW APIs, announced by the Notificaties
+API), rendered from the case model as the ZDS 1.2 message a StUF client would have sent for it.
+
+There is no StUF request for such a change: the broker reads the changed resource back as the case
+model (broker.adapters.zgw.notificaties) and renders here the request that describes it; that request
+is kept in the message log like a received one and told to the subscribers exactly as they are told
+of a change made through the broker (broker.zds.kennisgevingen re-addresses it, puts it in each
+subscriber's shape and leaves out what the subscriber may not receive).
+
+=========================  =====================================================================
+change                     message
+=========================  =====================================================================
+zaak created               ``creeerZaak_ZakLk01`` T: the zaak (broker.zds.render)
+zaak changed               ``updateZaak_ZakLk01`` W: old object with the identificatie only (the
+                           notification does not carry the old values), new object the zaak
+status set                 ``actualiseerZaakstatus_ZakLk01`` W: old object without a status (nil
+                           ``heeft``), new object with the status set
+document linked            ``maakZaakdocument_EdcLk01`` T: the document without its content, with
+                           its zaak
+besluit taken              ``voegBesluitToe_Di01``: the besluit and its zaak
+=========================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lxml import etree
+
+from broker.model import Besluit, Document, Status, Zaak
+from broker.stuf import ns
+from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
+from broker.stuf.stuurgegevens import write as write_stuurgegevens
+from broker.zds import render
+from broker.zds.kern import SchemaModel
+from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, VERWERKINGSSOORT, make, sub
+
+#: the operation each kind of change is told as
+OPERATIONS = {"zaak:create": "creeerZaak", "zaak:update": "updateZaak", "status": "actualiseerZaakstatus",
+              "document": "maakZaakdocument", "besluit": "voegBesluitToe"}
+_ELEMENTS = {"creeerZaak": "creeerZaak_ZakLk01", "updateZaak": "updateZaak_ZakLk01",
+             "actualiseerZaakstatus": "actualiseerZaakstatus_ZakLk01",
+             "maakZaakdocument": "maakZaakdocument_EdcLk01", "voegBesluitToe": "voegBesluitToe_Di01"}
+_NSMAP = {"ZDS": ns.ZDS, "ZKN": ns.ZKN, "StUF": ns.STUF, "BG": ns.BG, "xsi": ns.XSI}
+
+
+def operation(soort: str, actie: str) -> str:
+    """The ZDS operation a change (``soort`` zaak/status/document/besluit, ZGW ``actie``) is told as."""
+    if soort == "zaak":
+        return OPERATIONS["zaak:create" if actie == "create" else "zaak:update"]
+    return OPERATIONS[soort]
+
+
+def render_change(op: str, zaak: Zaak, schema: SchemaModel, *, zender: Systeem, ontvanger: Systeem,
+                  referentienummer: str, tijdstip_bericht: str, document: Document | None = None,
+                  besluit: Besluit | None = None, status: Status | None = None) -> etree._Element:
+    """The ZDS 1.2 message of ``op`` describing the change of ``zaak`` (and its document, besluit or
+    the status set: ``status``, else its last)."""
+    element = etree.Element(ns.q(ns.ZDS, _ELEMENTS[op]), nsmap=_NSMAP)
+    entiteittype = {"maakZaakdocument": "EDC", "voegBesluitToe": None}.get(op, "ZAK")
+    berichtcode = "Di01" if op == "voegBesluitToe" else "Lk01"
+    write_stuurgegevens(element, ns.q(ns.ZKN, "stuurgegevens"), Stuurgegevens(
+        berichtcode=berichtcode, zender=zender, ontvanger=ontvanger, referentienummer=referentienummer,
+        tijdstipBericht=tijdstip_bericht, entiteittype=entiteittype,
+        functie="voegBesluitToe" if op == "voegBesluitToe" else None))
+    if op == "voegBesluitToe":
+        assert besluit is not None
+        _besluit(element, besluit, zaak, schema)
+        return element
+    parameters = sub(element, ns.ZKN, "parameters")
+    sub(parameters, ns.STUF, "mutatiesoort", "T" if op in ("creeerZaak", "maakZaakdocument") else "W")
+    sub(parameters, ns.STUF, "indicatorOvername", "V")
+    if op == "maakZaakdocument":
+        assert document is not None
+        obj = render.document(document, schema)
+        _mark(obj, "T")
+        element.append(obj)
+    elif op == "creeerZaak":
+        obj = render.zaak(zaak, schema)
+        _mark(obj, "T")
+        element.append(obj)
+    elif op == "updateZaak":
+        element.append(_identified(zaak, "W"))
+        new = render.zaak(_without_statussen(zaak), schema)
+        _mark(new, "W")
+        element.append(new)
+    else:  # actualiseerZaakstatus
+        old = _identified(zaak, "W")
+        heeft = sub(old, ns.ZKN, "heeft")
+        heeft.set(ENTITEITTYPE, "ZAKSTT")
+        heeft.set(VERWERKINGSSOORT, "T")
+        heeft.set(NIL, "true")
+        element.append(old)
+        new = _identified(zaak, "W")
+        status = status or (zaak.statussen[-1] if zaak.statussen else None)
+        if status is not None:
+            new.append(_status(status))
+        element.append(_mark(new, "W"))
+    return element
+
+
+def _status(status: Status) -> etree._Element:
+    """The ``heeft`` of a status set; ZDS 1.2 requires who set it (``isGezetDoor``): nil with noValue
+    waardeOnbekend when the ZGW status does not say."""
+    heeft = render.status(status)
+    gezet = make(ns.ZKN, "isGezetDoor")
+    gezet.set(ENTITEITTYPE, "ZAKSTTBTR")
+    if status.gezet_door is not None:
+        sub(gezet, ns.ZKN, "gerelateerde").append(render.betrokkene(status.gezet_door))
+    else:
+        gezet.set(NOVALUE, "waardeOnbekend")
+        gezet.set(NIL, "true")
+    heeft.append(gezet)
+    return heeft
+
+
+def _identified(zaak: Zaak, verwerkingssoort: str) -> etree._Element:
+    obj = make(ns.ZKN, "object")
+    obj.set(ENTITEITTYPE, "ZAK")
+    obj.set(VERWERKINGSSOORT, verwerkingssoort)
+    sub(obj, ns.ZKN, "identificatie", zaak.identificatie)
+    return obj
+
+
+def _mark(obj: etree._Element, verwerkingssoort: str) -> etree._Element:
+    """The object as a kennisgeving carries it: its verwerkingssoort, its relations added (T) with
+    their gerelateerde objects identified (I), and without what only an answer holds
+    (indicatieLaatsteStatus)."""
+    obj.set(VERWERKINGSSOORT, verwerkingssoort)
+    for el in list(obj.iter()):
+        if el is obj or not isinstance(el.tag, str):
+            continue
+        if ns.local(el.tag) == "indicatieLaatsteStatus":
+            parent = el.getparent()
+            if parent is not None:
+                parent.remove(el)
+        elif el.get(ENTITEITTYPE) and el.get(VERWERKINGSSOORT) is None:
+            el.set(VERWERKINGSSOORT, "T" if el.getparent() is obj else "I")
+    return obj
+
+
+def _without_statussen(zaak: Zaak) -> Zaak:
+    """updateZaak does not set statussen (actualiseerZaakstatus does)."""
+    return dataclasses.replace(zaak, statussen=[], stuf=None)
+
+
+def _besluit(element: etree._Element, besluit: Besluit, zaak: Zaak, schema: SchemaModel) -> None:
+    wrapper = sub(element, ns.ZKN, "object")
+    obj = render.besluit(_without_zaak(besluit), schema)
+    obj.tag = ns.q(ns.ZKN, "besluit")
+    _mark(obj, "T")
+    wrapper.append(obj)
+    z = sub(wrapper, ns.ZKN, "zaak")
+    z.set(ENTITEITTYPE, "ZAK")
+    z.set(VERWERKINGSSOORT, "I")
+    sub(z, ns.ZKN, "identificatie", zaak.identificatie)
+
+
+def _without_zaak(besluit: Besluit) -> Besluit:
+    """The besluit without its isUitkomstVan (voegBesluitToe names the zaak beside it)."""
+    return dataclasses.replace(besluit, zaak_identificatie=None, stuf=None)
