@@ -7,26 +7,23 @@ more once it is removed (what is queued is cancelled); no person data in log lin
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from broker.queue.tables import Delivery
 from broker.services import afnemerindicaties
 from broker.store.tables import Message
 from broker.stuf.stuurgegevens import Systeem
-from tests.support import live
+from tests.support import applications, live
 from tests.support.bg_afnemer import LK01_ACTION, BgAfnemer, mutatie
 from tests.support.bg_messages import bsn as npslv01_bsn
 from tests.support.bg_messages import lk01
-from tests.support.configs import fast_delivery, write_config
 from tests.support.soapcall import SoapAnswer, SoapCaller
+from tests.support.waiting import wait_until
 
 ORG = "1234"
 PASSWORDS = {"BRP": "wachtwoord-brp", "KCC": "wachtwoord-kcc", "FORMS": "wachtwoord-forms"}
@@ -36,8 +33,7 @@ PERSONS = iter(["999993653", "999970586", "000009830", "999970239", "000009969",
 
 
 def application(applicatie: str, **extra: Any) -> dict[str, Any]:
-    return {"organisatie": ORG, "applicatie": applicatie, "authentication": {
-        "basic": {"username": applicatie.lower(), "password_env": f"BGTEST_{applicatie}"}}, **extra}
+    return applications.entry(ORG, applicatie, "BGTEST", **extra)
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, schemas: Any) -> Iterator[di
     apps = [application("BRP", person_source=True, operations=["npsLk01"]),
             application("KCC", afnemer={"url": afnemers["KCC"].url}),
             application("FORMS", afnemer={"url": afnemers["FORMS"].url})]
-    tmp: Path = tmp_path_factory.mktemp("bgkennisgevingen")
-    config = write_config(tmp, routes={"targets": {"zs": {"adapter": "embedded"}},
-                                       "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-                                       "delivery": fast_delivery()})
-    (config / "applications.yaml").write_text(yaml.safe_dump({"applications": apps}, sort_keys=False))
-    lb = live.start(live.make_settings(tmp, config_dir=config))
-    lb.broker.start_worker()
+    lb = applications.start(tmp_path_factory.mktemp("bgkennisgevingen"), apps)
     caller = SoapCaller(lb.url, schemas)
     yield {"lb": lb, "soap": caller, **afnemers}
     caller.close()
@@ -66,8 +56,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, schemas: Any) -> Iterator[di
 
 
 def basic(applicatie: str) -> dict[str, str]:
-    token = base64.b64encode(f"{applicatie.lower()}:{PASSWORDS[applicatie]}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+    return applications.basic(applicatie.lower(), PASSWORDS[applicatie])
 
 
 def send(world: dict[str, Any], sender: str, xml: str) -> SoapAnswer:
@@ -79,14 +68,6 @@ def send(world: dict[str, Any], sender: str, xml: str) -> SoapAnswer:
 def follow(world: dict[str, Any], afnemer: str, bsn: str, mutatiesoort: str = "T") -> None:
     """The afnemer places (T) or removes (V) its indicatie with an npsLk01 addressed to the broker."""
     send(world, afnemer, lk01(bsn, mutatiesoort, f"{afnemer}-{mutatiesoort}-{time.monotonic_ns()}", afnemer))
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached within the timeout")
-        time.sleep(0.05)
 
 
 def deliveries(lb: live.LiveBroker, message_ids: list[int]) -> list[Delivery]:

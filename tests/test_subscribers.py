@@ -9,23 +9,20 @@ returns, in per-zaak order; each kind of outbound authentication against an endp
 
 from __future__ import annotations
 
-import base64
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from broker.queue.tables import Delivery, DeliveryAttempt
-from tests.support import certs, live
+from tests.support import applications, certs, live
 from tests.support import document_messages as d
 from tests.support import messages as m
-from tests.support.configs import fast_delivery, write_config
 from tests.support.soapcall import SoapCaller
 from tests.support.stuf_subscriber import StufSubscriber
+from tests.support.waiting import wait_until
 
 ZDS = m.ZDS_ACTION
 ORG = "1234"
@@ -33,26 +30,11 @@ PASSWORDS = {"AAA": "wachtwoord-a", "BBB": "wachtwoord-b", "CCC": "wachtwoord-c"
 
 
 def application(applicatie: str, subscriber: dict[str, Any] | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"organisatie": ORG, "applicatie": applicatie, "authentication": {
-        "basic": {"username": applicatie.lower(), "password_env": f"SUBTEST_{applicatie}"}}}
-    if subscriber is not None:
-        entry["subscriber"] = subscriber
-    return entry
-
-
-def start_broker(tmp: Path, apps: list[dict[str, Any]]) -> live.LiveBroker:
-    config = write_config(tmp, routes={"targets": {"zs": {"adapter": "embedded"}},
-                                       "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-                                       "delivery": fast_delivery()})
-    (config / "applications.yaml").write_text(yaml.safe_dump({"applications": apps}, sort_keys=False))
-    lb = live.start(live.make_settings(tmp, config_dir=config))
-    lb.broker.start_worker()
-    return lb
+    return applications.entry(ORG, applicatie, "SUBTEST", **({"subscriber": subscriber} if subscriber is not None else {}))
 
 
 def basic(applicatie: str) -> dict[str, str]:
-    token = base64.b64encode(f"{applicatie.lower()}:{PASSWORDS[applicatie]}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+    return applications.basic(applicatie.lower(), PASSWORDS[applicatie])
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +46,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, schemas) -> Iterator[dict[st
     apps = [application("AAA", {"url": subs["AAA"].url}),
             application("BBB", {"url": subs["BBB"].url, "zds": "1.1"}),
             application("CCC", {"url": subs["CCC"].url, "bsn": True, "max_document_bytes": 4})]
-    lb = start_broker(tmp_path_factory.mktemp("subscribers"), apps)
+    lb = applications.start(tmp_path_factory.mktemp("subscribers"), apps)
     soap = SoapCaller(lb.url, schemas)
     yield {"lb": lb, "soap": soap, **subs}
     soap.close()
@@ -82,14 +64,6 @@ def send(world: dict[str, Any], sender: str, port: str, xml: str, action: str) -
 
 def creeer(world: dict[str, Any], sender: str, zaak: str) -> None:
     send(world, sender, "OntvangAsynchroon", m.creeer_zaak(zaak, zender=(ORG, sender)), "creeerZaak_ZakLk01")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached within the timeout")
-        time.sleep(0.05)
 
 
 def deliveries(lb: live.LiveBroker, zaak: str) -> list[Delivery]:
@@ -225,7 +199,7 @@ def test_each_kind_of_authentication_is_sent_as_the_subscriber_demands(
     apps = [application("AAA", None)] + [
         application(name, {"url": s.url, "authentication": auth[name],
                            **({"ca_file": str(pki["ca"])} if s.tls else {})}) for name, s in demanding.items()]
-    lb = start_broker(tmp_path, apps)
+    lb = applications.start(tmp_path, apps)
     soap = SoapCaller(lb.url, schemas)
     try:
         zaak = "1234SUBAUTH01"
