@@ -4,10 +4,10 @@
    target with a ``notificaties`` option (compared in constant time: broker.adapters.zgw.notificaties);
    else 403;
 2. read: a JSON object with the fields the Notificaties API 1.0.0 ``Message`` requires; else 400;
-3. the change read back from the ZGW APIs as the case model (the target's
-   ``NotificatiesMixin.change``): None for the broker's own change (the target wrote that resource
-   lately: not sent back to its source) and for what subscribers are not told of: answered 204, nothing
-   queued;
+3. the broker's own change (the target's ``caused_by_broker``: it wrote that resource and the write
+   was not announced yet) is not sent back to its source: 204, nothing queued; else the change read
+   back from the ZGW APIs as the case model (``NotificatiesMixin.change``), None for what subscribers
+   are not told of (204, nothing queued);
 4. rendered as the ZDS 1.2 message of the change (broker.zds.kennisgevingen_model), zender the ZGW
    target, kept in the message log (port ``zgw/notificaties``) with its primary delivery to the target
    recorded as made (the change is there already) and one queued delivery per matching subscriber, in
@@ -103,11 +103,14 @@ class NotificatieReceiver:
             return Outcome(400, "missing: " + ", ".join(missing))
         if message["kanaal"] == "autorisaties":  # not about a zaak
             return Outcome(204, "ignored")
+        if adapter.caused_by_broker(message):  # not sent back to its source
+            log.info("notification of the broker's own change", target=target.name, kanaal=message["kanaal"],
+                     resource=message["resource"], actie=message["actie"])
+            return Outcome(204, "own change")
         change = adapter.change(message)
         if change is None:
             log.info("notification not told", target=target.name, kanaal=message["kanaal"],
-                     resource=message["resource"], actie=message["actie"],
-                     own=adapter.caused_by_broker(message))
+                     resource=message["resource"], actie=message["actie"])
             return Outcome(204, "not told")
         return self._queue(target, message, change)
 

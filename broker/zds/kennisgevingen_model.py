@@ -77,6 +77,8 @@ def render_change(op: str, zaak: Zaak, schema: SchemaModel, *, zender: Systeem, 
         element.append(obj)
     elif op == "creeerZaak":
         obj = render.zaak(zaak, schema)
+        if not any(r.relatie == "heeftAlsInitiator" and r.betrokkene is not None for r in zaak.rollen):
+            _no_initiator(obj, schema)
         _mark(obj, "T")
         element.append(obj)
     elif op == "updateZaak":
@@ -112,6 +114,16 @@ def _status(status: Status) -> etree._Element:
         gezet.set(NIL, "true")
     heeft.append(gezet)
     return heeft
+
+
+def _no_initiator(obj: etree._Element, schema: SchemaModel) -> None:
+    """ZDS 1.2 requires the initiator in creeerZaak; a zaak created in the ZGW APIs gets its rollen
+    afterwards (each announced on its own): nil with noValue waardeOnbekend."""
+    initiator = sub(obj, ns.ZKN, "heeftAlsInitiator")
+    initiator.set(ENTITEITTYPE, "ZAKBTRINI")
+    initiator.set(NOVALUE, "waardeOnbekend")
+    initiator.set(NIL, "true")
+    schema.sort(obj, "ZAK")
 
 
 def _identified(zaak: Zaak, verwerkingssoort: str) -> etree._Element:

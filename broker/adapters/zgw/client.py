@@ -176,7 +176,7 @@ class ZgwClient(HttpErrors):
                 response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                              headers=headers)
                 if response.status_code in expect:
-                    self.written.add(url, response)
+                    self.written.add(method, url, response)
         if response.status_code not in expect:
             raise _error(method, url, response)
         return response
@@ -233,16 +233,19 @@ class ZgwClient(HttpErrors):
 
 
 class RecentWrites:
-    """The URLs of resources this client created, changed or deleted in the last ``seconds`` (the
-    request's URL and the ``url`` of the resource it answered), in this process.
+    """The broker's own writes through this client, not yet announced: per resource URL, one entry
+    per write made in the last ``seconds`` (a create: the ``url`` it answered; a change or delete: the
+    resource's URL), in this process. A ZGW API announces every write once; :meth:`claim` takes the
+    entry of one announcement, so a later change by someone else to the same resource is not taken
+    for the broker's own.
 
-    A ZGW API may announce a write before its answer reached the client; :meth:`recent` therefore
-    first waits (at most ``wait`` seconds) for the writes in flight at that moment to end."""
+    A ZGW API may announce a write before its answer reached the client; :meth:`claim` therefore first
+    waits (at most ``wait`` seconds) for the writes in flight at that moment to end."""
 
     def __init__(self, seconds: float = 300.0, wait: float = 15.0) -> None:
         self.seconds = seconds
         self.wait = wait
-        self._seen: dict[str, float] = {}
+        self._pending: dict[str, list[float]] = {}
         self._in_flight: set[int] = set()
         self._numbers = itertools.count()
         self._changed = threading.Condition()
@@ -259,28 +262,40 @@ class RecentWrites:
                 self._in_flight.discard(number)
                 self._changed.notify_all()
 
-    def add(self, url: str, response: httpx.Response) -> None:
-        urls = [url.split("?")[0]]
+    def add(self, method: str, url: str, response: httpx.Response) -> None:
+        urls = set() if method == "POST" else {_key(url)}
         if response.content and "json" in response.headers.get("content-type", ""):
             try:
                 body = response.json()
             except ValueError:
                 body = None
             if isinstance(body, dict) and isinstance(body.get("url"), str):
-                urls.append(body["url"])
+                urls.add(_key(body["url"]))
         now = time.monotonic()
         with self._changed:
-            if len(self._seen) > 10000:
-                self._seen = {u: t for u, t in self._seen.items() if now - t < self.seconds}
+            if len(self._pending) > 10000:
+                self._pending = {u: kept for u, times in self._pending.items()
+                                 if (kept := [t for t in times if now - t < self.seconds])}
             for u in urls:
-                self._seen[u.rstrip("/")] = now
+                self._pending.setdefault(u, []).append(now)
 
-    def recent(self, url: str) -> bool:
+    def claim(self, url: str) -> bool:
+        """Was the write ``url``'s announcement is about the broker's own (and not claimed before)?"""
+        key = _key(url)
         with self._changed:
             pending = set(self._in_flight)
             self._changed.wait_for(lambda: not pending & self._in_flight, timeout=self.wait)
-            at = self._seen.get(url.split("?")[0].rstrip("/"))
-        return at is not None and time.monotonic() - at < self.seconds
+            now = time.monotonic()
+            times = [t for t in self._pending.get(key, []) if now - t < self.seconds]
+            if not times:
+                self._pending.pop(key, None)
+                return False
+            self._pending[key] = times[1:]
+            return True
+
+
+def _key(url: str) -> str:
+    return url.split("?")[0].rstrip("/")
 
 
 def _short(url: str) -> str:

@@ -14,9 +14,10 @@ routes.yaml, on a ``zgw`` target::
   API 1.0.0, ``Abonnement``); made once: an abonnement with the same callback URL is kept.
 - :meth:`NotificatiesMixin.authentic`: the callback's Authorization header against that value, in
   constant time.
+- :meth:`NotificatiesMixin.caused_by_broker`: the notification of a write the broker made itself (each
+  write through the client is expected to be announced once: :class:`broker.adapters.zgw.client.RecentWrites`);
 - :meth:`NotificatiesMixin.change`: a notification (``Message``) as a :class:`Change` of the case model,
-  or None when it is the broker's own change (the client wrote that resource lately:
-  :class:`broker.adapters.zgw.client.RecentWrites`) or not one the subscribers are told of.
+  or None when it is not one the subscribers are told of.
 
 What is told: a zaak created or changed (kanaal zaken, resource zaak), a status set (status), a document
 linked to a zaak (zaakinformatieobject) and a besluit taken (kanaal besluiten, besluit). The others
@@ -108,13 +109,12 @@ class NotificatiesMixin(ZgwBase):
         return hmac.compare_digest(authorization.encode(), self.notificaties.resolved_auth().encode())
 
     def caused_by_broker(self, message: dict[str, Any]) -> bool:
-        return self.client.written.recent(str(message.get("resourceUrl") or ""))
+        """Is the notification about a write of the broker itself (each write answers one notification)?"""
+        return self.client.written.claim(str(message.get("resourceUrl") or ""))
 
     def change(self, message: dict[str, Any]) -> Change | None:
-        """The change a notification announces, read back from the APIs; None for the broker's own
-        change, a resource that is gone and what subscribers are not told of."""
-        if self.caused_by_broker(message):
-            return None
+        """The change a notification announces, read back from the APIs; None for a resource that is
+        gone and for what subscribers are not told of (ask :meth:`caused_by_broker` first)."""
         kanaal, resource, actie = message.get("kanaal"), message.get("resource"), str(message.get("actie"))
         url = str(message.get("resourceUrl") or "")
         work = self._work(Context())
