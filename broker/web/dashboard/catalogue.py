@@ -221,4 +221,31 @@ DUTCH: dict[str, str] = {
     "Nothing changed: {afnemer} did not follow that person.": "Niets gewijzigd: {afnemer} volgde die persoon niet.",
     "Indicatie placed for {afnemer}.": "Indicatie geplaatst voor {afnemer}.",
     "Indicatie removed for {afnemer}.": "Indicatie verwijderd voor {afnemer}.",
+    # mappings
+    "Mappings and zaaktypecatalogus": "Mappings en zaaktypecatalogus", "Changes refused": "Wijzigingen geweigerd",
+    "These files were changed but do not validate; the broker goes on with the previous version of each.":
+        "Deze bestanden zijn gewijzigd maar niet geldig; de broker werkt door met de vorige versie van elk.",
+    "configuration": "configuratie", "active version": "actieve versie", "comment": "toelichting",
+    "no configurations": "geen configuraties", "Routes in use (routes.yaml)": "Routes in gebruik (routes.yaml)",
+    "The first route that matches a message decides. A changed routes.yaml is taken into use without a restart when it is valid; check a change first with":
+        "De eerste route die bij een bericht past, beslist. Een gewijzigde routes.yaml wordt zonder herstart in "
+        "gebruik genomen als die geldig is; controleer een wijziging eerst met",
+    "operations": "operaties", "zenders": "zenders", "zaaktypen": "zaaktypen", "deliver to": "afleveren aan",
+    "version": "versie", "active": "actief", "back to the editor": "terug naar de editor",
+    "Changes since version {n}": "Wijzigingen sinds versie {n}", "no changes": "geen wijzigingen", "Text": "Tekst",
+    "active: version {n} by {who}": "actief: versie {n} door {who}", "{n} problem": "{n} probleem",
+    "{n} problems": "{n} problemen", "not saved.": "niet opgeslagen.", "did you mean": "bedoelt u",
+    "Valid.": "Geldig.", "Text of {name}": "Tekst van {name}", "Comment for this version": "Toelichting bij deze versie",
+    "Preview on": "Voorbeeld met", "stored message #": "opgeslagen bericht nr.", "or a file": "of een bestand",
+    "Validate": "Controleren", "Preview": "Voorbeeld", "Save as new version": "Opslaan als nieuwe versie",
+    "Preview: the case model and the requests that would be sent":
+        "Voorbeeld: het zaakmodel en de verzoeken die verstuurd zouden worden",
+    "Versions": "Versies", "text and diff": "tekst en verschillen", "Make version {n} active again?":
+        "Versie {n} weer actief maken?", "Roll back to this": "Hierheen terugzetten",
+    "{name}: version {n} saved and active.": "{name}: versie {n} opgeslagen en actief.",
+    "Choose a version to roll back to.": "Kies een versie om naar terug te zetten.",
+    "Rollback refused: {why}": "Terugzetten geweigerd: {why}",
+    "{name}: version {n} restored as version {m}.": "{name}: versie {n} teruggezet als versie {m}.",
+    "Mappings unavailable": "Mappings niet beschikbaar",
+    "This broker has no configuration store.": "Deze broker heeft geen configuratie-opslag.",
 }

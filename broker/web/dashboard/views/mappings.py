@@ -33,8 +33,8 @@ def _store(ctx: Ctx) -> ConfigStore | None:
 
 
 def _unavailable(ctx: Ctx) -> Response:
-    return ctx.render("error.html", status=503, title="Mappings unavailable",
-                      message="This broker has no configuration store.")
+    return ctx.render("error.html", status=503, title=ctx.t("Mappings unavailable"),
+                      message=ctx.t("This broker has no configuration store."))
 
 
 @page(role=ADMINISTRATOR)
@@ -122,7 +122,7 @@ def submit(ctx: Ctx) -> Response:
             return editor(problems=exc.problems, status=400)
         with ctx.db.write() as s:
             audit.record(s, ctx.actor, "mapping.save", {"name": name, "version": saved.version, "comment": comment})
-        ctx.flash(f"{name}: version {saved.version} saved and active.")
+        ctx.flash(ctx.t("{name}: version {n} saved and active.", name=name, n=saved.version))
         return ctx.redirect(f"/mappings/{name}")
     problems = store.validate(name, text)
     if action != "preview":
@@ -168,16 +168,16 @@ def rollback(ctx: Ctx) -> Response:
         return store
     target = ctx.field("version")
     if not target.isdigit():
-        ctx.flash("Choose a version to roll back to.", "warn")
+        ctx.flash(ctx.t("Choose a version to roll back to."), "warn")
         return ctx.redirect(f"/mappings/{name}")
     try:
         made = store.rollback(name, int(target), ctx.principal.username)
     except (ConfigError, KeyError, LookupError, ValueError) as exc:
-        ctx.flash(f"Rollback refused: {exc}", "warn")
+        ctx.flash(ctx.t("Rollback refused: {why}", why=exc), "warn")
         return ctx.redirect(f"/mappings/{name}")
     with ctx.db.write() as s:
         audit.record(s, ctx.actor, "mapping.rollback", {"name": name, "to_version": int(target),
                                                         "version": made.version})
-    ctx.flash(f"{name}: version {target} restored as version {made.version}.")
+    ctx.flash(ctx.t("{name}: version {n} restored as version {m}.", name=name, n=target, m=made.version))
     return ctx.redirect(f"/mappings/{name}")
 
