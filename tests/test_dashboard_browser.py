@@ -21,13 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
 def site(tmp_path: Path, schemas, target: CountingTarget) -> Iterator[Site]:
     s = start_site(tmp_path / "broker", schemas, target, on_dead="skip")
     yield s
@@ -61,10 +54,11 @@ def test_each_role_signs_in_and_gets_its_own_menu(site: Site, page: Page) -> Non
         menus[role] = nav(page)
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r".*/dashboard/login$"))
-    assert menus["viewer"] == ["Overview", "Messages", "Targets"]
-    assert menus["operator"] == ["Overview", "Messages", "Targets", "Audit log"]
-    assert menus["administrator"] == ["Overview", "Messages", "Targets", "Audit log", "Mappings", "Users",
-                                      "Access log"]
+    # afnemerindicaties: every role sees which application follows which person (BSNs masked by role)
+    assert menus["viewer"] == ["Overview", "Messages", "Targets", "Afnemerindicaties"]
+    assert menus["operator"] == ["Overview", "Messages", "Targets", "Afnemerindicaties", "Audit log"]
+    assert menus["administrator"] == ["Overview", "Messages", "Targets", "Afnemerindicaties", "Audit log",
+                                      "Mappings", "Users", "Access log"]
 
 
 def test_a_wrong_password_keeps_the_visitor_out(site: Site, page: Page) -> None:
