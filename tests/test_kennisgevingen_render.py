@@ -55,3 +55,26 @@ def test_a_bsn_is_sent_when_allowed_and_content_above_the_size_is_left_out(schem
     assert not out.xpath("//*[local-name()='inhoud']") and schemas.issues(out) == []
     big = k.Addressing(BROKER, SUBSCRIBER, "K1", "20261206120000000", "1.1", max_document_bytes=10**6)
     assert k.render("voegZaakdocumentToe", doc, big).xpath("//*[local-name()='inhoud']")
+
+
+@pytest.mark.parametrize("shape", ["1.2", "1.1"])
+def test_a_subscriber_gets_its_own_zaaktype_status_and_document_type_codes(shape: str, schemas) -> None:
+    codes = k.Codes(zaaktypen={"SHV": "SCHULD"}, statussen={"SHV-2": "INTAKE"}, documenttypen={"Brief": "UITBRIEF"})
+    to = k.Addressing(BROKER, SUBSCRIBER, "K1", "20261206120000000", shape, codes=codes)
+
+    def told(operation: str) -> list[str]:
+        body = soap.parse_request((FIXTURES / f"{operation}.xml").read_bytes(), "text/xml", None).body_element
+        out = k.render(operation, body, to)
+        assert [str(p) for p in schemas.issues(out)] == []
+        return [el.text for el in out.xpath("//*[local-name()='isVan']/*/*[local-name()='code'] | "
+                                            "//*[local-name()='zkt.code'] | "
+                                            "//*[local-name()='heeft']/*/*[local-name()='code'] | "
+                                            "//*[local-name()='dct.omschrijving']")]
+
+    assert told("creeerZaak") == ["SCHULD"]
+    assert told("actualiseerZaakstatus") == ["SCHULD", "INTAKE"]
+    assert told("voegZaakdocumentToe") == ["UITBRIEF"]
+    # a code the subscriber has no own code for is sent as it is
+    plain = k.Addressing(BROKER, SUBSCRIBER, "K1", "20261206120000000", shape, codes=k.Codes(zaaktypen={"OMV": "X"}))
+    body = soap.parse_request((FIXTURES / "creeerZaak.xml").read_bytes(), "text/xml", None).body_element
+    assert k.render("creeerZaak", body, plain).xpath("string(//*[local-name()='isVan']/*/*[local-name()='code'])") == "SHV"

@@ -32,9 +32,14 @@ def test_a_subscriber_block_is_read_with_its_defaults(monkeypatch: pytest.Monkey
         basic: {{username: broker, password_env: B_PASSWORD}}
         certificate: {{cert_file: {cert}}}
       zaaktypen: [SHV]
+      codes:
+        zaaktypen: {{SHV: SCHULD}}
+        statussen: {{SHV-2: INTAKE}}
 """)
     [b] = apps.subscribers
     assert b.subscriber is not None
+    assert b.subscriber.codes is not None and b.subscriber.codes.zaaktypen == {"SHV": "SCHULD"}
+    assert (b.subscriber.codes.statussen, b.subscriber.codes.documenttypen) == ({"SHV-2": "INTAKE"}, {})
     assert (b.subscriber.zds, b.subscriber.soap_version, b.subscriber.bsn) == ("1.1", "1.1", False)
     assert b.systeem == Systeem("1234", "B")
     a = Systeem("1234", "A")
@@ -65,6 +70,8 @@ def test_filters_on_operation_and_zender() -> None:
     ("      url: http://b/x\n      authentication: {certificate: {cert_file: /nonexistent/c.pem}}\n", "no file"),
     ("      url: http://b/x\n      ca_file: /nonexistent/ca.pem\n", "no file"),
     ("      url: http://b/x\n      endpoint: http://b/y\n", "endpoint"),
+    ("      url: http://b/x\n      codes: {zaaktype: {SHV: SCHULD}}\n", "zaaktype"),
+    ("      url: http://b/x\n      codes: {statussen: [SHV-2]}\n", "statussen"),
 ])
 def test_mistakes_in_a_subscriber_name_their_line(block: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:

@@ -57,7 +57,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, schemas) -> Iterator[dict[st
     routes["delivery"] = fast_delivery()
     config = zb.write_zgw_config(tmp, routes)
     apps = [application("AAA", None), application("BBB", {"url": subs["BBB"].url}),
-            application("CCC", {"url": subs["CCC"].url, "zds": "1.1"})]
+            application("CCC", {"url": subs["CCC"].url, "zds": "1.1", "codes": {
+                "zaaktypen": {"SHV": "SCHULD"}, "statussen": {"SHV-2": "INTAKE"}, "documenttypen": {"Brief": "BRIEF-UIT"}}})]
     (config / "applications.yaml").write_text(yaml.safe_dump({"applications": apps}, sort_keys=False))
     with pytest.MonkeyPatch.context() as on_port:
         on_port.setattr(live, "free_port", lambda: port)
@@ -142,7 +143,13 @@ def test_a_status_set_in_open_zaak_reaches_the_subscribers_as_a_kennisgeving(wor
     assert b.text("(//*[local-name()='object'])[2]/*[local-name()='heeft']/*[local-name()='toelichting']") == \
         "intake gedaan in Open Zaak"
     assert b.sg.zender.applicatie == world["lb"].broker.own.applicatie and b.sg.ontvanger == world["BBB"].systeem
-    assert [r.element for r in told(world["CCC"], ident, "zakLk01")][-1] == "zakLk01"
+    c = told(world["CCC"], ident, "zakLk01")[-1]  # C's own codes (applications.yaml codes:)
+    assert c.text("(//*[local-name()='object'])[2]/*[local-name()='heeft']/*[local-name()='gerelateerde']"
+                  "/*[local-name()='code']") == "INTAKE"
+    assert c.text("(//*[local-name()='object'])[2]/*[local-name()='heeft']/*[local-name()='gerelateerde']"
+                  "/*[local-name()='zkt.code']") == "SCHULD"
+    assert b.text("(//*[local-name()='object'])[2]/*[local-name()='heeft']/*[local-name()='gerelateerde']"
+                  "/*[local-name()='zkt.code']") == "SHV"  # B has none
     quiet(world, ident)
     with world["lb"].broker.db.read() as s:
         [logged] = s.execute(select(Message).where(Message.port == "zgw/notificaties",
@@ -184,6 +191,9 @@ def test_a_document_linked_and_a_besluit_taken_in_open_zaak_are_told(world: dict
     wait_until(lambda: told(world["BBB"], ident, "maakZaakdocument_EdcLk01") and told(world["CCC"], ident, "edcLk01"))
     [b] = told(world["BBB"], ident, "maakZaakdocument_EdcLk01")
     assert b.text("//*[local-name()='object']/*[local-name()='titel']") == "Brief uit Open Zaak"
+    assert b.text("//*[local-name()='object']/*[local-name()='dct.omschrijving']") == "Brief"
+    [c] = told(world["CCC"], ident, "edcLk01")
+    assert c.text("//*[local-name()='object']/*[local-name()='dct.omschrijving']") == "BRIEF-UIT"
     assert not b.body.xpath("//*[local-name()='inhoud']")
 
     case_worker(world, "POST", "besluiten", "besluiten", {
@@ -224,6 +234,8 @@ def test_a_zaak_changed_and_a_zaak_created_in_open_zaak_are_told(world: dict[str
         "identificatie": nieuw, "bronorganisatie": zb.RSIN, "verantwoordelijkeOrganisatie": zb.RSIN,
         "zaaktype": zaaktype.url, "startdatum": "2026-12-01", "omschrijving": "Aangemaakt in Open Zaak"})
     wait_until(lambda: told(world["BBB"], nieuw, "creeerZaak_ZakLk01") and told(world["CCC"], nieuw, "zakLk01"))
+    [c] = told(world["CCC"], nieuw, "zakLk01")
+    assert c.text("//*[local-name()='isVan']/*/*[local-name()='code']") == "SCHULD"
     [b] = told(world["BBB"], nieuw, "creeerZaak_ZakLk01")
     assert b.text("//*[local-name()='mutatiesoort']") == "T"
     assert b.text("//*[local-name()='object']/*[local-name()='omschrijving']") == "Aangemaakt in Open Zaak"

@@ -47,6 +47,10 @@ class SubscriberTarget(KennisgevingTarget):
         super().__init__(app, app.subscriber, target_name(app))
         self.own = own
         self.blobs = BlobStore(files_dir) if files_dir is not None else None
+        codes = self.config.codes
+        #: its own zaaktype, status and document type codes (applications.yaml ``codes:``)
+        self._codes = (kennisgevingen.Codes(codes.zaaktypen, codes.statussen, codes.documenttypen)
+                       if codes is not None else None)
 
     def kennisgeving(self, request: DeliveryRequest, ctx: Context) -> tuple[str, bytes]:
         """The message element's name and the SOAP envelope this subscriber gets for ``request`` (the
@@ -55,7 +59,7 @@ class SubscriberTarget(KennisgevingTarget):
         to = kennisgevingen.Addressing(
             zender=self.own, ontvanger=self.app.systeem, referentienummer=made["referentienummer"],
             tijdstip_bericht=made["tijdstipBericht"], shape=self.config.zds, bsn=self.config.bsn,
-            max_document_bytes=self.config.max_document_bytes)
+            max_document_bytes=self.config.max_document_bytes, codes=self._codes)
         element = kennisgevingen.render(request.zds.operation.name, request.zds.body, to)
         return ns.local(element.tag), self.envelope(element)
 

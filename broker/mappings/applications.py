@@ -152,6 +152,18 @@ class OutboundAuthentication(_Strict):
     usernametoken: OutboundUsernameToken | None = None
 
 
+class SubscriberCodes(_Strict):
+    """A subscriber's own codes for the broker's (those of the zaaktypecatalogus and the mappings),
+    applied to every kennisgeving it is told; a code not listed is sent as it is."""
+
+    #: zaaktype code -> its own (the zaak's isVan code, a status's zkt.code), e.g. {SHV: SCHULD}
+    zaaktypen: dict[str, str] = {}
+    #: status code -> its own (a status's code), e.g. {SHV-2: INTAKE}
+    statussen: dict[str, str] = {}
+    #: document type (dct.omschrijving) -> its own, e.g. {Brief: UITGAANDE BRIEF}
+    documenttypen: dict[str, str] = {}
+
+
 class Subscriber(_Strict):
     """Where and how an application is told of changes (broker.adapters.subscriber)."""
 
@@ -173,6 +185,8 @@ class Subscriber(_Strict):
     bsn: bool = False
     #: document content larger than this many bytes is left out (noValue nietGeautoriseerd)
     max_document_bytes: int | None = Field(None, ge=0)
+    #: its own zaaktype, status and document type codes, applied to what it is told
+    codes: SubscriberCodes | None = None
     active: bool = True
 
     @field_validator("zds", "soap_version", mode="before")

@@ -16,6 +16,8 @@ changes:
   or as the ``voegBesluitToe_Di01`` itself (ZDS 1.2 has no besluit-T kennisgeving);
   ``updateZaakdocument_Di02`` (synchronous) is told as an ``edcLk01`` W with its old and new document,
   in both shapes (ZDS 1.2 has no asynchronous document update);
+- the subscriber's own codes (``Codes``): its zaaktype codes, status codes and document types in
+  place of the broker's;
 - what the subscriber may not receive: a BSN (``inp.bsn``) becomes ``noValue="nietGeautoriseerd"``
   unless it is allowed (ZDS 1.2, whose inp.bsn may not be nil: left out), and document content
   (``inhoud``, never nillable) above its size is left out; a ZDS 1.2 ``voegZaakdocumentToe_EdcLk01``
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import base64
 import copy
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -52,6 +55,16 @@ NOT_AUTHORISED = "nietGeautoriseerd"
 
 
 @dataclass(frozen=True)
+class Codes:
+    """The receiver's own codes for the broker's: zaaktype codes (``isVan`` code, ``zkt.code``), status
+    codes (``heeft`` code) and document types (``dct.omschrijving``); others are sent as they are."""
+
+    zaaktypen: Mapping[str, str] = field(default_factory=dict)
+    statussen: Mapping[str, str] = field(default_factory=dict)
+    documenttypen: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Addressing:
     """Who sends the kennisgeving to whom, and which of it the receiver may see."""
 
@@ -62,6 +75,7 @@ class Addressing:
     shape: str = "1.2"  # "1.2" or "1.1"
     bsn: bool = False
     max_document_bytes: int | None = None
+    codes: Codes | None = None
 
 
 def render(operation: str, body: etree._Element, to: Addressing) -> etree._Element:
@@ -85,7 +99,25 @@ def render(operation: str, body: etree._Element, to: Addressing) -> etree._Eleme
                 _withhold(el, nillable=False)
                 if out.tag == ns.q(ns.ZDS, "voegZaakdocumentToe_EdcLk01"):  # ZDS 1.2 requires the content there:
                     out.tag = ns.q(ns.ZDS, "maakZaakdocument_EdcLk01")  # told as a document without content
+    if to.codes is not None:
+        _translate(out, to.codes)
     return out
+
+
+def _translate(message: etree._Element, codes: Codes) -> None:
+    """The receiver's own codes in place of the broker's."""
+    def swap(el: etree._Element | None, table: Mapping[str, str]) -> None:
+        if el is not None and el.text is not None and el.text.strip() in table:
+            el.text = table[el.text.strip()]
+
+    for el in list(message.iter("{*}isVan")):
+        swap(child(child(el, "gerelateerde"), "code"), codes.zaaktypen)
+    for el in list(message.iter("{*}zkt.code")):
+        swap(el, codes.zaaktypen)
+    for el in list(message.iter("{*}heeft")):
+        swap(child(child(el, "gerelateerde"), "code"), codes.statussen)
+    for el in list(message.iter("{*}dct.omschrijving")):
+        swap(el, codes.documenttypen)
 
 
 def _readdress(message: etree._Element, to: Addressing) -> None:
