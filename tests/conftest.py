@@ -1,4 +1,6 @@
-"""Shared fixtures: the broker's schemas, a live broker on loopback per test, a validating SOAP caller.
+"""Shared fixtures: the broker's schemas, a live broker on loopback per test, a validating SOAP caller,
+the database a test runs on (SQLite and PostgreSQL; ``db``: the broker's, migrated) and a counting StUF
+target on loopback.
 
 Network access in tests is limited to loopback: an autouse fixture refuses any other destination.
 """
@@ -12,9 +14,13 @@ from pathlib import Path
 import pytest
 
 from broker.config import DEFAULT_XSD_DIR
+from broker.store import migrate
+from broker.store.db import Database
 from broker.stuf.schemas import SchemaSet
 from tests.support import live
+from tests.support.pg import schema_url
 from tests.support.soapcall import SoapCaller
+from tests.support.target import CountingTarget
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -55,3 +61,31 @@ def soap(live_broker: live.LiveBroker, schemas: SchemaSet) -> Iterator[SoapCalle
     caller = SoapCaller(live_broker.url, schemas)
     yield caller
     caller.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """A test using it runs on SQLite and on the machine's PostgreSQL (a private schema per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'broker.db'}"
+    else:
+        with schema_url() as url:
+            yield url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """The broker's database with every migration applied, on SQLite and on PostgreSQL."""
+    database = Database(db_url)
+    migrate.upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def target() -> Iterator[CountingTarget]:
+    """A real StUF endpoint on loopback that applies a (zender, referentienummer) once
+    (tests.support.target)."""
+    t = CountingTarget().start()
+    yield t
+    t.stop()

@@ -9,7 +9,6 @@ joins with one line in ``ADAPTERS``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tests.support import zgw_messages as zm
 from tests.support.configs import fast_delivery
 from tests.support.soapcall import SoapCaller
 from tests.support.target import CountingTarget
+from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver
 
 MAX_ATTEMPTS = 3
@@ -158,14 +158,6 @@ def creeer(run: Running, zaak: str, zender: str = "STP") -> Any:
 def deliveries(run: Running, target: str) -> list[Delivery]:
     with run.live.broker.db.read() as s:
         return list(s.execute(select(Delivery).where(Delivery.target == target).order_by(Delivery.id)).scalars())
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached within the timeout")
-        time.sleep(0.05)
 
 
 def test_it_implements_the_target_protocol(run: Running) -> None:

@@ -18,13 +18,6 @@ from tests.support.target import CountingTarget
 
 
 @pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
 def site(tmp_path: Path, schemas, target: CountingTarget) -> Iterator[Site]:
     s = start_site(tmp_path, schemas, target, on_dead="skip")
     yield s

@@ -32,13 +32,6 @@ UPDATE = m.ZDS_ACTION + "updateZaak_ZakLk01"
 OTHER_BSN = "123456782"
 
 
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
-
-
 def start(tmp: Path, schemas, target: CountingTarget, language: str | None = "en") -> Site:
     """A broker whose creeerZaak and updateZaak also go (queued) to "archief", where a dead delivery
     holds the later ones of its zaak (on_dead: hold)."""

@@ -4,7 +4,6 @@ and on SQLite each single-column filter walks its index in order (no sort of the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,25 +15,9 @@ from broker.store.db import Database
 from broker.store.tables import Message
 from broker.web.dashboard import messagelist
 from broker.web.dashboard.messagelist import MessageFilters
-from tests.support.pg import schema_url
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 OPS = [("creeerZaak", "Lk01"), ("updateZaak", "Lk01"), ("geefZaakdetails", "Lv01"), ("genereerZaakIdentificatie", "Di02")]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'list.db'}")
-        migrate.upgrade(database)
-        yield database
-        database.dispose()
-    else:
-        with schema_url() as url:
-            database = Database(url)
-            migrate.upgrade(database)
-            yield database
-            database.dispose()
 
 
 def fill(db: Database, n: int = 157) -> list[dict]:

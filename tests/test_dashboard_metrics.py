@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,13 +27,6 @@ from tests.support.dashboard_site import CREEER, Site, start_site
 from tests.support.target import CountingTarget
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
 
 
 def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -4,38 +4,19 @@ skipped), substring search, chart axes in 1-2-5 steps and time ranges that refus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
-from broker.store import migrate
 from broker.store.db import Database
 from broker.store.tables import Message, MessagePayload
 from broker.web.dashboard import bsnindex, charts, messagelist, ranges
 from broker.web.dashboard.messagelist import MessageFilters
 from broker.web.dashboard.tables import MessageBsn, SearchWatermark
-from tests.support.pg import schema_url
 
 KEY = b"a key of the tests"
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'search.db'}")
-        migrate.upgrade(database)
-        yield database
-        database.dispose()
-    else:
-        with schema_url() as url:
-            database = Database(url)
-            migrate.upgrade(database)
-            yield database
-            database.dispose()
 
 
 def add(db: Database, request: bytes, *, zaak: str = "1234ZAAK", ref: str = "R1", age: timedelta = timedelta(0),

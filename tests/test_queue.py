@@ -8,7 +8,6 @@ applies a (zender, referentienummer) only once.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,27 +19,11 @@ from broker.store.tables import Message, MessagePayload
 from tests.support import live
 from tests.support import messages as m
 from tests.support.configs import fast_delivery, write_config
-from tests.support.pg import schema_url
 from tests.support.soapcall import SoapCaller
 from tests.support.target import CountingTarget
+from tests.support.waiting import wait_until
 
 ZDS = m.ZDS_ACTION
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'broker.db'}"
-    else:
-        with schema_url() as url:
-            yield url
-
-
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
 
 
 def routes(target: CountingTarget, deliver: list[dict], operations: list[str] | None = None, **policy) -> dict:
@@ -69,15 +52,6 @@ def start_broker(tmp_path: Path, db_url: str, schemas):
     for lb, caller in started:
         caller.close()
         lb.stop()
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError("condition not reached within the timeout")
 
 
 def deliveries(lb: live.LiveBroker, target_name: str | None = None) -> list[Delivery]:

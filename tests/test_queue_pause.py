@@ -4,7 +4,6 @@ kept on the delivery. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,28 +13,12 @@ from broker.queue.tables import DeliveryEvent
 from tests.support import live
 from tests.support import messages as m
 from tests.support.configs import write_config
-from tests.support.pg import schema_url
 from tests.support.soapcall import SoapCaller
 from tests.support.target import CountingTarget
-from tests.test_queue import ZDS, deliveries, routes, wait_until
+from tests.support.waiting import wait_until
+from tests.test_queue import ZDS, deliveries, routes
 
 QUEUED = [{"target": "zaaksysteem", "mode": "sync"}, {"target": "archief", "mode": "queued"}]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'broker.db'}"
-    else:
-        with schema_url() as url:
-            yield url
-
-
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
 
 
 @pytest.fixture

@@ -36,13 +36,6 @@ def pg() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
-
-
 def config_for(tmp: Path, target: CountingTarget, **policy) -> Path:
     return write_config(tmp, routes={
         "targets": {"archief": {"adapter": "stuf", "url": target.url, "timeout": 30}},

@@ -26,13 +26,6 @@ EMBEDDED_ONLY = {"targets": {"zaaksysteem": {"adapter": "embedded"}},
 
 
 @pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget().start()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[live.LiveBroker]:
     monkeypatch.setenv("STUF_BROKER_CONFIG_REFRESH_SECONDS", "3600")  # refreshed by hand unless a test says so
     config = write_config(tmp_path, routes=EMBEDDED_ONLY)

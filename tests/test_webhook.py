@@ -4,7 +4,6 @@ the order per zaak, retries on 5xx and timeouts, dead letters on 4xx, and no per
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from tests.support import live
 from tests.support import messages as m
 from tests.support.configs import fast_delivery, write_config
 from tests.support.soapcall import SoapCaller
+from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver
 
 ZDS = m.ZDS_ACTION
@@ -71,14 +71,6 @@ def attempts(lb: live.LiveBroker, d: Delivery) -> list[DeliveryAttempt]:
     with lb.broker.db.read() as s:
         return list(s.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
                               .order_by(DeliveryAttempt.id)).scalars())
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached within the timeout")
-        time.sleep(0.05)
 
 
 def finished(lb: live.LiveBroker) -> Callable[[], bool]:
