@@ -11,6 +11,7 @@ as updateZaak (W, the old values unknown) and creeerZaak (T)."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +22,11 @@ import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from sqlalchemy import select
 
+from broker.adapters.zgw.client import RecentWrites
 from broker.devtools.zgw_fake import SeededZaaktype, ZGWFake
 from broker.devtools.zgw_fake.specs import DEFAULT_SPEC_DIR
 from broker.store.tables import Message
+from broker.web.dashboard import messagedetail
 from tests.support import live
 from tests.support import zgw_broker as zb
 from tests.support import zgw_messages as zm
@@ -154,7 +157,11 @@ def test_a_status_set_in_open_zaak_reaches_the_subscribers_as_a_kennisgeving(wor
     with world["lb"].broker.db.read() as s:
         [logged] = s.execute(select(Message).where(Message.port == "zgw/notificaties",
                                                    Message.zaak_identificatie == ident)).scalars()
+        detail = messagedetail.load(s, logged.id, masked=True)  # as the dashboard shows it
     assert logged.operation == "actualiseerZaakstatus" and logged.zender_applicatie == "zgw"
+    assert detail is not None and "actualiseerZaakstatus_ZakLk01" in detail.request_xml
+    assert [(d["target"], d["state"]) for d in detail.deliveries] == [
+        ("zgw", "delivered"), ("subscriber:1234/BBB", "delivered"), ("subscriber:1234/CCC", "delivered")]
     assert not world["BBB"].problems and not world["CCC"].problems
 
 
@@ -243,3 +250,25 @@ def test_a_zaak_changed_and_a_zaak_created_in_open_zaak_are_told(world: dict[str
     assert b.body.xpath("//*[local-name()='heeftAlsInitiator']/@*[local-name()='noValue']") == ["waardeOnbekend"]
     quiet(world, nieuw)
     assert not world["BBB"].problems and not world["CCC"].problems
+
+
+def test_each_own_write_is_claimed_by_one_notification_even_before_its_answer_arrived() -> None:
+    written = RecentWrites(wait=10)
+    written.add("POST", "http://zgw/zaken/api/v1/statussen", httpx.Response(201, json={"url": "http://zgw/s/1"}))
+    assert written.claim("http://zgw/s/1")
+    assert not written.claim("http://zgw/s/1")  # a second notification of it is someone else's change
+    assert not written.claim("http://zgw/zaken/api/v1/statussen")  # a collection is never announced
+    entered, answer = threading.Event(), threading.Event()
+
+    def write_in_flight() -> None:
+        with written.writing():
+            entered.set()
+            answer.wait(10)
+            written.add("PATCH", "http://zgw/z/2", httpx.Response(200, json={"url": "http://zgw/z/2"}))
+
+    writer = threading.Thread(target=write_in_flight)
+    writer.start()
+    entered.wait(10)
+    threading.Timer(0.05, answer.set).start()  # the API announced the write before the client read its answer
+    assert written.claim("http://zgw/z/2")
+    writer.join()

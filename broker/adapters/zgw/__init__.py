@@ -43,7 +43,7 @@ from broker.adapters.deps import AdapterDeps
 from broker.adapters.options import HttpUrl, Options, Timeout, parse
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
-from broker.adapters.zgw.client import Recorded, ZgwClient, ZgwError, ZgwSettings
+from broker.adapters.zgw.client import RecentWrites, Recorded, ZgwClient, ZgwError, ZgwSettings
 from broker.adapters.zgw.documenten import DocumentenMixin
 from broker.adapters.zgw.identificaties import Identificaties
 from broker.adapters.zgw.notificaties import NotificatiesMixin, NotificatiesOptions
@@ -191,4 +191,6 @@ def build(name: str, deps: AdapterDeps, options: dict[str, Any], *, transport: h
                              deps.settings, identificaties, steps, opts.large_document_bytes,
                              files_dir=deps.files_dir)
     adapter.notificaties = opts.notificaties
+    if opts.notificaties is not None:  # its own writes are recognised in the notifications
+        client.written = RecentWrites()
     return adapter

@@ -123,9 +123,9 @@ class ZgwClient(HttpErrors):
         self.http = httpx.Client(timeout=settings.timeout, transport=transport,
                                  headers={"User-Agent": "stuf-broker", "Accept": "application/json"})
         self.record = record
-        #: what this client wrote lately, so that the ZGW notification of the broker's own change is
-        #: recognised (broker.adapters.zgw.notificaties)
-        self.written = RecentWrites()
+        #: the writes of this client not yet announced, so that the ZGW notification of the broker's own
+        #: change is recognised; kept only for a target that subscribes (broker.adapters.zgw.notificaties)
+        self.written: RecentWrites | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -167,16 +167,17 @@ class ZgwClient(HttpErrors):
             self.record(Recorded(method, full, shown, json_body,
                                  {**(data or {}), **{k: f"<{len(v[1])} bytes>" for k, v in (files or {}).items()}}
                                  if files or data else None))
-        if method == "GET" or url.endswith("/_zoek"):
+        written = self.written
+        if written is None or method == "GET" or url.endswith("/_zoek"):
             with calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
                 response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                              headers=headers)
         else:
-            with self.written.writing(), calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
+            with written.writing(), calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
                 response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                              headers=headers)
                 if response.status_code in expect:
-                    self.written.add(method, url, response)
+                    written.add(method, url, response)
         if response.status_code not in expect:
             raise _error(method, url, response)
         return response
@@ -242,9 +243,10 @@ class RecentWrites:
     A ZGW API may announce a write before its answer reached the client; :meth:`claim` therefore first
     waits (at most ``wait`` seconds) for the writes in flight at that moment to end."""
 
-    def __init__(self, seconds: float = 300.0, wait: float = 15.0) -> None:
+    def __init__(self, seconds: float = 300.0, wait: float = 15.0, most: int = 10000) -> None:
         self.seconds = seconds
         self.wait = wait
+        self.most = most
         self._pending: dict[str, list[float]] = {}
         self._in_flight: set[int] = set()
         self._numbers = itertools.count()
@@ -273,9 +275,11 @@ class RecentWrites:
                 urls.add(_key(body["url"]))
         now = time.monotonic()
         with self._changed:
-            if len(self._pending) > 10000:
+            if len(self._pending) > self.most:  # never announced (a write the API does not notify of)
                 self._pending = {u: kept for u, times in self._pending.items()
                                  if (kept := [t for t in times if now - t < self.seconds])}
+                while len(self._pending) > self.most:
+                    del self._pending[next(iter(self._pending))]
             for u in urls:
                 self._pending.setdefault(u, []).append(now)
 

@@ -110,7 +110,8 @@ class NotificatiesMixin(ZgwBase):
 
     def caused_by_broker(self, message: dict[str, Any]) -> bool:
         """Is the notification about a write of the broker itself (each write answers one notification)?"""
-        return self.client.written.claim(str(message.get("resourceUrl") or ""))
+        written = self.client.written
+        return written is not None and written.claim(str(message.get("resourceUrl") or ""))
 
     def change(self, message: dict[str, Any]) -> Change | None:
         """The change a notification announces, read back from the APIs; None for a resource that is
