@@ -183,7 +183,7 @@ def test_a_change_made_through_the_broker_is_not_told_again_by_its_notification(
     assert [x.target for x in deliveries(world["lb"], ident)].count("subscriber:1234/BBB") == 2
 
 
-def test_a_document_linked_and_a_besluit_taken_in_open_zaak_are_told(world: dict[str, Any]) -> None:
+def test_a_document_linked_or_changed_and_a_besluit_taken_or_changed_in_open_zaak_are_told(world: dict[str, Any]) -> None:
     fake: ZGWFake = world["fake"]
     zaaktype: SeededZaaktype = world["zaaktype"]
     ident = "1234ZNOT00003"
@@ -203,13 +203,33 @@ def test_a_document_linked_and_a_besluit_taken_in_open_zaak_are_told(world: dict
     assert c.text("//*[local-name()='object']/*[local-name()='dct.omschrijving']") == "BRIEF-UIT"
     assert not b.body.xpath("//*[local-name()='inhoud']")
 
-    case_worker(world, "POST", "besluiten", "besluiten", {
+    eio_path = "enkelvoudiginformatieobjecten/" + eio["url"].rsplit("/", 1)[1]
+    lock = case_worker(world, "POST", "documenten", eio_path + "/lock", {})["lock"]
+    case_worker(world, "PATCH", "documenten", eio_path, {"titel": "Brief uit Open Zaak (herzien)", "lock": lock})
+    httpx.post(f"{fake.url('documenten')}/{eio_path}/unlock", json={"lock": lock},
+               headers=fake.auth_headers("documenten", client_id=CASE_WORKER[0])).raise_for_status()
+    wait_until(lambda: [r for r in world["BBB"].accepted() if r.zaak == ident and r.element == "edcLk01"]
+               and told(world["CCC"], ident, "edcLk01")[1:])
+    [b] = [r for r in world["BBB"].accepted() if r.zaak == ident and r.element == "edcLk01"]  # ZDS 1.2 too
+    assert b.text("//*[local-name()='mutatiesoort']") == "W"
+    assert b.text("(//*[local-name()='object'])[2]/*[local-name()='titel']") == "Brief uit Open Zaak (herzien)"
+
+    besluit = case_worker(world, "POST", "besluiten", "besluiten", {
         "identificatie": "1234BSLNOT01", "verantwoordelijkeOrganisatie": zb.RSIN, "zaak": zaak,
         "besluittype": zaaktype.besluittypen["Beschikking"], "datum": "2026-12-01", "ingangsdatum": "2026-12-01"})
     wait_until(lambda: [r for r in world["BBB"].accepted() if r.element == "voegBesluitToe_Di01"
                         and "1234BSLNOT01" in r.body.xpath("string(//*[local-name()='besluit'])")])
     wait_until(lambda: [r for r in world["CCC"].accepted() if r.element == "bslLk01"
                         and r.text("//*[local-name()='object']/*[local-name()='identificatie']") == "1234BSLNOT01"])
+    case_worker(world, "PUT", "besluiten", "besluiten/" + besluit["url"].rsplit("/", 1)[1], {
+        "identificatie": "1234BSLNOT01", "verantwoordelijkeOrganisatie": zb.RSIN, "zaak": zaak,
+        "besluittype": zaaktype.besluittypen["Beschikking"], "datum": "2026-12-01", "ingangsdatum": "2026-12-01",
+        "toelichting": "Herzien in Open Zaak"})
+    wait_until(lambda: [r for r in world["BBB"].accepted() if r.element == "updateBesluit_BslLk01"
+                        and r.text("//*[local-name()='object']/*[local-name()='identificatie']") == "1234BSLNOT01"])
+    [b] = [r for r in world["BBB"].accepted() if r.element == "updateBesluit_BslLk01"
+           and r.text("//*[local-name()='object']/*[local-name()='identificatie']") == "1234BSLNOT01"]
+    assert b.text("(//*[local-name()='object'])[2]/*[local-name()='toelichting']") == "Herzien in Open Zaak"
     quiet(world, ident)
     assert not world["BBB"].problems and not world["CCC"].problems
 

@@ -17,7 +17,10 @@ status set                 ``actualiseerZaakstatus_ZakLk01`` W: old object witho
                            ``heeft``), new object with the status set
 document linked            ``maakZaakdocument_EdcLk01`` T: the document without its content, with
                            its zaak
+document changed           ``updateZaakdocument_Di02`` (told as an ``edcLk01`` W): old object with the
+                           identificatie only, new object the document without its content
 besluit taken              ``voegBesluitToe_Di01``: the besluit and its zaak
+besluit changed            ``updateBesluit_BslLk01`` W: old object with the identificatie only
 =========================  =====================================================================
 """
 
@@ -37,18 +40,20 @@ from broker.zds.xmlutil import ENTITEITTYPE, NIL, NOVALUE, VERWERKINGSSOORT, mak
 
 #: the operation each kind of change is told as
 OPERATIONS = {"zaak:create": "creeerZaak", "zaak:update": "updateZaak", "status": "actualiseerZaakstatus",
-              "document": "maakZaakdocument", "besluit": "voegBesluitToe"}
+              "document:create": "maakZaakdocument", "document:update": "updateZaakdocument",
+              "besluit:create": "voegBesluitToe", "besluit:update": "updateBesluit"}
 _ELEMENTS = {"creeerZaak": "creeerZaak_ZakLk01", "updateZaak": "updateZaak_ZakLk01",
              "actualiseerZaakstatus": "actualiseerZaakstatus_ZakLk01",
-             "maakZaakdocument": "maakZaakdocument_EdcLk01", "voegBesluitToe": "voegBesluitToe_Di01"}
+             "maakZaakdocument": "maakZaakdocument_EdcLk01", "updateZaakdocument": "updateZaakdocument_Di02",
+             "voegBesluitToe": "voegBesluitToe_Di01", "updateBesluit": "updateBesluit_BslLk01"}
 _NSMAP = {"ZDS": ns.ZDS, "ZKN": ns.ZKN, "StUF": ns.STUF, "BG": ns.BG, "xsi": ns.XSI}
 
 
 def operation(soort: str, actie: str) -> str:
     """The ZDS operation a change (``soort`` zaak/status/document/besluit, ZGW ``actie``) is told as."""
-    if soort == "zaak":
-        return OPERATIONS["zaak:create" if actie == "create" else "zaak:update"]
-    return OPERATIONS[soort]
+    if soort == "status":
+        return OPERATIONS[soort]
+    return OPERATIONS[f"{soort}:create" if actie == "create" else f"{soort}:update"]
 
 
 def render_change(op: str, zaak: Zaak, schema: SchemaModel, *, zender: Systeem, ontvanger: Systeem,
@@ -57,19 +62,34 @@ def render_change(op: str, zaak: Zaak, schema: SchemaModel, *, zender: Systeem, 
     """The ZDS 1.2 message of ``op`` describing the change of ``zaak`` (and its document, besluit or
     the status set: ``status``, else its last)."""
     element = etree.Element(ns.q(ns.ZDS, _ELEMENTS[op]), nsmap=_NSMAP)
-    entiteittype = {"maakZaakdocument": "EDC", "voegBesluitToe": None}.get(op, "ZAK")
-    berichtcode = "Di01" if op == "voegBesluitToe" else "Lk01"
-    write_stuurgegevens(element, ns.q(ns.ZKN, "stuurgegevens"), Stuurgegevens(
-        berichtcode=berichtcode, zender=zender, ontvanger=ontvanger, referentienummer=referentienummer,
-        tijdstipBericht=tijdstip_bericht, entiteittype=entiteittype,
-        functie="voegBesluitToe" if op == "voegBesluitToe" else None))
+    entiteittype = {"maakZaakdocument": "EDC", "updateBesluit": "BSL"}.get(op, "ZAK")
+    berichtcode = {"voegBesluitToe": "Di01", "updateZaakdocument": "Di02"}.get(op, "Lk01")
+    functie = op if op in ("voegBesluitToe", "updateZaakdocument") else None
+    write_stuurgegevens(element, ns.q(ns.ZDS if functie == "updateZaakdocument" else ns.ZKN, "stuurgegevens"),
+                        Stuurgegevens(berichtcode=berichtcode, zender=zender, ontvanger=ontvanger,
+                                      referentienummer=referentienummer, tijdstipBericht=tijdstip_bericht,
+                                      entiteittype=None if functie else entiteittype, functie=functie))
     if op == "voegBesluitToe":
         assert besluit is not None
         _besluit(element, besluit, zaak, schema)
         return element
+    if op == "updateZaakdocument":  # told as an edcLk01 W (broker.zds.kennisgevingen)
+        assert document is not None
+        lk02 = sub(element, ns.ZDS, "edcLk02")
+        lk02.set(ENTITEITTYPE, "EDC")
+        lk02.set(ns.q(ns.STUF, "functie"), "update")
+        sub(sub(lk02, ns.ZKN, "parameters"), ns.STUF, "mutatiesoort", "W")
+        lk02.append(_identified(document.identificatie, "EDC", "W"))
+        lk02.append(_mark(render.document(document, schema), "W"))
+        return element
     parameters = sub(element, ns.ZKN, "parameters")
     sub(parameters, ns.STUF, "mutatiesoort", "T" if op in ("creeerZaak", "maakZaakdocument") else "W")
     sub(parameters, ns.STUF, "indicatorOvername", "V")
+    if op == "updateBesluit":  # the BSL kennisgeving has no relation to its zaak
+        assert besluit is not None
+        element.append(_identified(besluit.identificatie, "BSL", "W"))
+        element.append(_mark(render.besluit(_without_zaak(besluit), schema), "W"))
+        return element
     if op == "maakZaakdocument":
         assert document is not None
         obj = render.document(document, schema)
@@ -82,18 +102,18 @@ def render_change(op: str, zaak: Zaak, schema: SchemaModel, *, zender: Systeem, 
         _mark(obj, "T")
         element.append(obj)
     elif op == "updateZaak":
-        element.append(_identified(zaak, "W"))
+        element.append(_identified(zaak.identificatie, "ZAK", "W"))
         new = render.zaak(_without_statussen(zaak), schema)
         _mark(new, "W")
         element.append(new)
     else:  # actualiseerZaakstatus
-        old = _identified(zaak, "W")
+        old = _identified(zaak.identificatie, "ZAK", "W")
         heeft = sub(old, ns.ZKN, "heeft")
         heeft.set(ENTITEITTYPE, "ZAKSTT")
         heeft.set(VERWERKINGSSOORT, "T")
         heeft.set(NIL, "true")
         element.append(old)
-        new = _identified(zaak, "W")
+        new = _identified(zaak.identificatie, "ZAK", "W")
         status = status or (zaak.statussen[-1] if zaak.statussen else None)
         if status is not None:
             new.append(_status(status))
@@ -126,11 +146,12 @@ def _no_initiator(obj: etree._Element, schema: SchemaModel) -> None:
     schema.sort(obj, "ZAK")
 
 
-def _identified(zaak: Zaak, verwerkingssoort: str) -> etree._Element:
+def _identified(identificatie: str | None, entiteittype: str, verwerkingssoort: str) -> etree._Element:
+    """The old object of a W whose old values are not known: its identificatie only."""
     obj = make(ns.ZKN, "object")
-    obj.set(ENTITEITTYPE, "ZAK")
+    obj.set(ENTITEITTYPE, entiteittype)
     obj.set(VERWERKINGSSOORT, verwerkingssoort)
-    sub(obj, ns.ZKN, "identificatie", zaak.identificatie)
+    sub(obj, ns.ZKN, "identificatie", identificatie)
     return obj
 
 

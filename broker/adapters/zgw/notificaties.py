@@ -20,8 +20,9 @@ routes.yaml, on a ``zgw`` target::
   or None when it is not one the subscribers are told of.
 
 What is told: a zaak created or changed (kanaal zaken, resource zaak), a status set (status), a document
-linked to a zaak (zaakinformatieobject) and a besluit taken (kanaal besluiten, besluit). The others
-(rollen, resultaten, a document's own changes, deletions) are not.
+linked to a zaak (zaakinformatieobject) or changed (kanaal documenten, enkelvoudiginformatieobject, when
+it belongs to a zaak) and a besluit taken or changed (kanaal besluiten, besluit, when it has a zaak).
+The others (rollen, resultaten, zaakobjecten, deletions) are not.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from broker.adapters.zgw.convert import tijdstip_out
 from broker.model import Besluit, Document, Status, Zaak
 from broker.model.ports import Context
 
+CHANGED = ("update", "partial_update")
 Kanaal = Literal["zaken", "documenten", "besluiten"]
 KANALEN: tuple[Kanaal, ...] = ("zaken", "documenten", "besluiten")
 
@@ -120,7 +122,7 @@ class NotificatiesMixin(ZgwBase):
         url = str(message.get("resourceUrl") or "")
         work = self._work(Context())
         try:
-            if kanaal == "zaken" and resource == "zaak" and actie in ("create", "update", "partial_update"):
+            if kanaal == "zaken" and resource == "zaak" and actie in ("create", *CHANGED):
                 return Change("zaak", actie, self._zaak_model(work, self.client.get(url)))
             if kanaal == "zaken" and resource == "status" and actie == "create":
                 status = self.client.get(url)
@@ -138,7 +140,15 @@ class NotificatiesMixin(ZgwBase):
                 eio = self.client.get(link["informatieobject"])
                 document = self._document_model(work, eio, zaak.get("identificatie"), with_content=False)
                 return Change("document", actie, model, document=document)
-            if kanaal == "besluiten" and resource == "besluit" and actie == "create":
+            if kanaal == "documenten" and resource == "enkelvoudiginformatieobject" and actie in CHANGED:
+                links = self.client.all(self.client.url("zaken", "zaakinformatieobjecten"), {"informatieobject": url})
+                if not links:  # not (yet) a document of a zaak
+                    return None
+                zaak = self.client.get(links[0]["zaak"])
+                document = self._document_model(work, self.client.get(url), zaak.get("identificatie"),
+                                                with_content=False)
+                return Change("document", actie, self._zaak_model(work, zaak), document=document)
+            if kanaal == "besluiten" and resource == "besluit" and actie in ("create", *CHANGED):
                 besluit = self.client.get(url)
                 if not besluit.get("zaak"):
                     return None
