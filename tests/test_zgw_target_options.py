@@ -50,6 +50,9 @@ def test_identificaties_follow_the_configured_template(tmp_path: Path, fake: ZGW
     ({"zaken_adres": "http://x"}, "zaken_adres"),
     ({"identificaties": {"zaak": "Z{volgnummer}"}}, "begin the template with {gemeentecode}"),
     ({"identificaties": {"zaak": "{gemeentecode}{onbekend}"}}, "cannot be filled"),
+    ({"notificaties": {"url": "http://n/api/v1", "callback_url": "http://b/zgw/notificaties",
+                       "auth_env": "NOT_SET_ANYWHERE"}}, "NOT_SET_ANYWHERE"),
+    ({"notificaties": {"url": "ftp://n", "callback_url": "http://b/zgw/notificaties", "auth": "Bearer x"}}, "url"),
 ])
 def test_mistakes_in_the_options_refuse_the_start(tmp_path: Path, fake: ZGWFake, change: dict, message: str) -> None:
     routes = zb.translate_routes(fake)
@@ -132,3 +135,15 @@ def test_an_unknown_zgw_option_gets_a_suggestion_like_every_adapter(tmp_path: Pa
         Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
     texts = [str(p) for p in refused.value.problems]
     assert any("unknown option 'zaken_ur'" in t and "zaken_url" in t for t in texts), texts
+
+
+@pytest.mark.parametrize(("notificaties", "message"), [
+    ({"url": "http://n/api/v1", "callback_url": "http://b/zgw/notificaties"}, "give auth or auth_env"),
+    ({"url": "http://n/api/v1", "callback_url": "http://b/zgw/notificaties", "auth": "Bearer x",
+      "kanalen": ["autorisaties"]}, "notificaties.kanalen.0"),
+])
+def test_the_notificaties_option_is_checked(tmp_path: Path, fake: ZGWFake, notificaties: dict, message: str) -> None:
+    routes = zb.translate_routes(fake, notificaties=notificaties)
+    with pytest.raises(ConfigError) as refused:
+        Broker(live.make_settings(tmp_path, config_dir=zb.write_zgw_config(tmp_path, routes)))
+    assert any(message in str(p) and p.line is not None for p in refused.value.problems), refused.value
