@@ -128,3 +128,27 @@ def test_a_forged_token_in_a_request_is_refused(soap: SoapCaller) -> None:
     answer = soap.call("OntvangAsynchroon", d.voeg_zaakdocument_toe("1234D0forged", zaak, inhoud_xml=inhoud),
                        soap_action=d.ACTION["voegZaakdocumentToe"])
     assert answer.fault is not None and "StUF055" in answer.content.decode()
+
+
+@pytest.mark.parametrize("piece", [1, 13, 4096, 10**6])
+def test_the_structure_limits_hold_for_markup_passed_in_bulk(tmp_path: Path, piece: int) -> None:
+    """Ordinary markup between the places the reducer acts on goes through in bulk; an element with too
+    many attributes or too many namespace declarations in it is still refused, in any pieces."""
+    shape = spool.Shape(max_attributes=5, max_namespace_declarations=3)
+    many_attributes = b"<a>" + b"<b " + b" ".join(b'x%d="1"' % i for i in range(6)) + b"/>" + b"<c>t</c>" * 500 + b"</a>"
+    many_namespaces = b"<a>" + b"".join(b'<n%d xmlns:p%d="u"/>' % (i, i) for i in range(4)) + b"</a>"
+    fine = b'<a xmlns:p="u"><b x="1" y="2"/>' + b"<c>t</c>" * 500 + b"<inhoud>" + b"QUJD" * 3000 + b"</inhoud></a>"
+    for body, refused in ((many_attributes, "attributen"), (many_namespaces, "namespace"), (fine, None)):
+        r = spool.reducer("text/xml", blobs.BlobStore(tmp_path), max_document=10**6, max_rest=10**6,
+                          threshold=THRESHOLD, shape=shape)
+        if refused is None:
+            for i in range(0, len(body), piece):
+                r.feed(body[i:i + piece])
+            out = r.close()
+            assert len(r.blobs) == 1 and out.startswith(b'<a xmlns:p="u"><b x="1" y="2"/>')
+            continue
+        with pytest.raises(StufError) as exc:
+            for i in range(0, len(body), piece):
+                r.feed(body[i:i + piece])
+            r.close()
+        assert exc.value.code == "StUF055" and refused in (exc.value.details or "")
