@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
+from broker.adapters.zgw.notificaties import identity
 from broker.errors import AdapterError
 from broker.intake import messagelog
 from broker.logging import current_correlation_id
@@ -63,6 +65,7 @@ class NotificatieReceiver:
         self.own = own
         self.schema_model = schema_model
         self.wake_worker = wake_worker
+        self._subscribing = threading.Lock()
 
     def sources(self) -> list[tuple[Target, Any]]:
         """The targets whose adapter subscribes to a Notificaties API, with that adapter."""
@@ -74,7 +77,12 @@ class NotificatieReceiver:
         return out
 
     def subscribe_all(self) -> None:
-        """Make the abonnement of every such target (kept when it exists); a failure is logged."""
+        """Make the abonnement of every such target (kept when it exists); a failure is logged. One
+        at a time in this process (the worker may be started more than once)."""
+        with self._subscribing:
+            self._subscribe_all()
+
+    def _subscribe_all(self) -> None:
         for target, adapter in self.sources():
             try:
                 url = adapter.subscribe()
@@ -139,11 +147,18 @@ class NotificatieReceiver:
             zaak_identificatie=zaak.identificatie, object_identificatie=object_id,
             correlation_id=current_correlation_id())
         legs = [Leg(target, "sync", True), *(Leg(t, "queued", False) for t in told)]
-        with self.db.write() as session:
-            message_id = messagelog.store_answered(
-                session, rec, None, None, answer=b"", answer_content_type="application/json",
-                answer_berichtcode=None, http_status=204, state="queued")
-            self.queue.add(session, message_id, legs, op, zaak.identificatie, primary_done=True)
+        # the same notification again (sent to a second abonnement, or resent after no answer) is told once
+        key = f"zgw-notificatie|{target.name}|{identity(message)}"
+        try:
+            with self.db.write() as session:
+                message_id = messagelog.store_answered(
+                    session, rec, key, None, answer=b"", answer_content_type="application/json",
+                    answer_berichtcode=None, http_status=204, state="queued")
+                self.queue.add(session, message_id, legs, op, zaak.identificatie, primary_done=True)
+        except IntegrityError:
+            log.info("notification told before", target=target.name, kanaal=message["kanaal"],
+                     resource=message["resource"], actie=message["actie"])
+            return Outcome(204, "told before")
         self.wake_worker()
         log.info("notification told to subscribers", target=target.name, kanaal=message["kanaal"],
                  resource=message["resource"], actie=message["actie"], operation=op, subscribers=len(told),

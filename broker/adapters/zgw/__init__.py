@@ -43,10 +43,11 @@ from broker.adapters.deps import AdapterDeps
 from broker.adapters.options import HttpUrl, Options, Timeout, parse
 from broker.adapters.zgw.besluiten import BesluitenMixin
 from broker.adapters.zgw.catalogi import Catalogi
-from broker.adapters.zgw.client import RecentWrites, Recorded, ZgwClient, ZgwError, ZgwSettings
+from broker.adapters.zgw.client import Recorded, ZgwClient, ZgwError, ZgwSettings
 from broker.adapters.zgw.documenten import DocumentenMixin
 from broker.adapters.zgw.identificaties import Identificaties
 from broker.adapters.zgw.notificaties import NotificatiesMixin, NotificatiesOptions
+from broker.adapters.zgw.own_writes import OwnWrites
 from broker.adapters.zgw.steps import StepStore
 from broker.adapters.zgw.zaken import ZakenMixin
 from broker.adapters.zgw.zaken_lezen import ZakenLezenMixin
@@ -191,6 +192,6 @@ def build(name: str, deps: AdapterDeps, options: dict[str, Any], *, transport: h
                              deps.settings, identificaties, steps, opts.large_document_bytes,
                              files_dir=deps.files_dir)
     adapter.notificaties = opts.notificaties
-    if opts.notificaties is not None:  # its own writes are recognised in the notifications
-        client.written = RecentWrites()
+    if opts.notificaties is not None and database is not None:  # its own writes recognised in notifications
+        client.written = OwnWrites(database, name)
     return adapter

@@ -17,13 +17,10 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +30,7 @@ import jwt
 from jwt.algorithms import HMACAlgorithm
 
 from broker.adapters.http import HttpErrors, calling, correlation_headers
+from broker.adapters.zgw.own_writes import OwnWrites
 from broker.errors import AdapterError, StufError
 
 CRS = "EPSG:4326"
@@ -124,8 +122,8 @@ class ZgwClient(HttpErrors):
                                  headers={"User-Agent": "stuf-broker", "Accept": "application/json"})
         self.record = record
         #: the writes of this client not yet announced, so that the ZGW notification of the broker's own
-        #: change is recognised; kept only for a target that subscribes (broker.adapters.zgw.notificaties)
-        self.written: RecentWrites | None = None
+        #: change is recognised; kept only for a target that subscribes (broker.adapters.zgw.own_writes)
+        self.written: OwnWrites | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -173,11 +171,11 @@ class ZgwClient(HttpErrors):
                 response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                              headers=headers)
         else:
-            with written.writing(), calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
+            with written.writing() as write, calling(f"{method} {_short(url)}", self.settings.timeout, _unavailable):
                 response = self.http.request(method, url, params=params, json=json_body, files=files, data=data,
                                              headers=headers)
                 if response.status_code in expect:
-                    written.add(method, url, response)
+                    write.done(method, url, response)
         if response.status_code not in expect:
             raise _error(method, url, response)
         return response
@@ -231,75 +229,6 @@ class ZgwClient(HttpErrors):
                 raise _error("GET", url, response)
             for piece in response.iter_bytes():
                 sink(piece)
-
-
-class RecentWrites:
-    """The broker's own writes through this client, not yet announced: per resource URL, one entry
-    per write made in the last ``seconds`` (a create: the ``url`` it answered; a change or delete: the
-    resource's URL), in this process. A ZGW API announces every write once; :meth:`claim` takes the
-    entry of one announcement, so a later change by someone else to the same resource is not taken
-    for the broker's own.
-
-    A ZGW API may announce a write before its answer reached the client; :meth:`claim` therefore first
-    waits (at most ``wait`` seconds) for the writes in flight at that moment to end."""
-
-    def __init__(self, seconds: float = 300.0, wait: float = 15.0, most: int = 10000) -> None:
-        self.seconds = seconds
-        self.wait = wait
-        self.most = most
-        self._pending: dict[str, list[float]] = {}
-        self._in_flight: set[int] = set()
-        self._numbers = itertools.count()
-        self._changed = threading.Condition()
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        number = next(self._numbers)
-        with self._changed:
-            self._in_flight.add(number)
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._in_flight.discard(number)
-                self._changed.notify_all()
-
-    def add(self, method: str, url: str, response: httpx.Response) -> None:
-        urls = set() if method == "POST" else {_key(url)}
-        if response.content and "json" in response.headers.get("content-type", ""):
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict) and isinstance(body.get("url"), str):
-                urls.add(_key(body["url"]))
-        now = time.monotonic()
-        with self._changed:
-            if len(self._pending) > self.most:  # never announced (a write the API does not notify of)
-                self._pending = {u: kept for u, times in self._pending.items()
-                                 if (kept := [t for t in times if now - t < self.seconds])}
-                while len(self._pending) > self.most:
-                    del self._pending[next(iter(self._pending))]
-            for u in urls:
-                self._pending.setdefault(u, []).append(now)
-
-    def claim(self, url: str) -> bool:
-        """Was the write ``url``'s announcement is about the broker's own (and not claimed before)?"""
-        key = _key(url)
-        with self._changed:
-            pending = set(self._in_flight)
-            self._changed.wait_for(lambda: not pending & self._in_flight, timeout=self.wait)
-            now = time.monotonic()
-            times = [t for t in self._pending.get(key, []) if now - t < self.seconds]
-            if not times:
-                self._pending.pop(key, None)
-                return False
-            self._pending[key] = times[1:]
-            return True
-
-
-def _key(url: str) -> str:
-    return url.split("?")[0].rstrip("/")
 
 
 def _short(url: str) -> str:

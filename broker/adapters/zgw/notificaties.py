@@ -15,7 +15,8 @@ routes.yaml, on a ``zgw`` target::
 - :meth:`NotificatiesMixin.authentic`: the callback's Authorization header against that value, in
   constant time.
 - :meth:`NotificatiesMixin.caused_by_broker`: the notification of a write the broker made itself (each
-  write through the client is expected to be announced once: :class:`broker.adapters.zgw.client.RecentWrites`);
+  write through the client is expected to be announced once: :class:`broker.adapters.zgw.own_writes.OwnWrites`,
+  shared by the broker's processes);
 - :meth:`NotificatiesMixin.change`: a notification (``Message``) as a :class:`Change` of the case model,
   or None when it is not one the subscribers are told of.
 
@@ -27,7 +28,9 @@ The others (rollen, resultaten, zaakobjecten, deletions) are not.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -90,6 +93,13 @@ class Change:
     status: Status | None = None
 
 
+def identity(message: dict[str, Any]) -> str:
+    """What identifies a notification: the same when the Notificaties API sends it again."""
+    fields = [str(message.get(f)) for f in ("kanaal", "hoofdObject", "resource", "resourceUrl", "actie",
+                                            "aanmaakdatum")]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
 class NotificatiesMixin(ZgwBase):
     notificaties: NotificatiesOptions | None = None
 
@@ -113,7 +123,7 @@ class NotificatiesMixin(ZgwBase):
     def caused_by_broker(self, message: dict[str, Any]) -> bool:
         """Is the notification about a write of the broker itself (each write answers one notification)?"""
         written = self.client.written
-        return written is not None and written.claim(str(message.get("resourceUrl") or ""))
+        return written is not None and written.claim(str(message.get("resourceUrl") or ""), identity(message))
 
     def change(self, message: dict[str, Any]) -> Change | None:
         """The change a notification announces, read back from the APIs; None for a resource that is

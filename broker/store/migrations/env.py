@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
 import broker.adapters.embedded.tables  # registers the zs_ tables
-import broker.adapters.zgw.tables  # zgw_steps, zgw_counters
+import broker.adapters.zgw.tables  # zgw_steps, zgw_counters, zgw_own_writes
 import broker.intake.tables  # used_nonces
 import broker.mappings.tables  # config_versions
 import broker.queue.tables  # deliveries, attempts, circuits
