@@ -135,6 +135,7 @@ def test_a_status_set_in_open_zaak_reaches_the_subscribers_as_a_kennisgeving(wor
         "statustoelichting": "intake gedaan in Open Zaak"})
 
     wait_until(lambda: told(world["BBB"], ident, "actualiseerZaakstatus_ZakLk01") and told(world["CCC"], ident, "zakLk01"))
+    wait_until(lambda: [s for s in fake.notificaties.sent[before:] if s.message["resource"] == "status"])
     [sent] = [s for s in fake.notificaties.sent[before:] if s.message["resource"] == "status"]
     assert sent.status == 204
     assert list(message_schema().iter_errors(sent.message)) == []  # the Notificaties API's Message

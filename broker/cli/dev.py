@@ -63,6 +63,8 @@ def zgw_fake(host: str, port: int, seed: Path | None, specs: Path | None, client
     for api in ("zaken", "catalogi", "documenten", "besluiten"):
         click.echo(f"      {api}_url: {fake.url(api)}")
     click.echo(f"      client_id: {client_id}\n      secret: {secret}\n")
+    click.echo(f"Notificaties API on {fake.url('notificaties')}: give the target notificaties: {{url, callback_url, "
+               "auth}} and changes made here directly are told to the subscribers.", err=True)
     click.echo("Every request and answer is checked against the specs; what does not conform is printed here.",
                err=True)
     seen = 0

@@ -69,6 +69,9 @@ class OwnWrites:
                     s.execute(delete(ZgwOwnWrite).where(ZgwOwnWrite.id == row_id))
                 else:
                     s.execute(update(ZgwOwnWrite).where(ZgwOwnWrite.id == row_id).values(url=write.url))
+                if row_id % 100 == 0:  # also when no notification comes to claim them
+                    s.execute(delete(ZgwOwnWrite).where(
+                        ZgwOwnWrite.started_at < _now() - timedelta(seconds=self.seconds)))
 
     def claim(self, url: str, notification: str) -> bool:
         """Is the notification (``notification``: what identifies it, the same when it is sent again)
