@@ -249,6 +249,16 @@ def test_the_callback_demands_the_abonnement_auth_and_a_notification(world: dict
     assert httpx.post(url, json=note, headers={"Authorization": "Bearer iets-anders"}).status_code == 403
     assert httpx.post(url, json={"kanaal": "zaken"}, headers={"Authorization": AUTH}).status_code == 400
     assert httpx.post(url, content=b"geen json", headers={"Authorization": AUTH}).status_code == 400
+    # the ZGW APIs cannot be read for now: the Notificaties API is asked to send it again
+    fake: ZGWFake = world["fake"]
+    ident = "1234ZNOT00006"
+    create_zaak(world, ident)
+    zaak = zaak_url(fake, ident)
+    fake.fail_next(1, 503, path_contains=zaak.rsplit("/", 1)[1], method="GET")
+    later = {**note, "hoofdObject": zaak, "resourceUrl": zaak, "actie": "partial_update"}
+    assert httpx.post(url, json=later, headers={"Authorization": AUTH}, timeout=30).status_code == 503
+    assert httpx.post(url, json=later, headers={"Authorization": AUTH}, timeout=30).status_code == 204
+    wait_until(lambda: told(world["BBB"], ident, "updateZaak_ZakLk01"))
 
 
 def test_a_zaak_changed_and_a_zaak_created_in_open_zaak_are_told(world: dict[str, Any]) -> None:

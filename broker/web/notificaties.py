@@ -2,7 +2,8 @@
 (broker.adapters.zgw.notificaties). The body is read within a small limit and handed to
 broker.notificaties.receiver in a handler thread (it reads the ZGW APIs back); 204 when accepted,
 403 when the Authorization header is not an abonnement's ``auth``, 400 for a body that is no
-notification, 503 when the ZGW APIs could not be read (the Notificaties API tries again)."""
+notification, 503 when the ZGW APIs could not be read for now (the Notificaties API tries again), 422
+when the change cannot be told (logged: e.g. a zaaktype the mappings do not know)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,14 @@ def endpoint(broker: Broker) -> Callable[[Request], Awaitable[Response]]:
         authorization = request.headers.get("authorization")
         try:
             outcome = await run_in_threadpool(broker.notificaties.receive, authorization, body)
-        except (AdapterError, StufError) as exc:
-            log.warning("notification not handled", error=str(exc))
-            return JSONResponse({"detail": "the ZGW APIs could not be read; try again"}, status_code=503)
+        except AdapterError as exc:
+            log.warning("notification not handled", error=str(exc), retryable=exc.retryable)
+            if exc.retryable:
+                return JSONResponse({"detail": "the ZGW APIs could not be read; try again"}, status_code=503)
+            return JSONResponse({"detail": f"not handled: {exc}"}, status_code=422)
+        except StufError as exc:  # e.g. a zaaktype the mappings do not know: sending it again will not help
+            log.warning("notification not handled", foutcode=exc.code, error=exc.omschrijving)
+            return JSONResponse({"detail": f"not handled: {exc.omschrijving}"}, status_code=422)
         if outcome.status == 204:
             return Response(status_code=204)
         return JSONResponse({"detail": outcome.detail}, status_code=outcome.status)
