@@ -34,7 +34,8 @@ from tests.support import zgw_messages as zm
 from tests.support.configs import fast_delivery
 from tests.support.soapcall import SoapCaller
 from tests.support.stuf_subscriber import StufSubscriber
-from tests.test_subscribers import PASSWORDS, application, basic, deliveries, settled, wait_until
+from tests.support.waiting import wait_until
+from tests.test_subscribers import PASSWORDS, application, basic, deliveries, settled
 
 ORG = "1234"
 AUTH = "Bearer terugbel-geheim-1234"
