@@ -158,7 +158,10 @@ def test_each_serve_has_its_own_metrics_folder_and_stale_ones_go(tmp_path: Path,
     """Two ``serve`` commands may share a data directory: neither empties the other's counters."""
     from broker.web.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    # set, then removed: so that monkeypatch removes what prepare_multiprocess_dir sets below (a
+    # PROMETHEUS_MULTIPROC_DIR left behind put later tests' in-process metrics in this folder)
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path / "unused"))
+    monkeypatch.delenv(MULTIPROC_ENV)
     root = tmp_path / "prometheus"
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

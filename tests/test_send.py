@@ -122,7 +122,11 @@ def test_send_asks_every_stuf_bg_fixture_and_prints_the_persons_found(edge: Edge
     with capture_logs() as events:  # every structlog event, with all its fields, before any masking
         _person_questions(Sender(edge, tmp_path), edge)
     logged = [repr(e) for e in events] + [str(r.__dict__) for r in caplog.records]
-    assert sum(e.get("event") == "message handled" for e in events) >= 7, "the broker's log events were captured"
+    # structlog hands the broker's events to the standard library too: whichever of the two saw them (a
+    # logger cached before capture_logs began, earlier in the suite, reaches only the second)
+    handled = max(sum(e.get("event") == "message handled" for e in events),
+                  sum("message handled" in r.getMessage() for r in caplog.records))
+    assert handled >= 7, "the broker's log events were captured"
     for secret in ("000009969", "999994268", "999970586", "999993653", "Wiel", "Hereweg", "9725AD", "19350430"):
         assert not [line for line in logged if secret in line], f"{secret} reached a log line"
 

@@ -15,6 +15,7 @@ in a transaction of their own, so nothing is ever half stored.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import threading
 import time
@@ -187,8 +188,10 @@ class Pipeline:
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
                transport: Transport | None = None) -> HttpAnswer:
         """One request, in the calling thread; ``transport`` is what the edge knows of the caller's
-        connection (None: a call from inside this process, which needs no proof)."""
-        return self.begin(port, body, content_type, soap_action, transport, on_loop=False).wait()
+        connection (None: a call from inside this process, which needs no proof). What it binds for
+        its log lines (the correlation id, the stuurgegevens) stays with it, not with the caller."""
+        return contextvars.copy_context().run(
+            lambda: self.begin(port, body, content_type, soap_action, transport, on_loop=False).wait())
 
     def begin(self, port: str, body: bytes, content_type: str, soap_action: str | None,
               transport: Transport | None = None, *, on_loop: bool = True) -> Begun:
