@@ -130,3 +130,31 @@ def test_the_routes_in_use_are_shown_with_their_zenders(site: Site) -> None:
             for r in re.findall(r"<tr>(.*?)</tr>", table[:table.index("</table>")], re.S)]
     assert rows[0] == ["#", "operations", "zenders", "zaaktypen", "deliver to"]
     assert rows[1][:4] == ["1", "*", "any", "any"]
+
+
+def test_an_administrator_adds_a_subscriber_in_the_dashboard(tmp_path: Path, schemas) -> None:
+    """applications.yaml is edited like the mappings: an invalid subscriber block is shown with its line
+    and not saved; a valid one becomes a new version and a subscriber at once."""
+    site = start_site(tmp_path, schemas)
+    try:
+        store = site.lb.broker.config_store
+        path = site.lb.broker.settings.config_dir / "applications.yaml"
+        path.write_text("applications:\n  - applicatie: BBB\n    organisatie: '1234'\n"
+                        "    authentication: {certificate: {subject: CN=bbb}}\n")
+        store.refresh()
+        c = site.client("administrator")
+        assert "applications.yaml" in c.get("/mappings").text
+        base = store.active("applications.yaml").text
+        bad = base + "    subscriber:\n      url: http://127.0.0.1:9/zds/OntvangAsynchroon\n      zds: '2.0'\n"
+        page = c.post("/mappings/applications.yaml", {"action": "save", "text": bad})
+        line = bad.splitlines().index("      zds: '2.0'") + 1
+        assert page.status_code == 400 and f"applications.yaml:{line}" in plain(page.text)
+        assert store.active("applications.yaml").text == base
+        good = base + "    subscriber:\n      url: http://127.0.0.1:9/zds/OntvangAsynchroon\n      zds: '1.1'\n"
+        assert c.post("/mappings/applications.yaml", {"action": "save", "text": good,
+                                                     "comment": "BBB volgt de zaken"}).status_code == 303
+        assert store.active("applications.yaml").text == good
+        [bbb] = store.applications.subscribers
+        assert bbb.subscriber is not None and (bbb.name, bbb.subscriber.zds) == ("1234/BBB", "1.1")
+    finally:
+        site.stop()
