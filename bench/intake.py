@@ -244,13 +244,16 @@ class Load:
             writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: text/xml; charset=utf-8\r\n"
                          f"SOAPAction: \"{action}\"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            answer = await reader.readexactly(length)
+            lines = [line.lower() for line in head.split(b"\r\n")]
+            length = next((int(line.split(b":", 1)[1]) for line in lines if line.startswith(b"content-length:")), None)
+            answer = await (reader.readexactly(length) if length is not None else reader.read())
             latencies.append(time.perf_counter() - due)
             if not head.startswith(b"HTTP/1.1 200") or expect_bytes not in answer:
                 raise RuntimeError(f"unexpected answer: {head[:40]!r} {answer[:300]!r}")
-            idle.append((reader, writer))
+            if length is None or b"connection: close" in lines:  # gunicorn's sync workers close each one
+                writer.close()
+            else:
+                idle.append((reader, writer))
 
         tasks = []
         start = time.perf_counter()
