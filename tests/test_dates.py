@@ -80,3 +80,14 @@ def test_an_impossible_geboortedatum_of_a_betrokkene_is_refused(edge: Edge) -> N
     answer = edge.soap.call(ASYNC, xml)
     assert answer.foutcode == "StUF055", answer.content
     assert "geboortedatum" in (answer.text("body/omschrijving") or "")
+
+
+def test_a_missing_required_element_is_named(edge: Edge) -> None:
+    """The same readable message for what the schema requires and the message leaves out."""
+    xml = m.creeer_zaak("1234DATUM05")
+    without = xml.replace(f"<ZKN:startdatum>{m.today()}</ZKN:startdatum>", "", 1)
+    assert without != xml
+    answer = edge.soap.call(ASYNC, without)
+    assert answer.foutcode == "StUF055", answer.content
+    text = (answer.text("body/omschrijving") or "") + (answer.text("body/details") or "")
+    assert "ZKN:startdatum" in text and "{" not in text  # named with its StUF prefix, not in Clark notation
