@@ -127,14 +127,18 @@ class Authenticator:
         self.applications = applications
         self.nonces = Nonces(db)
 
-    def may_block(self, transport: Transport, soap_headers: list[etree._Element]) -> bool:
+    def may_block(self, transport: Transport, body: bytes, soap_headers: list[etree._Element] | None = None) -> bool:
         """Whether checking this caller may take long or wait on the database (an argon2 password
         hash for HTTP basic; the UsernameToken's nonce, stored to refuse its reuse): then the edge
-        runs it in a handler thread, not on its event loop."""
+        runs it in a handler thread, not on its event loop. Asked before the body is parsed (its
+        bytes), so that such a request is parsed once, in the thread; and with the parsed SOAP
+        headers, for a body whose encoding hides the word from the bytes."""
         if not self.applications.configured:
             return False
         if transport.headers.get("authorization", "")[:6].lower() == "basic ":
             return True
+        if soap_headers is None:
+            return b"Security" in body
         return any(header.tag == f"{{{WSSE}}}Security" for header in soap_headers)
 
     def authenticate(self, transport: Transport, soap_headers: list[etree._Element]) -> Caller:

@@ -200,7 +200,9 @@ class Pipeline:
         validated and answered here, and its write handed to the group commit (``pending``); what
         would block becomes ``rest`` (a sync target, a fault to log), or, when it comes before anything
         is stored (a database read, a password check, a large body), the whole request in ``rest``."""
-        if on_loop and len(body) > ON_LOOP_BYTES:
+        if on_loop and (len(body) > ON_LOOP_BYTES or self.settings.checks.tijdstip_increasing or (
+                transport is not None and self.authenticator.may_block(transport, body))):
+            # known before parsing: the request goes to a handler thread whole, and is parsed once there
             return Begun(rest=functools.partial(self.handle, port, body, content_type, soap_action, transport))
         start = time.perf_counter()
         rec = Record(port=port, request=body, request_content_type=content_type)
@@ -240,15 +242,12 @@ class Pipeline:
             if transport is None:
                 caller = Caller(None)
             else:
-                if on_loop and self.authenticator.may_block(transport, request.headers):
+                if on_loop and self.authenticator.may_block(transport, body, request.headers):
                     raise _Defer()
                 caller = self.authenticator.authenticate(transport, request.headers)
             checks.check_port(resolved, port)
-            last = None
-            if self.settings.checks.tijdstip_increasing:
-                if on_loop:
-                    raise _Defer()
-                last = self._last_tijdstip(rec.sg)
+            # (with the tijdstip check on, begin() sent the request to a thread before parsing it)
+            last = self._last_tijdstip(rec.sg) if self.settings.checks.tijdstip_increasing else None
             checks.check(rec.sg, resolved, self.settings, last)
             self._authorise(caller, rec, request, on_loop)
             steps = self._process(rec, request, resolved, start, on_loop=on_loop).guard(on_error)
