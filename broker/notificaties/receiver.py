@@ -35,7 +35,8 @@ from broker.queue.engine import Queue
 from broker.routing.router import Leg
 from broker.store.db import Database
 from broker.stuf import ns, soap
-from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, new_referentienummer, now_tijdstip
+from broker.stuf.stuurgegevens import Systeem, new_referentienummer, now_tijdstip
+from broker.stuf.stuurgegevens import read as read_stuurgegevens
 from broker.zds import kennisgevingen_model
 from broker.zds.kern import SchemaModel
 
@@ -130,14 +131,11 @@ class NotificatieReceiver:
         told = self.subscribers.for_change(op, source, zaaktype)
         if not told:
             return Outcome(204, "no subscriber")
-        sg = Stuurgegevens(berichtcode="Di01" if op == "voegBesluitToe" else "Lk01", zender=source,
-                           ontvanger=self.own, referentienummer=new_referentienummer(),
-                           tijdstipBericht=now_tijdstip())
-        assert sg.referentienummer is not None and sg.tijdstipBericht is not None
         element = kennisgevingen_model.render_change(
-            op, zaak, self.schema_model, zender=source, ontvanger=self.own, referentienummer=sg.referentienummer,
-            tijdstip_bericht=sg.tijdstipBericht, document=change.document, besluit=change.besluit,
+            op, zaak, self.schema_model, zender=source, ontvanger=self.own, referentienummer=new_referentienummer(),
+            tijdstip_bericht=now_tijdstip(), document=change.document, besluit=change.besluit,
             status=change.status)
+        sg = read_stuurgegevens(element)  # the log says what the message says (Di02 for updateZaakdocument)
         request = soap.to_bytes(soap.envelope("1.1", element))
         object_id = (change.document.identificatie if change.document is not None
                      else change.besluit.identificatie if change.besluit is not None else zaak.identificatie)
