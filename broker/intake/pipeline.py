@@ -342,19 +342,27 @@ class Pipeline:
                     return Begun(answer=replay)
             raise
         rec.timings["validate_ms"] = _ms(t)
+        return self._route(rec, request, resolved, start, existing, key, t, on_loop=on_loop)
+
+    def _route(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,
+               existing: Message | None, key: str | None, t: float, *, on_loop: bool) -> Begun:
+        """A valid message: its keys, its route, then its delivery. What reads the database first (the
+        zaaktype of a known zaak, a person's afnemers) continues in a handler thread, as validated."""
+        assert rec.sg is not None
         zreq = ZdsRequest(resolved, request.body_element, rec.sg, self.settings, self.schema_model)
         op = resolved.operation.name
         zaak_id = keys.zaak_identificatie(op, request.body_element)
         zaaktype = keys.zaaktype_code(request.body_element)
+        distribution, person_key = self.router.distribution, None
+        distributed = distribution is not None and distribution.applies(op, rec.sg.zender)  # a person source's mutation
+        if on_loop and (distributed or (zaaktype is None and zaak_id and self.router.uses_zaaktypen)):
+            return Begun(rest=lambda: self._route(rec, request, resolved, start, existing, key, t,
+                                                  on_loop=False).wait())
         if zaaktype is None and zaak_id and self.router.uses_zaaktypen:
-            if on_loop:
-                raise _Defer()
             with self.db.read() as session:
                 zaaktype = self.router.known_zaaktype(session, zaak_id)
-        distribution, person_key = self.router.distribution, None
-        if distribution is not None and distribution.applies(op, rec.sg.zender):  # a person source's mutation
-            if on_loop:
-                raise _Defer()
+        if distributed:
+            assert distribution is not None
             with self.db.read() as session:
                 legs, person_key = distribution.plan(session, request.body_element)
         else:
