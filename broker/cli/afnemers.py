@@ -7,7 +7,6 @@ itself (a keyed digest in its place: the audit log is read by more people than t
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from broker.model.person import elfproef
 from broker.services import afnemerindicaties
 from broker.store.db import Database
 from broker.stuf.stuurgegevens import Systeem
-from broker.web.dashboard import audit
+from broker.web.dashboard import audit, bsnindex
 
 _config = click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 _afnemer = [click.argument("applicatie"), click.option("--organisatie", default=None),
@@ -38,8 +37,6 @@ def _bsn(value: str) -> str:
     return value
 
 
-def _digest(bsn: str) -> str:
-    return hashlib.sha256(b"afnemerindicatie:" + bsn.encode()).hexdigest()[:16]
 
 
 @click.group()
@@ -64,6 +61,7 @@ def list_cmd(bsn: str | None, applicatie: str | None, config_dir: Path | None) -
 def _change(action: str, bsn: str, applicatie: str, organisatie: str | None, administratie: str | None,
             config_dir: Path | None) -> None:
     db = _db(config_dir)
+    key = bsnindex.index_key(context.settings(config_dir).data_dir)
     afnemer = Systeem(organisatie, applicatie, administratie)
     with db.write() as session:
         if action == "place":
@@ -72,7 +70,7 @@ def _change(action: str, bsn: str, applicatie: str, organisatie: str | None, adm
             changed = afnemerindicaties.remove(session, _bsn(bsn), afnemer)
         if changed:
             audit.record(session, f"cli:{getpass.getuser()}", f"afnemerindicatie.{action}",
-                         {"afnemer": afnemer.label(), "persoon": _digest(bsn)})
+                         {"afnemer": afnemer.label(), "persoon": bsnindex.audit_digest(key, bsn)})
     click.echo(("placed" if action == "place" else "removed") if changed else "unchanged")
 
 

@@ -87,6 +87,7 @@ def create_dashboard(broker: Broker, prefix: str = "/dashboard") -> Starlette:
         Route("/afnemers", afnemers.listing, methods=["GET"]),
         Route("/afnemers", afnemers.place, methods=["POST"]),
         Route("/afnemers/remove", afnemers.remove, methods=["POST"]),
+        Route("/afnemers/zoek", afnemers.search, methods=["POST"]),
         Route("/users", users.listing, methods=["GET"]),
         Route("/users", users.add, methods=["POST"]),
         Route("/users/{username}/password", users.password, methods=["POST"]),

@@ -10,14 +10,12 @@ that afnemer (the afnemer target checks before every attempt: broker.adapters.af
 
 from __future__ import annotations
 
-import hashlib
-
 from starlette.responses import Response
 
 from broker.model.person import elfproef
 from broker.services import afnemerindicaties
 from broker.stuf.stuurgegevens import Systeem
-from broker.web.dashboard import audit
+from broker.web.dashboard import audit, bsnindex
 from broker.web.dashboard.masking import BSN_MASK
 from broker.web.dashboard.tables import ADMINISTRATOR, VIEWER
 from broker.web.dashboard.views.common import Ctx, page
@@ -25,13 +23,8 @@ from broker.web.dashboard.views.common import Ctx, page
 LIMIT = 500
 
 
-def audit_digest(bsn: str) -> str:
-    """The digest the audit log keeps in place of the BSN (the same as ``stuf-broker afnemers``)."""
-    return hashlib.sha256(b"afnemerindicatie:" + bsn.encode()).hexdigest()[:16]
-
-
-def _render(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
-    bsn = "" if ctx.masked else ctx.request.query_params.get("bsn", "").strip()[:9]
+def _render(ctx: Ctx, status: int = 200, error: str | None = None, bsn: str = "") -> Response:
+    bsn = "" if ctx.masked else bsn.strip()[:9]
     with ctx.db.read() as s:
         rows = afnemerindicaties.listed(s, bsn=bsn or None)
     apps = ctx.broker.config_store.applications.all
@@ -47,6 +40,12 @@ def _render(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
 @page(role=VIEWER)
 def listing(ctx: Ctx) -> Response:
     return _render(ctx)
+
+
+@page(role=VIEWER)
+def search(ctx: Ctx) -> Response:
+    """The list for one BSN: a form, so the BSN never stands in an address or an access log."""
+    return _render(ctx, bsn=ctx.field("bsn"))
 
 
 def _change(ctx: Ctx, action: str) -> Response:
@@ -68,7 +67,7 @@ def _change(ctx: Ctx, action: str) -> Response:
             changed = afnemerindicaties.remove(s, bsn, afnemer)
         if changed:
             audit.record(s, ctx.actor, f"afnemerindicatie.{action}",
-                         {"afnemer": afnemer.label(), "persoon": audit_digest(bsn)})
+                         {"afnemer": afnemer.label(), "persoon": bsnindex.audit_digest(ctx.dashboard.bsn_key, bsn)})
     if not changed:
         ctx.flash(ctx.t("Nothing changed: {afnemer} already followed that person." if action == "place" else
                         "Nothing changed: {afnemer} did not follow that person.", afnemer=afnemer.label()), "warn")
