@@ -64,19 +64,31 @@ class Principal:
         return self.can(OPERATOR)
 
 
-def session_secret(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
-    secret = (os.environ if env is None else env).get(SECRET_ENV)
+def local_secret(data_dir: Path, env_name: str, file_name: str, env: Mapping[str, str] | None = None) -> str:
+    """The secret in ``env_name``, else the one kept in ``<data dir>/file_name``, made on first use. The
+    file appears whole (written aside, then linked into place), so a process that starts at the same
+    moment reads the winner's secret, never an empty file."""
+    secret = (os.environ if env is None else env).get(env_name)
     if secret:
         return secret
-    path = data_dir / SECRET_FILE
+    path = data_dir / file_name
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        draft = data_dir / f".{file_name}.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # fails when another process was first: its secret stands
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def session_secret(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
+    return local_secret(data_dir, SECRET_ENV, SECRET_FILE, env)
 
 
 def check_password_rules(password: str, username: str = "") -> None:

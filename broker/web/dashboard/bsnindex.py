@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from broker.store.db import Database
 from broker.store.tables import Message, MessagePayload
+from broker.web.dashboard.auth import local_secret
 from broker.web.dashboard.masking import is_bsn
 from broker.web.dashboard.tables import MessageBsn, SearchWatermark
 
@@ -44,18 +42,7 @@ _NINE = re.compile(rb"(?<![0-9])[0-9]{9}(?![0-9])")
 
 
 def index_key(data_dir: Path, env: Mapping[str, str] | None = None) -> bytes:
-    value = (os.environ if env is None else env).get(KEY_ENV)
-    if value:
-        return value.encode()
-    path = data_dir / KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip().encode()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    return local_secret(data_dir, KEY_ENV, KEY_FILE, env).encode()
 
 
 def normalise(value: str) -> str | None:
@@ -111,6 +98,8 @@ def _one_batch(db: Database, key: bytes) -> bool:
             .where(MessagePayload.message_id > mark.last_id, ~indexed.exists())
             .order_by(MessagePayload.message_id).limit(BATCH)).all()
         settled = datetime.now(UTC) - SETTLED
+        # the watermark moves only over the unbroken run of settled messages at the batch's start
+        stalled = False
         for message_id, request, received_at in rows:
             found = bsns_in(request)
             for bsn in sorted(found):
@@ -118,14 +107,7 @@ def _one_batch(db: Database, key: bytes) -> bool:
             if not found:
                 s.add(MessageBsn(digest=NONE_FOUND, message_id=message_id))
             received = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
-            if received < settled and message_id == _next_after(mark.last_id, rows):
+            stalled = stalled or received >= settled
+            if not stalled:
                 mark.last_id = message_id
         return len(rows) == BATCH
-
-
-def _next_after(last_id: int, rows: Sequence[Any]) -> int:
-    """The watermark moves only over a gap-free run of settled messages read in this batch."""
-    for message_id, *_ in rows:
-        if message_id > last_id:
-            return message_id
-    return last_id
