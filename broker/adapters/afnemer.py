@@ -24,7 +24,6 @@ from collections.abc import Callable
 
 import structlog
 
-from broker.adapters.kennisgeving_targets import STEP as STEP
 from broker.adapters.kennisgeving_targets import ApplicationTargets, KennisgevingTarget
 from broker.adapters.targets import DeliveryRequest, acknowledgement
 from broker.bg import kennisgevingen

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from broker.adapters.kennisgeving_targets import STEP as STEP
 from broker.adapters.kennisgeving_targets import ApplicationTargets, KennisgevingTarget
 from broker.adapters.targets import DeliveryRequest
 from broker.mappings.applications import Application, Applications, Subscriber

@@ -110,11 +110,6 @@ def check_small(body: bytes, shape: Shape) -> None:
         raise too_complex(f"meer dan {shape.max_parts} MIME-delen")
 
 
-def pass_through(max_rest: int) -> Reducer:
-    """No reducing: for a body whose Content-Length is below ``THRESHOLD`` (see :func:`check_small`)."""
-    return _PassThrough(max_rest)
-
-
 class _Base:
     def __init__(self, store: BlobStore, max_document: int, max_rest: int, threshold: int,
                  shape: Shape = Shape()) -> None:

@@ -161,10 +161,10 @@ def _document_update(body: etree._Element) -> etree._Element:
 def _besluit_toegevoegd(body: etree._Element) -> etree._Element:
     """``voegBesluitToe_Di01`` (or the ZDS 1.1 ``bslLk01`` T it came as) as a ``bslLk01`` T."""
     if ns.local(body.tag) == "bslLk01":
-        out = copy.deepcopy(body)
-        return out
-    wrapper = child(body, "object")
-    besluit, zaak = child(wrapper, "besluit"), child(wrapper, "zaak")
+        return copy.deepcopy(body)
+    # (the BSL kennisgeving of StUF-ZKN 03.10 has no relation to its zaak: a ZDS 1.1 subscriber reads
+    # the besluiten of a zaak with geefLijstBesluiten)
+    besluit = child(child(body, "object"), "besluit")
     out = etree.Element(ns.q(ns.ZKN, "bslLk01"), nsmap={"ZKN": ns.ZKN, "StUF": ns.STUF})
     _stuurgegevens(out, "Lk01", "BSL")
     _parameters(out, "T")
@@ -172,9 +172,6 @@ def _besluit_toegevoegd(body: etree._Element) -> etree._Element:
     obj.tag = ns.q(ns.ZKN, "object")
     obj.set(ENTITEITTYPE, "BSL")
     obj.set(VERWERKINGSSOORT, "T")
-    # the BSL kennisgeving of StUF-ZKN 03.10 has no relation to its zaak: a ZDS 1.1 subscriber reads
-    # the besluiten of a zaak with geefLijstBesluiten
-    del zaak
     out.append(obj)
     return out
 
