@@ -18,7 +18,7 @@ from lxml import etree
 from broker.errors import StufError
 from broker.model.person import Datum, PersoonVraag, elfproef
 from broker.stuf import ns
-from broker.zds.xmlutil import child, children, is_nil
+from broker.zds.xmlutil import child, children, text
 
 #: the sort orders of StUF:NPS-sortering the broker applies (0: any order)
 SORTERINGEN = {0, 1, 3, 7, 8}
@@ -77,12 +77,6 @@ class NpsVraag:
     paging: Paging
 
 
-def _value(el: etree._Element | None) -> str | None:
-    if el is None or is_nil(el):
-        return None
-    return (el.text or "").strip() or None
-
-
 #: elements a question may give as the beginning of the value (StUF:exact="false"), with the least
 #: number of characters (those of the BRP API's wildcard)
 INEXACT = {"geslachtsnaam": 3, "voornamen": 1}
@@ -95,7 +89,7 @@ def _exact(el: etree._Element) -> bool:
 def _no_inexact(el: etree._Element) -> None:
     if not _exact(el) and ns.local(el.tag) in INEXACT:
         least = INEXACT[ns.local(el.tag)]
-        if len((_value(el) or "").rstrip("*")) < least:
+        if len((text(el) or "").rstrip("*")) < least:
             raise StufError("StUF058", f"Een niet-exacte {ns.local(el.tag)} moet minstens {least} tekens hebben",
                             "StUF:exact=\"false\" met een kortere waarde", plek="server")
         return
@@ -122,17 +116,17 @@ def _selectie(gelijk: etree._Element | None) -> PersoonVraag:
         name = ns.local(el.tag)
         if name == "verblijfsadres":
             for part in children(el):
-                if _value(part) is not None:
+                if text(part) is not None:
                     _no_inexact(part)
                     adres[ns.local(part.tag)] = part
-        elif _value(el) is not None:
+        elif text(el) is not None:
             _no_inexact(el)
             given[name] = el
     keys = set(given) | {f"verblijfsadres/{k}" for k in adres}
     if "inp.bsn" in given:
         if keys != {"inp.bsn"}:
             raise _unsupported(keys)
-        bsn = _value(given["inp.bsn"]) or ""
+        bsn = text(given["inp.bsn"]) or ""
         if not elfproef(bsn):
             raise StufError("StUF055", "Het burgerservicenummer in de vraag voldoet niet aan de elfproef",
                             "gelijk/inp.bsn is geen geldig burgerservicenummer")
@@ -142,29 +136,29 @@ def _selectie(gelijk: etree._Element | None) -> PersoonVraag:
                    "verblijfsadres/aoa.huisnummertoevoeging"}
         if not keys <= allowed:
             raise _unsupported(keys)
-        huisletter = _value(adres.get("aoa.huisletter"))
-        return PersoonVraag(postcode=(_value(adres["aoa.postcode"]) or "").replace(" ", "").upper(),
-                            huisnummer=int(_value(adres["aoa.huisnummer"]) or "0"),
+        huisletter = text(adres.get("aoa.huisletter"))
+        return PersoonVraag(postcode=(text(adres["aoa.postcode"]) or "").replace(" ", "").upper(),
+                            huisnummer=int(text(adres["aoa.huisnummer"]) or "0"),
                             huisletter=huisletter,
-                            huisnummertoevoeging=_value(adres.get("aoa.huisnummertoevoeging")))
+                            huisnummertoevoeging=text(adres.get("aoa.huisnummertoevoeging")))
     if "geslachtsnaam" in given and "geboortedatum" in given:
         if not keys <= {"geslachtsnaam", "geboortedatum", "voornamen", "voorvoegselGeslachtsnaam",
                         "geslachtsaanduiding"}:
             raise _unsupported(keys)
         geboren = given["geboortedatum"]
-        datum = _value(geboren) or ""
+        datum = text(geboren) or ""
         indicator = geboren.get(ns.q(ns.STUF, "indOnvolledigeDatum"), "V")
         if indicator != "V" or len(datum) != 8 or datum.endswith("00"):
             raise StufError("StUF058", "Zoeken op een onvolledige geboortedatum wordt niet ondersteund",
                             "geef de volledige geboortedatum (JJJJMMDD)", plek="server")
         voornamen = given.get("voornamen")
-        return PersoonVraag(geslachtsnaam=(_value(given["geslachtsnaam"]) or "").rstrip("*"),
+        return PersoonVraag(geslachtsnaam=(text(given["geslachtsnaam"]) or "").rstrip("*"),
                             geboortedatum=Datum(datum),
                             geslachtsnaam_exact=_exact(given["geslachtsnaam"]),
-                            voornamen=(_value(voornamen) or "").rstrip("*") or None,
+                            voornamen=(text(voornamen) or "").rstrip("*") or None,
                             voornamen_exact=voornamen is None or _exact(voornamen),
-                            voorvoegsel=_value(given.get("voorvoegselGeslachtsnaam")),
-                            geslacht=_value(given.get("geslachtsaanduiding")))
+                            voorvoegsel=text(given.get("voorvoegselGeslachtsnaam")),
+                            geslacht=text(given.get("geslachtsaanduiding")))
     raise _unsupported(keys)
 
 
@@ -201,7 +195,7 @@ def _paging(body: etree._Element) -> Paging:
     params = child(body, "parameters")
 
     def value(name: str) -> str | None:
-        return _value(child(params, name)) if params is not None else None
+        return text(child(params, name)) if params is not None else None
 
     sortering = int(value("sortering") or "0")
     if sortering not in SORTERINGEN:
@@ -215,7 +209,7 @@ def _paging(body: etree._Element) -> Paging:
     if vervolg:
         start = child(body, "start")
         obj = child(start, "object") if start is not None else None
-        bsn = _value(child(obj, "inp.bsn")) if obj is not None else None
+        bsn = text(child(obj, "inp.bsn")) if obj is not None else None
         if bsn is None:
             raise StufError("StUF103", "Een vervolgvraag moet in start het laatst ontvangen object noemen",
                             "start/object/inp.bsn ontbreekt")
@@ -246,9 +240,9 @@ class NpsKennisgeving:
 def kennisgeving(body: etree._Element) -> NpsKennisgeving:
     """An afnemer's npsLk01 to the broker: its mutatiesoort and the person's BSN (of the last object)."""
     params = child(body, "parameters")
-    mutatiesoort = _value(child(params, "mutatiesoort")) if params is not None else None
+    mutatiesoort = text(child(params, "mutatiesoort")) if params is not None else None
     objects = children(body, "object")
-    bsn = _value(child(objects[-1], "inp.bsn")) if objects else None
+    bsn = text(child(objects[-1], "inp.bsn")) if objects else None
     if not bsn:
         raise StufError("StUF055", "De kennisgeving noemt geen burgerservicenummer",
                         "object/inp.bsn ontbreekt: een afnemerindicatie hoort bij een persoon")

@@ -60,6 +60,7 @@ _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once: after every delivery (building a statement costs more than running this one)
 _MESSAGE_DELIVERY_STATES = select(Delivery.state).where(Delivery.message_id == bindparam("message_id"))
+_MESSAGE_CORRELATION_ID = select(Message.correlation_id).where(Message.id == bindparam("message_id"))
 _SET_MESSAGE_STATE = update(Message).where(Message.id == bindparam("message_id")).values(state=bindparam("state"))
 
 
@@ -264,7 +265,7 @@ class Queue:
             if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
                 return Outcome(delivery_id, "skipped")
             target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
-            correlation_id = s.execute(select(Message.correlation_id).where(Message.id == message_id)).scalar()
+            correlation_id = s.execute(_MESSAGE_CORRELATION_ID, {"message_id": message_id}).scalar()
         with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
                                                      target=target_name, correlation_id=correlation_id):
             outcome = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
