@@ -205,6 +205,24 @@ def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_good_probe
     assert circuit() == "closed"
 
 
+def test_a_delivery_claimed_before_its_circuit_opened_is_put_back_unattempted(start_broker, target):
+    """Two workers: one claims a delivery while another's failure opens the target's circuit. The
+    claimed delivery is not sent; it waits in the queue, its attempt not counted."""
+    lb, soap = start_broker(routes(target, [{"target": "archief", "mode": "queued"}], worker_in_serve=False,
+                                   circuit_open_seconds=60))
+    creeer(soap, "1234QBACK")
+    queue = lb.broker.queue
+    [claimed] = queue.claim("w1")
+    with lb.broker.db.write() as s:  # what another worker's failures did meanwhile
+        circuit = s.get(Circuit, "archief")
+        circuit.state, circuit.failures = "open", 3
+    assert queue.run(claimed, "w1").result == "skipped"
+    assert target.received == []
+    [row] = deliveries(lb, "archief")
+    assert (row.state, row.attempts, row.lease_owner) == ("pending", 0, None)
+    assert queue.claim("w1") == []  # not while the circuit is open
+
+
 def test_payloads_older_than_the_retention_are_purged_and_metadata_stays(start_broker, target):
     lb, soap = start_broker(routes(target, [{"target": "zaaksysteem", "mode": "sync"}]))
     creeer(soap, "1234QPURGE")

@@ -44,14 +44,14 @@ def test_every_page_of_a_list_is_followed(tmp_path: Path, fake: ZGWFake, schemas
 
 def test_catalogue_lookups_are_cached_within_the_ttl_and_repeated_after(tmp_path: Path, fake: ZGWFake,
                                                                         schemas) -> None:
-    config = zb.write_zgw_config(tmp_path, zb.translate_routes(fake, catalogi_cache_seconds=1.0))
+    config = zb.write_zgw_config(tmp_path, zb.translate_routes(fake, catalogi_cache_seconds=4.0))
     with zb.start(tmp_path, config, schemas) as zgw:
         for i in range(3):
             zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak(f"1234CACHE00{i}"), soap_action=zm.ACTION["creeer"])
         assert len(fake.calls("GET", "/catalogi/api/v1/zaaktypen")) == 1
         assert len(fake.calls("GET", "/catalogi/api/v1/roltypen")) == 1
         assert len(fake.calls("GET", "/catalogi/api/v1/statustypen")) == 1
-        time.sleep(1.1)
+        time.sleep(4.1)
         zgw.soap.call("OntvangAsynchroon", zm.creeer_zaak("1234CACHE009"), soap_action=zm.ACTION["creeer"])
         assert len(fake.calls("GET", "/catalogi/api/v1/zaaktypen")) == 2
         assert len(fake.calls("GET", "/catalogi/api/v1/statustypen")) == 2

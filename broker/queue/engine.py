@@ -266,12 +266,29 @@ class Queue:
                 return Outcome(delivery_id, "skipped")
             target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
             correlation_id = s.execute(_MESSAGE_CORRELATION_ID, {"message_id": message_id}).scalar()
+            circuit = s.get(Circuit, target_name)
+            opened = circuit is not None and circuit.state == "open"
         with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
                                                      target=target_name, correlation_id=correlation_id):
+            if opened:  # claimed while another attempt opened the circuit: the target is left alone
+                return self._put_back(delivery_id, worker)
             outcome = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
             ended = log.info if outcome.result in ("delivered", "skipped", "cancelled") else log.warning
             ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
         return outcome
+
+    def _put_back(self, delivery_id: int, worker: str) -> Outcome:
+        """A claimed delivery whose target's circuit opened before its attempt began: back in the queue,
+        its attempt not counted; a claim takes it again once the circuit lets deliveries through."""
+        with self.db.write() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                return Outcome(delivery_id, "skipped")
+            row.attempts = max(0, (row.attempts or 0) - 1)
+            row.state = t.RETRYING if row.attempts else t.PENDING
+            row.lease_owner, row.lease_expires_at = None, None
+        log.info("delivery put back: the circuit is open")
+        return Outcome(delivery_id, "skipped")
 
     def target(self, name: str) -> Target | None:
         """The target of routes.yaml, or the subscriber, of this name."""
