@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -181,3 +182,69 @@ def test_a_nested_write_lock_keeps_the_lock_file_locked(tmp_path: Path) -> None:
     finally:
         os.close(other)
         database.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_stays_its_own(
+        tmp_path: Path, schemas: SchemaSet, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sync`` creeerZaken into the embedded zaaksysteem queued up behind one write are committed as one
+    group; among them a zaak that already exists (StUF058), a repeated message (its stored answer) and two
+    messages creating the same new zaak (one Bv03, one StUF058): each gets its own answer, and exactly the
+    zaken and messages of the Bv03s are stored."""
+    sizes: list[tuple[int, bool]] = []
+    attempt = _GroupCommitter._attempt
+
+    def counted(self: _GroupCommitter, group: list, *, savepoints: bool) -> bool:
+        sizes.append((len(group), savepoints))
+        return attempt(self, group, savepoints=savepoints)
+
+    monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
+        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
+        stack.callback(broker.close)
+
+        def send(body: bytes):
+            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+
+        old, twice = _ident(), _ident()
+        assert send(e.envelope(m.creeer_zaak(old))).status == 200
+        repeated_zaak = _ident()
+        repeated = e.envelope(m.creeer_zaak(repeated_zaak, referentienummer=m.ref()))
+        assert send(repeated).status == 200
+        new = [_ident() for _ in range(8)]
+        bodies = {**{z: e.envelope(m.creeer_zaak(z)) for z in new},
+                  "exists": e.envelope(m.creeer_zaak(old)), "repeat": repeated,
+                  "twice-a": e.envelope(m.creeer_zaak(twice)), "twice-b": e.envelope(m.creeer_zaak(twice))}
+        gate = threading.Event()
+        held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer: the others queue up
+        committer = broker.db._committer
+        assert committer is not None
+        sizes.clear()
+        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+            futures = {name: pool.submit(send, body) for name, body in bodies.items()}
+            deadline = time.monotonic() + 10
+            while committer.jobs.qsize() < len(bodies) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            gate.set()
+            answers = {name: f.result(30) for name, f in futures.items()}
+        held.result(10)
+
+        assert all(answers[z].status == 200 and b"Bv03" in answers[z].body for z in new)
+        assert answers["exists"].status == 500 and b"StUF058" in answers["exists"].body
+        assert answers["repeat"].status == 200 and b"Bv03" in answers["repeat"].body
+        assert sorted(b"StUF058" in answers[k].body for k in ("twice-a", "twice-b")) == [False, True]
+        assert max(size for size, _ in sizes) > 1  # one transaction for several requests
+        assert any(savepoints for _, savepoints in sizes)  # the failures: the group again, with savepoints
+        with broker.db.read() as s:
+            zaken = set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars())
+            stored_ok = s.execute(select(func.count()).select_from(Message)
+                                  .where(Message.outcome == "ok")).scalar_one()
+        assert zaken == {old, twice, repeated_zaak, *new}
+        assert stored_ok == 2 + len(new) + 1  # the two sent first, the new ones and one of "twice"
+

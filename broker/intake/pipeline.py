@@ -26,6 +26,7 @@ from typing import Any
 
 import structlog
 from lxml import etree
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -373,6 +374,10 @@ class Pipeline:
         delivery = DeliveryRequest(zreq, b"", request.soap_action)
         primary = legs[0]
         remote = primary.mode == "sync" and not primary.target.shares_transaction
+        if primary.mode == "sync" and not remote and not (op in READS and len(legs) == 1):
+            # the embedded zaaksysteem's work joins the group commit with the message's rows
+            return self._deliver_grouped(rec, request, resolved, delivery, legs, key, existing, zaaktype,
+                                         ordering_key, start, on_loop=on_loop)
         if primary.mode != "queued" or remote:
             deliver = functools.partial(self._deliver, rec, request, resolved, delivery, legs, key, existing,
                                         zaaktype, ordering_key, remote, start)
@@ -396,6 +401,41 @@ class Pipeline:
             failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
             return Begun(rest=failed) if on_loop else Begun(answer=failed())
         return Begun(pending=self.db.submit(write), then=then)
+
+    def _deliver_grouped(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                         delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
+                         zaaktype: str | None, ordering_key: str | None, start: float, *, on_loop: bool) -> Begun:
+        """A sync primary that shares the broker's transaction (the embedded zaaksysteem): its work, the
+        message row and the deliveries join other requests' writes in one transaction and one fsync
+        (Database.submit), in an ORM session of their own on the group's connection. The work runs on
+        the committer thread, with this request's log fields, and may run twice (a group is retried
+        with savepoints when one request's write fails): it changes nothing but the database and files
+        stored under their own hash."""
+        assert rec.sg is not None
+        primary, zender = legs[0], rec.sg.zender
+        context = contextvars.copy_context()
+
+        def work(conn: Connection) -> tuple[HttpAnswer, ZdsAnswer]:
+            t = time.perf_counter()
+            # the session works in a savepoint of its own: its commit releases the savepoint, a failure
+            # (also inside a flush) rolls back this request's writes alone, never the group's transaction
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+                answer = primary.target.deliver(delivery, Context(session=session, zender=zender))
+                http = self._store(session, rec, request, answer, legs, key, existing, zaaktype, ordering_key,
+                                   t, start)
+                session.commit()
+            return http, answer
+
+        def then(result: tuple[HttpAnswer, ZdsAnswer] | None, error: BaseException | None) -> Begun:
+            if error is None:
+                assert result is not None
+                http, answer = result
+                self._handled(rec, answer, wake=len(legs) > 1)
+                return Begun(answer=http)
+            assert isinstance(error, Exception)
+            failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
+            return Begun(rest=failed) if on_loop else Begun(answer=failed())
+        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn)), then=then)
 
     def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                  delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
