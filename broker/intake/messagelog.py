@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
@@ -258,11 +258,17 @@ class StoredRequest:
     tolerances: tuple[str, ...] = ()
 
 
-def stored_request(session: Session, message_id: int) -> StoredRequest | None:
+#: what a stored request is rebuilt from, in one query (a delivery attempt asks it every time)
+_STORED_REQUEST = (select(MessagePayload.request, MessagePayload.request_content_type, Message.soap_action,
+                          Message.operation, Message.dialect, Message.tolerances)
+                   .join(Message, Message.id == MessagePayload.message_id)
+                   .where(MessagePayload.message_id == bindparam("message_id")))
+
+
+def stored_request(executor: Executor, message_id: int) -> StoredRequest | None:
     """A request as it was received, for a delivery the queue runs later; None once purged."""
-    msg = session.get(Message, message_id)
-    stored = session.get(MessagePayload, message_id)
-    if msg is None or stored is None or stored.request is None:
+    row = executor.execute(_STORED_REQUEST, {"message_id": message_id}).one_or_none()
+    if row is None or row.request is None:
         return None
-    return StoredRequest(stored.request, stored.request_content_type or "text/xml", msg.soap_action,
-                         msg.operation, msg.dialect, tuple(filter(None, (msg.tolerances or "").split(","))))
+    return StoredRequest(row.request, row.request_content_type or "text/xml", row.soap_action,
+                         row.operation, row.dialect, tuple(filter(None, (row.tolerances or "").split(","))))

@@ -25,8 +25,8 @@ class StoredRequests:
         self.schema_model = schema_model
 
     def rebuild(self, message_id: int) -> DeliveryRequest:
-        with self.db.read() as session:
-            stored = messagelog.stored_request(session, message_id)
+        with self.db.engine.connect() as conn:
+            stored = messagelog.stored_request(conn, message_id)
         if stored is None or stored.operation is None:
             raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
         request = soap.parse_request(stored.body, stored.content_type, stored.soap_action)

@@ -60,7 +60,13 @@ _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once: after every delivery (building a statement costs more than running this one)
 _MESSAGE_DELIVERY_STATES = select(Delivery.state).where(Delivery.message_id == bindparam("message_id"))
-_MESSAGE_CORRELATION_ID = select(Message.correlation_id).where(Message.id == bindparam("message_id"))
+#: what an attempt starts from, in one query: the claimed delivery, its message's correlation id and
+#: the state of its target's circuit
+_CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delivery.message_id, Delivery.steps,
+                   Delivery.attempts, Message.correlation_id, Circuit.state.label("circuit"))
+            .join(Message, Message.id == Delivery.message_id)
+            .outerjoin(Circuit, Circuit.target == Delivery.target)
+            .where(Delivery.id == bindparam("delivery_id")))
 _SET_MESSAGE_STATE = update(Message).where(Message.id == bindparam("message_id")).values(state=bindparam("state"))
 
 
@@ -260,14 +266,12 @@ class Queue:
     def run(self, delivery_id: int, worker: str) -> Outcome:
         """One attempt of a claimed delivery. Its log lines carry the delivery, its message and target and
         the message's correlation id, which the target's HTTP requests carry too (broker.adapters.http)."""
-        with self.db.read() as s:
-            row = s.get(Delivery, delivery_id)
-            if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
-                return Outcome(delivery_id, "skipped")
-            target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
-            correlation_id = s.execute(_MESSAGE_CORRELATION_ID, {"message_id": message_id}).scalar()
-            circuit = s.get(Circuit, target_name)
-            opened = circuit is not None and circuit.state == "open"
+        with self.db.engine.connect() as conn:
+            row = conn.execute(_CLAIMED, {"delivery_id": delivery_id}).one_or_none()
+        if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+            return Outcome(delivery_id, "skipped")
+        target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
+        correlation_id, opened = row.correlation_id, row.circuit == "open"
         with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
                                                      target=target_name, correlation_id=correlation_id):
             if opened:  # claimed while another attempt opened the circuit: the target is left alone

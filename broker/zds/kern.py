@@ -47,31 +47,49 @@ def _load(xsd_dir: str) -> dict[str, Children]:
     return types
 
 
+#: the position of an element the schema does not name: after all it does
+_UNKNOWN = 10_000
+
+
 class SchemaModel:
     def __init__(self, xsd_dir: Path) -> None:
         self.xsd_dir = Path(xsd_dir)
         self.types = _load(str(xsd_dir))
+        #: entiteittype -> {local name: position in its -basis type}, made on first use
+        self._positions: dict[str, dict[str, int]] = {}
 
     # -- order -------------------------------------------------------------------------------
     def order(self, entiteittype: str) -> list[str]:
         return [n for n, _ in self.types.get(f"{entiteittype}-basis", [])]
 
+    def _positions_of(self, entiteittype: str) -> dict[str, int]:
+        positions = self._positions.get(entiteittype)
+        if positions is None:
+            positions = {}
+            for i, name in enumerate(self.order(entiteittype)):
+                positions.setdefault(name, i)
+            self._positions[entiteittype] = positions
+        return positions
+
     def index(self, entiteittype: str, name: str) -> int:
-        order = self.order(entiteittype)
-        return order.index(name) if name in order else 10_000
+        return self._positions_of(entiteittype).get(name, _UNKNOWN)
 
     def insert(self, parent: etree._Element, entiteittype: str, new: etree._Element) -> None:
         """Insert ``new`` after the last child that the schema puts at or before it."""
-        pos = self.index(entiteittype, ns.local(new.tag))
+        positions = self._positions_of(entiteittype)
+        pos = positions.get(ns.local(new.tag), _UNKNOWN)
         at = 0
-        for i, c in enumerate(parent):
-            if isinstance(c.tag, str) and self.index(entiteittype, ns.local(c.tag)) <= pos:
+        for i in range(len(parent) - 1, -1, -1):  # the last such child: the first one from the end
+            c = parent[i]
+            if isinstance(c.tag, str) and positions.get(ns.local(c.tag), _UNKNOWN) <= pos:
                 at = i + 1
+                break
         parent.insert(at, new)
 
     def sort(self, parent: etree._Element, entiteittype: str) -> None:
         kids = [c for c in parent if isinstance(c.tag, str)]
-        ordered = sorted(kids, key=lambda c: self.index(entiteittype, ns.local(c.tag)))
+        positions = self._positions_of(entiteittype)
+        ordered = sorted(kids, key=lambda c: positions.get(ns.local(c.tag), _UNKNOWN))
         if ordered != kids:
             for c in kids:
                 parent.remove(c)

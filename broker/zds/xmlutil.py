@@ -21,10 +21,11 @@ FUNCTIE = ns.q(ns.STUF, "functie")
 
 
 def child(el: etree._Element | None, name: str) -> etree._Element | None:
-    """The first child with this local name, in any namespace (lxml's ``{*}`` runs in C)."""
+    """The first child with this local name, in any namespace (lxml's ``{*}`` tag matcher runs in C;
+    ``iterchildren`` skips the path parser that ``find`` goes through, half the cost)."""
     if el is None:
         return None
-    return el.find("{*}" + name)
+    return next(el.iterchildren("{*}" + name), None)
 
 
 def children(el: etree._Element | None, name: str | None = None) -> list[etree._Element]:
@@ -32,7 +33,7 @@ def children(el: etree._Element | None, name: str | None = None) -> list[etree._
         return []
     if name is None:
         return [c for c in el if isinstance(c.tag, str)]
-    return el.findall("{*}" + name)
+    return list(el.iterchildren("{*}" + name))
 
 
 def path(el: etree._Element | None, *names: str) -> etree._Element | None:

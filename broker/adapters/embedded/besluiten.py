@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lxml import etree
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded import lookup
@@ -57,6 +57,9 @@ from broker.zds.xmlutil import (
 )
 
 _RELATIONS = ("isUitkomstVan", "isVastgelegdIn")
+#: the besluiten of a zaak as registered, for its leidtTot relations (made once: every geefZaakdetails asks)
+_BESLUITEN_XML_OF = (select(ZsBesluit.stuf_xml).where(ZsBesluit.zaak_id == bindparam("zaak_id"))
+                     .order_by(ZsBesluit.identificatie))
 #: what a besluit shows as the gerelateerde of a zaak's ``leidtTot`` (ZKN:BSL-gerelateerdeAntwoord)
 _BSL_GERELATEERDE = (
     "identificatie", "bst.omschrijving", "datumBeslissing", "toelichting", "ingangsdatumWerking",
@@ -133,10 +136,10 @@ class BesluitenMixin(EmbeddedBase):
     def _besluit_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
         """The zaak's besluiten as ``leidtTot`` relations, sorted on the besluitidentificatie."""
         out = []
-        for b in self._besluit_rows(session, row):
+        for xml in session.execute(_BESLUITEN_XML_OF, {"zaak_id": row.id}).scalars():
             rel = make(ns.ZKN, "leidtTot")
             rel.set(ENTITEITTYPE, "ZAKBSL")
-            rel.append(_gerelateerde(from_string(b.stuf_xml), "BSL", _BSL_GERELATEERDE))
+            rel.append(_gerelateerde(from_string(xml), "BSL", _BSL_GERELATEERDE))
             out.append(rel)
         return out
 

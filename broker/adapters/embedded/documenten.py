@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 import structlog
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,10 @@ from broker.zds.xmlutil import (
     text,
     to_string,
 )
+
+#: the documents of a zaak (made once: every geefZaakdetails asks)
+_DOCUMENTEN_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
+                  .order_by(ZsDocument.identificatie))
 
 log = structlog.get_logger("broker.embedded")
 
@@ -282,11 +286,7 @@ class DocumentenMixin(EmbeddedBase):
 
     @staticmethod
     def _rows_of(session: Session, zaak: ZsZaak) -> list[ZsDocument]:
-        return list(
-            session.execute(
-                select(ZsDocument).where(ZsDocument.zaak_id == zaak.id).order_by(ZsDocument.identificatie)
-            ).scalars()
-        )
+        return list(session.execute(_DOCUMENTEN_OF, {"zaak_id": zaak.id}).scalars())
 
     def _zaak_kern(self, zaak: ZsZaak) -> etree._Element:
         """The zaak as the gerelateerde of a document's isRelevantVoor: its kerngegevens as registered."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lxml import etree
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
@@ -31,6 +31,12 @@ from broker.zds.xmlutil import (
 
 #: relations a zaak has at most once (RGBZ 2.0): a new one (verwerkingssoort T) replaces the old
 SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
+
+# the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
+_ZAAK = select(ZsZaak).where(ZsZaak.identificatie == bindparam("identificatie"))
+_ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
+_STATUSSEN_XML = (select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
+                  .order_by(ZsStatus.position))
 
 
 def _now() -> datetime:
@@ -58,11 +64,8 @@ class ZakenMixin(EmbeddedBase):
     def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
         """The zaak as registered (its own data and rollen), without derived relations."""
         el = from_string(row.stuf_xml)
-        rollen = session.execute(
-            select(ZsRol).where(ZsRol.zaak_id == row.id).order_by(ZsRol.position)
-        ).scalars()
-        for r in rollen:
-            self.schema.insert(el, "ZAK", from_string(r.stuf_xml))
+        for rol in session.execute(_ROLLEN_XML, {"zaak_id": row.id}).scalars():
+            self.schema.insert(el, "ZAK", from_string(rol))
         return el
 
     def _save_registered(self, session: Session, row: ZsZaak, el: etree._Element, *, new: bool = False) -> None:
@@ -190,15 +193,13 @@ class ZakenMixin(EmbeddedBase):
 
     def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
         session = session_of(ctx)
-        row = session.execute(select(ZsZaak).where(ZsZaak.identificatie == identificatie)).scalar_one_or_none()
+        row = session.execute(_ZAAK, {"identificatie": identificatie}).scalar_one_or_none()
         if row is None:
             return None
         el = self._registered(session, row)
-        statussen = session.execute(
-            select(ZsStatus).where(ZsStatus.zaak_id == row.id).order_by(ZsStatus.position)
-        ).scalars().all()
+        statussen = session.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all()
         for i, st in enumerate(statussen):
-            heeft = from_string(st.stuf_xml)
+            heeft = from_string(st)
             laatste = "J" if i == len(statussen) - 1 else "N"
             self.schema.insert(heeft, "ZAKSTT", _indicatie(heeft, laatste))
             self.schema.insert(el, "ZAK", heeft)
