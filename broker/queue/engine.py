@@ -59,7 +59,10 @@ _INSERT_DELIVERY = insert(Delivery.__table__)
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once: after every delivery (building a statement costs more than running this one)
-_MESSAGE_DELIVERY_STATES = select(Delivery.state).where(Delivery.message_id == bindparam("message_id"))
+# Core statements on the tables (not the mapped classes): no ORM layer for what every attempt runs
+_DELIVERIES = Delivery.__table__.c
+_MESSAGE_DELIVERY_STATES = select(_DELIVERIES.state).where(_DELIVERIES.message_id == bindparam("message_id"))
+_NEW_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: what an attempt starts from, in one query: the claimed delivery, its message's correlation id and
 #: the state of its target's circuit
 _CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delivery.message_id, Delivery.steps,
@@ -67,7 +70,8 @@ _CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delive
             .join(Message, Message.id == Delivery.message_id)
             .outerjoin(Circuit, Circuit.target == Delivery.target)
             .where(Delivery.id == bindparam("delivery_id")))
-_SET_MESSAGE_STATE = update(Message).where(Message.id == bindparam("message_id")).values(state=bindparam("state"))
+_SET_MESSAGE_STATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("message_id"))
+                      .values(state=bindparam("state")))
 
 
 def utcnow() -> datetime:
@@ -395,9 +399,9 @@ class Queue:
                 outcome: str, error: str | None, answer: str | None) -> None:
         now = utcnow()
         seconds = time.perf_counter() - t0
-        s.add(DeliveryAttempt(delivery_id=row.id, number=attempt, worker=worker, started_at=started,
-                              finished_at=now, outcome=outcome, error=error, target_answer=answer,
-                              duration_ms=round(seconds * 1000, 3)))
+        s.execute(_NEW_ATTEMPT, {"delivery_id": row.id, "number": attempt, "worker": worker, "started_at": started,
+                                 "finished_at": now, "outcome": outcome, "error": error, "target_answer": answer,
+                                 "duration_ms": round(seconds * 1000, 3)})
         self._notify(row.target, outcome, seconds)
         row.last_error = error
         if answer is not None:
@@ -578,6 +582,7 @@ def _rowcount(result: object) -> int:
 
 def refresh_message_state(s: Session, message_id: int) -> None:
     """A message is queued while any delivery is open, dead when one is dead, done otherwise."""
+    s.flush()  # the session's own changes first: Core statements do not flush it
     states = {st for (st,) in s.execute(_MESSAGE_DELIVERY_STATES, {"message_id": message_id})}
     if not states:
         return
