@@ -59,11 +59,14 @@ def entiteittype(el: etree._Element) -> str | None:
     return el.get(ENTITEITTYPE)
 
 
+#: the elements that carry a verwerkingssoort, found in C (most elements of an entity carry none)
+_WITH_VERWERKINGSSOORT = etree.XPath("descendant-or-self::*[@s:verwerkingssoort]", namespaces={"s": ns.STUF})
+
+
 def strip_processing(el: etree._Element) -> etree._Element:
     """Remove verwerkingssoort attributes (kennisgeving metadata) from ``el`` and its descendants."""
-    for e in el.iter():
-        if isinstance(e.tag, str) and VERWERKINGSSOORT in e.attrib:
-            del e.attrib[VERWERKINGSSOORT]
+    for e in _WITH_VERWERKINGSSOORT(el):
+        del e.attrib[VERWERKINGSSOORT]
     return el
 
 

@@ -36,6 +36,7 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 _ZAAK = select(ZsZaak).where(ZsZaak.identificatie == bindparam("identificatie"))
 _ZAAK_EXISTS = select(ZsZaak.id).where(ZsZaak.identificatie == bindparam("identificatie"))
 _NEW_ZAAK = insert(ZsZaak.__table__).returning(ZsZaak.__table__.c.id)
+_NEW_ROLLEN = insert(ZsRol.__table__)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
 _STATUSSEN_XML = (select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
                   .order_by(ZsStatus.position))
@@ -61,7 +62,7 @@ class ZakenMixin(EmbeddedBase):
             rows.append({"zaak_id": zaak_id, "position": pos, "relatie": ns.local(rel.tag),
                          "betrokkene_type": kind, "betrokkene_key": key, "stuf_xml": to_string(rel)})
         if rows:
-            session.execute(insert(ZsRol.__table__), rows)
+            session.execute(_NEW_ROLLEN, rows)
 
     def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
         """The zaak as registered (its own data and rollen), without derived relations."""
