@@ -62,16 +62,22 @@ def _names(db: Database) -> list[str]:
         return sorted(conn.execute(select(items.c.name)).scalars())
 
 
-def test_writes_of_many_threads_are_committed_together_and_a_conflict_fails_only_its_own(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    attempts: list[tuple[int, bool]] = []
+@pytest.fixture
+def attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """(group size, with savepoints) of every transaction the group committer runs."""
+    seen: list[tuple[int, bool]] = []
     attempt = _GroupCommitter._attempt
 
     def counted(self: _GroupCommitter, group: list, *, savepoints: bool) -> bool:
-        attempts.append((len(group), savepoints))
+        seen.append((len(group), savepoints))
         return attempt(self, group, savepoints=savepoints)
 
     monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
+    return seen
+
+
+def test_writes_of_many_threads_are_committed_together_and_a_conflict_fails_only_its_own(
+        db: Database, attempts: list[tuple[int, bool]]) -> None:
     db.grouped(_add("taken"))
     gate = threading.Event()
     # the first write holds the committer until the others have queued up behind it: one group
@@ -186,19 +192,12 @@ def test_a_nested_write_lock_keeps_the_lock_file_locked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_stays_its_own(
-        tmp_path: Path, schemas: SchemaSet, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:
     """``sync`` creeerZaken into the embedded zaaksysteem queued up behind one write are committed as one
     group; among them a zaak that already exists (StUF058), a repeated message (its stored answer) and two
     messages creating the same new zaak (one Bv03, one StUF058): each gets its own answer, and exactly the
     zaken and messages of the Bv03s are stored."""
-    sizes: list[tuple[int, bool]] = []
-    attempt = _GroupCommitter._attempt
-
-    def counted(self: _GroupCommitter, group: list, *, savepoints: bool) -> bool:
-        sizes.append((len(group), savepoints))
-        return attempt(self, group, savepoints=savepoints)
-
-    monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
+    sizes = attempts
     config = configs.write_config(tmp_path, routes={
         "targets": {"zs": {"adapter": "embedded"}},
         "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
