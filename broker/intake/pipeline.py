@@ -375,7 +375,9 @@ class Pipeline:
         primary = legs[0]
         remote = primary.mode == "sync" and not primary.target.shares_transaction
         if primary.mode == "sync" and not remote and not (op in READS and len(legs) == 1):
-            # the embedded zaaksysteem's work joins the group commit with the message's rows
+            # the embedded zaaksysteem's work joins the group commit with the message's rows; duplicates
+            # are rare: instead of looking for one first, the unique (zender, referentienummer) key is
+            # claimed by the insert, and a conflict fails this request's savepoint (see _failed)
             return self._deliver_grouped(rec, request, resolved, delivery, legs, key, existing, zaaktype,
                                          ordering_key, start, on_loop=on_loop)
         if primary.mode != "queued" or remote:
@@ -440,8 +442,10 @@ class Pipeline:
     def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                  delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
                  zaaktype: str | None, ordering_key: str | None, remote: bool, start: float) -> HttpAnswer:
-        """A sync primary target: the embedded zaaksysteem in the request's own transaction, or a
-        remote one called outside any transaction (blocking: runs in a handler thread)."""
+        """A remote sync primary, called outside any transaction; or a question to the embedded
+        zaaksysteem (``READS``), answered from a read transaction (no write lock) with its log rows in
+        the group commit. Blocking: runs in a handler thread. (A write into the embedded zaaksysteem
+        goes to :meth:`_deliver_grouped`.)"""
         assert rec.sg is not None
         primary = legs[0]
         try:
@@ -450,25 +454,14 @@ class Pipeline:
                 http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key,
                                                     zaaktype, start)
             else:
-                # Duplicates are rare: instead of looking for one first, the unique (zender,
-                # referentienummer) key is claimed by the insert; a conflict rolls the whole
-                # transaction back and is handled below.
                 t = time.perf_counter()
-                if resolved.operation.name in READS and len(legs) == 1:
-                    # a question changes nothing in the zaaksysteem: it is answered from a read
-                    # transaction (no write lock), and its log rows join the group commit
-                    with self.db.read() as session:
-                        answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-                    rec.timings["process_ms"] = _ms(t)
-                    http = self._answer_http(rec, request, answer, start)
-                    http.message_id = self.db.grouped(functools.partial(
-                        self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
-                        key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t))
-                else:
-                    with self.db.write() as session:
-                        answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-                        http = self._store(session, rec, request, answer, legs, key, existing, zaaktype,
-                                           ordering_key, t, start)
+                with self.db.read() as session:
+                    answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
+                rec.timings["process_ms"] = _ms(t)
+                http = self._answer_http(rec, request, answer, start)
+                http.message_id = self.db.grouped(functools.partial(
+                    self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
+                    key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t))
         except Exception as exc:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)

@@ -58,11 +58,10 @@ log = structlog.get_logger("broker.queue")
 _INSERT_DELIVERY = insert(Delivery.__table__)
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
-#: made once: after every delivery (building a statement costs more than running this one)
-# Core statements on the tables (not the mapped classes): no ORM layer for what every attempt runs
+#: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
+#: building a statement or going through the ORM layer costs more than running it
 _DELIVERIES = Delivery.__table__.c
 _MESSAGE_DELIVERY_STATES = select(_DELIVERIES.state).where(_DELIVERIES.message_id == bindparam("message_id"))
-_NEW_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: what an attempt starts from, in one query: the claimed delivery, its message's correlation id and
 #: the state of its target's circuit
 _CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delivery.message_id, Delivery.steps,
@@ -399,7 +398,7 @@ class Queue:
                 outcome: str, error: str | None, answer: str | None) -> None:
         now = utcnow()
         seconds = time.perf_counter() - t0
-        s.execute(_NEW_ATTEMPT, {"delivery_id": row.id, "number": attempt, "worker": worker, "started_at": started,
+        s.execute(_INSERT_ATTEMPT, {"delivery_id": row.id, "number": attempt, "worker": worker, "started_at": started,
                                  "finished_at": now, "outcome": outcome, "error": error, "target_answer": answer,
                                  "duration_ms": round(seconds * 1000, 3)})
         self._notify(row.target, outcome, seconds)
