@@ -147,35 +147,44 @@ class DateChecks:
 
     def __init__(self, xsd_dir: Path, manifest: Path | None = None) -> None:
         self.kinds = date_elements(xsd_dir, manifest)
-        # one dictionary lookup per element is cheaper than lxml's iteration over many tag names
         self._by_tag = {f"{{{namespace}}}{name}": kind for namespace in _NAMESPACES
                         for name, kind in self.kinds.items()}
+        # lxml's iteration filters on local names in C (a name compare per element and name), so only
+        # the date elements become Python objects; the namespace is then checked with ``_by_tag``
+        self._names = tuple(f"{{*}}{name}" for name in sorted(self.kinds))
+        #: what was found of a (kind, value, indicator) before: a message repeats its dates, and
+        #: messages repeat today's (bounded; cleared when full)
+        self._seen: dict[tuple[str, str, str], str | None] = {}
 
     def problems(self, message: etree._Element) -> list[DateProblem]:
         found: list[DateProblem] = []
-        by_tag = self._by_tag
-        mmdd_ok = _MMDD
-        for el in message.iter():
-            tag = el.tag
-            if not isinstance(tag, str):  # comments and processing instructions have a function as tag
-                continue
-            kind = by_tag.get(tag)
-            if kind is None:
-                continue
+        if not self._names:
+            return found
+        by_tag, seen = self._by_tag, self._seen
+        for el in message.iter(*self._names):
             value = el.text
             if not value:
                 continue
-            indicator = el.get(_IND, "V")
-            # the common case first, without a call: a complete, ordinary date (not 29 February)
-            if (indicator == "V" and value.isdigit() and (len(value) == 8 if kind == DATUM else len(value) >= 8)
-                    and value[4:8] in mmdd_ok and value[4:8] != "0229" and value[:4] != "0000"
-                    and (kind == DATUM or moment_problem(value) is None)):
+            kind = by_tag.get(el.tag)  # type: ignore[arg-type]  # a str: the filter names elements
+            if kind is None:
                 continue
-            value = value.strip()
-            why = date_problem(value, indicator) if kind == DATUM else moment_problem(value, indicator)
+            key = (kind, value, el.get(_IND, "V"))
+            why = seen.get(key, _UNSEEN)
+            if why is _UNSEEN:
+                stripped, indicator = value.strip(), key[2]
+                why = date_problem(stripped, indicator) if kind == DATUM else moment_problem(stripped, indicator)
+                if len(value) <= 40:  # a date's or a moment's length, with some white space
+                    if len(seen) >= _SEEN_MAX:
+                        seen.clear()
+                    seen[key] = why
             if why:
-                found.append(DateProblem(el, f"'{value}' in {ns.local(el.tag)} {why}; verwacht {FORMATS[kind]}"))
+                found.append(DateProblem(el, f"'{value.strip()}' in {ns.local(el.tag)} {why}; "
+                                             f"verwacht {FORMATS[kind]}"))
         return found
+
+
+_UNSEEN = "(not seen)"  # never a date_problem or moment_problem result
+_SEEN_MAX = 4096
 
 
 __all__ = ["DateChecks", "date_elements", "DateProblem", "date_problem", "moment_problem", "FORMATS", "DATUM", "TIJDSTIP"]

@@ -8,6 +8,7 @@ A StUF fault (Fo02/Fo03) travels as a SOAP Fault whose detail holds the whole Fo
 from __future__ import annotations
 
 import email.message
+import functools
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -34,6 +35,12 @@ class SoapRequest:
 
 
 def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    media, params = _parsed_media_type(content_type)
+    return media, dict(params)
+
+
+@functools.lru_cache(maxsize=256)  # a client sends the same Content-Type each time
+def _parsed_media_type(content_type: str) -> tuple[str, dict[str, str]]:
     msg = email.message.Message()
     msg["Content-Type"] = content_type or ""
     params = {k.lower(): v for k, v in msg.get_params(failobj=[])[1:]}

@@ -74,8 +74,7 @@ def relations(obj: etree._Element) -> list[Relation]:
     over the object's children and one over each relation's."""
     out = []
     for c in obj:
-        attrib = c.attrib
-        if ENTITEITTYPE not in attrib:
+        if c.get(ENTITEITTYPE) is None:  # (``get``: no attribute mapping made per child)
             continue
         tag = c.tag
         if not isinstance(tag, str) or tag.endswith(_GERELATEERDE):
@@ -89,8 +88,8 @@ def relations(obj: etree._Element) -> list[Relation]:
             elif t == _TVR:
                 tvr = k
             elif isinstance(t, str) and t.endswith(_GERELATEERDE):
-                if ENTITEITTYPE in k.attrib:
+                if k.get(ENTITEITTYPE) is not None:
                     gerelateerden.append(k)
-                gerelateerden.extend(g for g in k if isinstance(g.tag, str) and ENTITEITTYPE in g.attrib)
-        out.append(Relation(c, attrib.get(VERWERKINGSSOORT), gerelateerden, tv, tvr))
+                gerelateerden.extend(g for g in k if g.get(ENTITEITTYPE) is not None and isinstance(g.tag, str))
+        out.append(Relation(c, c.get(VERWERKINGSSOORT), gerelateerden, tv, tvr))
     return out

@@ -7,6 +7,8 @@ Only the objects, their relations and the gerelateerden are read (no walk over t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
 from broker.intake.rules.base import Relation, Tolerated, geen_waarde, q, refuse, value
@@ -25,11 +27,26 @@ def _name(el: etree._Element) -> str:
     return ns.local(el.tag)
 
 
-def _open_end(tv: etree._Element, where: str) -> None:
+def _ends(tv: etree._Element, first: str, second: str) -> tuple[etree._Element | None, etree._Element | None]:
+    """The first ``first`` and ``second`` children of a tijdvak, in one pass (``find`` goes through
+    lxml's path parser, several times the cost for an element of two or three children)."""
+    a = b = None
+    for k in tv:
+        t = k.tag
+        if t == first:
+            if a is None:
+                a = k
+        elif t == second and b is None:
+            b = k
+    return a, b
+
+
+def _open_end(tv: etree._Element, where: Callable[[], str] | str) -> None:
     """R-TV-02: in the current situation a tijdvakGeldigheid with a begin has an open end."""
-    if value(tv.find(BEGIN)) is not None and not geen_waarde(tv.find(EIND)):
+    begin, eind = _ends(tv, BEGIN, EIND)
+    if value(begin) is not None and not geen_waarde(eind):
         raise refuse("StUF062", "R-TV-02", "tijdvakGeldigheid is onjuist: eindGeldigheid van de huidige situatie "
-                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where)
+                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where if isinstance(where, str) else where())
 
 
 def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None,
@@ -73,24 +90,26 @@ def _relation(relation: Relation, in_new: bool, where: str) -> None:
     # R-TV-08: a gerelateerde that is only identified (I) or changed (W) carries no tijdvak or registratie
     for ger in relation.gerelateerden:
         gvs = ger.get(VERWERKINGSSOORT)
-        if gvs in ("I", "W") and (ger.find(TV) is not None or ger.find(TR) is not None):
+        if gvs in ("I", "W") and next(ger.iterchildren(TV, TR), None) is not None:
             raise refuse("StUF055", "R-TV-08", f"Een gerelateerde met verwerkingssoort {gvs} heeft geen "
                          "tijdvakGeldigheid of tijdstipRegistratie",
                          f"{where}, relatie {_name(rel)}, gerelateerde {_name(ger)}")
     if not in_new or vs != "T" or not len(rel):
         return
-    rel_where = f"{where}, relatie {_name(rel)}"
+    def rel_where() -> str:  # made only for a fault
+        return f"{where}, relatie {_name(rel)}"
     # R-TV-10 (STV0000069): a relation that is added begins, and is open
     tvr = relation.tijdvak_relatie
     if tvr is not None:
-        begin = value(tvr.find(BEGIN_REL))
-        if begin is None or not geen_waarde(tvr.find(EIND_REL)):
+        begin_rel, eind_rel = _ends(tvr, BEGIN_REL, EIND_REL)
+        begin = value(begin_rel)
+        if begin is None or not geen_waarde(eind_rel):
             raise refuse("StUF062", "R-TV-10", "tijdvakRelatie is onjuist: een toegevoegde relatie heeft een "
-                         "beginRelatie en een lege eindRelatie met StUF:noValue=\"geenWaarde\"", rel_where)
+                         "beginRelatie en een lege eindRelatie met StUF:noValue=\"geenWaarde\"", rel_where())
         tv = relation.tijdvak
-        if tv is not None and value(tv.find(BEGIN)) not in (None, begin):
+        if tv is not None and value(_ends(tv, BEGIN, EIND)[0]) not in (None, begin):
             raise refuse("StUF062", "R-TV-10", "tijdvakGeldigheid is onjuist: beginGeldigheid van een toegevoegde "
-                         "relatie is gelijk aan beginRelatie", rel_where)
+                         "relatie is gelijk aan beginRelatie", rel_where())
     if relation.tijdvak is not None:
         _open_end(relation.tijdvak, rel_where)
 
