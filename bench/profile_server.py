@@ -4,8 +4,9 @@
 
 Starts ``stuf-broker serve --workers 2`` as bench/intake.py does (queued creeerZaak into the embedded
 zaaksysteem, SQLite), warms it up with wrk, then loads it for ``--seconds`` while py-spy (``pip
-install py-spy``; it needs ptrace rights over the worker) samples one worker at 200 Hz with ``--gil``:
-only the samples in which that worker holds the interpreter, which is close to where its CPU goes.
+install py-spy``; it needs ptrace rights over the worker) samples one worker at 200 Hz: each of its
+threads while it runs (``--sampling cpu``, the default), or only the one holding the interpreter
+(``--sampling gil``, which leaves out the C work of lxml's parsing and validation: they release it).
 Prints the server CPU per request and the share of each cost category, by the innermost frame of a
 sample that belongs to one; the raw samples stay in ``--out`` for a flame graph.
 """
@@ -76,6 +77,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("profile-server.txt"))
+    parser.add_argument("--sampling", choices=["cpu", "gil"], default="cpu",
+                        help="cpu: every thread of the worker while it runs (lxml's parsing and validation "
+                             "release the interpreter, so they count here); gil: only the thread holding "
+                             "the interpreter, which leaves out that C work")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists() or shutil.which("wrk") is None:
@@ -90,7 +95,8 @@ def main() -> None:
         pids = server.pids()
         worker = pids[1] if len(pids) > 1 else pids[0]
         sampler = subprocess.Popen([spy, "record", "-p", str(worker), "-d", str(args.seconds), "-r", "200",
-                                    "-f", "raw", "-o", str(args.out), "--nonblocking", "--gil"],
+                                    "-f", "raw", "-o", str(args.out), "--nonblocking",
+                                    *(["--gil"] if args.sampling == "gil" else [])],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         before = procstat.cpu_seconds(pids)
         result = load.run(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "M", args.seconds)
@@ -102,7 +108,8 @@ def main() -> None:
     shares, total = categorise(args.out)
     for name, n in shares.most_common():
         print(f"{100 * n / max(total, 1):5.1f} %  {name}")
-    print(f"({total} samples with the interpreter held; raw samples in {args.out})")
+    print(f"({total} samples, {'with the interpreter held' if args.sampling == 'gil' else 'threads running'}; "
+          f"raw samples in {args.out})")
 
 
 if __name__ == "__main__":

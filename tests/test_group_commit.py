@@ -247,3 +247,66 @@ def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_sta
         assert zaken == {old, twice, repeated_zaak, *new}
         assert stored_ok == 2 + len(new) + 1  # the two sent first, the new ones and one of "twice"
 
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_and_a_failure_stays_its_own(
+        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:
+    """The worker's deliveries of one claim to the embedded zaaksysteem go to the group commit together
+    (Queue.run_many): one transaction and one fsync for all of them. Among them a zaak that already
+    exists: that delivery fails alone (its writes rolled back, its failure recorded), the others are
+    delivered, and the delivery metric counts each delivered one once."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
+                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
+        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
+        stack.callback(broker.close)
+        queue = broker.queue
+        delivered: list[str] = []
+        queue.listeners.append(lambda target, outcome, _seconds: delivered.append(outcome))
+
+        def send(body: bytes) -> None:
+            answer = broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+            assert answer.status == 200 and b"Bv03" in answer.body
+
+        old = _ident()
+        send(e.envelope(m.creeer_zaak(old)))
+        assert [o.result for o in queue.run_many(queue.claim("w"), "w")] == ["delivered"]
+        new = [_ident() for _ in range(6)]
+        send(e.envelope(m.creeer_zaak(old)))  # the same zaak again, in a message of its own
+        for z in new:
+            send(e.envelope(m.creeer_zaak(z)))
+        ids = queue.claim("w")
+        assert len(ids) == 7
+        attempts.clear()
+        delivered.clear()
+        gate = threading.Event()
+        held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer while the claim is prepared
+        committer = broker.db._committer
+        assert committer is not None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(queue.run_many, ids, "w")
+            deadline = time.monotonic() + 10
+            while committer.jobs.qsize() < len(ids) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            gate.set()
+            outcomes = running.result(30)
+        held.result(10)
+        attempts[:] = [a for a in attempts if a != (1, False)]  # the gate's own
+
+        assert [o.result for o in outcomes][1:] == ["delivered"] * 6
+        assert outcomes[0].result in ("retry", "dead")
+        assert attempts[0] == (7, False)  # the claim's deliveries in one transaction ...
+        assert (7, True) in attempts  # ... and again with savepoints, when one failed
+        assert delivered.count("delivered") == 6
+        with broker.db.read() as s:
+            zaken = set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars())
+            states = {i: st for i, st in s.execute(text("SELECT id, state FROM deliveries"))}
+        assert zaken == {old, *new}
+        assert [states[i] for i in ids[1:]] == ["delivered"] * 6
+        assert states[ids[0]] in ("retrying", "dead")

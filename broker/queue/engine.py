@@ -23,12 +23,14 @@ cancelled.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import random
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +38,7 @@ from typing import overload
 
 import structlog
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -97,6 +99,24 @@ def _aware(dt: datetime | None) -> datetime | None:
     if dt is not None and dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt
+
+
+class _Grouped:
+    """A delivery's work prepared for the group commit: submitted, then its outcome read."""
+
+    def __init__(self, db: Database, work: Callable[[Connection], bool],
+                 outcome: Callable[[Future[bool]], Outcome], attempt: int) -> None:
+        self.db, self.work, self.read, self.attempt = db, work, outcome, attempt
+        self.future: Future[bool] | None = None
+
+    def submit(self) -> None:
+        self.future = self.db.submit(self.work)
+
+    def outcome(self) -> Outcome:
+        if self.future is None:
+            self.submit()
+        assert self.future is not None
+        return self.read(self.future)
 
 
 class Queue:
@@ -269,20 +289,50 @@ class Queue:
     def run(self, delivery_id: int, worker: str) -> Outcome:
         """One attempt of a claimed delivery. Its log lines carry the delivery, its message and target and
         the message's correlation id, which the target's HTTP requests carry too (broker.adapters.http)."""
-        with self.db.engine.connect() as conn:
-            row = conn.execute(_CLAIMED, {"delivery_id": delivery_id}).one_or_none()
-        if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
-            return Outcome(delivery_id, "skipped")
-        target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
-        correlation_id, opened = row.correlation_id, row.circuit == "open"
-        with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
-                                                     target=target_name, correlation_id=correlation_id):
-            if opened:  # claimed while another attempt opened the circuit: the target is left alone
-                return self._put_back(delivery_id, worker)
-            outcome = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
-            ended = log.info if outcome.result in ("delivered", "skipped", "cancelled") else log.warning
-            ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
+        return self.run_many([delivery_id], worker)[0]
+
+    def run_many(self, delivery_ids: list[int], worker: str,
+                 stopping: Callable[[], bool] | None = None) -> list[Outcome]:
+        """One attempt of each claimed delivery (a claim holds at most one delivery per target and
+        ordering key, so they do not depend on one another). Deliveries to a target that works in the
+        broker's own transaction (the embedded zaaksysteem) go to the group commit together: one
+        transaction and one fsync for all of them, each in a savepoint of its own; the others are
+        attempted one after another meanwhile. Once ``stopping()`` says so, the rest is left unattempted
+        (their leases run out; another worker, or this one restarted, takes them)."""
+        outcomes: dict[int, Outcome] = {}
+        grouped: list[tuple[int, contextvars.Context, _Grouped]] = []
+        for delivery_id in delivery_ids:
+            if stopping is not None and stopping():
+                break
+            with self.db.engine.connect() as conn:
+                row = conn.execute(_CLAIMED, {"delivery_id": delivery_id}).one_or_none()
+            if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                outcomes[delivery_id] = Outcome(delivery_id, "skipped")
+                continue
+            target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
+            with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
+                                                         target=target_name, correlation_id=row.correlation_id):
+                if row.circuit == "open":  # claimed while another attempt opened the circuit: left alone
+                    outcomes[delivery_id] = self._put_back(delivery_id, worker)
+                    continue
+                begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
+                if isinstance(begun, Outcome):
+                    outcomes[delivery_id] = self._ended(begun, attempt)
+                else:  # prepared for the group commit: submitted below, together
+                    grouped.append((delivery_id, contextvars.copy_context(), begun))
+        for _, _, work in grouped:  # one after another, without work in between: one group
+            work.submit()
+        for delivery_id, context, work in grouped:
+            outcomes[delivery_id] = context.run(self._ended_grouped, work)
+        return [outcomes[d] for d in delivery_ids if d in outcomes]
+
+    def _ended(self, outcome: Outcome, attempt: int) -> Outcome:
+        ended = log.info if outcome.result in ("delivered", "skipped", "cancelled") else log.warning
+        ended("delivery attempt ended", outcome=outcome.result, attempt=attempt)
         return outcome
+
+    def _ended_grouped(self, work: _Grouped) -> Outcome:
+        return self._ended(work.outcome(), work.attempt)
 
     def _put_back(self, delivery_id: int, worker: str) -> Outcome:
         """A claimed delivery whose target's circuit opened before its attempt began: back in the queue,
@@ -307,7 +357,9 @@ class Queue:
         return found
 
     def _attempt(self, delivery_id: int, worker: str, target_name: str, message_id: int, steps: dict,
-                 attempt: int) -> Outcome:
+                 attempt: int) -> Outcome | _Grouped:
+        """The attempt's outcome; or, for a target in the broker's own transaction, its work prepared
+        for the group commit."""
         target = self.target(target_name)
         started = utcnow()
         t0 = time.perf_counter()
@@ -319,18 +371,8 @@ class Queue:
         except Exception as exc:  # a stored message that no longer reads is permanent
             return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
         if target.shares_transaction:
-            try:
-                with self.db.write() as s:
-                    row = s.get(Delivery, delivery_id)
-                    if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
-                        return Outcome(delivery_id, "skipped")
-                    ctx = Context(session=s, zender=request.zds.stuurgegevens.zender, message_id=message_id,
-                                  steps=steps)
-                    target.deliver(request, ctx)
-                    self._record(s, row, worker, attempt, started, t0, "delivered", None, None)
-                return Outcome(delivery_id, "delivered")
-            except Exception as exc:  # every failure is recorded on the delivery
-                return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
+            return self._submit(delivery_id, worker, target_name, target, request, message_id, steps, attempt,
+                                started, t0)
         ctx = Context(session=None, zender=request.zds.stuurgegevens.zender, message_id=message_id,
                       steps=steps, record_step=lambda name, result: self._save_step(delivery_id, name, result))
         try:
@@ -338,6 +380,37 @@ class Queue:
         except Exception as exc:
             return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
         return self._finish(delivery_id, worker, attempt, started, t0, target, None, None)
+
+    def _submit(self, delivery_id: int, worker: str, target_name: str, target: Target, request: DeliveryRequest,
+                message_id: int, steps: dict, attempt: int, started: datetime, t0: float) -> _Grouped:
+        """The delivery to a target that works in the broker's transaction, in the group commit: in an ORM
+        session of its own on the group's connection, in a savepoint of its own, so that a failure
+        rolls back this delivery's writes alone. The work runs on the committer thread (with this
+        delivery's log fields) and may run twice, so it only writes to the database."""
+        context = contextvars.copy_context()
+
+        def work(conn: Connection) -> bool:
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+                row = s.get(Delivery, delivery_id)
+                if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                    return False
+                ctx = Context(session=s, zender=request.zds.stuurgegevens.zender, message_id=message_id,
+                              steps=steps)
+                target.deliver(request, ctx)
+                self._record(s, row, worker, attempt, started, t0, "delivered", None, None, notify=False)
+                s.commit()
+            return True
+
+        def outcome(future: Future[bool]) -> Outcome:
+            try:
+                done = future.result()
+            except Exception as exc:  # every failure is recorded on the delivery
+                return self._finish(delivery_id, worker, attempt, started, t0, target, exc, None)
+            if not done:
+                return Outcome(delivery_id, "skipped")
+            self._notify(target_name, "delivered", time.perf_counter() - t0)
+            return Outcome(delivery_id, "delivered")
+        return _Grouped(self.db, lambda conn: context.run(work, conn), outcome, attempt)
 
     def _save_step(self, delivery_id: int, name: str, result: object) -> None:
         with self.db.write() as s:
@@ -395,13 +468,14 @@ class Queue:
         return random.uniform(base / 2, base)
 
     def _record(self, s: Session, row: Delivery, worker: str, attempt: int, started: datetime, t0: float,
-                outcome: str, error: str | None, answer: str | None) -> None:
+                outcome: str, error: str | None, answer: str | None, *, notify: bool = True) -> None:
         now = utcnow()
         seconds = time.perf_counter() - t0
         s.execute(_INSERT_ATTEMPT, {"delivery_id": row.id, "number": attempt, "worker": worker, "started_at": started,
                                  "finished_at": now, "outcome": outcome, "error": error, "target_answer": answer,
                                  "duration_ms": round(seconds * 1000, 3)})
-        self._notify(row.target, outcome, seconds)
+        if notify:  # (not from work in a group commit, which may run twice: its caller tells)
+            self._notify(row.target, outcome, seconds)
         row.last_error = error
         if answer is not None:
             row.target_answer = answer

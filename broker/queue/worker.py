@@ -79,12 +79,13 @@ class Worker:
             ids = self.queue.claim(self.name, limit=max(1, self.policy.batch_size // self.concurrency))
             if not ids:
                 return
-            for delivery_id in ids:
-                if self._stopping.is_set():
-                    return  # leases run out; another worker (or this one, restarted) picks them up
-                outcome = self.queue.run(delivery_id, self.name)
+            # once stopping, the rest of the claim is left: leases run out, another worker (or this one,
+            # restarted) picks them up
+            for outcome in self.queue.run_many(ids, self.name, self._stopping.is_set):
                 if outcome.result == "delivered":
                     self.delivered += 1
+            if self._stopping.is_set():
+                return
 
     def _leases(self) -> None:
         from datetime import timedelta
