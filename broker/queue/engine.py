@@ -71,6 +71,12 @@ _CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delive
             .join(Message, Message.id == Delivery.message_id)
             .outerjoin(Circuit, Circuit.target == Delivery.target)
             .where(Delivery.id == bindparam("delivery_id")))
+#: a claimed delivery, delivered by the worker that holds it (in the same transaction as the target's work)
+_DELIVERED = (update(Delivery.__table__)
+              .where(_DELIVERIES.id == bindparam("delivery_id"), _DELIVERIES.state == t.IN_PROGRESS,
+                     _DELIVERIES.lease_owner == bindparam("worker"))
+              .values(state=t.DELIVERED, finished_at=bindparam("now"), note=None, last_error=None,
+                      lease_owner=None, lease_expires_at=None))
 _SET_MESSAGE_STATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("message_id"))
                       .values(state=bindparam("state")))
 
@@ -391,13 +397,20 @@ class Queue:
 
         def work(conn: Connection) -> bool:
             with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-                row = s.get(Delivery, delivery_id)
-                if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+                # the delivery is marked delivered first, only if this worker still holds it (a lease
+                # lost: nothing is done); should the target fail, the savepoint takes this back too
+                now = utcnow()
+                if _rowcount(s.execute(_DELIVERED, {"delivery_id": delivery_id, "worker": worker,
+                                                     "now": now})) != 1:
                     return False
                 ctx = Context(session=s, zender=request.zds.stuurgegevens.zender, message_id=message_id,
                               steps=steps)
                 target.deliver(request, ctx)
-                self._record(s, row, worker, attempt, started, t0, "delivered", None, None, notify=False)
+                s.execute(_INSERT_ATTEMPT, {
+                    "delivery_id": delivery_id, "number": attempt, "worker": worker, "started_at": started,
+                    "finished_at": utcnow(), "outcome": "delivered", "error": None, "target_answer": None,
+                    "duration_ms": round((time.perf_counter() - t0) * 1000, 3)})
+                refresh_message_state(s, message_id)
                 s.commit()
             return True
 
@@ -468,14 +481,13 @@ class Queue:
         return random.uniform(base / 2, base)
 
     def _record(self, s: Session, row: Delivery, worker: str, attempt: int, started: datetime, t0: float,
-                outcome: str, error: str | None, answer: str | None, *, notify: bool = True) -> None:
+                outcome: str, error: str | None, answer: str | None) -> None:
         now = utcnow()
         seconds = time.perf_counter() - t0
         s.execute(_INSERT_ATTEMPT, {"delivery_id": row.id, "number": attempt, "worker": worker, "started_at": started,
                                  "finished_at": now, "outcome": outcome, "error": error, "target_answer": answer,
                                  "duration_ms": round(seconds * 1000, 3)})
-        if notify:  # (not from work in a group commit, which may run twice: its caller tells)
-            self._notify(row.target, outcome, seconds)
+        self._notify(row.target, outcome, seconds)
         row.last_error = error
         if answer is not None:
             row.target_answer = answer
