@@ -55,6 +55,7 @@ import messages as msgs
 import procstat
 import psycopg
 import yaml
+from lxml import etree
 from machine import describe  # bench/ is on sys.path when a script here runs
 
 BENCH = Path(__file__).resolve().parent
@@ -62,7 +63,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
 from broker.config import DEFAULT_XSD_DIR  # noqa: E402
-from broker.stuf import xmlsafe  # noqa: E402
+from broker.stuf import ns, xmlsafe  # noqa: E402
 from broker.stuf.schemas import SchemaSet  # noqa: E402
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
@@ -84,23 +85,33 @@ SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 # -- the floor ----------------------------------------------------------------------------------
+def xsd_validator(schemas: SchemaSet, message: bytes) -> etree.XMLSchema:
+    """The compiled XSD of a message's namespace, after checking that the broker finds the message valid
+    (its XSD and its dates). The floor runs lxml's validation alone: the broker's own checks beyond the
+    XSD (real dates, the semantic rules) are the broker's cost, not the floor's."""
+    body = xmlsafe.parse(message)[-1][0]
+    problems = schemas.issues(body)
+    if problems:
+        raise RuntimeError(f"the benchmark's message is not valid: {problems[0]}")
+    schema = schemas.schema_for(ns.namespace(body.tag))
+    assert schema is not None
+    return schema
+
+
 class Floor:
-    """Safe parse + validation of one message shape, in this process; samples in µs per message."""
+    """Safe parse + XSD validation of one message shape, in this process; samples in µs per message."""
 
     def __init__(self, schemas: SchemaSet, template: bytes, run: str, seconds: float) -> None:
-        self.schemas = schemas
         self.seconds = seconds
         self.messages = [msgs.fill(template, f"F{run}{i:05d}", f"F{run}{i:05d}") for i in range(200)]
         self.samples: list[float] = []
-        for m in self.messages[:20]:  # warm up, and check the message is valid
+        self.schema = xsd_validator(schemas, self.messages[0])
+        for m in self.messages[:20]:  # warm up
             self.one(m)
 
     def one(self, message: bytes) -> None:
-        env = xmlsafe.parse(message)
-        body = env[-1][0]
-        problems = self.schemas.issues(body)
-        if problems:
-            raise RuntimeError(f"the benchmark's message is not valid: {problems[0]}")
+        if not self.schema.validate(xmlsafe.parse(message)[-1][0]):
+            raise RuntimeError(f"the benchmark's message is not valid: {self.schema.error_log.last_error}")
 
     def sample(self) -> float:
         n, start = 0, time.perf_counter()
@@ -121,15 +132,12 @@ class Floor:
 
 
 def floor_of(schemas: SchemaSet, message: bytes, count: int) -> float:
-    """µs per message for parse + validate of one (large) message, the best of ``count`` runs."""
-    env = xmlsafe.parse(message)
-    if schemas.issues(env[-1][0]):
-        raise RuntimeError("size message not valid")
+    """µs per message for parse + XSD validation of one (large) message, the best of ``count`` runs."""
+    schema = xsd_validator(schemas, message)
     best = float("inf")
     for _ in range(count):
         t = time.perf_counter()
-        env = xmlsafe.parse(message)
-        schemas.issues(env[-1][0])
+        schema.validate(xmlsafe.parse(message)[-1][0])
         best = min(best, time.perf_counter() - t)
     return best * 1e6
 
