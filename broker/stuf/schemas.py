@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _XS_IMPORT = ns.q(ns.XS, "import")
 _XS_INCLUDE = ns.q(ns.XS, "include")
 _XS_REDEFINE = ns.q(ns.XS, "redefine")
+_XS_ANNOTATION = ns.q(ns.XS, "annotation")
 _HUB_DIR = "/__stuf_hub__/"
 
 
@@ -66,6 +67,9 @@ class SchemaFiles:
     @staticmethod
     def _parse(path: Path) -> tuple[list[_Reference], bytes]:
         root = etree.parse(str(path), _xsd_parser()).getroot()
+        # the documentation is for people: libxml2 would keep it in memory with every compiled schema
+        # (a fifth of the official files' bytes) and validation never reads it
+        etree.strip_elements(root, _XS_ANNOTATION, with_tail=False)
         refs: list[_Reference] = []
         for el in root:
             if el.tag not in (_XS_IMPORT, _XS_INCLUDE, _XS_REDEFINE):
