@@ -260,7 +260,7 @@ class Queue:
             change_made = exists().where(primary.message_id == Delivery.message_id, primary.primary.is_(True),
                                          primary.state == t.DELIVERED)
             stmt = (
-                select(Delivery)
+                select(Delivery.id, Delivery.target)
                 .where(
                     Delivery.state.in_((t.PENDING, t.RETRYING)),
                     Delivery.next_attempt_at <= now,
@@ -274,21 +274,21 @@ class Queue:
                 stmt = stmt.where(Delivery.target.not_in(blocked_targets))
             if not self.db.is_sqlite:
                 stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
-            rows = list(s.execute(stmt).scalars())
             claimed = []
             probed: set[str] = set()
-            for row in rows:
-                if row.target in probing:
+            for delivery_id, target in s.execute(stmt).all():
+                if target in probing:
                     busy = s.execute(select(func.count()).select_from(Delivery).where(
-                        Delivery.target == row.target, Delivery.state == t.IN_PROGRESS)).scalar_one()
-                    if busy or row.target in probed:
+                        Delivery.target == target, Delivery.state == t.IN_PROGRESS)).scalar_one()
+                    if busy or target in probed:
                         continue
-                    probed.add(row.target)
-                row.state = t.IN_PROGRESS
-                row.lease_owner = worker
-                row.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
-                row.attempts = (row.attempts or 0) + 1
-                claimed.append(row.id)
+                    probed.add(target)
+                claimed.append(delivery_id)
+            if claimed:  # one statement for the claim (rows loaded into the ORM cost more than the query)
+                s.execute(update(Delivery.__table__).where(_DELIVERIES.id.in_(claimed)).values(
+                    state=t.IN_PROGRESS, lease_owner=worker,
+                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
+                    attempts=func.coalesce(_DELIVERIES.attempts, 0) + 1))
             return claimed
 
     # -- running -------------------------------------------------------------------------------
