@@ -77,6 +77,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("profile-server.txt"))
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres: a schema of its own in the local PostgreSQL (as bench/intake.py)")
     parser.add_argument("--sampling", choices=["cpu", "gil"], default="cpu",
                         help="cpu: every thread of the worker while it runs (lxml's parsing and validation "
                              "release the interpreter, so they count here); gil: only the thread holding "
@@ -87,7 +89,9 @@ def main() -> None:
         sys.exit("needs py-spy (pip install py-spy) and wrk (apt-get install wrk)")
     tmp = Path(tempfile.mkdtemp(prefix="profile-server-"))
     load = bench.Load(argparse.Namespace(generator="wrk", threads=1, connections=16), tmp)
-    server, _config, _env = bench.start_broker(tmp, "queued", "queued", f"sqlite:///{tmp / 'queued.db'}")
+    pg = bench.Postgres(tmp.name[-6:].replace("-", "_"), "profile") if args.database == "postgres" else None
+    url = pg.url if pg is not None else f"sqlite:///{tmp / 'queued.db'}"
+    server, _config, _env = bench.start_broker(tmp, "queued", "queued", url)
     creeer = msgs.creeer_zaak()
     try:
         server.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S")
@@ -104,6 +108,8 @@ def main() -> None:
         sampler.wait()
     finally:
         server.stop()
+        if pg is not None:
+            pg.drop()
     print(f"{result['rate']:,.0f} msg/s, server CPU {cpu / result['requests'] * 1e6:,.0f} µs per request")
     shares, total = categorise(args.out)
     for name, n in shares.most_common():

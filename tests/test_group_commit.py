@@ -310,3 +310,74 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
         assert zaken == {old, *new}
         assert [states[i] for i in ids[1:]] == ["delivered"] * 6
         assert states[ids[0]] in ("retrying", "dead")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_them_stays_its_own(
+        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:
+    """Queued creeerZaken waiting for the same group go to the database together (Database.submit's
+    batch: each table's rows in one statement): each message's row holds its own request and answer and
+    its delivery points at it. When a message repeated among them breaks the batch (its key is taken),
+    the group runs again with a savepoint per message: the repeat gets the stored answer, the others
+    are stored once."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
+                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
+        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
+        stack.callback(broker.close)
+        batches: list[int] = []
+        many = broker.pipeline._write_queued
+
+        def counted(executor, messages):
+            batches.append(len(messages))
+            return many(executor, messages)
+
+        broker.pipeline._write_queued = counted  # type: ignore[method-assign]
+
+        def send(body: bytes):
+            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+
+        def group(bodies: list[bytes]) -> list:
+            gate = threading.Event()
+            held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer: the others queue up
+            committer = broker.db._committer
+            assert committer is not None
+            with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+                futures = [pool.submit(send, body) for body in bodies]
+                deadline = time.monotonic() + 10
+                while committer.jobs.qsize() < len(bodies) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                gate.set()
+                answers = [f.result(30) for f in futures]
+            held.result(10)
+            return answers
+
+        idents = [_ident() for _ in range(6)]
+        bodies = [e.envelope(m.creeer_zaak(z)) for z in idents]
+        answers = group(bodies)
+        assert all(a.status == 200 and b"Bv03" in a.body for a in answers)
+        assert batches == [6]  # the six messages' rows in one batch
+        with broker.db.read() as s:
+            stored = s.execute(text(
+                "SELECT m.zaak_identificatie, p.request, p.answer, d.state FROM messages m "
+                "JOIN message_payloads p ON p.message_id = m.id JOIN deliveries d ON d.message_id = m.id")).all()
+        by_zaak = {z: (bytes(req), bytes(ans), state) for z, req, ans, state in stored}
+        assert set(by_zaak) == set(idents)
+        for z, body, answer in zip(idents, bodies, answers, strict=True):
+            assert by_zaak[z] == (body, answer.body, "pending")
+
+        repeated = bodies[2]
+        more = [e.envelope(m.creeer_zaak(_ident())) for _ in range(3)]
+        attempts.clear()
+        again = group([more[0], repeated, more[1], more[2]])
+        assert [a.status for a in again] == [200] * 4
+        assert again[1].body == answers[2].body  # the repeat: the answer stored for it the first time
+        assert (4, True) in attempts  # the batch failed on the repeat's key: again with savepoints
+        with broker.db.read() as s:
+            count = s.execute(select(func.count()).select_from(Message)).scalar_one()
+        assert count == 6 + 3

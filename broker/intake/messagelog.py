@@ -122,13 +122,13 @@ class Record:
 
 _INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
 _INSERT_PAYLOAD = insert(MessagePayload.__table__)
+#: several rows in one statement, their ids in the order of the rows
+_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 
-def store_answered(session: Executor, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
-                   answer_content_type: str, answer_berichtcode: str | None, http_status: int, state: str) -> int:
-    """The row of a request answered without a fault, written in as few statements as possible
-    (it is on every message's path): one insert (or update, when a resend replaces an earlier
-    server-side failure) of the metadata and one of the payload."""
+def _answered(rec: Record, key: str | None, answer: bytes, answer_content_type: str, answer_berichtcode: str | None,
+              http_status: int, state: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The messages row and the payload row of a request answered without a fault."""
     values = rec.values() | {
         "dedupe_key": key,
         "answer_berichtcode": answer_berichtcode,
@@ -148,6 +148,15 @@ def store_answered(session: Executor, rec: Record, key: str | None, existing_id:
         "answer": answer,
         "answer_content_type": answer_content_type,
     }
+    return values, payload
+
+
+def store_answered(session: Executor, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
+                   answer_content_type: str, answer_berichtcode: str | None, http_status: int, state: str) -> int:
+    """The row of a request answered without a fault, written in as few statements as possible
+    (it is on every message's path): one insert (or update, when a resend replaces an earlier
+    server-side failure) of the metadata and one of the payload."""
+    values, payload = _answered(rec, key, answer, answer_content_type, answer_berichtcode, http_status, state)
     messages, payloads = Message.__table__, MessagePayload.__table__
     if existing_id is None:
         # parameters travel apart from the statement, so its compiled form is cached
@@ -159,6 +168,31 @@ def store_answered(session: Executor, rec: Record, key: str | None, existing_id:
     session.execute(delete(payloads).where(payloads.c.message_id == existing_id))
     session.execute(insert(payloads).values(message_id=existing_id, **payload))
     return existing_id
+
+
+@dataclass(slots=True)
+class Answered:
+    """A new message answered without a fault, for :func:`store_answered_many`."""
+
+    rec: Record
+    key: str | None
+    answer: bytes
+    answer_content_type: str
+    answer_berichtcode: str | None
+    http_status: int
+    state: str
+
+
+def store_answered_many(session: Executor, answered: list[Answered]) -> list[int]:
+    """:func:`store_answered` for several new messages at once: all messages rows in one statement,
+    all payload rows in another (on PostgreSQL one round trip each instead of one per message). Their
+    ids, in order."""
+    rows = [_answered(a.rec, a.key, a.answer, a.answer_content_type, a.answer_berichtcode, a.http_status, a.state)
+            for a in answered]
+    ids = list(session.execute(_INSERT_MESSAGES, [values | {"attempts": 1, "replays": 0} for values, _ in rows])
+               .scalars())
+    session.execute(_INSERT_PAYLOAD, [payload | {"message_id": i} for (_, payload), i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def find_duplicate(session: Session, key: str) -> Message | None:

@@ -34,7 +34,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import overload
+from typing import Any, overload
 
 import structlog
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
@@ -172,12 +172,7 @@ class Queue:
         now = utcnow()
         for leg in legs:
             done = primary_done and leg.primary
-            values = dict(
-                message_id=message_id, target=leg.target.name, mode=leg.mode, primary=leg.primary,
-                operation=operation, ordering_key=ordering_key, attempts=1 if done else 0,
-                state=t.DELIVERED if done else t.PENDING, created_at=now, age_from=now, next_attempt_at=now,
-                finished_at=now if done else None, steps={},
-            )
+            values = _delivery_row(message_id, leg, operation, ordering_key, now, done=done)
             if not done:
                 session.execute(_INSERT_DELIVERY, values)
                 continue
@@ -185,6 +180,15 @@ class Queue:
             session.execute(_INSERT_ATTEMPT, dict(
                 delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
                 outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None))
+
+    def add_queued(self, session: Executor, messages: list[tuple[int, list, str, str | None]]) -> None:
+        """The delivery rows of several queued messages ((message id, legs, operation, ordering key)),
+        all in one statement."""
+        now = utcnow()
+        rows = [_delivery_row(message_id, leg, operation, ordering_key, now, done=False)
+                for message_id, legs, operation, ordering_key in messages for leg in legs]
+        if rows:
+            session.execute(_INSERT_DELIVERY, rows)
 
     def delivered_in_intake(self, session: Session, row: Delivery, t0: float) -> None:
         """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""
@@ -659,6 +663,17 @@ class Queue:
                                                .values(target_answer=None)))
         log.info("payloads purged", messages=len(ids), target_answers=answers, older_than_days=days)
         return len(ids)
+
+
+def _delivery_row(message_id: int, leg: Any, operation: str, ordering_key: str | None, now: datetime, *,
+                  done: bool) -> dict[str, object]:
+    """A deliveries row for one leg (broker.routing.router.Leg) of a message."""
+    return dict(
+        message_id=message_id, target=leg.target.name, mode=leg.mode, primary=leg.primary,
+        operation=operation, ordering_key=ordering_key, attempts=1 if done else 0,
+        state=t.DELIVERED if done else t.PENDING, created_at=now, age_from=now, next_attempt_at=now,
+        finished_at=now if done else None, steps={},
+    )
 
 
 def _rowcount(result: object) -> int:

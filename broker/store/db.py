@@ -80,17 +80,23 @@ class Database:
         when one request's write fails), so it must only write to the database."""
         return self.submit(work).result()
 
-    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+    def submit(self, work: Callable[[Connection], T], *, batch: Batch[T] | None = None,
+               item: object = None) -> Future[T]:
         """:meth:`grouped` without waiting: a future that completes once ``work`` is committed (an
         event loop awaits it with ``asyncio.wrap_future`` instead of holding a thread). A future
-        cancelled before its group starts is dropped unwritten."""
+        cancelled before its group starts is dropped unwritten.
+
+        ``batch`` (with this job's ``item``) does the work of several such jobs at once: jobs next to
+        each other in a group with the same ``batch`` go to it together, ``batch(conn, items)`` giving
+        their results in order (each table's rows in one statement instead of one per job). Should it
+        fail, the group runs again as without it: each job's ``work`` in a savepoint of its own."""
         committer = self._committer
         if committer is None or committer.pid != os.getpid():
             with self._committer_guard:
                 committer = self._committer
                 if committer is None or committer.pid != os.getpid():
                     committer = self._committer = _GroupCommitter(self)
-        return committer.submit(work)
+        return committer.submit(work, batch, item)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -169,11 +175,17 @@ class Database:
         self.engine.dispose()
 
 
-class _Job(Generic[T]):
-    __slots__ = ("work", "future", "result", "error")
+#: the work of several jobs at once: their items in, their results out, in the same order
+Batch = Callable[[Connection, list[Any]], list[T]]
 
-    def __init__(self, work: Callable[[Connection], T]) -> None:
+
+class _Job(Generic[T]):
+    __slots__ = ("work", "batch", "item", "future", "result", "error")
+
+    def __init__(self, work: Callable[[Connection], T], batch: Batch[T] | None = None, item: object = None) -> None:
         self.work = work
+        self.batch = batch
+        self.item = item
         self.future: Future[T] = Future()
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -197,8 +209,9 @@ class _GroupCommitter:
         self.thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
         self.thread.start()
 
-    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
-        job = _Job(work)
+    def submit(self, work: Callable[[Connection], T], batch: Batch[T] | None = None,
+               item: object = None) -> Future[T]:
+        job = _Job(work, batch, item)
         self.jobs.put(job)
         return job.future
 
@@ -248,7 +261,24 @@ class _GroupCommitter:
         with self.db._write_lock(), self.db.engine.connect() as conn:
             conn = conn.execution_options(sqlite_write=True)
             with conn.begin() as tx:
-                for job in group:
+                i = 0
+                while i < len(group):
+                    run = self._run_of(group, i) if not savepoints else [group[i]]
+                    i += len(run)
+                    if len(run) > 1:  # several jobs' work at once (Database.submit's batch)
+                        for job in run:
+                            job.result, job.error = None, None
+                        try:
+                            results = run[0].batch(conn, [job.item for job in run])  # type: ignore[misc]
+                            for job, result in zip(run, results, strict=True):
+                                job.result = result
+                        except Exception as exc:
+                            for job in run:
+                                job.error = exc
+                            tx.rollback()
+                            return False
+                        continue
+                    job = run[0]
                     job.result, job.error = None, None
                     if not savepoints:
                         try:
@@ -267,6 +297,16 @@ class _GroupCommitter:
                     else:
                         savepoint.commit()
         return True
+
+    @staticmethod
+    def _run_of(group: list[_Job[Any]], start: int) -> list[_Job[Any]]:
+        """The jobs from ``start`` on that share its batch (just that job when it has none)."""
+        batch = group[start].batch
+        end = start + 1
+        if batch is not None:
+            while end < len(group) and group[end].batch == batch:
+                end += 1
+        return group[start:end]
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
