@@ -11,7 +11,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,6 +74,41 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
 
     monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
     return seen
+
+
+@contextlib.contextmanager
+def _committer_held(database: Database) -> Iterator[Callable[[int], None]]:
+    """The group committer held by a job of its own; ``release(n)`` lets it go once ``n`` more jobs wait
+    behind it, so that those are committed as one group."""
+    gate = threading.Event()
+    held = database.submit(lambda conn: gate.wait(10))
+    committer = database._committer
+    assert committer is not None
+
+    def release(n: int) -> None:
+        deadline = time.monotonic() + 10
+        while committer.jobs.qsize() < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gate.set()
+
+    try:
+        yield release
+    finally:
+        gate.set()
+        held.result(10)
+
+
+def _creeer_zaak_broker(stack: contextlib.ExitStack, tmp_path: Path, backend: str) -> Broker:
+    """A broker that queues creeerZaak for the embedded zaaksysteem and has no worker of its own."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
+                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
+    broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
+    stack.callback(broker.close)
+    return broker
 
 
 def test_writes_of_many_threads_are_committed_together_and_a_conflict_fails_only_its_own(
@@ -220,19 +255,11 @@ def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_sta
         bodies = {**{z: e.envelope(m.creeer_zaak(z)) for z in new},
                   "exists": e.envelope(m.creeer_zaak(old)), "repeat": repeated,
                   "twice-a": e.envelope(m.creeer_zaak(twice)), "twice-b": e.envelope(m.creeer_zaak(twice))}
-        gate = threading.Event()
-        held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer: the others queue up
-        committer = broker.db._committer
-        assert committer is not None
-        sizes.clear()
-        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+            sizes.clear()
             futures = {name: pool.submit(send, body) for name, body in bodies.items()}
-            deadline = time.monotonic() + 10
-            while committer.jobs.qsize() < len(bodies) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            gate.set()
+            release(len(bodies))
             answers = {name: f.result(30) for name, f in futures.items()}
-        held.result(10)
 
         assert all(answers[z].status == 200 and b"Bv03" in answers[z].body for z in new)
         assert answers["exists"].status == 500 and b"StUF058" in answers["exists"].body
@@ -256,15 +283,8 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
     (Queue.run_many): one transaction and one fsync for all of them. Among them a zaak that already
     exists: that delivery fails alone (its writes rolled back, its failure recorded), the others are
     delivered, and the delivery metric counts each delivered one once."""
-    config = configs.write_config(tmp_path, routes={
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
-                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}})
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
-        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
-        stack.callback(broker.close)
+        broker = _creeer_zaak_broker(stack, tmp_path, backend)
         queue = broker.queue
         delivered: list[str] = []
         queue.listeners.append(lambda target, outcome, _seconds: delivered.append(outcome))
@@ -285,18 +305,10 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
         assert len(ids) == 7
         attempts.clear()
         delivered.clear()
-        gate = threading.Event()
-        held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer while the claim is prepared
-        committer = broker.db._committer
-        assert committer is not None
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=1) as pool:
             running = pool.submit(queue.run_many, ids, "w")
-            deadline = time.monotonic() + 10
-            while committer.jobs.qsize() < len(ids) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            gate.set()
+            release(len(ids))
             outcomes = running.result(30)
-        held.result(10)
         attempts[:] = [a for a in attempts if a != (1, False)]  # the gate's own
 
         assert [o.result for o in outcomes][1:] == ["delivered"] * 6
@@ -320,15 +332,8 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
     its delivery points at it. When a message repeated among them breaks the batch (its key is taken),
     the group runs again with a savepoint per message: the repeat gets the stored answer, the others
     are stored once."""
-    config = configs.write_config(tmp_path, routes={
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
-                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}})
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
-        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
-        stack.callback(broker.close)
+        broker = _creeer_zaak_broker(stack, tmp_path, backend)
         batches: list[int] = []
         many = broker.pipeline._write_queued
 
@@ -343,19 +348,10 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
                                           '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
 
         def group(bodies: list[bytes]) -> list:
-            gate = threading.Event()
-            held = broker.db.submit(lambda conn: gate.wait(10))  # holds the committer: the others queue up
-            committer = broker.db._committer
-            assert committer is not None
-            with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+            with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=len(bodies)) as pool:
                 futures = [pool.submit(send, body) for body in bodies]
-                deadline = time.monotonic() + 10
-                while committer.jobs.qsize() < len(bodies) and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                gate.set()
-                answers = [f.result(30) for f in futures]
-            held.result(10)
-            return answers
+                release(len(bodies))
+                return [f.result(30) for f in futures]
 
         idents = [_ident() for _ in range(6)]
         bodies = [e.envelope(m.creeer_zaak(z)) for z in idents]
