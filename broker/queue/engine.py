@@ -108,7 +108,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 class _Grouped:
-    """A delivery's work prepared for the group commit: submitted, then its outcome read."""
+    """A delivery's work prepared for the group commit: submitted (``submit``), then its outcome read."""
 
     def __init__(self, db: Database, work: Callable[[Connection], bool],
                  outcome: Callable[[Future[bool]], Outcome], attempt: int) -> None:
@@ -119,9 +119,7 @@ class _Grouped:
         self.future = self.db.submit(self.work)
 
     def outcome(self) -> Outcome:
-        if self.future is None:
-            self.submit()
-        assert self.future is not None
+        assert self.future is not None, "submitted first"
         return self.read(self.future)
 
 

@@ -84,8 +84,6 @@ class Worker:
             for outcome in self.queue.run_many(ids, self.name, self._stopping.is_set):
                 if outcome.result == "delivered":
                     self.delivered += 1
-            if self._stopping.is_set():
-                return
 
     def _leases(self) -> None:
         from datetime import timedelta

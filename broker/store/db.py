@@ -268,8 +268,10 @@ class _GroupCommitter:
                     if len(run) > 1:  # several jobs' work at once (Database.submit's batch)
                         for job in run:
                             job.result, job.error = None, None
+                        batch = run[0].batch
+                        assert batch is not None  # (a run of several shares one)
                         try:
-                            results = run[0].batch(conn, [job.item for job in run])  # type: ignore[misc]
+                            results = batch(conn, [job.item for job in run])
                             for job, result in zip(run, results, strict=True):
                                 job.result = result
                         except Exception as exc:

@@ -41,12 +41,12 @@ def _ends(tv: etree._Element, first: str, second: str) -> tuple[etree._Element |
     return a, b
 
 
-def _open_end(tv: etree._Element, where: Callable[[], str] | str) -> None:
+def _open_end(tv: etree._Element, where: Callable[[], str]) -> None:
     """R-TV-02: in the current situation a tijdvakGeldigheid with a begin has an open end."""
     begin, eind = _ends(tv, BEGIN, EIND)
     if value(begin) is not None and not geen_waarde(eind):
         raise refuse("StUF062", "R-TV-02", "tijdvakGeldigheid is onjuist: eindGeldigheid van de huidige situatie "
-                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where if isinstance(where, str) else where())
+                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where())
 
 
 def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None,
@@ -74,7 +74,7 @@ def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoor
                      "het oude object bevat tijdstipRegistratie")
     tv_new = nieuw.find(TV)
     if tv_new is not None and nieuw.get(VERWERKINGSSOORT) in ("T", "W"):
-        _open_end(tv_new, "nieuw object")
+        _open_end(tv_new, lambda: "nieuw object")
     if mutatiesoort == "W" and nieuw.find(TR) is not None and tv_new is None and oud is not None \
             and nieuw.get(VERWERKINGSSOORT) == "W":
         # STV0000025: a W with tijdstipRegistratie also says from when the change holds
