@@ -19,6 +19,7 @@ from broker.adapters.deps import AdapterDeps
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
 from broker.admin.preview import Previewer
+from broker.bg.operations import ELEMENTS_SERVED as BG_ELEMENTS_SERVED
 from broker.config import MANIFEST, Settings
 from broker.errors import ConfigError
 from broker.intake.callers import Authenticator
@@ -33,12 +34,18 @@ from broker.routing.config import RoutesFile, load_routes
 from broker.routing.reload import RoutesReloader
 from broker.routing.router import Router
 from broker.store.db import Database
-from broker.stuf.schemas import SchemaSet
+from broker.stuf import ns
+from broker.stuf.schemas import SchemaSet, Served
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import verify_installed
 from broker.zds.kern import SchemaModel
+from broker.zds.operations import zkn_elements_served
 
 log = structlog.get_logger("broker")
+
+#: what the broker compiles of the official schemas (broker.stuf.schema_pruning): every ZDS 1.2
+#: message, and of StUF-ZKN and StUF-BG the messages it takes and answers with
+SERVED: Served = {ns.ZDS: None, ns.ZKN: zkn_elements_served(), ns.BG: BG_ELEMENTS_SERVED}
 
 
 def _refresh_seconds() -> float:
@@ -55,8 +62,8 @@ class Broker:
         start = time.perf_counter()
         self.settings = settings
         verify_installed(settings.xsd_dir, MANIFEST)
-        eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST))
-        self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager)
+        eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST, SERVED))
+        self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager, served=SERVED)
         self.schema_model = SchemaModel(settings.xsd_dir)
         self.db = Database(settings.database_url, threads=settings.broker.server.handler_threads)
         if migrate_db:

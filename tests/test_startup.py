@@ -26,7 +26,7 @@ from tests.support import live
 def installed(tmp_path: Path) -> Path:
     """A copy of the installed set without a cache file."""
     target = tmp_path / "installed"
-    shutil.copytree(DEFAULT_XSD_DIR, target, ignore=shutil.ignore_patterns(xsd_cache.CACHE_NAME))
+    shutil.copytree(DEFAULT_XSD_DIR, target, ignore=shutil.ignore_patterns(".broker-cache*"))
     return target
 
 

@@ -52,10 +52,10 @@ def _embedded(name: str, deps: AdapterDeps, _: EmbeddedOptions) -> Target:
 
 
 def _zgw(name: str, deps: AdapterDeps, **options: Any) -> Target:
-    # options: broker.adapters.zgw.ZgwOptions (extra="forbid"), checked by zgw.build with the same
+    # options: broker.adapters.zgw.adapter.ZgwOptions (extra="forbid"), checked by zgw.build with the same
     # ConfigError (it also resolves the secret and the identificatie templates). Imported here: only
     # a broker with a ZGW target pays for its import (0.15 s)
-    from broker.adapters import zgw
+    from broker.adapters.zgw import adapter as zgw
 
     return RemoteZaaksysteemTarget(name, zgw.build(name, deps, options), deps.handlers)
 

@@ -123,7 +123,7 @@ def _options(name: str, alias: str, options: dict[str, Any], where: str) -> list
         if isinstance(factory, registry.Adapter):
             parse(factory.options, name, options, where)
         elif alias == "zgw":
-            from broker.adapters import zgw
+            from broker.adapters.zgw import adapter as zgw
 
             zgw.parse_options(name, options, where)
     except ConfigError as exc:

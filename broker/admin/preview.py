@@ -231,7 +231,7 @@ class Previewer:
         operation = resolved.operation.name
         sg = sgmod.read(root)
         request = ZdsRequest(resolved, root, sg, self.settings.broker, self.schema_model)
-        from broker.adapters.zgw import build
+        from broker.adapters.zgw.adapter import build
 
         recorded: list[Recorded] = []
         options = dict(self.options)

@@ -134,7 +134,7 @@ FILES: list[tuple[str, str, type[BaseModel]]] = [
 
 def adapter_options() -> list[tuple[str, type[BaseModel]]]:
     """(alias, options model) of every built-in adapter."""
-    from broker.adapters.zgw import ZgwOptions
+    from broker.adapters.zgw.adapter import ZgwOptions
 
     out: list[tuple[str, type[BaseModel]]] = []
     for alias, factory in sorted(registry.ALIASES.items()):

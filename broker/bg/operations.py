@@ -23,3 +23,6 @@ OPERATIONS: tuple[Operation, ...] = (NPS_LV01, NPS_LK01)
 BY_ELEMENT: dict[str, Operation] = {op.element: op for op in OPERATIONS}
 NAMES = frozenset(op.name for op in OPERATIONS)
 BY_NAME: dict[str, Operation] = {op.name.lower(): op for op in OPERATIONS}
+#: the StUF-BG message elements the broker takes, and those it answers them with
+ELEMENTS_SERVED = frozenset({op.element for op in OPERATIONS}
+                            | {op.answer for op in OPERATIONS if op.answer not in ("Bv02", "Bv03")})

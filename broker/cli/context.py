@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 
 from broker.config import Settings, load_settings
 from broker.errors import BrokerError
-from broker.store import migrate
 from broker.store.db import Database
 
 
@@ -43,6 +42,8 @@ def existing_database(s: Settings) -> Database:
         if not path.is_file():
             raise Missing(f"no database at {path} ({_where(s)}); it is created by 'stuf-broker serve' or "
                           "'stuf-broker db upgrade'")
+    from broker.store import migrate  # Alembic: imported by the commands that use a database
+
     db = Database(s.database_url)
     try:
         revision = migrate.current(db)

@@ -17,11 +17,10 @@ from broker.cli.mappings import mappings
 from broker.cli.queue import queue
 from broker.cli.send import send
 from broker.cli.users import users
-from broker.cli.workers import fork_workers
+from broker.cli.workers import check_apart, fork_workers
 from broker.config import DEFAULT_XSD_DIR, MANIFEST, PROJECT_ROOT, load_settings
 from broker.errors import BrokerError, StufError
-from broker.runtime import Broker
-from broker.store import migrate
+from broker.runtime import SERVED, Broker
 from broker.store.db import Database
 from broker.stuf import faults, ns, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
@@ -59,9 +58,9 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
         broker_logging.configure(settings.broker.log_format)
         # before anything imports prometheus_client: the worker processes share their metrics there
         prepare_multiprocess_dir(settings.data_dir)
-        Broker(settings, check_only=True).close()  # checks schemas and configuration, migrates the database once
     except BrokerError as exc:
         _fail(exc)
+    check_apart(lambda: Broker(settings, check_only=True).close(), _fail)  # schemas, configuration, migration
     server = settings.broker.server
     os.environ["STUF_BROKER_CONFIG"] = str(settings.config_dir)
     os.environ["STUF_BROKER_SKIP_MIGRATE"] = "1"
@@ -96,7 +95,7 @@ def xsd_install(source: Path | None) -> None:
     source = source or Path(os.environ.get("STUF_XSD_SOURCE", PROJECT_ROOT.parent / "shared" / "xsd"))
     target = Path(os.environ.get("STUF_XSD_DIR", DEFAULT_XSD_DIR))
     try:
-        n = install(source, target, MANIFEST)
+        n = install(source, target, MANIFEST, SERVED)  # prepared as serve compiles them
     except BrokerError as exc:
         _fail(exc)
     click.echo(f"installed {n} schema files from {source} into {target}")
@@ -176,6 +175,8 @@ def db_upgrade(config_dir: Path | None) -> None:
         settings = load_settings(config_dir)
     except BrokerError as exc:
         _fail(exc)
+    from broker.store import migrate  # Alembic: only the commands that migrate import it
+
     database = Database(settings.database_url)
     migrate.upgrade(database)
     shown = database.engine.url.render_as_string(hide_password=True)

@@ -5,9 +5,12 @@ uvicorn starts each worker with ``spawn``: a fresh interpreter that imports the 
 already imported all of it for its own check, so its workers are forked instead and start with every
 module loaded; each still builds its own broker (schemas, database engine) after the fork, as before.
 
-Forking is safe here because the parent runs no other thread by then (the checking broker is closed:
-its configuration refresher has stopped, its database engine is disposed) and has opened no event
-loop. ``gc.freeze()`` keeps the objects inherited from the parent out of the workers' garbage
+The check itself (schemas, configuration, migrating the database) runs in a child forked for it
+(:func:`check_apart`): what only the check needs (Alembic, the checking broker's objects) never enters
+the process the workers are forked from, so it is not in every worker's memory either.
+
+Forking is safe here because the parent runs no other thread by then (the checking broker lived in
+its own process) and has opened no event loop. ``gc.freeze()`` keeps the objects inherited from the parent out of the workers' garbage
 collections, so the pages they share are not copied for that alone.
 """
 
@@ -15,9 +18,15 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import sys
 import threading
+import traceback
+from collections.abc import Callable
 
 import structlog
+
+from broker.errors import BrokerError
 
 log = structlog.get_logger("broker")
 
@@ -38,3 +47,40 @@ def fork_workers() -> bool:
     gc.collect()
     gc.freeze()
     return True
+
+
+def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None]) -> None:
+    """Run ``check`` in a forked child and wait for it; ``fail`` reports its error there. The parent
+    exits with the child's status when the check failed. Without ``fork``, or with another thread
+    running, the check runs here."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if others or "fork" not in multiprocessing.get_all_start_methods():
+        _run(check, fail)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the parent's code
+        status = 1
+        try:
+            _run(check, fail)
+            status = 0
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    status = os.waitstatus_to_exitcode(wait_status)
+    if status != 0:
+        sys.exit(status if status > 0 else 1)
+
+
+def _run(check: Callable[[], None], fail: Callable[[BaseException], None]) -> None:
+    try:
+        check()
+    except BrokerError as exc:
+        fail(exc)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
-from broker.adapters.zgw.notificaties import identity
+from broker.adapters.zgw_notificatie import identity
 from broker.errors import AdapterError
 from broker.intake import messagelog
 from broker.logging import current_correlation_id

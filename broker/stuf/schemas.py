@@ -10,12 +10,13 @@ Nothing is fetched from the network; the resolver refuses any location outside t
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from lxml import etree
@@ -23,6 +24,7 @@ from lxml import etree
 from broker.errors import SchemaError, StufError
 from broker.stuf import ns, xsd_cache
 from broker.stuf.datums import FORMATS, DateChecks
+from broker.stuf.schema_pruning import PRUNING_FORMAT, Served, pruned_texts
 
 if TYPE_CHECKING:
     from lxml.etree._docloader import _InputDocument  # what a Resolver hands back (stubs only)
@@ -108,13 +110,46 @@ def _collect(top: Path, files: SchemaFiles) -> tuple[set[Path], dict[str, list[P
     return seen, imports
 
 
+@dataclass
+class PreparedSet:
+    """One top-level schema's files as they are handed to libxml2: each file's text (imports pointed
+    at their namespace's hub, includes at absolute paths; cut down to what is served, if asked) and
+    the files imported per namespace, which the hubs include."""
+
+    texts: dict[Path, bytes]
+    imports: dict[str, list[Path]]
+
+    def to_cache(self, root_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+        rel = {path: path.relative_to(root_dir).as_posix() for path in self.texts}
+        imports = {namespace: [rel[path] for path in paths] for namespace, paths in self.imports.items()}
+        return {"imports": imports}, {rel[path]: text for path, text in self.texts.items()}
+
+    @classmethod
+    def from_cache(cls, root_dir: Path, meta: dict[str, Any], texts: dict[str, bytes]) -> PreparedSet:
+        return cls({root_dir / rel: text for rel, text in texts.items()},
+                   {namespace: [root_dir / rel for rel in paths] for namespace, paths in meta["imports"].items()})
+
+
+def prepare_set(top: Path, root_dir: Path, files: SchemaFiles | None = None,
+                served: Served | None = None) -> PreparedSet:
+    """The files of ``top``'s schema set (all inside ``root_dir``), read; with ``served``, without the
+    components those messages cannot reach (broker.stuf.schema_pruning)."""
+    files = files or SchemaFiles()
+    seen, imports = _collect(top.resolve(), files)
+    root_dir = root_dir.resolve()
+    outside = sorted(str(path) for path in seen if path.suffix != ".xsd" or not path.is_relative_to(root_dir))
+    if outside:
+        raise SchemaError(f"refusing to load schema from {outside[0]}: not a schema of {root_dir}")
+    texts = {path: files.get(path)[1] for path in seen}
+    return PreparedSet(pruned_texts(texts, served) if served is not None else texts, imports)
+
+
 class _HubResolver(etree.Resolver):
-    def __init__(self, root_dir: Path, imports: dict[str, list[Path]], files: SchemaFiles) -> None:
+    def __init__(self, prepared: PreparedSet) -> None:
         super().__init__()
-        self.root_dir = root_dir.resolve()
-        self.files = files
+        self.texts = prepared.texts
         self.hubs: dict[str, tuple[str, list[Path]]] = {_hub_url(namespace): (namespace, targets)
-                                                          for namespace, targets in imports.items()}
+                                                          for namespace, targets in prepared.imports.items()}
 
     def resolve(self, url: str | None, pubid: str | None, context: object) -> _InputDocument | None:
         if url is None:
@@ -127,28 +162,32 @@ class _HubResolver(etree.Resolver):
                 f'elementFormDefault="qualified">{includes}</xs:schema>'
             )
             return self.resolve_string(hub, context, base_url=url)
-        path = Path(url).resolve()
-        if path.suffix == ".xsd" and path.is_file() and path.is_relative_to(self.root_dir):
-            return self.resolve_string(self.files.get(path)[1], context, base_url=str(path))
+        # only the files of the set, as read when it was prepared
+        text = self.texts.get(Path(url))
+        if text is not None:
+            return self.resolve_string(text, context, base_url=url)
         raise SchemaError(f"refusing to load schema from {url}")
 
 
-def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None) -> etree.XMLSchema:
-    """Compile one top-level schema file of the installed set, in memory."""
-    files = files or SchemaFiles()
+def compile_prepared(top: Path, prepared: PreparedSet) -> etree.XMLSchema:
+    """Compile one prepared top-level schema, in memory."""
     top = top.resolve()
-    _, imports = _collect(top, files)
-    resolver = _HubResolver(root_dir, imports, files)
     parser = _xsd_parser()
-    parser.resolvers.add(resolver)
+    parser.resolvers.add(_HubResolver(prepared))
     try:
-        doc = etree.fromstring(files.get(top)[1], parser, base_url=str(top))
+        doc = etree.fromstring(prepared.texts[top], parser, base_url=str(top))
         return etree.XMLSchema(etree.ElementTree(doc))
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
         # name the file that is wrong, which is seldom ``top`` itself
         errors = [e for e in exc.error_log if e.level >= etree.ErrorLevels.ERROR and e.filename]
         where = f"{errors[-1].filename}:{errors[-1].line}: " if errors else ""
         raise SchemaError(f"{top} does not compile: {where}{exc}") from None
+
+
+def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None,
+                   served: Served | None = None) -> etree.XMLSchema:
+    """Compile one top-level schema file of the installed set (``root_dir``), in memory."""
+    return compile_prepared(top, prepare_set(top, root_dir, files, served))
 
 
 #: namespace of a body's root element -> top-level schema (relative to the installed set)
@@ -160,9 +199,12 @@ SERVED_SCHEMAS: dict[str, str] = {
 }
 
 
-def _compile_record() -> list[str]:
-    """What a successful compile is recorded as: with which lxml and libxml2, which top-level schemas."""
-    return [*xsd_cache.lxml_versions(), *SERVED_SCHEMAS.values()]
+def _compile_record(served: Served | None) -> list[str]:
+    """What a successful compile is recorded as: with which lxml and libxml2, which top-level schemas,
+    cut down to which served elements."""
+    cut = [] if served is None else [f"{namespace}: {'*' if names is None else ' '.join(sorted(names))}"
+                                     for namespace, names in sorted(served.items())]
+    return [*xsd_cache.lxml_versions(), *SERVED_SCHEMAS.values(), *cut]
 
 
 @dataclass
@@ -181,11 +223,16 @@ class SchemaSet:
     ``manifest``: the manifest of the installed set, which binds its cache file (broker.stuf.xsd_cache):
     the date elements are read from there, and a successful compile is recorded there. ``eager=False``
     leaves each schema to be compiled when a message of its namespace first comes (the check ``serve``
-    makes before it starts its workers); by default all are compiled here.
+    makes before it starts its workers); by default all are compiled here. ``served``: compile only what
+    these message elements reach (broker.stuf.schema_pruning); by default the whole official set, as a
+    tool that checks any StUF message needs it.
     """
 
-    def __init__(self, root_dir: Path, *, manifest: Path | None = None, eager: bool = True) -> None:
+    def __init__(self, root_dir: Path, *, manifest: Path | None = None, eager: bool = True,
+                 served: Served | None = None) -> None:
         self.root_dir = root_dir
+        self.manifest = manifest
+        self.served = served
         self.schemas: dict[str, etree.XMLSchema] = {}
         self.compile_seconds: dict[str, float] = {}
         # a compiled schema validates in any thread, but keeps the errors of its last run in one
@@ -195,22 +242,37 @@ class SchemaSet:
         self._files = SchemaFiles()
         if eager:
             self._compile_all()
-            if manifest is not None and not self.compiled_before(root_dir, manifest):
-                xsd_cache.update(root_dir, manifest, compiled=_compile_record())
+            if manifest is not None and not self.compiled_before(root_dir, manifest, served):
+                xsd_cache.update(root_dir, manifest, compiled=_compile_record(served))
         self.dates = DateChecks(root_dir, manifest)
 
     @staticmethod
-    def compiled_before(root_dir: Path, manifest: Path) -> bool:
-        """Whether the served schemas of this installed set compiled before with the lxml and libxml2
-        of this process."""
-        return xsd_cache.read(root_dir, manifest).get("compiled") == _compile_record()
+    def compiled_before(root_dir: Path, manifest: Path, served: Served | None = None) -> bool:
+        """Whether the served schemas of this installed set (cut down to ``served``) compiled before
+        with the lxml and libxml2 of this process."""
+        return xsd_cache.read(root_dir, manifest).get("compiled") == _compile_record(served)
 
     def _compile(self, namespace: str) -> None:
         rel = SERVED_SCHEMAS[namespace]
         start = time.perf_counter()
-        schema = compile_schema(self.root_dir / rel, self.root_dir, self._files)
+        schema = compile_prepared(self.root_dir / rel, self._prepared(rel))
         self.compile_seconds[rel] = time.perf_counter() - start
         self.schemas[namespace] = schema
+
+    def _prepared(self, rel: str) -> PreparedSet:
+        """The set of ``rel`` as it is compiled: kept beside the installed set (broker.stuf.xsd_cache),
+        because cutting it down to what is served costs more than compiling it."""
+        root = self.root_dir.resolve()
+        if self.manifest is None:
+            return prepare_set(root / rel, root, self._files, self.served)
+        name = Path(rel).stem
+        key = json.dumps([PRUNING_FORMAT, str(root), rel, _compile_record(self.served)])
+        cached = xsd_cache.read_set(root, self.manifest, name, key)
+        if cached is not None:
+            return PreparedSet.from_cache(root, *cached)
+        prepared = prepare_set(root / rel, root, self._files, self.served)
+        xsd_cache.write_set(root, self.manifest, name, key, *prepared.to_cache(root))
+        return prepared
 
     def _compile_all(self) -> None:
         # one after the other: compiling in parallel threads sometimes fails to resolve a type

@@ -14,7 +14,11 @@ folder it lives in) keeps what does not change while the installed set and lxml 
   checks the configuration in its supervising process; with this entry it leaves the compiling to
   the worker processes, which compile anyway.
 
-The file is bound to the manifest it was made for (its sha256): another manifest makes it stale,
+Beside it, ``.broker-cache-<schema>.zip`` keeps each served schema set as the broker compiles it (its
+files' texts with what the broker does not serve left out, see broker.stuf.schema_pruning), so that a
+worker reads them instead of deriving them again.
+
+The files are bound to the manifest they were made for (its sha256): another manifest makes it stale,
 and everything is derived again. Writing it is best effort: a read-only installation works, only
 without the shortcut.
 """
@@ -25,6 +29,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +88,41 @@ def stamp(xsd_dir: Path, paths: list[str]) -> dict[str, list[int]] | None:
             return None
         found[rel] = [st.st_size, st.st_mtime_ns]
     return found
+
+
+def _set_path(xsd_dir: Path, name: str) -> Path:
+    return xsd_dir / f".broker-cache-{name}.zip"
+
+
+def read_set(xsd_dir: Path, manifest: Path, name: str, key: str) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """A prepared schema set kept under ``name`` (its description and its files' texts by path), or
+    None when absent, unreadable, or made for another manifest or ``key``."""
+    try:
+        with zipfile.ZipFile(_set_path(xsd_dir, name)) as z:
+            meta = json.loads(z.read("set.json"))
+            if meta.get("manifest") != manifest_digest(manifest) or meta.get("key") != key:
+                return None
+            return meta, {rel: z.read(rel) for rel in meta["files"]}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def write_set(xsd_dir: Path, manifest: Path, name: str, key: str, meta: dict[str, Any],
+              texts: dict[str, bytes]) -> bool:
+    """Keep a prepared schema set under ``name`` (replaced atomically); False when it could not be written."""
+    meta = dict(meta, manifest=manifest_digest(manifest), key=key, files=sorted(texts))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".broker-cache-", dir=xsd_dir)
+        try:
+            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+                z.writestr("set.json", json.dumps(meta, sort_keys=True))
+                for rel, text in texts.items():
+                    z.writestr(rel, text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, _set_path(xsd_dir, name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True

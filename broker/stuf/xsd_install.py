@@ -16,9 +16,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from broker.errors import SchemaError
 from broker.stuf import xsd_cache
+
+if TYPE_CHECKING:
+    from broker.stuf.schemas import Served
 
 ANCHOR = "0301/stuf0301.xsd"  # a file every official set has; used to find the set inside a ZIP
 
@@ -97,8 +101,9 @@ def _problem_text(source: object, missing: list[str], altered: list[str]) -> str
     return "\n".join(lines)
 
 
-def install(source: Path, target: Path, manifest: Path) -> int:
-    """Copy the manifest's files from ``source`` to ``target``; return how many were installed."""
+def install(source: Path, target: Path, manifest: Path, served: Served | None = None) -> int:
+    """Copy the manifest's files from ``source`` to ``target``; return how many were installed.
+    ``served``: what the broker compiles of them (broker.stuf.schemas.SchemaSet)."""
     entries = read_manifest(manifest)
     src = _Source(source)
     missing, altered = check(src.read, entries)
@@ -121,11 +126,11 @@ def install(source: Path, target: Path, manifest: Path) -> int:
             os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    prepare(target, manifest, entries)
+    prepare(target, manifest, entries, served)
     return len(entries)
 
 
-def prepare(target: Path, manifest: Path, entries: list[ManifestEntry]) -> None:
+def prepare(target: Path, manifest: Path, entries: list[ManifestEntry], served: Served | None = None) -> None:
     """Derive once what every start-up would otherwise derive from the freshly installed (and checked)
     set, into its cache file (broker.stuf.xsd_cache): the files' sizes and times, the date elements,
     and that the served schemas compile with this lxml."""
@@ -134,7 +139,7 @@ def prepare(target: Path, manifest: Path, entries: list[ManifestEntry]) -> None:
     seen = xsd_cache.stamp(target, [e.path for e in entries])
     if seen is not None:
         xsd_cache.update(target, manifest, files=seen)
-    SchemaSet(target, manifest=manifest)
+    SchemaSet(target, manifest=manifest, served=served)
 
 
 def verify_installed(target: Path, manifest: Path) -> None:

@@ -117,3 +117,15 @@ for _op in OPERATIONS:
 
 
 NAMESPACES = (ns.ZDS, ns.ZKN)
+
+
+def zkn_elements_served() -> frozenset[str]:
+    """The ZDS 1.1 message elements (StUF-ZKN namespace) the broker takes, and those it answers them with."""
+    elements = set()
+    for op in OPERATIONS:
+        for element in op.zkn_elements:
+            elements.add(element)
+            answer = op.zkn_answer(element)
+            if answer not in ("Bv02", "Bv03"):
+                elements.add(answer)
+    return frozenset(elements)

@@ -28,9 +28,7 @@ The others (rollen, resultaten, zaakobjecten, deletions) are not.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +39,7 @@ from broker.adapters.options import HttpUrl, Options
 from broker.adapters.zgw.base import ZgwBase
 from broker.adapters.zgw.client import ZgwError
 from broker.adapters.zgw.convert import tijdstip_out
+from broker.adapters.zgw_notificatie import identity
 from broker.model import Besluit, Document, Status, Zaak
 from broker.model.ports import Context
 
@@ -93,11 +92,6 @@ class Change:
     status: Status | None = None
 
 
-def identity(message: dict[str, Any]) -> str:
-    """What identifies a notification: the same when the Notificaties API sends it again."""
-    fields = [str(message.get(f)) for f in ("kanaal", "hoofdObject", "resource", "resourceUrl", "actie",
-                                            "aanmaakdatum")]
-    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
 class NotificatiesMixin(ZgwBase):
