@@ -14,7 +14,6 @@ from broker.adapters.embedded.base import session_of
 from broker.adapters.embedded.besluiten import BesluitenMixin
 from broker.adapters.embedded.documenten import DocumentenMixin
 from broker.adapters.embedded.files import FileStore
-from broker.adapters.embedded.tables import ZsZaak
 from broker.adapters.embedded.zaken import ZakenMixin
 from broker.config import BrokerSettings
 from broker.mappings.catalogus import Catalogus
@@ -37,8 +36,8 @@ class EmbeddedZaaksysteem(ZakenMixin, DocumentenMixin, BesluitenMixin):
         zender = ctx.zender.applicatie if ctx.zender else None
         return identificaties.generate(session_of(ctx), soort, self.settings.gemeentecode, zender)
 
-    def _derived_zaak_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
-        return self._document_relations(session, row) + self._besluit_relations(session, row)
+    def _derived_zaak_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
+        return self._document_relations(session, zaak_id) + self._besluit_relations(session, zaak_id)
 
     def check(self) -> Health:
         return Health(True, "embedded zaaksysteem in the broker's database")

@@ -133,10 +133,10 @@ class BesluitenMixin(EmbeddedBase):
         return [read.besluit(self._besluit_element(session, r, zaak)) for r in self._besluit_rows(session, zaak)]
 
     # -- what geefZaakdetails shows ----------------------------------------------------------
-    def _besluit_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
+    def _besluit_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
         """The zaak's besluiten as ``leidtTot`` relations, sorted on the besluitidentificatie."""
         out = []
-        for xml in session.execute(_BESLUITEN_XML_OF, {"zaak_id": row.id}).scalars():
+        for xml in session.connection().execute(_BESLUITEN_XML_OF, {"zaak_id": zaak_id}).scalars():
             rel = make(ns.ZKN, "leidtTot")
             rel.set(ENTITEITTYPE, "ZAKBSL")
             rel.append(_gerelateerde(from_string(xml), "BSL", _BSL_GERELATEERDE))

@@ -180,12 +180,12 @@ class DocumentenMixin(EmbeddedBase):
         session.flush()
 
     # -- what geefZaakdetails shows ----------------------------------------------------------
-    def _document_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
+    def _document_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
         """The zaak's documents as ``heeftRelevant`` relations, sorted on the documentidentificatie
         (the schema's "Sortering antwoordbericht: gerelateerde/identificatie")."""
         return [
             documenten.heeft_relevant(self._document_element(d, None), self.schema)
-            for d in self._rows_of(session, row)
+            for d in session.execute(_DOCUMENTEN_OF, {"zaak_id": zaak_id}).scalars()
         ]
 
     # -- helpers -----------------------------------------------------------------------------

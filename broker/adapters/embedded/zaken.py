@@ -33,7 +33,8 @@ from broker.zds.xmlutil import (
 SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
 
 # the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
-_ZAAK = select(ZsZaak).where(ZsZaak.identificatie == bindparam("identificatie"))
+#: what geefZaakdetails reads of the zaak row (a Core row: the ORM's identity map costs more than the read)
+_ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
 _ZAAK_EXISTS = select(ZsZaak.id).where(ZsZaak.identificatie == bindparam("identificatie"))
 _NEW_ZAAK = insert(ZsZaak.__table__).returning(ZsZaak.__table__.c.id)
 _NEW_ROLLEN = insert(ZsRol.__table__)
@@ -66,8 +67,11 @@ class ZakenMixin(EmbeddedBase):
 
     def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
         """The zaak as registered (its own data and rollen), without derived relations."""
-        el = from_string(row.stuf_xml)
-        for rol in session.execute(_ROLLEN_XML, {"zaak_id": row.id}).scalars():
+        return self._registered_xml(session, row.id, row.stuf_xml)
+
+    def _registered_xml(self, session: Session, zaak_id: int, stuf_xml: str) -> etree._Element:
+        el = from_string(stuf_xml)
+        for rol in session.connection().execute(_ROLLEN_XML, {"zaak_id": zaak_id}).scalars():
             self.schema.insert(el, "ZAK", from_string(rol))
         return el
 
@@ -182,17 +186,18 @@ class ZakenMixin(EmbeddedBase):
 
     def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
         session = session_of(ctx)
-        row = session.execute(_ZAAK, {"identificatie": identificatie}).scalar_one_or_none()
+        conn = session.connection()  # reads only: Core rows
+        row = conn.execute(_ZAAK_XML, {"identificatie": identificatie}).one_or_none()
         if row is None:
             return None
-        el = self._registered(session, row)
-        statussen = session.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all()
+        el = self._registered_xml(session, row.id, row.stuf_xml)
+        statussen = conn.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all()
         for i, st in enumerate(statussen):
             heeft = from_string(st)
             laatste = "J" if i == len(statussen) - 1 else "N"
             self.schema.insert(heeft, "ZAKSTT", _indicatie(heeft, laatste))
             self.schema.insert(el, "ZAK", heeft)
-        for rel in self._derived_zaak_relations(session, row):
+        for rel in self._derived_zaak_relations(session, row.id):
             self.schema.insert(el, "ZAK", rel)
         return read.zaak(el)
 
@@ -210,7 +215,7 @@ class ZakenMixin(EmbeddedBase):
         zaken = (self.geef_zaak(ctx, ident) for ident in session.execute(stmt).scalars().unique())
         return [z for z in zaken if z is not None]
 
-    def _derived_zaak_relations(self, session: Session, row: ZsZaak) -> list[etree._Element]:
+    def _derived_zaak_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
         """Relations that other services add: documents (heeftRelevant) and besluiten (leidtTot)."""
         return []
 
