@@ -30,8 +30,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -63,13 +64,19 @@ def update(xsd_dir: Path, manifest: Path, **entries: Any) -> bool:
     """Merge ``entries`` into the cache (replaced atomically); False when it could not be written."""
     data = read(xsd_dir, manifest)
     data.update(entries, format=FORMAT, manifest=manifest_digest(manifest))
+    return _replace(xsd_dir / CACHE_NAME, lambda f: f.write(json.dumps(data, sort_keys=True).encode()))
+
+
+def _replace(target: Path, write: Callable[[BinaryIO], object]) -> bool:
+    """Write ``target`` anew through ``write`` and put it in place atomically; False when it could not be
+    written (a read-only installation)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".broker-cache-", dir=xsd_dir)
+        fd, tmp = tempfile.mkstemp(prefix=".broker-cache-", dir=target.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, sort_keys=True)
+            with os.fdopen(fd, "wb") as f:
+                write(f)
             os.chmod(tmp, 0o644)  # readable like the schemas themselves (mkstemp makes it private)
-            os.replace(tmp, xsd_dir / CACHE_NAME)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -111,18 +118,11 @@ def write_set(xsd_dir: Path, manifest: Path, name: str, key: str, meta: dict[str
               texts: dict[str, bytes]) -> bool:
     """Keep a prepared schema set under ``name`` (replaced atomically); False when it could not be written."""
     meta = dict(meta, manifest=manifest_digest(manifest), key=key, files=sorted(texts))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".broker-cache-", dir=xsd_dir)
-        try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
-                z.writestr("set.json", json.dumps(meta, sort_keys=True))
-                for rel, text in texts.items():
-                    z.writestr(rel, text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, _set_path(xsd_dir, name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return False
-    return True
+
+    def write(f: BinaryIO) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("set.json", json.dumps(meta, sort_keys=True))
+            for rel, text in texts.items():
+                z.writestr(rel, text)
+
+    return _replace(_set_path(xsd_dir, name), write)
