@@ -16,6 +16,7 @@ from lxml import etree
 from broker.config import DEFAULT_XSD_DIR, MANIFEST
 from broker.runtime import SERVED
 from broker.stuf import ns, schema_pruning, soap, xsd_cache
+from broker.stuf import schemas as schemas_module
 from broker.stuf.schemas import SERVED_SCHEMAS, SchemaFiles, SchemaSet, compile_schema, prepare_set
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -145,7 +146,7 @@ def test_a_kept_set_for_other_messages_or_a_damaged_one_is_derived_again(
     SchemaSet(installed, manifest=MANIFEST, served=SERVED)
     fewer = dict(SERVED, **{ns.BG: frozenset({"npsLv01", "npsLa01"})})
     cut = []
-    real = schema_pruning.pruned_texts
+    real = schemas_module.pruned_texts
 
     def counting(texts: dict[Path, bytes], what: schema_pruning.Served) -> dict[Path, bytes]:
         cut.append(what)

@@ -10,8 +10,8 @@ The check itself (schemas, configuration, migrating the database) runs in a chil
 the process the workers are forked from, so it is not in every worker's memory either.
 
 Forking is safe here because the parent runs no other thread by then (the checking broker lived in
-its own process) and has opened no event loop. ``gc.freeze()`` keeps the objects inherited from the parent out of the workers' garbage
-collections, so the pages they share are not copied for that alone.
+its own process) and has opened no event loop. ``gc.freeze()`` keeps the objects inherited from the
+parent out of the workers' garbage collections, so the pages they share are not copied for that alone.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None]
         try:
             _run(check, fail)
             status = 0
-        except SystemExit as exc:
-            status = exc.code if isinstance(exc.code, int) else 1
+        except SystemExit as exc:  # as sys.exit means it: None is success, a text is a failure
+            status = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
         except BaseException:
             traceback.print_exc()
         finally:

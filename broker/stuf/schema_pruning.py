@@ -21,7 +21,6 @@ the intake refuses such elements before validating them anyway (StUF025).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 
 from lxml import etree
 
@@ -119,11 +118,3 @@ def prune(documents: Iterable[etree._Element], served: Served) -> int:
                 removed += 1
     return removed
 
-
-def pruned_texts(texts: Mapping[Path, bytes], served: Served) -> dict[Path, bytes]:
-    """The schema files of one set (path -> text), with what ``served`` cannot reach left out."""
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False, remove_blank_text=True,
-                             remove_comments=True)
-    documents = {path: etree.fromstring(text, parser) for path, text in texts.items()}
-    prune(documents.values(), served)
-    return {path: etree.tostring(doc) for path, doc in documents.items()}

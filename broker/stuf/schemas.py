@@ -24,7 +24,7 @@ from lxml import etree
 from broker.errors import SchemaError, StufError
 from broker.stuf import ns, xsd_cache
 from broker.stuf.datums import FORMATS, DateChecks
-from broker.stuf.schema_pruning import PRUNING_FORMAT, Served, pruned_texts
+from broker.stuf.schema_pruning import PRUNING_FORMAT, Served, prune
 
 if TYPE_CHECKING:
     from lxml.etree._docloader import _InputDocument  # what a Resolver hands back (stubs only)
@@ -36,8 +36,10 @@ _XS_ANNOTATION = ns.q(ns.XS, "annotation")
 _HUB_DIR = "/__stuf_hub__/"
 
 
-def _xsd_parser() -> etree.XMLParser:
-    return etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+def _xsd_parser(*, lean: bool = False) -> etree.XMLParser:
+    """``lean``: without blank text and comments (a cut-down set, whose line numbers say nothing anyway)."""
+    return etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False, remove_blank_text=lean,
+                           remove_comments=lean)
 
 
 def _hub_url(namespace: str) -> str:
@@ -137,6 +139,13 @@ class PreparedSet:
                    {namespace: [root_dir / rel for rel in paths] for namespace, paths in meta["imports"].items()})
 
 
+def pruned_texts(texts: dict[Path, bytes], served: Served) -> dict[Path, bytes]:
+    """The schema files of one set (path -> text), with what ``served`` cannot reach left out."""
+    documents = {path: etree.fromstring(text, _xsd_parser(lean=True)) for path, text in texts.items()}
+    prune(documents.values(), served)
+    return {path: etree.tostring(doc) for path, doc in documents.items()}
+
+
 def prepare_set(top: Path, root_dir: Path, files: SchemaFiles | None = None,
                 served: Served | None = None) -> PreparedSet:
     """The files of ``top``'s schema set (all inside ``root_dir``), read; with ``served``, without the
@@ -191,10 +200,9 @@ def compile_prepared(top: Path, prepared: PreparedSet) -> etree.XMLSchema:
         raise SchemaError(f"{top} does not compile: {where}{exc}") from None
 
 
-def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None,
-                   served: Served | None = None) -> etree.XMLSchema:
-    """Compile one top-level schema file of the installed set (``root_dir``), in memory."""
-    return compile_prepared(top, prepare_set(top, root_dir, files, served))
+def compile_schema(top: Path, root_dir: Path, files: SchemaFiles | None = None) -> etree.XMLSchema:
+    """Compile one top-level schema file of the installed set (``root_dir``), whole, in memory."""
+    return compile_prepared(top, prepare_set(top, root_dir, files))
 
 
 #: namespace of a body's root element -> top-level schema (relative to the installed set)
@@ -221,7 +229,7 @@ def _compile_record(served: Served | None) -> list[str]:
     cut down to which served elements."""
     cut = [] if served is None else [f"{namespace}: {'*' if names is None else ' '.join(sorted(names))}"
                                      for namespace, names in sorted(served.items())]
-    together = [f"{' + '.join(_group(n))}" for n in COMPILED_WITH]
+    together = [" + ".join(_group(n)) for n in COMPILED_WITH]
     return [*xsd_cache.lxml_versions(), *SERVED_SCHEMAS.values(), *together, *cut]
 
 
