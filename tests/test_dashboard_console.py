@@ -127,10 +127,13 @@ def test_a_held_delivery_says_what_it_waits_for_and_attempts_count_on_across_a_r
     site.target.fail_next = ["client"]  # the first retry fails again, the second goes through
     page.get_by_role("link", name=f"Go to message {first}").click()
     page.get_by_test_id(f"retry-{dead}").click()
+    # the retry is a form post answered by a redirect: reload only once that page has arrived
+    expect(page.get_by_role("status")).to_contain_text(f"Delivery {dead} queued again.")
     site.wait_for(lambda: archief(site, "1234BRHLD1")[0].state == "dead"
                   and len(site.target.received) >= 2)
     page.reload()
     page.get_by_test_id(f"retry-{dead}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Delivery {dead} queued again.")
     site.wait_for(lambda: [d.state for d in archief(site, "1234BRHLD1")] == ["delivered", "delivered"])
     page.reload()
     numbers = page.get_by_test_id(f"attempts-{dead}").locator("tbody tr td:first-child").all_inner_texts()
