@@ -87,7 +87,7 @@ class Broker:
         self.subscribers = Subscribers(self.config_store.applications, self.own, settings.files_dir)
         self.router = Router(self.routes, self.targets, self.subscribers)
         stored = StoredRequests(self.db, settings.broker, self.schema_model)
-        self.queue = Queue(self.db, self.routes.delivery, self.targets, stored.rebuild)
+        self.queue = Queue(self.db, self.routes.delivery, self.targets, stored)
         self.queue.subscribers = self.subscribers
         # StUF-BG: a person source's npsLk01 goes to the afnemers with an indicatie (broker.routing.afnemers)
         self.router.distribution = afnemers.build(self.config_store.applications, self.own, self.db, settings.files_dir)

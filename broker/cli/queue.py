@@ -22,6 +22,7 @@ from broker.queue.admin import Filters
 from broker.queue.engine import Queue
 from broker.routing.config import RoutesFile, load_routes
 from broker.store.db import Database
+from broker.store.requests import StoredRequest
 from broker.web.dashboard import audit
 
 #: a click command function
@@ -52,8 +53,14 @@ class Operations:
     queue: Queue
 
 
-def _no_rebuild(delivery_id: int) -> DeliveryRequest:
-    raise RuntimeError("the queue commands do not deliver")
+class _NoRequests:
+    """The queue commands do not deliver: they never read a request."""
+
+    def rebuild(self, message_id: int) -> DeliveryRequest:
+        raise RuntimeError("the queue commands do not deliver")
+
+    def from_stored(self, message_id: int, stored: StoredRequest | None, *, raw: bool = True) -> DeliveryRequest:
+        raise RuntimeError("the queue commands do not deliver")
 
 
 def _broker(config_dir: Path | None) -> Operations:
@@ -64,7 +71,7 @@ def _broker(config_dir: Path | None) -> Operations:
     except BrokerError as exc:
         raise context.Missing(str(exc)) from None
     db = context.existing_database(settings)
-    return Operations(db, routes, Queue(db, routes.delivery, {}, _no_rebuild))
+    return Operations(db, routes, Queue(db, routes.delivery, {}, _NoRequests()))
 
 
 def _echo(data: object) -> None:

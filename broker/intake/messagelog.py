@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
@@ -280,29 +280,3 @@ def last_tijdstip(session: Session, sg: Stuurgegevens) -> str | None:
     if sg.referentienummer:
         stmt = stmt.where(Message.referentienummer != sg.referentienummer)
     return session.execute(stmt).scalar_one_or_none()
-
-
-@dataclass(frozen=True)
-class StoredRequest:
-    body: bytes
-    content_type: str
-    soap_action: str | None
-    operation: str | None
-    dialect: str | None
-    tolerances: tuple[str, ...] = ()
-
-
-#: what a stored request is rebuilt from, in one query (a delivery attempt asks it every time)
-_STORED_REQUEST = (select(MessagePayload.request, MessagePayload.request_content_type, Message.soap_action,
-                          Message.operation, Message.dialect, Message.tolerances)
-                   .join(Message, Message.id == MessagePayload.message_id)
-                   .where(MessagePayload.message_id == bindparam("message_id")))
-
-
-def stored_request(executor: Executor, message_id: int) -> StoredRequest | None:
-    """A request as it was received, for a delivery the queue runs later; None once purged."""
-    row = executor.execute(_STORED_REQUEST, {"message_id": message_id}).one_or_none()
-    if row is None or row.request is None:
-        return None
-    return StoredRequest(row.request, row.request_content_type or "text/xml", row.soap_action,
-                         row.operation, row.dialect, tuple(filter(None, (row.tolerances or "").split(","))))

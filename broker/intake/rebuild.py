@@ -8,8 +8,10 @@ from broker.adapters.targets import DeliveryRequest
 from broker.bg.operations import BY_NAME as BG_BY_NAME
 from broker.config import BrokerSettings
 from broker.errors import StufError
-from broker.intake import messagelog, rules
+from broker.intake import rules
+from broker.store import requests
 from broker.store.db import Database
+from broker.store.requests import StoredRequest
 from broker.stuf import ns, soap
 from broker.stuf import stuurgegevens as sgmod
 from broker.zds import dispatch
@@ -26,7 +28,13 @@ class StoredRequests:
 
     def rebuild(self, message_id: int) -> DeliveryRequest:
         with self.db.engine.connect() as conn:
-            stored = messagelog.stored_request(conn, message_id)
+            stored = requests.stored_request(conn, message_id)
+        return self.from_stored(message_id, stored)
+
+    def from_stored(self, message_id: int, stored: StoredRequest | None, *, raw: bool = True) -> DeliveryRequest:
+        """The request of a message from what was stored of it (read by the caller, for several
+        deliveries at once); ``raw=False`` leaves out the message as bytes, which only a target that
+        forwards it needs."""
         if stored is None or stored.operation is None:
             raise StufError("StUF058", f"Bericht {message_id} is niet meer beschikbaar", plek="server")
         request = soap.parse_request(stored.body, stored.content_type, stored.soap_action)
@@ -37,4 +45,5 @@ class StoredRequests:
             rules.reapply(request.body_element, resolved.operation.name, stored.tolerances)
         sg = sgmod.read(request.body_element)
         zreq = ZdsRequest(resolved, request.body_element, sg, self.settings, self.schema_model)
-        return DeliveryRequest(zreq, etree.tostring(request.body_element), request.soap_action, message_id)
+        return DeliveryRequest(zreq, etree.tostring(request.body_element) if raw else b"", request.soap_action,
+                               message_id)

@@ -34,13 +34,14 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, overload
+from functools import cache
+from typing import Any, Protocol, overload
 
 import structlog
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from broker.adapters.afnemer import Afnemers
 from broker.adapters.subscriber import PREFIX as SUBSCRIBER
@@ -51,7 +52,9 @@ from broker.model.ports import Context
 from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt, DeliveryEvent, TargetPause
 from broker.routing.config import DeliveryPolicy
+from broker.store import requests
 from broker.store.db import Database, Executor
+from broker.store.requests import StoredRequest
 from broker.store.tables import Message, MessagePayload
 
 log = structlog.get_logger("broker.queue")
@@ -64,13 +67,22 @@ _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: building a statement or going through the ORM layer costs more than running it
 _DELIVERIES = Delivery.__table__.c
 _MESSAGE_DELIVERY_STATES = select(_DELIVERIES.state).where(_DELIVERIES.message_id == bindparam("message_id"))
-#: what an attempt starts from, in one query: the claimed delivery, its message's correlation id and
-#: the state of its target's circuit
-_CLAIMED = (select(Delivery.state, Delivery.lease_owner, Delivery.target, Delivery.message_id, Delivery.steps,
-                   Delivery.attempts, Message.correlation_id, Circuit.state.label("circuit"))
-            .join(Message, Message.id == Delivery.message_id)
-            .outerjoin(Circuit, Circuit.target == Delivery.target)
-            .where(Delivery.id == bindparam("delivery_id")))
+#: what the attempts of a claim start from, in one query: each claimed delivery, its message's
+#: correlation id and stored request, and the state of its target's circuit
+_CLAIMED = (select(_DELIVERIES.id, _DELIVERIES.state, _DELIVERIES.lease_owner, _DELIVERIES.target,
+                   _DELIVERIES.message_id, _DELIVERIES.steps, _DELIVERIES.attempts, Message.correlation_id,
+                   Circuit.state.label("circuit"), *requests.COLUMNS)
+            .join(Message, Message.id == _DELIVERIES.message_id)
+            .outerjoin(Circuit, Circuit.target == _DELIVERIES.target)
+            .outerjoin(MessagePayload, MessagePayload.message_id == _DELIVERIES.message_id)
+            .where(_DELIVERIES.id.in_(bindparam("ids", expanding=True))))
+_CIRCUIT_STATES = select(Circuit.__table__.c.target, Circuit.__table__.c.state)
+_PAUSED = select(TargetPause.__table__.c.target)
+_BUSY = (select(func.count()).select_from(Delivery.__table__)
+         .where(_DELIVERIES.target == bindparam("target"), _DELIVERIES.state == t.IN_PROGRESS))
+_CLAIM = (update(Delivery.__table__).where(_DELIVERIES.id.in_(bindparam("ids", expanding=True)))
+          .values(state=t.IN_PROGRESS, lease_owner=bindparam("worker"), lease_expires_at=bindparam("expires"),
+                  attempts=func.coalesce(_DELIVERIES.attempts, 0) + 1))
 #: a claimed delivery, delivered by the worker that holds it (in the same transaction as the target's work)
 _DELIVERED = (update(Delivery.__table__)
               .where(_DELIVERIES.id == bindparam("delivery_id"), _DELIVERIES.state == t.IN_PROGRESS,
@@ -79,6 +91,42 @@ _DELIVERED = (update(Delivery.__table__)
                       lease_owner=None, lease_expires_at=None))
 _SET_MESSAGE_STATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("message_id"))
                       .values(state=bindparam("state")))
+
+
+@cache
+def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
+    """The select of a claim, made once for each of its forms (a claim runs many times a second, and
+    building it costs more than running it): due deliveries, oldest first, up to ``:limit``.
+    A delivery waits behind an open (``hold_dead``: or dead) earlier delivery of its zaak to its target;
+    a subscriber's waits until its message's primary delivery is delivered; ``blocked``: deliveries to
+    the ``:blocked`` targets (circuit open, paused) are left; ``row_locks``: PostgreSQL's
+    ``FOR UPDATE SKIP LOCKED``, so that workers on other hosts skip what this one claims."""
+    deliveries = Delivery.__table__
+    earlier, primary = deliveries.alias("earlier"), deliveries.alias("primary_delivery")
+    holding = t.OPEN_STATES + ((t.DEAD,) if hold_dead else ())
+    waits = exists().where(earlier.c.target == _DELIVERIES.target, earlier.c.ordering_key == _DELIVERIES.ordering_key,
+                           earlier.c.id < _DELIVERIES.id, earlier.c.state.in_(holding))
+    change_made = exists().where(primary.c.message_id == _DELIVERIES.message_id, primary.c.primary.is_(True),
+                                 primary.c.state == t.DELIVERED)
+    stmt = (select(_DELIVERIES.id, _DELIVERIES.target)
+            .where(_DELIVERIES.state.in_((t.PENDING, t.RETRYING)), _DELIVERIES.next_attempt_at <= bindparam("now"),
+                   or_(_DELIVERIES.ordering_key.is_(None), ~waits),
+                   or_(~_DELIVERIES.target.startswith(SUBSCRIBER), change_made))
+            .order_by(_DELIVERIES.id)
+            .limit(bindparam("limit")))
+    if blocked:
+        stmt = stmt.where(_DELIVERIES.target.not_in(bindparam("blocked", expanding=True)))
+    if row_locks:
+        stmt = stmt.with_for_update(skip_locked=True, of=deliveries)
+    return stmt
+
+
+class Requests(Protocol):
+    """Where the queue gets a delivery's request from (broker.intake.rebuild.StoredRequests)."""
+
+    def rebuild(self, message_id: int) -> DeliveryRequest: ...
+
+    def from_stored(self, message_id: int, stored: StoredRequest | None, *, raw: bool = True) -> DeliveryRequest: ...
 
 
 def utcnow() -> datetime:
@@ -125,11 +173,11 @@ class _Grouped:
 
 class Queue:
     def __init__(self, db: Database, policy: DeliveryPolicy, targets: dict[str, Target],
-                 rebuild: Callable[[int], DeliveryRequest]) -> None:
+                 requests: Requests) -> None:
         self.db = db
         self.policy = policy
         self.targets = targets
-        self.rebuild = rebuild
+        self.requests = requests
         #: the subscribed applications (applications.yaml), targets beside those of routes.yaml
         self.subscribers: Subscribers | None = None
         #: the StUF-BG afnemers (applications.yaml, broker.adapters.afnemer), targets too
@@ -241,56 +289,33 @@ class Queue:
                 self._circuit(s, row.target, ok=False, error=error)
             refresh_message_state(s, row.message_id)
 
+    def rebuild(self, message_id: int) -> DeliveryRequest:
+        """The request of a stored message, as a delivery attempt gets it."""
+        return self.requests.rebuild(message_id)
+
     # -- claiming ------------------------------------------------------------------------------
     def claim(self, worker: str, limit: int | None = None) -> list[int]:
-        limit = limit or self.policy.batch_size
         now = utcnow()
         with self.db.write() as s:
-            circuits = {c.target: c for c in s.execute(select(Circuit)).scalars()}
-            blocked_targets = [name for name, c in circuits.items() if c.state == "open"]
-            blocked_targets += list(s.execute(select(TargetPause.target)).scalars())  # paused by an operator
-            probing = [name for name, c in circuits.items() if c.state == "half_open"]
-            earlier = aliased(Delivery)
-            holding = t.OPEN_STATES + ((t.DEAD,) if self.policy.on_dead == "hold" else ())
-            waits = exists().where(
-                earlier.target == Delivery.target,
-                earlier.ordering_key == Delivery.ordering_key,
-                earlier.id < Delivery.id,
-                earlier.state.in_(holding),
-            )
-            primary = aliased(Delivery)
-            change_made = exists().where(primary.message_id == Delivery.message_id, primary.primary.is_(True),
-                                         primary.state == t.DELIVERED)
-            stmt = (
-                select(Delivery.id, Delivery.target)
-                .where(
-                    Delivery.state.in_((t.PENDING, t.RETRYING)),
-                    Delivery.next_attempt_at <= now,
-                    or_(Delivery.ordering_key.is_(None), ~waits),
-                    or_(~Delivery.target.startswith(SUBSCRIBER), change_made),
-                )
-                .order_by(Delivery.id)
-                .limit(limit)
-            )
-            if blocked_targets:
-                stmt = stmt.where(Delivery.target.not_in(blocked_targets))
-            if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
+            circuits: dict[str, str] = {target: state for target, state in s.execute(_CIRCUIT_STATES)}
+            blocked = [name for name, state in circuits.items() if state == "open"]
+            blocked += list(s.execute(_PAUSED).scalars())  # paused by an operator
+            probing = {name for name, state in circuits.items() if state == "half_open"}
+            params: dict[str, Any] = {"now": now, "limit": limit or self.policy.batch_size}
+            if blocked:
+                params["blocked"] = blocked
+            due = _due(self.policy.on_dead == "hold", bool(blocked), not self.db.is_sqlite)
             claimed = []
             probed: set[str] = set()
-            for delivery_id, target in s.execute(stmt).all():
-                if target in probing:
-                    busy = s.execute(select(func.count()).select_from(Delivery).where(
-                        Delivery.target == target, Delivery.state == t.IN_PROGRESS)).scalar_one()
-                    if busy or target in probed:
+            for delivery_id, target in s.execute(due, params).all():
+                if target in probing:  # a half-open circuit lets one delivery through, to probe
+                    if target in probed or s.execute(_BUSY, {"target": target}).scalar_one():
                         continue
                     probed.add(target)
                 claimed.append(delivery_id)
             if claimed:  # one statement for the claim (rows loaded into the ORM cost more than the query)
-                s.execute(update(Delivery.__table__).where(_DELIVERIES.id.in_(claimed)).values(
-                    state=t.IN_PROGRESS, lease_owner=worker,
-                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
-                    attempts=func.coalesce(_DELIVERIES.attempts, 0) + 1))
+                s.execute(_CLAIM, {"ids": claimed, "worker": worker,
+                                   "expires": now + timedelta(seconds=self.policy.lease_seconds)})
             return claimed
 
     # -- running -------------------------------------------------------------------------------
@@ -309,11 +334,12 @@ class Queue:
         (their leases run out; another worker, or this one restarted, takes them)."""
         outcomes: dict[int, Outcome] = {}
         grouped: list[tuple[int, contextvars.Context, _Grouped]] = []
+        with self.db.engine.connect() as conn:  # the claimed rows and their messages, in one query
+            claimed = {row.id: row for row in conn.execute(_CLAIMED, {"ids": list(delivery_ids)})}
         for delivery_id in delivery_ids:
             if stopping is not None and stopping():
                 break
-            with self.db.engine.connect() as conn:
-                row = conn.execute(_CLAIMED, {"delivery_id": delivery_id}).one_or_none()
+            row = claimed.get(delivery_id)
             if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
                 outcomes[delivery_id] = Outcome(delivery_id, "skipped")
                 continue
@@ -323,7 +349,8 @@ class Queue:
                 if row.circuit == "open":  # claimed while another attempt opened the circuit: left alone
                     outcomes[delivery_id] = self._put_back(delivery_id, worker)
                     continue
-                begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt)
+                begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt,
+                                      requests.from_row(row))
                 if isinstance(begun, Outcome):
                     outcomes[delivery_id] = self._ended(begun, attempt)
                 else:  # prepared for the group commit: submitted below, together
@@ -365,7 +392,7 @@ class Queue:
         return found
 
     def _attempt(self, delivery_id: int, worker: str, target_name: str, message_id: int, steps: dict,
-                 attempt: int) -> Outcome | _Grouped:
+                 attempt: int, stored: StoredRequest | None) -> Outcome | _Grouped:
         """The attempt's outcome; or, for a target in the broker's own transaction, its work prepared
         for the group commit."""
         target = self.target(target_name)
@@ -375,7 +402,8 @@ class Queue:
             return self._finish(delivery_id, worker, attempt, started, t0, None,
                                 StufError("StUF058", f"Onbekend doel {target_name}", plek="client"), False)
         try:
-            request = self.rebuild(message_id)
+            # the message as bytes only for a target that forwards it (not one in the broker's transaction)
+            request = self.requests.from_stored(message_id, stored, raw=not target.shares_transaction)
         except Exception as exc:  # a stored message that no longer reads is permanent
             return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
         if target.shares_transaction:
