@@ -29,7 +29,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ from functools import cache
 from typing import Any, Protocol, overload
 
 import structlog
-from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -66,7 +66,6 @@ _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
 #: building a statement or going through the ORM layer costs more than running it
 _DELIVERIES = Delivery.__table__.c
-_MESSAGE_DELIVERY_STATES = select(_DELIVERIES.state).where(_DELIVERIES.message_id == bindparam("message_id"))
 #: what the attempts of a claim start from, in one query: each claimed delivery, its message's
 #: correlation id and stored request, and the state of its target's circuit
 _CLAIMED = (select(_DELIVERIES.id, _DELIVERIES.state, _DELIVERIES.lease_owner, _DELIVERIES.target,
@@ -83,14 +82,30 @@ _BUSY = (select(func.count()).select_from(Delivery.__table__)
 _CLAIM = (update(Delivery.__table__).where(_DELIVERIES.id.in_(bindparam("ids", expanding=True)))
           .values(state=t.IN_PROGRESS, lease_owner=bindparam("worker"), lease_expires_at=bindparam("expires"),
                   attempts=func.coalesce(_DELIVERIES.attempts, 0) + 1))
-#: a claimed delivery, delivered by the worker that holds it (in the same transaction as the target's work)
+#: who holds these claimed deliveries (read in the transaction that then marks them delivered)
+_LEASES = (select(_DELIVERIES.id, _DELIVERIES.lease_owner)
+           .where(_DELIVERIES.id.in_(bindparam("ids", expanding=True)), _DELIVERIES.state == t.IN_PROGRESS))
+#: claimed deliveries, delivered (in the same transaction as the target's work)
 _DELIVERED = (update(Delivery.__table__)
-              .where(_DELIVERIES.id == bindparam("delivery_id"), _DELIVERIES.state == t.IN_PROGRESS,
-                     _DELIVERIES.lease_owner == bindparam("worker"))
+              .where(_DELIVERIES.id.in_(bindparam("ids", expanding=True)))
               .values(state=t.DELIVERED, finished_at=bindparam("now"), note=None, last_error=None,
                       lease_owner=None, lease_expires_at=None))
-_SET_MESSAGE_STATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("message_id"))
-                      .values(state=bindparam("state")))
+
+
+def _message_state() -> Any:
+    """A message is queued while any delivery is open, dead when one is dead, done otherwise: one
+    statement for any number of messages (those without deliveries keep their state)."""
+    messages = Message.__table__
+    mine = _DELIVERIES.message_id == messages.c.id
+    has = exists().where(mine)
+    return (update(messages)
+            .where(messages.c.id.in_(bindparam("message_ids", expanding=True)), has)
+            .values(state=case((exists().where(mine, _DELIVERIES.state.in_(t.OPEN_STATES)), "queued"),
+                               (exists().where(mine, _DELIVERIES.state == t.DEAD), "dead"),
+                               else_="done")))
+
+
+_SET_MESSAGE_STATE = _message_state()
 
 
 @cache
@@ -119,6 +134,21 @@ def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
     if row_locks:
         stmt = stmt.with_for_update(skip_locked=True, of=deliveries)
     return stmt
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """A claimed delivery to a target in the broker's own transaction, ready for the group commit."""
+    delivery_id: int
+    worker: str
+    target: Target
+    request: DeliveryRequest
+    message_id: int
+    steps: dict
+    attempt: int
+    started: datetime
+    t0: float
+    context: contextvars.Context
 
 
 class Requests(Protocol):
@@ -159,12 +189,14 @@ class _Grouped:
     """A delivery's work prepared for the group commit: submitted (``submit``), then its outcome read."""
 
     def __init__(self, db: Database, work: Callable[[Connection], bool],
-                 outcome: Callable[[Future[bool]], Outcome], attempt: int) -> None:
+                 outcome: Callable[[Future[bool]], Outcome], attempt: int, *,
+                 batch: Callable[[Connection, list[Any]], list[bool]] | None = None, item: object = None) -> None:
         self.db, self.work, self.read, self.attempt = db, work, outcome, attempt
+        self.batch, self.item = batch, item
         self.future: Future[bool] | None = None
 
     def submit(self) -> None:
-        self.future = self.db.submit(self.work)
+        self.future = self.db.submit(self.work, batch=self.batch, item=self.item)
 
     def outcome(self) -> Outcome:
         assert self.future is not None, "submitted first"
@@ -419,30 +451,13 @@ class Queue:
 
     def _submit(self, delivery_id: int, worker: str, target_name: str, target: Target, request: DeliveryRequest,
                 message_id: int, steps: dict, attempt: int, started: datetime, t0: float) -> _Grouped:
-        """The delivery to a target that works in the broker's transaction, in the group commit: in an ORM
-        session of its own on the group's connection, in a savepoint of its own, so that a failure
-        rolls back this delivery's writes alone. The work runs on the committer thread (with this
-        delivery's log fields) and may run twice, so it only writes to the database."""
-        context = contextvars.copy_context()
-
-        def work(conn: Connection) -> bool:
-            with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-                # the delivery is marked delivered first, only if this worker still holds it (a lease
-                # lost: nothing is done); should the target fail, the savepoint takes this back too
-                now = utcnow()
-                if _rowcount(s.execute(_DELIVERED, {"delivery_id": delivery_id, "worker": worker,
-                                                     "now": now})) != 1:
-                    return False
-                ctx = Context(session=s, zender=request.zds.stuurgegevens.zender, message_id=message_id,
-                              steps=steps)
-                target.deliver(request, ctx)
-                s.execute(_INSERT_ATTEMPT, {
-                    "delivery_id": delivery_id, "number": attempt, "worker": worker, "started_at": started,
-                    "finished_at": utcnow(), "outcome": "delivered", "error": None, "target_answer": None,
-                    "duration_ms": round((time.perf_counter() - t0) * 1000, 3)})
-                refresh_message_state(s, message_id)
-                s.commit()
-            return True
+        """The delivery to a target that works in the broker's transaction, in the group commit. The
+        deliveries next to each other in a group go through :meth:`_deliver_together` at once; should
+        that fail, the group runs again with each delivery's work in a savepoint of its own, so that a
+        failure rolls back that delivery's writes alone. The work runs on the committer thread (with
+        this delivery's log fields) and may run twice, so it only writes to the database."""
+        item = _Shared(delivery_id, worker, target, request, message_id, steps, attempt, started, t0,
+                       contextvars.copy_context())
 
         def outcome(future: Future[bool]) -> Outcome:
             try:
@@ -453,7 +468,36 @@ class Queue:
                 return Outcome(delivery_id, "skipped")
             self._notify(target_name, "delivered", time.perf_counter() - t0)
             return Outcome(delivery_id, "delivered")
-        return _Grouped(self.db, lambda conn: context.run(work, conn), outcome, attempt)
+        return _Grouped(self.db, lambda conn: self._deliver_together(conn, [item])[0], outcome, attempt,
+                        batch=self._deliver_together, item=item)
+
+    def _deliver_together(self, conn: Connection, items: list[_Shared]) -> list[bool]:
+        """Deliveries to targets in the broker's transaction, on the group's connection, each marked
+        delivered only if its worker still holds it (a lease lost: nothing is done, False), then the
+        target's work for each (in one ORM session; in that delivery's log context), their attempts
+        and their messages' states: a statement per table for all of them, not one per delivery.
+        Any failure fails them all (the group commit then runs each on its own, in a savepoint)."""
+        now = utcnow()
+        owners = dict(conn.execute(_LEASES, {"ids": [i.delivery_id for i in items]}).all())
+        held = [i for i in items if owners.get(i.delivery_id) == i.worker]
+        if not held:
+            return [False] * len(items)
+        conn.execute(_DELIVERED, {"ids": [i.delivery_id for i in held], "now": now})
+        # the session joins the group's transaction (its commit does not end that transaction; in a
+        # savepoint of the group commit, it releases a savepoint of the session's own)
+        with Session(bind=conn) as s:
+            for i in held:
+                ctx = Context(session=s, zender=i.request.zds.stuurgegevens.zender, message_id=i.message_id,
+                              steps=i.steps)
+                i.context.run(i.target.deliver, i.request, ctx)
+            s.commit()
+        finished = utcnow()
+        conn.execute(_INSERT_ATTEMPT, [{
+            "delivery_id": i.delivery_id, "number": i.attempt, "worker": i.worker, "started_at": i.started,
+            "finished_at": finished, "outcome": "delivered", "error": None, "target_answer": None,
+            "duration_ms": round((time.perf_counter() - i.t0) * 1000, 3)} for i in held])
+        refresh_message_states(conn, {i.message_id for i in held})
+        return [owners.get(i.delivery_id) == i.worker for i in items]
 
     def _save_step(self, delivery_id: int, name: str, result: object) -> None:
         with self.db.write() as s:
@@ -709,16 +753,14 @@ def _rowcount(result: object) -> int:
 def refresh_message_state(s: Session, message_id: int) -> None:
     """A message is queued while any delivery is open, dead when one is dead, done otherwise."""
     s.flush()  # the session's own changes first: Core statements do not flush it
-    states = {st for (st,) in s.execute(_MESSAGE_DELIVERY_STATES, {"message_id": message_id})}
-    if not states:
-        return
-    if states & set(t.OPEN_STATES):
-        state = "queued"
-    elif t.DEAD in states:
-        state = "dead"
-    else:
-        state = "done"
-    s.execute(_SET_MESSAGE_STATE, {"message_id": message_id, "state": state})
+    refresh_message_states(s, [message_id])
+
+
+def refresh_message_states(executor: Executor, message_ids: Iterable[int]) -> None:
+    """:func:`refresh_message_state` for several messages, in one statement."""
+    ids = list(message_ids)
+    if ids:
+        executor.execute(_SET_MESSAGE_STATE, {"message_ids": ids})
 
 
 def content_fault(exc: BaseException) -> bool:
