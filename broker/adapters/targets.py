@@ -22,7 +22,6 @@ from typing import Protocol, runtime_checkable
 from broker.errors import AdapterError, StufError
 from broker.model.facts import MessageFacts
 from broker.model.ports import Context, Health, Zaaksysteem
-from broker.stuf.berichten import bv03
 from broker.zds import keys
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
@@ -48,7 +47,7 @@ class DeliveryRequest:
 
 def acknowledgement(request: DeliveryRequest) -> ZdsAnswer:
     """The Bv03 a target that took the message in answers with."""
-    return ZdsAnswer(bv03(request.zds.stuurgegevens, request.zds.own))
+    return ZdsAnswer.acknowledged(request.zds)
 
 
 #: what a target answers: the StUF answer element the sender gets (opaque to adapters that only

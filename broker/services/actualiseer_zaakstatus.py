@@ -9,7 +9,6 @@ from __future__ import annotations
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil
@@ -31,7 +30,4 @@ def actualiseer_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -
     oud, nieuw = read.zaak(oud_el), read.zaak(nieuw_el)
     status = read.status(nieuwe[0])
     target.actualiseer_zaakstatus(ctx, oud, nieuw, status)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=nieuw.identificatie or oud.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=nieuw.identificatie or oud.identificatie)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
@@ -28,4 +27,4 @@ def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer
             "RGBZ: de eerste vier posities van een zaakidentificatie zijn de gemeentecode",
         )
     target.creeer_zaak(ctx, zaak)
-    return ZdsAnswer(bv03(req.stuurgegevens, req.own), zaak_identificatie=ident)
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=ident)

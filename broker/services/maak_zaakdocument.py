@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import documenten, kennisgeving
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
@@ -24,8 +23,4 @@ def maak_zaakdocument(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> Zds
     documenten.zaak_relatie(obj, "maakZaakdocument")
     documenten.check_size(doc.inhoud, req.settings.limits.max_document_bytes)
     target.maak_zaakdocument(ctx, doc)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=doc.zaak_identificatie,
-        object_identificatie=doc.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=doc.zaak_identificatie, object_identificatie=doc.identificatie)

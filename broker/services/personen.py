@@ -26,7 +26,6 @@ from broker.bg import read, render
 from broker.errors import StufError
 from broker.model.ports import PersonenBron
 from broker.services import afnemerindicaties, person_service
-from broker.stuf.berichten import bv03
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
 
@@ -85,4 +84,4 @@ def verwerk_nps_kennisgeving(req: ZdsRequest, bron: PersonenBron, ctx: PersonCon
             afnemerindicaties.place(session, kennisgeving.bsn, zender, "kennisgeving")
         else:
             afnemerindicaties.remove(session, kennisgeving.bsn, zender)
-    return ZdsAnswer(bv03(req.stuurgegevens, req.own))
+    return ZdsAnswer.acknowledged(req)

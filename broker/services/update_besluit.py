@@ -15,7 +15,6 @@ from lxml import etree
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil
@@ -35,10 +34,7 @@ def update_besluit(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAns
     _check_relations(oud_el, nieuw_el)
     oud, nieuw = read.besluit(oud_el), read.besluit(nieuw_el)
     target.update_besluit(ctx, oud, nieuw)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        object_identificatie=nieuw.identificatie or oud.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, object_identificatie=nieuw.identificatie or oud.identificatie)
 
 
 def _check_relations(oud: etree._Element, nieuw: etree._Element) -> None:

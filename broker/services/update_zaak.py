@@ -10,7 +10,6 @@ from __future__ import annotations
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import VERWERKINGSSOORT, children
@@ -29,7 +28,4 @@ def update_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer
             )
     oud, nieuw = read.zaak(oud_el), read.zaak(nieuw_el)
     target.update_zaak(ctx, oud, nieuw)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=nieuw.identificatie or oud.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=nieuw.identificatie or oud.identificatie)

@@ -23,7 +23,6 @@ from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
 from broker.stuf import ns
-from broker.stuf.berichten import bv03
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 from broker.zds.xmlutil import VERWERKINGSSOORT, child, children, is_nil, text
@@ -74,8 +73,4 @@ def voeg_besluit_toe(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsA
             )
     besluit = read.besluit(besluit_el, zaak=zaak_el)
     target.voeg_besluit_toe(ctx, besluit)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=besluit.zaak_identificatie,
-        object_identificatie=besluit.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=besluit.zaak_identificatie, object_identificatie=besluit.identificatie)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from broker.errors import StufError
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
-from broker.stuf.berichten import bv03
 from broker.zds import documenten, kennisgeving
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
@@ -29,8 +28,4 @@ def voeg_zaakdocument_toe(req: ZdsRequest, target: Zaaksysteem, ctx: Context) ->
         raise StufError("StUF055", "voegZaakdocumentToe voegt een document met inhoud toe; inhoud ontbreekt")
     documenten.check_size(doc.inhoud, req.settings.limits.max_document_bytes)
     target.voeg_zaakdocument_toe(ctx, doc)
-    return ZdsAnswer(
-        bv03(req.stuurgegevens, req.own),
-        zaak_identificatie=doc.zaak_identificatie,
-        object_identificatie=doc.identificatie
-    )
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=doc.zaak_identificatie, object_identificatie=doc.identificatie)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from lxml import etree
 
 from broker.config import BrokerSettings
 from broker.stuf import ns
+from broker.stuf.berichten import bv03
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to, write
 from broker.zds.antwoord import complete
 from broker.zds.dispatch import Resolved
@@ -33,12 +35,35 @@ class ZdsRequest:
         return Systeem(i.organisatie, i.applicatie, i.administratie, i.gebruiker)
 
 
-@dataclass
 class ZdsAnswer:
-    element: etree._Element
-    zaak_identificatie: str | None = None
-    object_identificatie: str | None = None
-    binary_elements: list[etree._Element] = field(default_factory=list)
+    """A target's answer: the StUF element the sender gets, and the zaak or object it was about.
+    The element may be given as a function that makes it, when first read (:meth:`acknowledged`):
+    a queued delivery's Bv03, which no one reads, is then never built."""
+
+    __slots__ = ("_element", "zaak_identificatie", "object_identificatie", "binary_elements")
+
+    def __init__(self, element: etree._Element | Callable[[], etree._Element], zaak_identificatie: str | None = None,
+                 object_identificatie: str | None = None,
+                 binary_elements: list[etree._Element] | None = None) -> None:
+        self._element = element
+        self.zaak_identificatie = zaak_identificatie
+        self.object_identificatie = object_identificatie
+        self.binary_elements = binary_elements if binary_elements is not None else []
+
+    @property
+    def element(self) -> etree._Element:
+        if not isinstance(self._element, etree._Element):
+            self._element = self._element()
+        return self._element
+
+    @classmethod
+    def acknowledged(cls, req: ZdsRequest, *, zaak_identificatie: str | None = None,
+                     object_identificatie: str | None = None) -> ZdsAnswer:
+        """The Bv03 of a request, built when it is read."""
+        return cls(lambda: bv03(req.stuurgegevens, req.own), zaak_identificatie, object_identificatie)
+
+    def __repr__(self) -> str:
+        return f"ZdsAnswer(zaak_identificatie={self.zaak_identificatie!r}, object_identificatie={self.object_identificatie!r})"
 
 
 def _answer_root(req: ZdsRequest) -> tuple[etree._Element, str]:
