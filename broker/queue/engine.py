@@ -111,7 +111,10 @@ _SET_MESSAGE_STATE = _message_state()
 @cache
 def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
     """The select of a claim, made once for each of its forms (a claim runs many times a second, and
-    building it costs more than running it): due deliveries, oldest first, up to ``:limit``.
+    building it costs more than running it): due deliveries in ``:state``, the longest due first, up
+    to ``:limit``. One state at a time, in the order of the index on (state, next_attempt_at): the
+    database reads the index from its start and stops at ``:limit`` rows that may go, instead of
+    reading and sorting every due delivery (with a backlog of 20,000 that was most of a claim's cost).
     A delivery waits behind an open (``hold_dead``: or dead) earlier delivery of its zaak to its target;
     a subscriber's waits until its message's primary delivery is delivered; ``blocked``: deliveries to
     the ``:blocked`` targets (circuit open, paused) are left; ``row_locks``: PostgreSQL's
@@ -123,11 +126,11 @@ def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
                            earlier.c.id < _DELIVERIES.id, earlier.c.state.in_(holding))
     change_made = exists().where(primary.c.message_id == _DELIVERIES.message_id, primary.c.primary.is_(True),
                                  primary.c.state == t.DELIVERED)
-    stmt = (select(_DELIVERIES.id, _DELIVERIES.target)
-            .where(_DELIVERIES.state.in_((t.PENDING, t.RETRYING)), _DELIVERIES.next_attempt_at <= bindparam("now"),
+    stmt = (select(_DELIVERIES.id, _DELIVERIES.target, _DELIVERIES.next_attempt_at)
+            .where(_DELIVERIES.state == bindparam("state"), _DELIVERIES.next_attempt_at <= bindparam("now"),
                    or_(_DELIVERIES.ordering_key.is_(None), ~waits),
                    or_(~_DELIVERIES.target.startswith(SUBSCRIBER), change_made))
-            .order_by(_DELIVERIES.id)
+            .order_by(_DELIVERIES.next_attempt_at, _DELIVERIES.id)
             .limit(bindparam("limit")))
     if blocked:
         stmt = stmt.where(_DELIVERIES.target.not_in(bindparam("blocked", expanding=True)))
@@ -333,13 +336,16 @@ class Queue:
             blocked = [name for name, state in circuits.items() if state == "open"]
             blocked += list(s.execute(_PAUSED).scalars())  # paused by an operator
             probing = {name for name, state in circuits.items() if state == "half_open"}
-            params: dict[str, Any] = {"now": now, "limit": limit or self.policy.batch_size}
+            limit = limit or self.policy.batch_size
+            params: dict[str, Any] = {"now": now, "limit": limit}
             if blocked:
                 params["blocked"] = blocked
             due = _due(self.policy.on_dead == "hold", bool(blocked), not self.db.is_sqlite)
+            rows = [row for state in (t.PENDING, t.RETRYING) for row in s.execute(due, {**params, "state": state})]
+            rows.sort(key=lambda row: (_aware(row.next_attempt_at), row.id))
             claimed = []
             probed: set[str] = set()
-            for delivery_id, target in s.execute(due, params).all():
+            for delivery_id, target, _ in rows[:limit]:
                 if target in probing:  # a half-open circuit lets one delivery through, to probe
                     if target in probed or s.execute(_BUSY, {"target": target}).scalar_one():
                         continue
