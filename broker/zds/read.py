@@ -28,7 +28,7 @@ from broker.model import (
 from broker.model.case import BETROKKENE_TYPES, ROLLEN
 from broker.store import blobs
 from broker.stuf import ns
-from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, child, children, is_nil, text
+from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, Fields, child, children, is_nil, text
 
 BESTANDSNAAM = ns.q(ns.STUF, "bestandsnaam")
 CONTENT_TYPE = ns.q(ns.XMIME, "contentType")
@@ -64,15 +64,13 @@ def _present(el: etree._Element, names: dict[str, str]) -> set[str]:
     return {names[n] for n in (ns.local(c.tag) for c in children(el)) if n in names}
 
 
-def zaaktype(zaak_el: etree._Element) -> ZaakType | None:
-    zkt = child(child(zaak_el, "isVan"), "gerelateerde")
+def zaaktype(zaak_el: etree._Element, fields: Fields | None = None) -> ZaakType | None:
+    zkt = child((fields or Fields(zaak_el)).child("isVan"), "gerelateerde")
     if zkt is None:
         return None
-    return ZaakType(
-        code=text(zkt, "code"),
-        omschrijving=text(zkt, "omschrijving"),
-        ingangsdatum=text(zkt, "ingangsdatumObject"),
-    )
+    f = Fields(zkt)
+    return ZaakType(code=f.text("code"), omschrijving=f.text("omschrijving"),
+                    ingangsdatum=f.text("ingangsdatumObject"))
 
 
 def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
@@ -83,65 +81,69 @@ def betrokkene(gerelateerde: etree._Element | None) -> Betrokkene | None:
         if kind not in BETROKKENE_TYPES:
             continue
         b = Betrokkene(type=kind, stuf=c)
+        f = Fields(c)
         if kind == "natuurlijkPersoon":
-            b.bsn = text(c, "inp.bsn")
-            b.anp_identificatie = text(c, "anp.identificatie")
-            b.a_nummer = text(c, "inp.a-nummer")
-            b.geslachtsnaam = text(c, "geslachtsnaam")
-            b.voorvoegsel = text(c, "voorvoegselGeslachtsnaam")
-            b.voorletters = text(c, "voorletters")
-            b.voornamen = text(c, "voornamen")
-            b.geslachtsaanduiding = text(c, "geslachtsaanduiding")
-            b.geboortedatum = text(c, "geboortedatum")
-            b.verblijfsadres = adres(child(c, "verblijfsadres"))
+            b.bsn = f.text("inp.bsn")
+            b.anp_identificatie = f.text("anp.identificatie")
+            b.a_nummer = f.text("inp.a-nummer")
+            b.geslachtsnaam = f.text("geslachtsnaam")
+            b.voorvoegsel = f.text("voorvoegselGeslachtsnaam")
+            b.voorletters = f.text("voorletters")
+            b.voornamen = f.text("voornamen")
+            b.geslachtsaanduiding = f.text("geslachtsaanduiding")
+            b.geboortedatum = f.text("geboortedatum")
+            b.verblijfsadres = adres(f.child("verblijfsadres"))
         elif kind == "nietNatuurlijkPersoon":
-            b.rsin = text(c, "inn.nnpId")
-            b.ann_identificatie = text(c, "ann.identificatie")
-            b.statutaire_naam = text(c, "statutaireNaam")
-            b.rechtsvorm = text(c, "inn.rechtsvorm")
+            b.rsin = f.text("inn.nnpId")
+            b.ann_identificatie = f.text("ann.identificatie")
+            b.statutaire_naam = f.text("statutaireNaam")
+            b.rechtsvorm = f.text("inn.rechtsvorm")
         elif kind == "medewerker":
-            b.identificatie = text(c, "identificatie")
-            b.achternaam = text(c, "achternaam")
-            b.voorletters = text(c, "voorletters")
-            b.voorvoegsel = text(c, "voorvoegselAchternaam")
+            b.identificatie = f.text("identificatie")
+            b.achternaam = f.text("achternaam")
+            b.voorletters = f.text("voorletters")
+            b.voorvoegsel = f.text("voorvoegselAchternaam")
         elif kind == "vestiging":
-            b.vestigingsnummer = text(c, "vestigingsNummer")
-            b.handelsnaam = text(c, "handelsnaam")
-            b.verblijfsadres = adres(child(c, "verblijfsadres"))
+            b.vestigingsnummer = f.text("vestigingsNummer")
+            b.handelsnaam = f.text("handelsnaam")
+            b.verblijfsadres = adres(f.child("verblijfsadres"))
         elif kind == "organisatorischeEenheid":
-            b.identificatie = text(c, "identificatie")
-            b.naam = text(c, "naam")
-            b.gehuisvest_in = text(c, "isGehuisvestIn", "gerelateerde", "isEen", "gerelateerde", "vestigingsNummer")
+            b.identificatie = f.text("identificatie")
+            b.naam = f.text("naam")
+            b.gehuisvest_in = f.text("isGehuisvestIn", "gerelateerde", "isEen", "gerelateerde", "vestigingsNummer")
         return b
     return None
 
 
 def adres(el: etree._Element | None) -> Adres | None:
     """A verblijfsadres (StUF-BG VerblijfsadresGrp); an empty or nil one is none."""
-    if el is None or is_nil(el) or not children(el):
+    if el is None or is_nil(el):
+        return None
+    f = Fields(el)
+    if not f.first:
         return None
     return Adres(
-        identificatie=text(el, "aoa.identificatie"),
-        woonplaatsnaam=text(el, "wpl.woonplaatsNaam"),
-        openbare_ruimte_naam=text(el, "gor.openbareRuimteNaam"),
-        straatnaam=text(el, "gor.straatnaam"),
-        postcode=text(el, "aoa.postcode"),
-        huisnummer=text(el, "aoa.huisnummer"),
-        huisletter=text(el, "aoa.huisletter"),
-        huisnummertoevoeging=text(el, "aoa.huisnummertoevoeging"),
-        locatiebeschrijving=text(el, "inp.locatiebeschrijving"),
+        identificatie=f.text("aoa.identificatie"),
+        woonplaatsnaam=f.text("wpl.woonplaatsNaam"),
+        openbare_ruimte_naam=f.text("gor.openbareRuimteNaam"),
+        straatnaam=f.text("gor.straatnaam"),
+        postcode=f.text("aoa.postcode"),
+        huisnummer=f.text("aoa.huisnummer"),
+        huisletter=f.text("aoa.huisletter"),
+        huisnummertoevoeging=f.text("aoa.huisnummertoevoeging"),
+        locatiebeschrijving=f.text("inp.locatiebeschrijving"),
         stuf=el,
     )
 
 
-def contactpersoon(relation: etree._Element) -> Contactpersoon | None:
+def contactpersoon(relation: etree._Element, fields: Fields | None = None) -> Contactpersoon | None:
     """The aanspreekpunt of a rol (``heeftAlsAanspreekpunt``), when it names one."""
-    ctp = child(child(relation, "heeftAlsAanspreekpunt"), "gerelateerde")
+    ctp = child((fields or Fields(relation)).child("heeftAlsAanspreekpunt"), "gerelateerde")
     if ctp is None or is_nil(ctp):
         return None
-    return Contactpersoon(identificatie=text(ctp, "identificatie"), naam=text(ctp, "naam"),
-                          functie=text(ctp, "functie"), telefoonnummer=text(ctp, "telefoonnummer"),
-                          emailadres=text(ctp, "emailadres"), stuf=ctp)
+    f = Fields(ctp)
+    return Contactpersoon(identificatie=f.text("identificatie"), naam=f.text("naam"), functie=f.text("functie"),
+                          telefoonnummer=f.text("telefoonnummer"), emailadres=f.text("emailadres"), stuf=ctp)
 
 
 _KEYS = {
@@ -169,12 +171,13 @@ def betrokkene_ref(gerelateerde: etree._Element | None) -> tuple[str | None, str
 
 
 def rol(relation: etree._Element) -> Rol:
+    f = Fields(relation)
     return Rol(
         relatie=ns.local(relation.tag),
-        betrokkene=betrokkene(child(relation, "gerelateerde")),
-        rolomschrijving=text(relation, "omschrijving") or text(relation, "rolOmschrijving"),
-        toelichting=text(relation, "toelichting"),
-        contactpersoon=contactpersoon(relation),
+        betrokkene=betrokkene(f.child("gerelateerde")),
+        rolomschrijving=f.text("omschrijving") or f.text("rolOmschrijving"),
+        toelichting=f.text("toelichting"),
+        contactpersoon=contactpersoon(relation, f),
         verwerkingssoort=relation.get(VERWERKINGSSOORT),
         stuf=relation,
     )
@@ -199,40 +202,41 @@ def status(heeft: etree._Element) -> Status:
 
 
 def zaak(obj: etree._Element) -> Zaak:
+    f = Fields(obj)
     z = Zaak(
-        identificatie=text(obj, "identificatie"),
-        omschrijving=text(obj, "omschrijving"),
-        toelichting=text(obj, "toelichting"),
-        zaaktype=zaaktype(obj),
-        startdatum=text(obj, "startdatum"),
-        registratiedatum=text(obj, "registratiedatum"),
-        publicatiedatum=text(obj, "publicatiedatum"),
-        einddatum_gepland=text(obj, "einddatumGepland"),
-        uiterlijke_einddatum=text(obj, "uiterlijkeEinddatum"),
-        einddatum=text(obj, "einddatum"),
-        archiefnominatie=text(obj, "archiefnominatie"),
-        datum_vernietiging_dossier=text(obj, "datumVernietigingDossier"),
-        resultaat_omschrijving=text(obj, "resultaat", "omschrijving"),
-        resultaat_toelichting=text(obj, "resultaat", "toelichting"),
-        opschorting=_opschorting(child(obj, "opschorting")),
-        verlenging=_verlenging(child(obj, "verlenging")),
-        betalingsindicatie=text(obj, "betalingsIndicatie"),
-        laatste_betaaldatum=text(obj, "laatsteBetaaldatum"),
-        zaakniveau=text(obj, "zaakniveau"),
-        deelzaken_indicatie=text(obj, "deelzakenIndicatie"),
+        identificatie=f.text("identificatie"),
+        omschrijving=f.text("omschrijving"),
+        toelichting=f.text("toelichting"),
+        zaaktype=zaaktype(obj, f),
+        startdatum=f.text("startdatum"),
+        registratiedatum=f.text("registratiedatum"),
+        publicatiedatum=f.text("publicatiedatum"),
+        einddatum_gepland=f.text("einddatumGepland"),
+        uiterlijke_einddatum=f.text("uiterlijkeEinddatum"),
+        einddatum=f.text("einddatum"),
+        archiefnominatie=f.text("archiefnominatie"),
+        datum_vernietiging_dossier=f.text("datumVernietigingDossier"),
+        resultaat_omschrijving=f.text("resultaat", "omschrijving"),
+        resultaat_toelichting=f.text("resultaat", "toelichting"),
+        opschorting=_opschorting(f.child("opschorting")),
+        verlenging=_verlenging(f.child("verlenging")),
+        betalingsindicatie=f.text("betalingsIndicatie"),
+        laatste_betaaldatum=f.text("laatsteBetaaldatum"),
+        zaakniveau=f.text("zaakniveau"),
+        deelzaken_indicatie=f.text("deelzakenIndicatie"),
         kenmerken=[
             {"kenmerk": text(k, "kenmerk"), "bron": text(k, "bron")} for k in children(obj, "kenmerk")
         ],
-        hoofdzaak=_related_identificatie(child(obj, "heeftAlsHoofdzaak")),
+        hoofdzaak=_related_identificatie(f.child("heeftAlsHoofdzaak")),
         andere_zaken=[i for i in map(_related_identificatie, children(obj, "heeftBetrekkingOpAndere")) if i],
         deelzaken=[i for i in map(_related_identificatie, children(obj, "heeftAlsDeelzaak")) if i],
         zaakobjecten=[o for o in map(zaakobject, children(obj, "heeftBetrekkingOp")) if o is not None],
         rollen=[rol(r) for r in children(obj) if ns.local(r.tag) in ROLLEN],
         statussen=[status(h) for h in children(obj, "heeft") if child(h, "gerelateerde") is not None],
         stuf=obj,
-        present=_present(obj, ZAAK_FIELDS),
+        present={field for name, field in ZAAK_FIELDS.items() if name in f.first},
     )
-    if "resultaat" in {ns.local(c.tag) for c in children(obj)}:
+    if "resultaat" in f.first:
         z.present |= {"resultaat_omschrijving", "resultaat_toelichting"}
     return z
 
