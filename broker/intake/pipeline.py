@@ -421,9 +421,11 @@ class Pipeline:
 
         def work(conn: Connection) -> tuple[HttpAnswer, ZdsAnswer]:
             t = time.perf_counter()
-            # the session works in a savepoint of its own: its commit releases the savepoint, a failure
-            # (also inside a flush) rolls back this request's writes alone, never the group's transaction
-            with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            # the session joins the group's transaction: its commit does not end it. A failure (also
+            # inside a flush) fails the group's first run, which has no savepoints; the group commit then
+            # runs each request again in a savepoint of its own (there the session's commit releases a
+            # savepoint of the session's own), so that only this request's writes are rolled back
+            with Session(bind=conn) as session:
                 answer = primary.target.deliver(delivery, Context(session=session, zender=zender))
                 http = self._store(session, rec, request, answer, legs, key, existing, zaaktype, ordering_key,
                                    t, start)
