@@ -185,6 +185,12 @@ end
 """
 
 
+#: said on the screen and in the report when wrk is missing (a run on a new machine without it gave rates
+#: less than half of wrk's)
+NO_WRK = ("wrk is not installed (apt-get install wrk): the Python load generator takes CPU from the servers "
+          "on the same cores, so these rates are lower than with wrk and not comparable with the README's")
+
+
 class Load:
     """Sends one kind of message to a URL for a number of seconds; every request made unique."""
 
@@ -621,6 +627,7 @@ def report(args: argparse.Namespace, load: Load, floor: Floor, geef_floor: Floor
         f"Load: {load.name}, {args.seconds:g} s per server after {args.warmup:g} s of warm-up; 2 server processes "
         "each; load generator, servers and PostgreSQL on the same cores. Load average of the machine at the start "
         f"{args.loadavg[0]:.2f}, at the end {os.getloadavg()[0]:.2f} (anything above 0 is other work competing).",
+        *([] if load.use_wrk else ["", f"**{NO_WRK}**"]),
         "",
         "| what | msg/s | × floor | × spyne | p50 ms | p99 ms | p99 ms at ½ rate | server CPU µs/request "
         "| peak RSS MB | start-up s | drain msg/s |",
@@ -752,6 +759,8 @@ def main() -> None:
         tmp = Path(tmpdir)
         load = Load(args, tmp)
         print(f"load generator: {load.name}", flush=True)
+        if not load.use_wrk:
+            print(f"warning: {NO_WRK}", flush=True)
         sample_floor()
         for name in servers:
             print(f"{name} ...", flush=True)
