@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
@@ -35,7 +36,9 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 # the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
 #: what geefZaakdetails reads of the zaak row (a Core row: the ORM's identity map costs more than the read)
 _ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
-_ZAAK_EXISTS = select(ZsZaak.id).where(ZsZaak.identificatie == bindparam("identificatie"))
+#: Core statements on the tables, run on the session's connection: every new zaak runs them, and the
+#: ORM layer of Session.execute cost more than the statements
+_ZAAK_EXISTS = select(ZsZaak.__table__.c.id).where(ZsZaak.__table__.c.identificatie == bindparam("identificatie"))
 _NEW_ZAAK = insert(ZsZaak.__table__).returning(ZsZaak.__table__.c.id)
 _NEW_ROLLEN = insert(ZsRol.__table__)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
@@ -53,7 +56,7 @@ class ZakenMixin(EmbeddedBase):
         zt = zaak.zaaktype
         self.catalogus.zaaktype(zt.code if zt else None, zt.omschrijving if zt else None)
 
-    def _store_rollen(self, session: Session, zaak_id: int, rel_elements: list[etree._Element],
+    def _store_rollen(self, session: Session | Connection, zaak_id: int, rel_elements: list[etree._Element],
                       *, new: bool = False) -> None:
         if not new:
             session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
@@ -89,7 +92,9 @@ class ZakenMixin(EmbeddedBase):
         if not zaak.identificatie:
             raise StufError("StUF055", "De zaak heeft geen identificatie")
         self._check_zaaktype(zaak)
-        if session.execute(_ZAAK_EXISTS, {"identificatie": zaak.identificatie}).first():
+        session.flush()  # what the session holds first: the statements below go to its connection directly
+        conn = session.connection()
+        if conn.execute(_ZAAK_EXISTS, {"identificatie": zaak.identificatie}).first():
             raise StufError(
                 "StUF058",
                 f"Zaak {zaak.identificatie} bestaat al",
@@ -103,11 +108,11 @@ class ZakenMixin(EmbeddedBase):
         # a Core insert: the ORM's unit of work cost more than the rest of a new zaak
         rollen = _take_rollen(el)
         now = _now()
-        zaak_id = session.execute(_NEW_ZAAK, {
+        zaak_id = conn.execute(_NEW_ZAAK, {
             "identificatie": zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
             **_columns(el, zaak.zaaktype.code if zaak.zaaktype else None,
                        zaak.zaaktype.omschrijving if zaak.zaaktype else None)}).scalar_one()
-        self._store_rollen(session, zaak_id, rollen, new=True)
+        self._store_rollen(conn, zaak_id, rollen, new=True)
         with_status = [s for s in statussen if child(s, "gerelateerde") is not None]
         if with_status:
             row = session.get_one(ZsZaak, zaak_id)
