@@ -38,7 +38,7 @@ from functools import cache
 from typing import Any, Protocol, overload
 
 import structlog
-from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, String, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -126,12 +126,18 @@ def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
                            earlier.c.id < _DELIVERIES.id, earlier.c.state.in_(holding))
     change_made = exists().where(primary.c.message_id == _DELIVERIES.message_id, primary.c.primary.is_(True),
                                  primary.c.state == t.DELIVERED)
+    # the state, the subscribers' prefix and the limit as literals in the SQL: PostgreSQL plans a
+    # statement it has prepared (psycopg prepares one that runs often) without the values of its
+    # parameters, and without the prefix it ran the subscriber subquery for every due delivery
     stmt = (select(_DELIVERIES.id, _DELIVERIES.target, _DELIVERIES.next_attempt_at)
-            .where(_DELIVERIES.state == bindparam("state"), _DELIVERIES.next_attempt_at <= bindparam("now"),
+            .where(_DELIVERIES.state == bindparam("state", type_=String, literal_execute=True),
+                   _DELIVERIES.next_attempt_at <= bindparam("now"),
                    or_(_DELIVERIES.ordering_key.is_(None), ~waits),
-                   or_(~_DELIVERIES.target.startswith(SUBSCRIBER), change_made))
+                   or_(~_DELIVERIES.target.startswith(bindparam("subscribers", SUBSCRIBER, type_=String,
+                                                                    literal_execute=True)),
+                       change_made))
             .order_by(_DELIVERIES.next_attempt_at, _DELIVERIES.id)
-            .limit(bindparam("limit")))
+            .limit(bindparam("limit", type_=Integer, literal_execute=True)))
     if blocked:
         stmt = stmt.where(_DELIVERIES.target.not_in(bindparam("blocked", expanding=True)))
     if row_locks:

@@ -60,6 +60,8 @@ class Delivery(Base):
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_order", "target", "ordering_key", "id"),
         Index("ix_deliveries_target_state", "target", "state"),
+        # and, on PostgreSQL only (migration 0008), ix_deliveries_open_order: (target, ordering_key, id)
+        # of the open and dead deliveries, for the claim's check for an earlier open delivery of a zaak
     )
 
 
