@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,14 @@ _ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bin
 #: ORM layer of Session.execute cost more than the statements
 _ZAAK_EXISTS = select(ZsZaak.__table__.c.id).where(ZsZaak.__table__.c.identificatie == bindparam("identificatie"))
 _NEW_ZAAK = insert(ZsZaak.__table__).returning(ZsZaak.__table__.c.id)
+#: a new zaak unless its identificatie is taken, by dialect (no row back: taken): one statement instead
+#: of a check and an insert, a round trip less on PostgreSQL
+_NEW_ZAAK_UNLESS_TAKEN = {
+    "postgresql": postgresql.insert(ZsZaak.__table__).on_conflict_do_nothing(index_elements=["identificatie"])
+    .returning(ZsZaak.__table__.c.id),
+    "sqlite": sqlite.insert(ZsZaak.__table__).on_conflict_do_nothing(index_elements=["identificatie"])
+    .returning(ZsZaak.__table__.c.id),
+}
 _NEW_ROLLEN = insert(ZsRol.__table__)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
 _STATUSSEN_XML = (select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
@@ -94,13 +103,9 @@ class ZakenMixin(EmbeddedBase):
         self._check_zaaktype(zaak)
         session.flush()  # what the session holds first: the statements below go to its connection directly
         conn = session.connection()
-        if conn.execute(_ZAAK_EXISTS, {"identificatie": zaak.identificatie}).first():
-            raise StufError(
-                "StUF058",
-                f"Zaak {zaak.identificatie} bestaat al",
-                "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)",
-                plek="client",
-            )
+        new_zaak = _NEW_ZAAK_UNLESS_TAKEN.get(conn.dialect.name)
+        if new_zaak is None and conn.execute(_ZAAK_EXISTS, {"identificatie": zaak.identificatie}).first():
+            raise _taken(zaak.identificatie)
         el = strip_processing(clone(stuf_of(zaak)))
         statussen = [c for c in children(el, "heeft")]
         for s in statussen:
@@ -108,10 +113,12 @@ class ZakenMixin(EmbeddedBase):
         # a Core insert: the ORM's unit of work cost more than the rest of a new zaak
         rollen = _take_rollen(el)
         now = _now()
-        zaak_id = conn.execute(_NEW_ZAAK, {
+        zaak_id = conn.execute(new_zaak if new_zaak is not None else _NEW_ZAAK, {
             "identificatie": zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
             **_columns(el, zaak.zaaktype.code if zaak.zaaktype else None,
-                       zaak.zaaktype.omschrijving if zaak.zaaktype else None)}).scalar_one()
+                       zaak.zaaktype.omschrijving if zaak.zaaktype else None)}).scalar_one_or_none()
+        if zaak_id is None:  # the identificatie is taken (the insert did nothing)
+            raise _taken(zaak.identificatie)
         self._store_rollen(conn, zaak_id, rollen, new=True)
         with_status = [s for s in statussen if child(s, "gerelateerde") is not None]
         if with_status:
@@ -223,6 +230,11 @@ class ZakenMixin(EmbeddedBase):
     def _derived_zaak_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
         """Relations that other services add: documents (heeftRelevant) and besluiten (leidtTot)."""
         return []
+
+
+def _taken(identificatie: str) -> StufError:
+    return StufError("StUF058", f"Zaak {identificatie} bestaat al",
+                     "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)", plek="client")
 
 
 def _take_rollen(el: etree._Element) -> list[etree._Element]:
