@@ -1,0 +1,129 @@
+"""What a delivery to the embedded zaaksysteem costs when the queue drains (issue 9: the drain at least
+as fast as the intake), in one process, without HTTP.
+
+    python bench/profile_drain.py [--repo PATH] [--count 1500] [--database-url URL] [--statements]
+
+Builds a broker as ``serve`` would (SQLite in a temporary folder unless ``--database-url`` names
+another database, e.g. a schema of the machine's PostgreSQL; JSON log lines to a file), queues
+``--count`` + 200 different 11.5 KB creeerZaken through ``Pipeline.handle`` (8 threads), delivers the
+first 200 as a warm-up, then drains the rest as a worker does (``Queue.claim`` of 25, then
+``Queue.run_many``) and prints deliveries per second, wall and process CPU per delivery, and the time
+of the claims and of the runs apart. ``--statements`` adds the SQL statements that took the most time
+(as sent to the driver). ``--repo`` measures another checkout (a ``git worktree`` of an earlier commit,
+its ``xsd/installed`` linked to this one's) with the same script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+CLAIM = 25
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repo", type=Path, default=HERE.parent)
+    ap.add_argument("--count", type=int, default=1500)
+    ap.add_argument("--database-url", default=None)
+    ap.add_argument("--statements", action="store_true")
+    args = ap.parse_args()
+    sys.path.insert(0, str(args.repo))
+    sys.path.insert(1, str(HERE))
+    import messages as msgs  # bench/messages.py
+    from sqlalchemy import event
+
+    from broker import logging as broker_logging
+    from broker.config import load_settings
+    from broker.runtime import Broker
+
+    tmp = Path(tempfile.mkdtemp(prefix="profile-drain-"))
+    cfg = tmp / "config"
+    shutil.copytree(args.repo / "config", cfg)
+    (cfg / "zaaktypecatalogus.yaml").write_text(yaml.safe_dump(msgs.CATALOGUS))
+    (cfg / "routes.yaml").write_text(yaml.safe_dump({
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"}]},
+                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}}))
+    b = yaml.safe_load((cfg / "broker.yaml").read_text())
+    b["database_url"] = args.database_url or f"sqlite:///{tmp}/b.db"
+    b["log_format"] = "json"
+    b.setdefault("checks", {})["identificatie_prefix"] = False
+    (cfg / "broker.yaml").write_text(yaml.safe_dump(b))
+    os.environ["STUF_BROKER_DATA_DIR"] = str(tmp)
+    settings = load_settings(cfg)
+    log_file = open(tmp / "broker.log", "w")  # open for the whole run
+    stderr, sys.stderr = sys.stderr, log_file
+    broker_logging.configure("json")
+    sys.stderr = stderr
+    broker = Broker(settings)
+    template = msgs.creeer_zaak()
+    action = '"' + msgs.CREEER_ACTION + '"'
+
+    def send(body: bytes) -> None:
+        answer = broker.pipeline.handle("OntvangAsynchroon", body, "text/xml; charset=utf-8", action)
+        assert answer.status == 200, answer.body[:500]
+
+    tag = f"D{os.getpid() % 1000:03d}"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, [msgs.fill(template, f"{tag}{i:07d}", f"{tag}{i:07d}")
+                             for i in range(args.count + 200)]))
+
+    queue = broker.queue
+    spent = {"claim": 0.0, "run": 0.0}
+
+    def drain(limit: int | None = None) -> int:
+        done = 0
+        while limit is None or done < limit:
+            t = time.perf_counter()
+            ids = queue.claim("profile", limit=CLAIM)
+            spent["claim"] += time.perf_counter() - t
+            if not ids:
+                break
+            t = time.perf_counter()
+            outcomes = queue.run_many(ids, "profile")
+            spent["run"] += time.perf_counter() - t
+            for outcome in outcomes:
+                assert outcome.result == "delivered", outcome
+            done += len(outcomes)
+        return done
+
+    drain(200)  # warm-up
+    spent = {"claim": 0.0, "run": 0.0}
+    statements: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
+    if args.statements:
+        @event.listens_for(broker.db.engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, parameters, context, executemany):
+            conn.info["profile_drain_t0"] = time.perf_counter()
+
+        @event.listens_for(broker.db.engine, "after_cursor_execute")
+        def _end(conn, cursor, statement, parameters, context, executemany):
+            entry = statements[" ".join(statement.split())[:100]]
+            entry[0] += 1
+            entry[1] += time.perf_counter() - conn.info["profile_drain_t0"]
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    n = drain()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    package = Path(sys.modules["broker"].__file__ or "").parent
+    print(f"{package}: {n} deliveries, {n / wall:,.0f}/s, {wall / n * 1e6:,.0f} µs wall and {cpu / n * 1e6:,.0f} µs "
+          f"CPU per delivery; claims {spent['claim'] / n * 1e6:,.0f} µs and runs {spent['run'] / n * 1e6:,.0f} µs "
+          "(wall) per delivery")
+    for text, (count, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:10]:
+        print(f"  {seconds * 1e3:9.1f} ms {int(count):6d}×  {text}")
+    broker.close()
+
+
+if __name__ == "__main__":
+    main()
