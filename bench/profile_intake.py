@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import yaml
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,33 +63,10 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(args.repo))
     sys.path.insert(1, str(HERE))
+    import inprocess  # bench/inprocess.py
     import messages as msgs  # bench/messages.py
 
-    from broker import logging as broker_logging
-    from broker.config import load_settings
-    from broker.runtime import Broker
-
-    tmp = Path(tempfile.mkdtemp(prefix="profile-intake-"))
-    cfg = tmp / "config"
-    shutil.copytree(args.repo / "config", cfg)
-    (cfg / "zaaktypecatalogus.yaml").write_text(yaml.safe_dump(msgs.CATALOGUS))
-    (cfg / "routes.yaml").write_text(yaml.safe_dump({
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": args.mode}]},
-                   {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}}))
-    b = yaml.safe_load((cfg / "broker.yaml").read_text())
-    b["database_url"] = f"sqlite:///{tmp}/b.db"
-    b["log_format"] = "json"
-    b.setdefault("checks", {})["identificatie_prefix"] = False
-    (cfg / "broker.yaml").write_text(yaml.safe_dump(b))
-    os.environ["STUF_BROKER_DATA_DIR"] = str(tmp)
-    settings = load_settings(cfg)
-    log_file = open(tmp / "broker.log", "w")  # open for the whole run
-    stderr, sys.stderr = sys.stderr, log_file
-    broker_logging.configure("json")
-    sys.stderr = stderr
-    broker = Broker(settings)
+    broker, tmp = inprocess.build(args.repo, args.mode, "profile-intake-")
     template = msgs.creeer_zaak()
     action = '"' + msgs.CREEER_ACTION + '"'
     n = args.count
