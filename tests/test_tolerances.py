@@ -180,7 +180,7 @@ def test_a_queued_delivery_is_rebuilt_as_the_broker_accepted_it(site) -> None:
     assert row.tolerances == "actualiseerzaakstatus_mutatiesoort_t"
     with lb.broker.db.read() as s:
         assert b"<StUF:mutatiesoort>T</StUF:mutatiesoort>" in s.get_one(MessagePayload, row.id).request
-    rebuilt = lb.broker.queue.rebuild(row.id)
+    rebuilt = lb.broker.queue.requests.rebuild(row.id)
     assert b">W</StUF:mutatiesoort>" in rebuilt.raw and b">T</StUF:mutatiesoort>" not in rebuilt.raw
 
 

@@ -56,9 +56,6 @@ class Operations:
 class _NoRequests:
     """The queue commands do not deliver: they never read a request."""
 
-    def rebuild(self, message_id: int) -> DeliveryRequest:
-        raise RuntimeError("the queue commands do not deliver")
-
     def from_stored(self, message_id: int, stored: StoredRequest | None, *, raw: bool = True) -> DeliveryRequest:
         raise RuntimeError("the queue commands do not deliver")
 

@@ -37,17 +37,12 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 # the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
 #: what geefZaakdetails reads of the zaak row (a Core row: the ORM's identity map costs more than the read)
 _ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
-#: Core statements on the tables, run on the session's connection: every new zaak runs them, and the
-#: ORM layer of Session.execute cost more than the statements
-_ZAAK_EXISTS = select(ZsZaak.__table__.c.id).where(ZsZaak.__table__.c.identificatie == bindparam("identificatie"))
-_NEW_ZAAK = insert(ZsZaak.__table__).returning(ZsZaak.__table__.c.id)
-#: a new zaak unless its identificatie is taken, by dialect (no row back: taken): one statement instead
-#: of a check and an insert, a round trip less on PostgreSQL
+#: a new zaak unless its identificatie is taken (no row back: taken), by dialect, run on the session's
+#: connection: one Core statement instead of a check and an insert through the ORM session
 _NEW_ZAAK_UNLESS_TAKEN = {
-    "postgresql": postgresql.insert(ZsZaak.__table__).on_conflict_do_nothing(index_elements=["identificatie"])
-    .returning(ZsZaak.__table__.c.id),
-    "sqlite": sqlite.insert(ZsZaak.__table__).on_conflict_do_nothing(index_elements=["identificatie"])
-    .returning(ZsZaak.__table__.c.id),
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(ZsZaak.__table__)
+    .on_conflict_do_nothing(index_elements=["identificatie"]).returning(ZsZaak.__table__.c.id)
+    for dialect in (postgresql, sqlite)
 }
 _NEW_ROLLEN = insert(ZsRol.__table__)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
@@ -103,9 +98,6 @@ class ZakenMixin(EmbeddedBase):
         self._check_zaaktype(zaak)
         session.flush()  # what the session holds first: the statements below go to its connection directly
         conn = session.connection()
-        new_zaak = _NEW_ZAAK_UNLESS_TAKEN.get(conn.dialect.name)
-        if new_zaak is None and conn.execute(_ZAAK_EXISTS, {"identificatie": zaak.identificatie}).first():
-            raise _taken(zaak.identificatie)
         el = strip_processing(clone(stuf_of(zaak)))
         statussen = [c for c in children(el, "heeft")]
         for s in statussen:
@@ -113,7 +105,7 @@ class ZakenMixin(EmbeddedBase):
         # a Core insert: the ORM's unit of work cost more than the rest of a new zaak
         rollen = _take_rollen(el)
         now = _now()
-        zaak_id = conn.execute(new_zaak if new_zaak is not None else _NEW_ZAAK, {
+        zaak_id = conn.execute(_NEW_ZAAK_UNLESS_TAKEN[conn.dialect.name], {
             "identificatie": zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
             **_columns(el, zaak.zaaktype.code if zaak.zaaktype else None,
                        zaak.zaaktype.omschrijving if zaak.zaaktype else None)}).scalar_one_or_none()
