@@ -60,6 +60,7 @@ def main() -> None:
     ap.add_argument("--mode", default="queued", choices=["queued", "sync"])
     ap.add_argument("--count", type=int, default=1500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--top", type=int, default=0, help="also print the N functions with the most own time")
     args = ap.parse_args()
     sys.path.insert(0, str(args.repo))
     sys.path.insert(1, str(HERE))
@@ -121,6 +122,9 @@ def main() -> None:
     if waits:
         print(f"  {'(waiting for the group commit)':40s} {waits / n * 1e6:8,.0f}")
     print(f"  {'rest (listed steps overlap none)':40s} {(total - accounted) / n * 1e6:8,.0f}")
+    if args.top:
+        print()
+        stats.sort_stats("tottime").print_stats(args.top)
     broker.close()
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("profile-server.txt"))
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
                         help="postgres: a schema of its own in the local PostgreSQL (as bench/intake.py)")
+    parser.add_argument("--kind", choices=["queued", "sync", "geef"], default="queued",
+                        help="queued or sync creeerZaak into the embedded zaaksysteem, or geefZaakdetails of "
+                             f"{bench.GEEF_ZAKEN} zaken created first (as bench/intake.py)")
     parser.add_argument("--sampling", choices=["cpu", "gil"], default="cpu",
                         help="cpu: every thread of the worker while it runs (lxml's parsing and validation "
                              "release the interpreter, so they count here); gil: only the thread holding "
@@ -91,26 +94,36 @@ def main() -> None:
     load = bench.Load(argparse.Namespace(generator="wrk", threads=1, connections=16), tmp)
     pg = bench.Postgres(tmp.name[-6:].replace("-", "_"), "profile") if args.database == "postgres" else None
     url = pg.url if pg is not None else f"sqlite:///{tmp / 'queued.db'}"
-    server, _config, _env = bench.start_broker(tmp, "queued", "queued", url)
+    server, _config, _env = bench.start_broker(tmp, args.kind, args.kind, url)
     creeer = msgs.creeer_zaak()
+    send = dict(url=server.url, template=creeer, action=msgs.CREEER_ACTION, expect="Bv03Bericht")
     try:
         server.first_answer(creeer, msgs.CREEER_ACTION, "Bv03Bericht", "S")
-        load.run(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "W", 2)
+        if args.kind == "geef":
+            bench.post_sequential(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "P", bench.GEEF_ZAKEN,
+                                  ident_tag="G")
+            send = dict(url=server.url.replace("/OntvangAsynchroon", "/BeantwoordVraag"),
+                        template=msgs.geef_zaakdetails(), action=msgs.GEEF_ACTION, expect="geefZaakdetails_ZakLa01",
+                        modulus=bench.GEEF_ZAKEN, ident_tag="G")
+        load.run(tag="W", seconds=2, **send)
         pids = server.pids()
         worker = pids[1] if len(pids) > 1 else pids[0]
         sampler = subprocess.Popen([spy, "record", "-p", str(worker), "-d", str(args.seconds), "-r", "200",
                                     "-f", "raw", "-o", str(args.out), "--nonblocking",
                                     *(["--gil"] if args.sampling == "gil" else [])],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        before = procstat.cpu_seconds(pids)
-        result = load.run(server.url, creeer, msgs.CREEER_ACTION, "Bv03Bericht", "M", args.seconds)
+        before, split = procstat.cpu_seconds(pids), procstat.cpu_split(pids)
+        result = load.run(tag="M", seconds=args.seconds, **send)
         cpu = procstat.cpu_delta(before, procstat.cpu_seconds(server.pids()))
+        split = tuple(b - a for a, b in zip(split, procstat.cpu_split(server.pids()), strict=True))
         sampler.wait()
     finally:
         server.stop()
         if pg is not None:
             pg.drop()
-    print(f"{result['rate']:,.0f} msg/s, server CPU {cpu / result['requests'] * 1e6:,.0f} µs per request")
+    n = result["requests"]
+    print(f"{result['rate']:,.0f} msg/s, server CPU {cpu / n * 1e6:,.0f} µs per request (user {split[0] / n * 1e6:,.0f}, "
+          f"system {split[1] / n * 1e6:,.0f}), {split[2] / n:,.1f} context switches per request")
     shares, total = categorise(args.out)
     for name, n in shares.most_common():
         print(f"{100 * n / max(total, 1):5.1f} %  {name}")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from lxml import etree
 from sqlalchemy.orm import Session
 
 from broker.model import Besluit, Document, Status, Zaak
@@ -106,6 +107,14 @@ class Zaaksysteem(Protocol):
 
     # operations
     def check(self) -> Health: ...
+
+
+class StufZaken(Protocol):
+    """A zaaksysteem that keeps each zaak as its StUF entity (the embedded one) may also offer it as
+    such: geefZaakdetails and geefZaakstatus then answer from the entity without reading it into the
+    case model and back. None when the zaak is unknown; the element is the caller's to change."""
+
+    def geef_zaak_entity(self, ctx: Context, identificatie: str) -> etree._Element | None: ...
 
 
 @runtime_checkable

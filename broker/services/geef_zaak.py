@@ -24,7 +24,7 @@ from broker.services import service
 from broker.stuf import ns
 from broker.zds import kennisgeving, render, scope, zaakselectie
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
-from broker.zds.xmlutil import ENTITEITTYPE, NOVALUE, SCOPE, child, children, text
+from broker.zds.xmlutil import ENTITEITTYPE, NOVALUE, SCOPE, child, children, clone, text
 
 #: relations a zaak shows that other services add (documents, besluiten)
 _DERIVED = ("heeftRelevant", "leidtTot")
@@ -34,11 +34,14 @@ def _zaak_element(
     req: ZdsRequest, target: Zaaksysteem, ctx: Context
 ) -> tuple[str, etree._Element | None, etree._Element | None, etree._Element | None]:
     """(identificatie, the zaak's entity or None, gelijk, scope/object) of a geefZaakdetails/geefZaakstatus
-    question."""
+    question. The entity is a new element, the caller's to change."""
     gelijk, scope_obj = kennisgeving.vraag_parts(req.body)
     ident = text(gelijk, "identificatie")
     if not ident:
         raise StufError("StUF055", f"{req.operation.name} vraagt gelijk/identificatie van de zaak")
+    entity_of = getattr(target, "geef_zaak_entity", None)  # ports.StufZaken
+    if entity_of is not None:
+        return ident, entity_of(ctx, ident), gelijk, scope_obj
     zaak = target.geef_zaak(ctx, ident)
     if zaak is None:
         return ident, None, gelijk, scope_obj
@@ -48,7 +51,7 @@ def _zaak_element(
 def _entity(req: ZdsRequest, target: Zaaksysteem, ctx: Context, zaak: Zaak,
             scope_obj: etree._Element | None) -> etree._Element:
     if zaak.stuf is not None:
-        return zaak.stuf
+        return clone(zaak.stuf)
     ident = zaak.identificatie or ""
     wanted = _derived_wanted(scope_obj)
     return render.ensure(zaak, req.schema,
@@ -68,7 +71,7 @@ def _zaken_van_persoon(req: ZdsRequest, target: Zaaksysteem, ctx: Context, only_
         full = _entity(req, target, ctx, z, scope_obj)
         if only_last:
             _only_last_status(full)
-        objects.append(scope.apply(full, scope_obj, req.schema))
+        objects.append(scope.apply(full, scope_obj, req.schema, owned=True))
     answer = la01(req, objects, "ZAK")
     if more:
         vervolg = answer.find(f"{{*}}parameters/{{{ns.STUF}}}indicatorVervolgvraag")
@@ -97,7 +100,7 @@ def geef_zaakdetails(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsA
     ident, full, _, scope_obj = _zaak_element(req, target, ctx)
     objects = []
     if full is not None:
-        objects.append(scope.apply(full, scope_obj, req.schema))
+        objects.append(scope.apply(full, scope_obj, req.schema, owned=True))
     return ZdsAnswer(la01(req, objects, "ZAK"), zaak_identificatie=ident)
 
 
@@ -112,7 +115,7 @@ def geef_zaakstatus(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAn
     if full is not None:
         if text(gelijk, "heeft", "indicatieLaatsteStatus") == "J":
             _only_last_status(full)
-        obj = scope.apply(full, scope_obj, req.schema)
+        obj = scope.apply(full, scope_obj, req.schema, owned=True)
         if req.resolved.dialect == "zds" and child(obj, "heeft") is None:
             obj.append(_geen_status())
         objects.append(obj)

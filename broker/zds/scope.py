@@ -60,16 +60,19 @@ def kern_gerelateerden(el: etree._Element, schema: SchemaModel) -> None:
             schema.prune_to_kern(ger, _gerelateerde_kern_type(schema, c))
 
 
-def apply(full: etree._Element, scope_object: etree._Element | None, schema: SchemaModel) -> etree._Element:
-    """A copy of ``full`` holding just what ``scope_object`` asks for."""
+def apply(full: etree._Element, scope_object: etree._Element | None, schema: SchemaModel, *,
+          owned: bool = False) -> etree._Element:
+    """A copy of ``full`` holding just what ``scope_object`` asks for; ``owned``: ``full`` is the
+    caller's to give away, and is changed and returned instead of copied where that suffices."""
+    copy = (lambda el: el) if owned else clone
     if scope_object is None:
-        return clone(full)
+        return copy(full)
     named = scope_object.get(SCOPE)
     listed = children(scope_object)
     if named and listed:
         raise StufError("StUF097", "scope heeft zowel een StUF:scope-attribuut als een lijst van elementen")
     if named:
-        out = clone(full)
+        out = copy(full)
         if named in ("allesZonderMetagegevens", "allesZonderMetagegevensMaarKerngegevensGerelateerden"):
             strip_metagegevens(out)
         if named in ("allesMaarKerngegevensGerelateerden", "allesZonderMetagegevensMaarKerngegevensGerelateerden"):
@@ -78,7 +81,7 @@ def apply(full: etree._Element, scope_object: etree._Element | None, schema: Sch
             schema.prune_to_kern(out, schema.kern_type(out.get(ENTITEITTYPE)))
         return out
     if not listed:
-        return clone(full)
+        return copy(full)
     return _select(full, scope_object, schema)
 
 

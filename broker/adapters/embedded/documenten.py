@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 import structlog
 from lxml import etree
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,8 +63,11 @@ from broker.zds.xmlutil import (
 )
 
 #: the documents of a zaak (made once: every geefZaakdetails asks)
-_DOCUMENTEN_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
-                  .order_by(ZsDocument.identificatie))
+_DOCUMENTS_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
+                 .order_by(ZsDocument.identificatie))
+#: what a zaak's answer shows of its documents, as Core rows (a question does not need the ORM's objects)
+_DOCUMENTEN_OF = (select(ZsDocument.stuf_xml, ZsDocument.zaak_id, ZsDocument.link_xml)
+                  .where(ZsDocument.zaak_id == bindparam("zaak_id")).order_by(ZsDocument.identificatie))
 
 log = structlog.get_logger("broker.embedded")
 
@@ -185,7 +188,7 @@ class DocumentenMixin(EmbeddedBase):
         (the schema's "Sortering antwoordbericht: gerelateerde/identificatie")."""
         return [
             documenten.heeft_relevant(self._document_element(d, None), self.schema)
-            for d in session.execute(_DOCUMENTEN_OF, {"zaak_id": zaak_id}).scalars()
+            for d in session.connection().execute(_DOCUMENTEN_OF, {"zaak_id": zaak_id})
         ]
 
     # -- helpers -----------------------------------------------------------------------------
@@ -286,7 +289,7 @@ class DocumentenMixin(EmbeddedBase):
 
     @staticmethod
     def _rows_of(session: Session, zaak: ZsZaak) -> list[ZsDocument]:
-        return list(session.execute(_DOCUMENTEN_OF, {"zaak_id": zaak.id}).scalars())
+        return list(session.execute(_DOCUMENTS_OF, {"zaak_id": zaak.id}).scalars())
 
     def _zaak_kern(self, zaak: ZsZaak) -> etree._Element:
         """The zaak as the gerelateerde of a document's isRelevantVoor: its kerngegevens as registered."""
@@ -296,7 +299,7 @@ class DocumentenMixin(EmbeddedBase):
         ger.set(ENTITEITTYPE, "ZAK")
         return ger
 
-    def _document_element(self, row: ZsDocument, zaak_kern: etree._Element | None) -> etree._Element:
+    def _document_element(self, row: ZsDocument | Row[str, int | None, str | None], zaak_kern: etree._Element | None) -> etree._Element:
         """The EDC entity with its ``isRelevantVoor`` (the zaak's kerngegevens as gerelateerde when given)."""
         el = from_string(row.stuf_xml)
         if row.zaak_id is not None:

@@ -189,6 +189,12 @@ class ZakenMixin(EmbeddedBase):
         session.flush()
 
     def geef_zaak(self, ctx: Context, identificatie: str) -> Zaak | None:
+        el = self.geef_zaak_entity(ctx, identificatie)
+        return None if el is None else read.zaak(el)
+
+    def geef_zaak_entity(self, ctx: Context, identificatie: str) -> etree._Element | None:
+        """The zaak's whole ZAK entity as geefZaakdetails shows it (ports.StufZaken): its own data,
+        rollen, statussen, documents and besluiten; a new element the caller may change."""
         session = session_of(ctx)
         conn = session.connection()  # reads only: Core rows
         row = conn.execute(_ZAAK_XML, {"identificatie": identificatie}).one_or_none()
@@ -203,7 +209,7 @@ class ZakenMixin(EmbeddedBase):
             self.schema.insert(el, "ZAK", heeft)
         for rel in self._derived_zaak_relations(session, row.id):
             self.schema.insert(el, "ZAK", rel)
-        return read.zaak(el)
+        return el
 
     def zoek_zaken(self, ctx: Context, selectie: ZaakSelectie) -> list[Zaak]:
         """The zaken whose initiator (a rol row: heeftAlsInitiator, natuurlijkPersoon by BSN) is the person."""
