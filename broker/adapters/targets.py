@@ -93,6 +93,13 @@ class ZaaksysteemTarget:
         handler = self.handlers[request.zds.operation.name]
         return handler(request.zds, self.adapter, ctx)
 
+    def prepare(self, request: DeliveryRequest) -> None:
+        """What the operation's service reads from the request before :meth:`deliver`, outside the
+        target's transaction (broker.services.service's ``prepare``); nothing when it has none."""
+        prepare = getattr(self.handlers[request.zds.operation.name], "prepare", None)
+        if prepare is not None:
+            prepare(request.zds)
+
     def check(self) -> Health:
         return self.adapter.check()
 

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -418,6 +418,12 @@ class Pipeline:
         assert rec.sg is not None
         primary, zender = legs[0], rec.sg.zender
         context = contextvars.copy_context()
+        # the group's transaction holds the database's write lock (on SQLite, for every worker process):
+        # what depends on the request alone is done before it, here
+        prepare = getattr(primary.target, "prepare", None)
+        if prepare is not None:
+            prepare(delivery)
+        acknowledgement = self._acknowledgement(rec, request, delivery.zds)
 
         def work(conn: Connection) -> tuple[HttpAnswer, ZdsAnswer]:
             t = time.perf_counter()
@@ -428,7 +434,7 @@ class Pipeline:
             with Session(bind=conn) as session:
                 answer = primary.target.deliver(delivery, Context(session=session, zender=zender))
                 http = self._store(session, rec, request, answer, legs, key, existing, zaaktype, ordering_key,
-                                   t, start)
+                                   t, start, acknowledgement=acknowledgement)
                 session.commit()
             return http, answer
 
@@ -513,14 +519,40 @@ class Pipeline:
 
     def _store(self, executor: Executor, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
                legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,
-               ordering_key: str | None, t: float, start: float) -> HttpAnswer:
-        """The answered message and its deliveries, in the transaction of ``executor``."""
+               ordering_key: str | None, t: float, start: float,
+               acknowledgement: HttpAnswer | None = None) -> HttpAnswer:
+        """The answered message and its deliveries, in the transaction of ``executor``.
+        ``acknowledgement``: the request's Bv03 made beforehand (:meth:`_acknowledgement`), the answer
+        when the target acknowledges."""
         rec.timings["process_ms"] = _ms(t)
-        http = self._answer_http(rec, request, answer, start)
-        http.message_id = self._write(executor, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
+        berichtcode: str | None
+        if acknowledgement is not None and answer.acknowledgement:
+            rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
+            rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
+            rec.timings["total_ms"] = _ms(start)
+            http, berichtcode = replace(acknowledgement), "Bv03"
+        else:
+            http = self._answer_http(rec, request, answer, start)
+            berichtcode = answers.berichtcode(answer.element)
+        http.message_id = self._write(executor, rec=rec, http=http, berichtcode=berichtcode,
                                       legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                       ordering_key=ordering_key, t=t)
         return http
+
+    def _acknowledgement(self, rec: Record, request: soap.SoapRequest, zreq: ZdsRequest) -> HttpAnswer | None:
+        """A kennisgeving's Bv03 in its envelope, checked, made before the target's transaction: it
+        depends on the request alone. None for other messages, or when making it failed (then it is
+        made, and fails, in the transaction, as any other answer)."""
+        assert rec.sg is not None
+        if rec.sg.berichtcode != "Lk01":
+            return None
+        try:
+            answer = ZdsAnswer.acknowledged(zreq)
+            if self.settings.checks.validate_answers:
+                self._check_answer(rec, answer)
+            return answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
+        except Exception:
+            return None
 
     def _write(self, executor: Executor, *, rec: Record, http: HttpAnswer, berichtcode: str | None,
                legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,

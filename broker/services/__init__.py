@@ -12,16 +12,22 @@ from collections.abc import Callable
 
 from broker.adapters.person_target import PersonHandler
 from broker.adapters.targets import Handler
+from broker.zds.request import ZdsRequest
 
 HANDLERS: dict[str, Handler] = {}
 #: the StUF-BG services (person questions), by operation name
 PERSON_HANDLERS: dict[str, PersonHandler] = {}
 
 
-def service(name: str) -> Callable[[Handler], Handler]:
+def service(name: str, *, prepare: Callable[[ZdsRequest], None] | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler. ``prepare``, when given, reads the request before the target's transaction
+    (into ``ZdsRequest.prepared``), so that the embedded zaaksysteem's write lock covers less work;
+    it reads the request only and leaves any error to the handler (ZaaksysteemTarget.prepare)."""
     def register(fn: Handler) -> Handler:
         if name in HANDLERS:
             raise RuntimeError(f"service {name} registered twice")
+        if prepare is not None:
+            setattr(fn, "prepare", prepare)  # noqa: B010  (a function's attribute, read by the target)
         HANDLERS[name] = fn
         return fn
 

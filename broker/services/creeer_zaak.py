@@ -7,14 +7,15 @@ the gemeentecode of the responsible gemeente) and that the zaaktype is in its ca
 from __future__ import annotations
 
 from broker.errors import StufError
+from broker.model import Zaak
 from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
 from broker.zds import kennisgeving, read
 from broker.zds.request import ZdsAnswer, ZdsRequest
 
 
-@service("creeerZaak")
-def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+def _zaak_of(req: ZdsRequest) -> Zaak:
+    """The new zaak, read from the request and checked."""
     (obj,) = kennisgeving.objects(req.body, "T", "ZAK")
     zaak = read.zaak(obj)
     ident = zaak.identificatie or ""
@@ -26,5 +27,21 @@ def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer
             f"Zaakidentificatie {ident} begint niet met gemeentecode {req.settings.gemeentecode}",
             "RGBZ: de eerste vier posities van een zaakidentificatie zijn de gemeentecode",
         )
+    return zaak
+
+
+def _prepare(req: ZdsRequest) -> None:
+    """Before the target's transaction: the zaak read from the request (an error waits for the handler)."""
+    try:
+        req.prepared["zaak"] = _zaak_of(req)
+    except StufError:
+        pass
+
+
+@service("creeerZaak", prepare=_prepare)
+def creeer_zaak(req: ZdsRequest, target: Zaaksysteem, ctx: Context) -> ZdsAnswer:
+    zaak = req.prepared.get("zaak")
+    if not isinstance(zaak, Zaak):
+        zaak = _zaak_of(req)
     target.creeer_zaak(ctx, zaak)
-    return ZdsAnswer.acknowledged(req, zaak_identificatie=ident)
+    return ZdsAnswer.acknowledged(req, zaak_identificatie=zaak.identificatie)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -24,6 +25,9 @@ class ZdsRequest:
     stuurgegevens: Stuurgegevens
     settings: BrokerSettings
     schema: SchemaModel
+    #: what the operation's service read from the request before the target's transaction (its
+    #: ``prepare``, broker.services.service), by the service's own keys
+    prepared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def operation(self) -> Operation:
@@ -40,7 +44,7 @@ class ZdsAnswer:
     The element may be given as a function that makes it, when first read (:meth:`acknowledged`):
     a queued delivery's Bv03, which no one reads, is then never built."""
 
-    __slots__ = ("_element", "zaak_identificatie", "object_identificatie", "binary_elements")
+    __slots__ = ("_element", "zaak_identificatie", "object_identificatie", "binary_elements", "acknowledgement")
 
     def __init__(self, element: etree._Element | Callable[[], etree._Element], zaak_identificatie: str | None = None,
                  object_identificatie: str | None = None,
@@ -49,6 +53,8 @@ class ZdsAnswer:
         self.zaak_identificatie = zaak_identificatie
         self.object_identificatie = object_identificatie
         self.binary_elements = binary_elements if binary_elements is not None else []
+        #: the answer is the request's Bv03 (:meth:`acknowledged`), which depends on the request alone
+        self.acknowledgement = False
 
     @property
     def element(self) -> etree._Element:
@@ -60,7 +66,9 @@ class ZdsAnswer:
     def acknowledged(cls, req: ZdsRequest, *, zaak_identificatie: str | None = None,
                      object_identificatie: str | None = None) -> ZdsAnswer:
         """The Bv03 of a request, built when it is read."""
-        return cls(lambda: bv03(req.stuurgegevens, req.own), zaak_identificatie, object_identificatie)
+        answer = cls(lambda: bv03(req.stuurgegevens, req.own), zaak_identificatie, object_identificatie)
+        answer.acknowledgement = True
+        return answer
 
     def __repr__(self) -> str:
         return f"ZdsAnswer(zaak_identificatie={self.zaak_identificatie!r}, object_identificatie={self.object_identificatie!r})"
