@@ -276,6 +276,64 @@ def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_sta
 
 
 
+def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transaction(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group's transaction holds the write lock of every worker process: a sync creeerZaak into the
+    embedded zaaksysteem is read into the case model, its rows made and its Bv03 made, on the request's
+    own thread before it; in the transaction only the statements. The answer sent is the answer stored; a zaak that
+    exists still gets StUF058, not the Bv03 made beforehand."""
+    from broker.services import creeer_zaak as service
+    from broker.stuf.berichten import bv03
+    from broker.zds import request as zds_request
+
+    threads: dict[str, list[str]] = {"read": [], "bv03": []}
+    real_read = service.read.zaak
+
+    def read_zaak(el):  # type: ignore[no-untyped-def]
+        threads["read"].append(threading.current_thread().name)
+        return real_read(el)
+
+    def made_bv03(*args):  # type: ignore[no-untyped-def]
+        threads["bv03"].append(threading.current_thread().name)
+        return bv03(*args)
+
+    from broker.adapters.embedded.zaken import ZakenMixin
+    real_rows = ZakenMixin._new_zaak
+    threads["rows"] = []
+
+    def new_zaak(self, zaak):  # type: ignore[no-untyped-def]
+        threads["rows"].append(threading.current_thread().name)
+        return real_rows(self, zaak)
+
+    monkeypatch.setattr(service.read, "zaak", read_zaak)
+    monkeypatch.setattr(zds_request, "bv03", made_bv03)
+    monkeypatch.setattr(ZakenMixin, "_new_zaak", new_zaak)
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    broker = Broker(live.make_settings(tmp_path, config_dir=config))
+    try:
+        def send(body: bytes):
+            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+
+        zaak = _ident()
+        first = send(e.envelope(m.creeer_zaak(zaak)))
+        assert first.status == 200 and b"Bv03" in first.body
+        assert threads["read"] and threads["bv03"] and threads["rows"]
+        assert "group-commit" not in threads["read"] + threads["bv03"] + threads["rows"], threads
+        with broker.db.read() as s:
+            stored = s.execute(text("SELECT answer FROM message_payloads WHERE message_id = :i"),
+                               {"i": first.message_id}).scalar_one()
+            assert s.execute(text("SELECT identificatie FROM zs_zaken")).scalars().all() == [zaak]
+        assert bytes(stored) == first.body
+        again = send(e.envelope(m.creeer_zaak(zaak)))
+        assert again.status == 500 and b"StUF058" in again.body and b"Bv03" not in again.body
+    finally:
+        broker.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_and_a_failure_stays_its_own(
         tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:

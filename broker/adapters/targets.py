@@ -95,10 +95,15 @@ class ZaaksysteemTarget:
 
     def prepare(self, request: DeliveryRequest) -> None:
         """What the operation's service reads from the request before :meth:`deliver`, outside the
-        target's transaction (broker.services.service's ``prepare``); nothing when it has none."""
+        target's transaction (broker.services.service's ``prepare``); nothing when it has none or it
+        fails."""
         prepare = getattr(self.handlers[request.zds.operation.name], "prepare", None)
-        if prepare is not None:
-            prepare(request.zds)
+        if prepare is None:
+            return
+        try:
+            prepare(request.zds, self.adapter)
+        except Exception:  # never fails a request: deliver() meets the same error in its own time
+            request.zds.prepared.clear()
 
     def check(self) -> Health:
         return self.adapter.check()

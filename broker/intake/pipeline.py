@@ -432,7 +432,8 @@ class Pipeline:
             # runs each request again in a savepoint of its own (there the session's commit releases a
             # savepoint of the session's own), so that only this request's writes are rolled back
             with Session(bind=conn) as session:
-                answer = primary.target.deliver(delivery, Context(session=session, zender=zender))
+                answer = primary.target.deliver(delivery, Context(session=session, zender=zender,
+                                                                  prepared=delivery.zds.prepared))
                 http = self._store(session, rec, request, answer, legs, key, existing, zaaktype, ordering_key,
                                    t, start, acknowledgement=acknowledgement)
                 session.commit()

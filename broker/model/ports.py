@@ -33,6 +33,9 @@ class Context:
     message_id: int | None = None
     #: completed steps of an earlier attempt of this delivery: step name -> recorded result
     steps: dict[str, Any] = field(default_factory=dict)
+    #: what was made for this request before the target's transaction (ZdsRequest.prepared): the
+    #: target takes what it made itself (:class:`PreparedZaken`), by its own keys
+    prepared: dict[str, Any] = field(default_factory=dict)
     record_step: Callable[[str, Any], None] | None = None  # persists a completed step (name, result)
 
     def step_done(self, name: str) -> Any:
@@ -115,6 +118,14 @@ class StufZaken(Protocol):
     case model and back. None when the zaak is unknown; the element is the caller's to change."""
 
     def geef_zaak_entity(self, ctx: Context, identificatie: str) -> etree._Element | None: ...
+
+
+class PreparedZaken(Protocol):
+    """A zaaksysteem that can make what a new zaak writes from the zaak alone, before the transaction
+    (the embedded one): the service's prepare keeps it in ``ZdsRequest.prepared``, which the target
+    gets back as ``Context.prepared`` in :meth:`Zaaksysteem.creeer_zaak`."""
+
+    def prepare_creeer_zaak(self, zaak: Zaak) -> tuple[str, object]: ...
 
 
 @runtime_checkable

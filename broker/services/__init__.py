@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from broker.adapters.person_target import PersonHandler
 from broker.adapters.targets import Handler
+from broker.model.ports import Zaaksysteem
 from broker.zds.request import ZdsRequest
 
 HANDLERS: dict[str, Handler] = {}
@@ -19,7 +20,7 @@ HANDLERS: dict[str, Handler] = {}
 PERSON_HANDLERS: dict[str, PersonHandler] = {}
 
 
-def service(name: str, *, prepare: Callable[[ZdsRequest], None] | None = None) -> Callable[[Handler], Handler]:
+def service(name: str, *, prepare: Callable[[ZdsRequest, Zaaksysteem], None] | None = None) -> Callable[[Handler], Handler]:
     """Register a handler. ``prepare``, when given, reads the request before the target's transaction
     (into ``ZdsRequest.prepared``), so that the embedded zaaksysteem's write lock covers less work;
     it reads the request only and leaves any error to the handler (ZaaksysteemTarget.prepare)."""

@@ -30,12 +30,18 @@ def _zaak_of(req: ZdsRequest) -> Zaak:
     return zaak
 
 
-def _prepare(req: ZdsRequest) -> None:
-    """Before the target's transaction: the zaak read from the request (an error waits for the handler)."""
+def _prepare(req: ZdsRequest, target: Zaaksysteem) -> None:
+    """Before the target's transaction: the zaak read from the request, and what the target writes
+    for it when it can make that beforehand (ports.PreparedZaken). An error waits for the handler."""
     try:
-        req.prepared["zaak"] = _zaak_of(req)
+        zaak = _zaak_of(req)
     except StufError:
-        pass
+        return
+    req.prepared["zaak"] = zaak
+    prepare_write = getattr(target, "prepare_creeer_zaak", None)
+    if prepare_write is not None:
+        key, made = prepare_write(zaak)
+        req.prepared[key] = made
 
 
 @service("creeerZaak", prepare=_prepare)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -60,15 +61,9 @@ class ZakenMixin(EmbeddedBase):
         zt = zaak.zaaktype
         self.catalogus.zaaktype(zt.code if zt else None, zt.omschrijving if zt else None)
 
-    def _store_rollen(self, session: Session | Connection, zaak_id: int, rel_elements: list[etree._Element],
-                      *, new: bool = False) -> None:
-        if not new:
-            session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
-        rows = []
-        for pos, rel in enumerate(rel_elements):
-            kind, key = read.betrokkene_ref(child(rel, "gerelateerde"))
-            rows.append({"zaak_id": zaak_id, "position": pos, "relatie": ns.local(rel.tag),
-                         "betrokkene_type": kind, "betrokkene_key": key, "stuf_xml": to_string(rel)})
+    def _store_rollen(self, session: Session | Connection, zaak_id: int, rel_elements: list[etree._Element]) -> None:
+        session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
+        rows = [r | {"zaak_id": zaak_id} for r in _rol_rows(rel_elements)]
         if rows:
             session.execute(_NEW_ROLLEN, rows)
 
@@ -91,31 +86,42 @@ class ZakenMixin(EmbeddedBase):
         self._store_rollen(session, row.id, rollen)
 
     # -- ZDS services ------------------------------------------------------------------------
+    def prepare_creeer_zaak(self, zaak: Zaak) -> tuple[str, object]:
+        """The rows of a new zaak, made from the zaak alone before the write transaction, which then
+        only runs the statements (ports.PreparedZaken)."""
+        return PREPARED_ZAAK, self._new_zaak(zaak)
+
+    def _new_zaak(self, zaak: Zaak) -> _NewZaak:
+        el = strip_processing(clone(stuf_of(zaak)))
+        statussen = [c for c in children(el, "heeft")]
+        for s in statussen:
+            el.remove(s)
+        rollen = _rol_rows(_take_rollen(el))
+        columns = _columns(el, zaak.zaaktype.code if zaak.zaaktype else None,
+                           zaak.zaaktype.omschrijving if zaak.zaaktype else None)
+        return _NewZaak(zaak, columns, rollen, [s for s in statussen if child(s, "gerelateerde") is not None])
+
     def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
         session = session_of(ctx)
         if not zaak.identificatie:
             raise StufError("StUF055", "De zaak heeft geen identificatie")
         self._check_zaaktype(zaak)
+        prepared = ctx.prepared.get(PREPARED_ZAAK)
+        new = prepared if isinstance(prepared, _NewZaak) and prepared.zaak is zaak else self._new_zaak(zaak)
         session.flush()  # what the session holds first: the statements below go to its connection directly
         conn = session.connection()
-        el = strip_processing(clone(stuf_of(zaak)))
-        statussen = [c for c in children(el, "heeft")]
-        for s in statussen:
-            el.remove(s)
-        # a Core insert: the ORM's unit of work cost more than the rest of a new zaak
-        rollen = _take_rollen(el)
+        # Core inserts: the ORM's unit of work cost more than the rest of a new zaak
         now = _now()
         zaak_id = conn.execute(_NEW_ZAAK_UNLESS_TAKEN[conn.dialect.name], {
             "identificatie": zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
-            **_columns(el, zaak.zaaktype.code if zaak.zaaktype else None,
-                       zaak.zaaktype.omschrijving if zaak.zaaktype else None)}).scalar_one_or_none()
+            **new.columns}).scalar_one_or_none()
         if zaak_id is None:  # the identificatie is taken (the insert did nothing)
             raise _taken(zaak.identificatie)
-        self._store_rollen(conn, zaak_id, rollen, new=True)
-        with_status = [s for s in statussen if child(s, "gerelateerde") is not None]
-        if with_status:
+        if new.rollen:
+            conn.execute(_NEW_ROLLEN, [r | {"zaak_id": zaak_id} for r in new.rollen])
+        if new.statussen:
             row = session.get_one(ZsZaak, zaak_id)
-            for s in with_status:
+            for s in new.statussen:
                 self._add_status(session, row, read.status(s))
 
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
@@ -230,9 +236,34 @@ class ZakenMixin(EmbeddedBase):
         return []
 
 
+#: the key of a prepared new zaak (:meth:`ZakenMixin.prepare_creeer_zaak`) in ``Context.prepared``
+PREPARED_ZAAK = "embedded.creeer_zaak"
+
+
+@dataclass(frozen=True)
+class _NewZaak:
+    """What creeerZaak writes: the zaak row's columns, the rollen rows (without the zaak's id) and the
+    statussen sent with the zaak; made for ``zaak``."""
+
+    zaak: Zaak
+    columns: dict[str, object]
+    rollen: list[dict[str, object]]
+    statussen: list[etree._Element]
+
+
 def _taken(identificatie: str) -> StufError:
     return StufError("StUF058", f"Zaak {identificatie} bestaat al",
                      "creeerZaak met een identificatie die al in gebruik is (ZDS 1.2 §4.1.4)", plek="client")
+
+
+def _rol_rows(rel_elements: list[etree._Element]) -> list[dict[str, object]]:
+    """The rollen rows of a zaak (without its id), in order."""
+    rows: list[dict[str, object]] = []
+    for pos, rel in enumerate(rel_elements):
+        kind, key = read.betrokkene_ref(child(rel, "gerelateerde"))
+        rows.append({"position": pos, "relatie": ns.local(rel.tag), "betrokkene_type": kind,
+                     "betrokkene_key": key, "stuf_xml": to_string(rel)})
+    return rows
 
 
 def _take_rollen(el: etree._Element) -> list[etree._Element]:
