@@ -393,13 +393,13 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
     with contextlib.ExitStack() as stack:
         broker = _creeer_zaak_broker(stack, tmp_path, backend)
         batches: list[int] = []
-        many = broker.pipeline._write_answered
+        many = broker.pipeline._write_queued
 
         def counted(executor, messages):
             batches.append(len(messages))
             return many(executor, messages)
 
-        broker.pipeline._write_answered = counted  # type: ignore[method-assign]
+        broker.pipeline._write_queued = counted  # type: ignore[method-assign]
 
         def send(body: bytes):
             return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
@@ -435,73 +435,3 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
         with broker.db.read() as s:
             count = s.execute(select(func.count()).select_from(Message)).scalar_one()
         assert count == 6 + 3
-
-
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_sync_writes_and_questions_of_one_group_are_done_together(
-        tmp_path: Path, schemas: SchemaSet, backend: str) -> None:
-    """Sync creeerZaken into the embedded zaaksysteem waiting for the same group are delivered in one
-    ORM session and their message rows written in one statement per table (Database.submit's batch);
-    so are the log rows of questions answered beside them. Each message keeps its own request, answer,
-    delivered primary and attempt."""
-    config = configs.write_config(tmp_path, routes={
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}})
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(pg.schema_url()) if backend == "postgres" else None
-        broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
-        stack.callback(broker.close)
-        batches: dict[str, list[int]] = {"sync": [], "rows": []}
-        together, rows = broker.pipeline._deliver_grouped_together, broker.pipeline._write_answered
-
-        def counted_sync(conn, items):  # type: ignore[no-untyped-def]
-            batches["sync"].append(len(items))
-            return together(conn, items)
-
-        def counted_rows(executor, messages):  # type: ignore[no-untyped-def]
-            batches["rows"].append(len(messages))
-            return rows(executor, messages)
-
-        broker.pipeline._deliver_grouped_together = counted_sync  # type: ignore[method-assign]
-        broker.pipeline._write_answered = counted_rows  # type: ignore[method-assign]
-
-        def creeer(body: bytes):
-            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
-
-        def geef(zaak: str):
-            return broker.pipeline.handle("BeantwoordVraag", e.envelope(m.geef_zaakdetails(zaak)),
-                                          "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/geefZaakdetails_ZakLv01"')
-
-        known = _ident()
-        assert creeer(e.envelope(m.creeer_zaak(known))).status == 200
-        idents = [_ident() for _ in range(5)]
-        bodies = [e.envelope(m.creeer_zaak(z)) for z in idents]
-        batches["sync"].clear()
-        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-            futures = [pool.submit(creeer, body) for body in bodies]
-            release(len(bodies))
-            answers = [f.result(30) for f in futures]
-        assert all(a.status == 200 and b"Bv03" in a.body for a in answers)
-        assert batches["sync"] == [5]
-        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(geef, known) for _ in range(4)]
-            release(4)
-            questions = [f.result(30) for f in futures]
-        assert all(q.status == 200 and known.encode() in q.body for q in questions)
-        assert 4 in batches["rows"]
-        with broker.db.read() as s:
-            stored = s.execute(text(
-                "SELECT m.id, m.zaak_identificatie, m.state, p.request, p.answer, d.state, d.attempts, "
-                "(SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id) FROM messages m "
-                "JOIN message_payloads p ON p.message_id = m.id JOIN deliveries d ON d.message_id = m.id")).all()
-            zaken = set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars())
-        assert zaken == {known, *idents}
-        by_id = {row[0]: row[1:] for row in stored}
-        for answer, body, z in zip(answers, bodies, idents, strict=True):
-            assert by_id[answer.message_id] == (z, "done", body, answer.body, "delivered", 1, 1)
-        for q in questions:
-            assert by_id[q.message_id][1:2] == ("done",) and bytes(by_id[q.message_id][3]) == q.body
-            assert by_id[q.message_id][4:] == ("delivered", 1, 1)

@@ -159,22 +159,6 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-@dataclass(slots=True)
-class _SyncWrite:
-    """A sync write into the embedded zaaksysteem, as :meth:`Pipeline._deliver_grouped_together` takes it."""
-
-    rec: Record
-    request: soap.SoapRequest
-    delivery: DeliveryRequest
-    legs: list[Leg]
-    key: str | None
-    zaaktype: str | None
-    ordering_key: str | None
-    start: float
-    acknowledgement: HttpAnswer | None
-    context: contextvars.Context  # the request's log fields
-
-
 class Pipeline:
     """The flow of one request; every collaborator is handed in by the composition root."""
 
@@ -419,7 +403,7 @@ class Pipeline:
             failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
             return Begun(rest=failed) if on_loop else Begun(answer=failed())
         # a new message's rows may be written together with those of the others queued beside it
-        batch = self._write_answered if existing is None else None
+        batch = self._write_queued if existing is None else None
         return Begun(pending=self.db.submit(write, batch=batch, item=rows), then=then)
 
     def _deliver_grouped(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
@@ -464,35 +448,7 @@ class Pipeline:
             assert isinstance(error, Exception)
             failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
             return Begun(rest=failed) if on_loop else Begun(answer=failed())
-        # a new message's work may be done together with that of the others beside it in the group
-        item = _SyncWrite(rec, request, delivery, legs, key, zaaktype, ordering_key, start, acknowledgement, context)
-        batch = self._deliver_grouped_together if existing is None else None
-        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn), batch=batch, item=item),
-                     then=then)
-
-    def _deliver_grouped_together(self, conn: Connection, items: list[_SyncWrite]) -> list[tuple[HttpAnswer, ZdsAnswer]]:
-        """:meth:`_deliver_grouped`'s work for several new messages at once: their deliveries in one ORM
-        session, then each table's rows of their message log in one statement. Should one fail, the
-        group commit runs each again on its own, in a savepoint (its ``work``)."""
-        done: list[tuple[HttpAnswer, ZdsAnswer]] = []
-        writes: list[dict[str, Any]] = []
-        with Session(bind=conn) as session:
-            for it in items:
-                def deliver(it: _SyncWrite = it) -> tuple[HttpAnswer, ZdsAnswer]:
-                    assert it.rec.sg is not None
-                    t = time.perf_counter()
-                    answer = it.legs[0].target.deliver(it.delivery, Context(
-                        session=session, zender=it.rec.sg.zender, prepared=it.delivery.zds.prepared))
-                    http, berichtcode = self._answer_of(it.rec, it.request, answer, t, it.start, it.acknowledgement)
-                    writes.append(dict(rec=it.rec, http=http, berichtcode=berichtcode, legs=it.legs, key=it.key,
-                                       zaaktype=it.zaaktype, ordering_key=it.ordering_key, t=t))
-                    return http, answer
-                done.append(it.context.run(deliver))  # with the request's log fields
-            session.flush()
-            for (http, _), message_id in zip(done, self._write_answered(session, writes), strict=True):
-                http.message_id = message_id
-            session.commit()
-        return done
+        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn)), then=then)
 
     def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                  delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
@@ -514,12 +470,9 @@ class Pipeline:
                     answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
                 rec.timings["process_ms"] = _ms(t)
                 http = self._answer_http(rec, request, answer, start)
-                rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
-                                            legs=legs, key=key, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
-                # a new message's rows may be written together with those of the others beside it
-                http.message_id = self.db.submit(functools.partial(self._write, existing=existing, **rows),
-                                                 batch=self._write_answered if existing is None else None,
-                                                 item=rows).result()
+                http.message_id = self.db.grouped(functools.partial(
+                    self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
+                    key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t))
         except Exception as exc:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)
@@ -569,25 +522,23 @@ class Pipeline:
                legs: list[Leg], key: str | None, existing: Message | None, zaaktype: str | None,
                ordering_key: str | None, t: float, start: float,
                acknowledgement: HttpAnswer | None = None) -> HttpAnswer:
-        """The answered message and its deliveries, in the transaction of ``executor``."""
-        http, berichtcode = self._answer_of(rec, request, answer, t, start, acknowledgement)
-        http.message_id = self._write(executor, rec=rec, http=http, berichtcode=berichtcode,
-                                      legs=legs, key=key, existing=existing, zaaktype=zaaktype,
-                                      ordering_key=ordering_key, t=t)
-        return http
-
-    def _answer_of(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, t: float, start: float,
-                   acknowledgement: HttpAnswer | None) -> tuple[HttpAnswer, str | None]:
-        """The HTTP answer to a request its target answered, and its berichtcode. ``acknowledgement``:
-        the request's Bv03 made beforehand (:meth:`_acknowledgement`), the answer when the target
-        acknowledges."""
+        """The answered message and its deliveries, in the transaction of ``executor``.
+        ``acknowledgement``: the request's Bv03 made beforehand (:meth:`_acknowledgement`), the answer
+        when the target acknowledges."""
         rec.timings["process_ms"] = _ms(t)
+        berichtcode: str | None
         if acknowledgement is not None and answer.acknowledgement:
             rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
             rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
             rec.timings["total_ms"] = _ms(start)
-            return replace(acknowledgement), "Bv03"
-        return self._answer_http(rec, request, answer, start), answers.berichtcode(answer.element)
+            http, berichtcode = replace(acknowledgement), "Bv03"
+        else:
+            http = self._answer_http(rec, request, answer, start)
+            berichtcode = answers.berichtcode(answer.element)
+        http.message_id = self._write(executor, rec=rec, http=http, berichtcode=berichtcode,
+                                      legs=legs, key=key, existing=existing, zaaktype=zaaktype,
+                                      ordering_key=ordering_key, t=t)
+        return http
 
     def _acknowledgement(self, rec: Record, request: soap.SoapRequest, zreq: ZdsRequest) -> HttpAnswer | None:
         """A kennisgeving's Bv03 in its envelope, checked, made before the target's transaction: it
@@ -621,21 +572,17 @@ class Pipeline:
                        primary_done=primary.mode == "sync", t0=t)
         return message_id
 
-    def _write_answered(self, executor: Executor, messages: list[dict[str, Any]]) -> list[int]:
-        """:meth:`_write` for several new messages (the keyword arguments of each) at once: each
+    def _write_queued(self, executor: Executor, messages: list[dict[str, Any]]) -> list[int]:
+        """:meth:`_write` for several new queued messages (the keyword arguments of each) at once: each
         table's rows in one statement. Their message ids, in order."""
         if self.router.uses_zaaktypen:
             for m in messages:
                 self.router.remember_zaaktype(executor, m["rec"].zaak_identificatie, m["zaaktype"])
-        queued = ["queued" if m["legs"][0].mode == "queued" or len(m["legs"]) > 1 else "done" for m in messages]
         ids = messagelog.store_answered_many(executor, [messagelog.Answered(
-            m["rec"], m["key"], m["http"].body, m["http"].content_type, m["berichtcode"], m["http"].status, state)
-            for m, state in zip(messages, queued, strict=True)])
-        pairs = list(zip(ids, messages, strict=True))
-        self.queue.add_queued(executor, [(i, m["legs"], m["rec"].operation or "", m["ordering_key"])
-                                         for i, m in pairs if m["legs"][0].mode == "queued"])
-        self.queue.add_answered(executor, [(i, m["legs"], m["rec"].operation or "", m["ordering_key"], m["t"])
-                                           for i, m in pairs if m["legs"][0].mode != "queued"])
+            m["rec"], m["key"], m["http"].body, m["http"].content_type, m["berichtcode"], m["http"].status,
+            "queued") for m in messages])
+        self.queue.add_queued(executor, [(message_id, m["legs"], m["rec"].operation or "", m["ordering_key"])
+                                         for message_id, m in zip(ids, messages, strict=True)])
         return ids
 
     def _after_conflict(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,

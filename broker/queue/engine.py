@@ -62,8 +62,6 @@ log = structlog.get_logger("broker.queue")
 
 _INSERT_DELIVERY = insert(Delivery.__table__)
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
-#: several rows in one statement, their ids in the order of the rows
-_INSERT_DELIVERIES_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
 #: building a statement or going through the ORM layer costs more than running it
@@ -276,31 +274,6 @@ class Queue:
                 for message_id, legs, operation, ordering_key in messages for leg in legs]
         if rows:
             session.execute(_INSERT_DELIVERY, rows)
-
-    def add_answered(self, session: Executor, messages: list[tuple[int, list, str, str | None, float]]) -> None:
-        """:meth:`add` with ``primary_done`` for several messages ((message id, legs, operation,
-        ordering key, t0)): the delivered primaries in one statement, their attempts in one, the other
-        legs in one."""
-        now = utcnow()
-        done: list[dict[str, object]] = []
-        durations: list[float] = []
-        rest: list[dict[str, object]] = []
-        for message_id, legs, operation, ordering_key, t0 in messages:
-            for leg in legs:
-                row = _delivery_row(message_id, leg, operation, ordering_key, now, done=leg.primary)
-                if leg.primary:
-                    done.append(row)
-                    durations.append(round((time.perf_counter() - t0) * 1000, 3))
-                else:
-                    rest.append(row)
-        if done:
-            ids = session.execute(_INSERT_DELIVERIES_ID, done).scalars().all()
-            session.execute(_INSERT_ATTEMPT, [
-                dict(delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
-                     outcome="delivered", duration_ms=duration)
-                for delivery_id, duration in zip(ids, durations, strict=True)])
-        if rest:
-            session.execute(_INSERT_DELIVERY, rest)
 
     def delivered_in_intake(self, session: Session, row: Delivery, t0: float) -> None:
         """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""
