@@ -526,15 +526,8 @@ class Pipeline:
         ``acknowledgement``: the request's Bv03 made beforehand (:meth:`_acknowledgement`), the answer
         when the target acknowledges."""
         rec.timings["process_ms"] = _ms(t)
-        berichtcode: str | None
-        if acknowledgement is not None and answer.acknowledgement:
-            rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
-            rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
-            rec.timings["total_ms"] = _ms(start)
-            http, berichtcode = replace(acknowledgement), "Bv03"
-        else:
-            http = self._answer_http(rec, request, answer, start)
-            berichtcode = answers.berichtcode(answer.element)
+        http = self._answer_http(rec, request, answer, start, acknowledgement)
+        berichtcode = "Bv03" if answer.acknowledgement else answers.berichtcode(answer.element)
         http.message_id = self._write(executor, rec=rec, http=http, berichtcode=berichtcode,
                                       legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                       ordering_key=ordering_key, t=t)
@@ -548,10 +541,7 @@ class Pipeline:
         if rec.sg.berichtcode != "Lk01":
             return None
         try:
-            answer = ZdsAnswer.acknowledged(zreq)
-            if self.settings.checks.validate_answers:
-                self._check_answer(rec, answer)
-            return answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
+            return self._enveloped(rec, request, ZdsAnswer.acknowledged(zreq))
         except Exception:
             return None
 
@@ -599,14 +589,24 @@ class Pipeline:
         rec.timings = {k: v for k, v in rec.timings.items() if k == "parse_ms"}
         return self._process(rec, request, resolved, start, existing=existing).wait()
 
-    def _answer_http(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, start: float) -> HttpAnswer:
+    def _answer_http(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer, start: float,
+                     acknowledgement: HttpAnswer | None = None) -> HttpAnswer:
+        """The HTTP answer; ``acknowledgement``: the request's Bv03 made beforehand
+        (:meth:`_acknowledgement`), taken when the target acknowledged."""
         rec.zaak_identificatie = answer.zaak_identificatie or rec.zaak_identificatie
         rec.object_identificatie = answer.object_identificatie or rec.object_identificatie
-        if self.settings.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
-            self._check_answer(rec, answer)
-        http = answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
+        if acknowledgement is not None and answer.acknowledgement:
+            http = replace(acknowledgement)
+        else:
+            http = self._enveloped(rec, request, answer)
         rec.timings["total_ms"] = _ms(start)
         return http
+
+    def _enveloped(self, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer) -> HttpAnswer:
+        """The answer checked (``checks.validate_answers``) and in its envelope."""
+        if self.settings.checks.validate_answers:  # before MTOM moves inhoud into xop:Include parts
+            self._check_answer(rec, answer)
+        return answers.envelope_bytes(request, answer.element, self.settings.soap.binary_answers)
 
     def _finish_ok(self, session: Session, row: Message, rec: Record, request: soap.SoapRequest, answer: ZdsAnswer,
                    start: float) -> HttpAnswer:

@@ -62,12 +62,12 @@ from broker.zds.xmlutil import (
     to_string,
 )
 
-#: the documents of a zaak (made once: every geefZaakdetails asks)
-_DOCUMENTS_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
-                 .order_by(ZsDocument.identificatie))
+#: the documents of a zaak as ORM rows (made once)
+_DOCUMENT_ROWS_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
+                      .order_by(ZsDocument.identificatie))
 #: what a zaak's answer shows of its documents, as Core rows (a question does not need the ORM's objects)
-_DOCUMENTEN_OF = (select(ZsDocument.stuf_xml, ZsDocument.zaak_id, ZsDocument.link_xml)
-                  .where(ZsDocument.zaak_id == bindparam("zaak_id")).order_by(ZsDocument.identificatie))
+_DOCUMENT_XML_OF = (select(ZsDocument.stuf_xml, ZsDocument.zaak_id, ZsDocument.link_xml)
+                     .where(ZsDocument.zaak_id == bindparam("zaak_id")).order_by(ZsDocument.identificatie))
 
 log = structlog.get_logger("broker.embedded")
 
@@ -188,7 +188,7 @@ class DocumentenMixin(EmbeddedBase):
         (the schema's "Sortering antwoordbericht: gerelateerde/identificatie")."""
         return [
             documenten.heeft_relevant(self._document_element(d, None), self.schema)
-            for d in session.connection().execute(_DOCUMENTEN_OF, {"zaak_id": zaak_id})
+            for d in session.connection().execute(_DOCUMENT_XML_OF, {"zaak_id": zaak_id})
         ]
 
     # -- helpers -----------------------------------------------------------------------------
@@ -289,7 +289,7 @@ class DocumentenMixin(EmbeddedBase):
 
     @staticmethod
     def _rows_of(session: Session, zaak: ZsZaak) -> list[ZsDocument]:
-        return list(session.execute(_DOCUMENTS_OF, {"zaak_id": zaak.id}).scalars())
+        return list(session.execute(_DOCUMENT_ROWS_OF, {"zaak_id": zaak.id}).scalars())
 
     def _zaak_kern(self, zaak: ZsZaak) -> etree._Element:
         """The zaak as the gerelateerde of a document's isRelevantVoor: its kerngegevens as registered."""
@@ -299,7 +299,8 @@ class DocumentenMixin(EmbeddedBase):
         ger.set(ENTITEITTYPE, "ZAK")
         return ger
 
-    def _document_element(self, row: ZsDocument | Row[str, int | None, str | None], zaak_kern: etree._Element | None) -> etree._Element:
+    def _document_element(self, row: ZsDocument | Row[str, int | None, str | None],
+                          zaak_kern: etree._Element | None) -> etree._Element:
         """The EDC entity with its ``isRelevantVoor`` (the zaak's kerngegevens as gerelateerde when given)."""
         el = from_string(row.stuf_xml)
         if row.zaak_id is not None:
