@@ -57,9 +57,11 @@ class Delivery(Base):
     note: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
-        Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # a claim's order (migration 0009: with ``id``, PostgreSQL stops at the claim's limit)
+        Index("ix_deliveries_due", "state", "next_attempt_at", "id"),
         Index("ix_deliveries_order", "target", "ordering_key", "id"),
-        Index("ix_deliveries_target_state", "target", "state"),
+        # a target's deliveries by state; on to the zaak order, for the claim's check (migration 0009)
+        Index("ix_deliveries_target_state", "target", "state", "ordering_key", "id"),
         # and, on PostgreSQL only (migration 0008), ix_deliveries_open_order: (target, ordering_key, id)
         # of the open and dead deliveries, for the claim's check for an earlier open delivery of a zaak
     )
