@@ -17,6 +17,7 @@ from broker.adapters.embedded.files import FileStore
 from broker.adapters.embedded.zaken import ZakenMixin
 from broker.config import BrokerSettings
 from broker.mappings.catalogus import Catalogus
+from broker.model import ports
 from broker.model.ports import Context, Health
 from broker.zds.kern import SchemaModel
 
@@ -41,3 +42,9 @@ class EmbeddedZaaksysteem(ZakenMixin, DocumentenMixin, BesluitenMixin):
 
     def check(self) -> Health:
         return Health(True, "embedded zaaksysteem in the broker's database")
+
+
+def _conforms(z: EmbeddedZaaksysteem) -> tuple[ports.Zaaksysteem, ports.StufZaken, ports.PreparedZaken]:
+    """Never called: mypy checks here that the embedded zaaksysteem offers the ports whose optional
+    capabilities (``geef_zaak_entity``, ``prepare_creeer_zaak``) the services look up by name."""
+    return z, z, z
