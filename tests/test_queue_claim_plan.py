@@ -3,9 +3,10 @@
 The claim reads due deliveries one state at a time in the order of the (state, next_attempt_at, id)
 index and stops at its limit (it used to read and sort every due delivery: on PostgreSQL until
 migration 0009, whose index has the ``id`` of the claim's order). On PostgreSQL, with no statistics
-yet on a freshly filled table, the check for an earlier open delivery of the same zaak must probe an
-index up to the zaak and the id (migrations 0008 and 0009), not read every delivery of the target for
-each due one. The plans are asked of the databases themselves, for a backlog of 2,000 deliveries."""
+yet on a freshly filled table, the check for an earlier open delivery of the same zaak must use the
+index of open deliveries (migration 0008; since 0009 the planner prices the (target, state) index
+higher), not read every delivery of the target for each due one. The plans are asked of the
+databases themselves, for a backlog of 2,000 deliveries."""
 
 from __future__ import annotations
 
@@ -76,4 +77,6 @@ def test_a_claim_reads_the_due_index_in_order_and_checks_the_zaak_order_on_open_
         check = lines[next(i for i, line in enumerate(lines) if line.strip() == "SubPlan 1") + 1:]
         assert "Index" in check[0] and "Index Cond" in check[1], plan
         assert "ordering_key" in check[1] and "id <" in check[1], plan  # one probe, no filter over the target
+        assert "ix_deliveries_open_order" in check[0], plan
+        assert "ix_deliveries_target_state" not in plan, plan
     assert queue.claim("w", limit=25) == list(range(26, 51))

@@ -112,7 +112,7 @@ _SET_MESSAGE_STATE = _message_state()
 def _due(hold_dead: bool, blocked: bool, row_locks: bool) -> Any:
     """The select of a claim, made once for each of its forms (a claim runs many times a second, and
     building it costs more than running it): due deliveries in ``:state``, the longest due first, up
-    to ``:limit``. One state at a time, in the order of the index on (state, next_attempt_at): the
+    to ``:limit``. One state at a time, in the order of the index on (state, next_attempt_at, id): the
     database reads the index from its start and stops at ``:limit`` rows that may go, instead of
     reading and sorting every due delivery (on SQLite, with 4,200 due: 3.8 ms a claim, now 0.17 ms).
     A delivery waits behind an open (``hold_dead``: or dead) earlier delivery of its zaak to its target;

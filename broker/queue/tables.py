@@ -60,7 +60,8 @@ class Delivery(Base):
         # a claim's order (migration 0009: with ``id``, PostgreSQL stops at the claim's limit)
         Index("ix_deliveries_due", "state", "next_attempt_at", "id"),
         Index("ix_deliveries_order", "target", "ordering_key", "id"),
-        # a target's deliveries by state; on to the zaak order, for the claim's check (migration 0009)
+        # a target's deliveries by state; wider since migration 0009, so that PostgreSQL's planner takes
+        # ix_deliveries_open_order (below) for the claim's zaak-order check even without statistics
         Index("ix_deliveries_target_state", "target", "state", "ordering_key", "id"),
         # and, on PostgreSQL only (migration 0008), ix_deliveries_open_order: (target, ordering_key, id)
         # of the open and dead deliveries, for the claim's check for an earlier open delivery of a zaak
