@@ -80,8 +80,16 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
 def _committer_held(database: Database) -> Iterator[Callable[[int], None]]:
     """The group committer held by a job of its own; ``release(n)`` lets it go once ``n`` more jobs wait
     behind it, so that those are committed as one group."""
-    gate = threading.Event()
-    held = database.submit(lambda conn: gate.wait(10))
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(conn: object) -> bool:
+        holding.set()
+        return gate.wait(10)
+
+    held = database.submit(hold)
+    # the committer must be inside the held job before any other is queued: otherwise it may take the
+    # held job and the first of the others as one group, and the rest become a group of their own
+    assert holding.wait(10)
     committer = database._committer
     assert committer is not None
 
