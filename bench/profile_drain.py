@@ -1,7 +1,7 @@
 """What a delivery to the embedded zaaksysteem costs when the queue drains (issue 9: the drain at least
 as fast as the intake), in one process, without HTTP.
 
-    python bench/profile_drain.py [--repo PATH] [--count 1500] [--database-url URL] [--statements]
+    python bench/profile_drain.py [--repo PATH] [--count 1500] [--database-url URL] [--statements] [--spy FILE]
 
 Builds a broker as ``serve`` would (SQLite in a temporary folder unless ``--database-url`` names
 another database, e.g. a schema of the machine's PostgreSQL; JSON log lines to a file), queues
@@ -9,7 +9,8 @@ another database, e.g. a schema of the machine's PostgreSQL; JSON log lines to a
 first 200 as a warm-up, then drains the rest as a worker does (``Queue.claim`` of 25, then
 ``Queue.run_many``) and prints deliveries per second, wall and process CPU per delivery, and the time
 of the claims and of the runs apart. ``--statements`` adds the SQL statements that took the most time
-(as sent to the driver). ``--repo`` measures another checkout (a ``git worktree`` of an earlier commit,
+(as sent to the driver); ``--spy FILE`` writes py-spy's samples of the drain alone (the thread holding
+the interpreter, after the warm-up) for a breakdown by function. ``--repo`` measures another checkout (a ``git worktree`` of an earlier commit,
 its ``xsd/installed`` linked to this one's) with the same script.
 """
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import signal
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +36,9 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=1500)
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--statements", action="store_true")
+    ap.add_argument("--spy", type=Path, default=None,
+                    help="py-spy's raw samples of the drain (after the warm-up; only the thread holding the "
+                         "interpreter) written to this file")
     args = ap.parse_args()
     sys.path.insert(0, str(args.repo))
     sys.path.insert(1, str(HERE))
@@ -86,9 +92,18 @@ def main() -> None:
             entry[0] += 1
             entry[1] += time.perf_counter() - conn.info["profile_drain_t0"]
 
+    spy = None
+    if args.spy:
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--gil", "-r", "250",
+                                "-f", "raw", "-o", str(args.spy), "--pid", str(os.getpid())],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # py-spy attached
     cpu, wall = time.process_time(), time.perf_counter()
     n = drain()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
     package = Path(sys.modules["broker"].__file__ or "").parent
     print(f"{package}: {n} deliveries, {n / wall:,.0f}/s, {wall / n * 1e6:,.0f} µs wall and {cpu / n * 1e6:,.0f} µs "
           f"CPU per delivery; claims {spent['claim'] / n * 1e6:,.0f} µs and runs {spent['run'] / n * 1e6:,.0f} µs "

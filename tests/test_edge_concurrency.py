@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from broker.queue.tables import Delivery
 from broker.stuf.schemas import SchemaSet
@@ -286,6 +286,56 @@ def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTa
         with lb.broker.db.read() as s:
             queued = list(s.execute(select(Delivery).where(Delivery.target == "zaaksysteem")).scalars())
         assert len(queued) == 10
+        slow_thread.join(timeout=20)
+        assert slow_answer["answer"].berichtcode == "Bv03"
+    finally:
+        slow_thread.join(timeout=20)
+        for caller in callers:
+            caller.close()
+        lb.stop()
+
+
+def test_questions_about_a_zaak_need_no_handler_thread(tmp_path: Path, slow: CountingTarget,
+                                                       schemas: SchemaSet) -> None:
+    """geefZaakdetails from the embedded zaaksysteem on SQLite is answered on the event loop, its log
+    rows awaited there (pipeline.ON_LOOP_READS): with the one handler thread held by a slow sync call,
+    questions about a zaak, known or not, are still answered, and logged, before that call ends."""
+    routes = {
+        "targets": {"zaaksysteem": {"adapter": "embedded"},
+                    "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10}},
+        "routes": [
+            {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
+            {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
+        ],
+    }
+    config = write_config(tmp_path, routes=routes)
+    lb = live.start(live.make_settings(tmp_path, config_dir=config, server__handler_threads=1))
+    callers = [SoapCaller(lb.url, schemas) for _ in range(2)]
+    slow_answer: dict = {}
+    assert callers[1].call("OntvangAsynchroon", creeer("1234LOOPGEEF1", "STP"),
+                           soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode == "Bv03"
+
+    def slow_client() -> None:
+        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer("1234TRAAG003", "TRAAG"),
+                                                soap_action=ZDS + "creeerZaak_ZakLk01")
+
+    slow_thread = threading.Thread(target=slow_client)
+    try:
+        slow_thread.start()
+        wait_until(lambda: len(slow.received) == 1)  # the only handler thread now waits on the slow target
+        answers = [callers[1].call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPGEEF1"),
+                                   soap_action=ZDS + "geefZaakdetails_ZakLv01") for _ in range(5)]
+        assert "answer" not in slow_answer  # all of the above while the slow call was under way
+        assert [a.berichtcode for a in answers] == ["La01"] * 5
+        assert all(b"1234LOOPGEEF1" in a.content for a in answers)
+        with lb.broker.db.read() as s:
+            logged = s.execute(text("SELECT count(*) FROM messages WHERE operation = 'geefZaakdetails' "
+                                    "AND outcome = 'ok'")).scalar_one()
+        assert logged == 5
+        unknown = callers[1].call("BeantwoordVraag", m.geef_zaakdetails("1234ONBEKEND9"),
+                                  soap_action=ZDS + "geefZaakdetails_ZakLv01")
+        assert unknown.berichtcode == "La01" and unknown.payload.find(".//{*}object") is None  # no such zaak
+        assert "answer" not in slow_answer
         slow_thread.join(timeout=20)
         assert slow_answer["answer"].berichtcode == "Bv03"
     finally:

@@ -73,6 +73,11 @@ ON_LOOP_BYTES = 256 * 1024
 READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefLijstZaakdocumenten", "geefZaakdocumentLezen",
                    "geefBesluitdetails", "geefLijstBesluiten"})
 
+#: the questions answered on the event loop from the embedded zaaksysteem on SQLite: each reads one
+#: zaak's own fragments (its rollen and statussen), so its cost is bounded like a message's; the lists
+#: and a document's content are read in a handler thread
+ON_LOOP_READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefBesluitdetails"})
+
 __all__ = ["Pipeline", "HttpAnswer", "INTAKE", "Begun", "ON_LOOP_BYTES", "READS"]
 
 
@@ -380,6 +385,10 @@ class Pipeline:
             # claimed by the insert, and a conflict fails this request's savepoint (see _failed)
             return self._deliver_grouped(rec, request, resolved, delivery, legs, key, existing, zaaktype,
                                          ordering_key, start, on_loop=on_loop)
+        if (on_loop and not remote and op in ON_LOOP_READS and len(legs) == 1 and primary.mode == "sync"
+                and self.db.is_sqlite):
+            return self._read_on_loop(rec, request, resolved, delivery, legs, key, existing, zaaktype,
+                                      ordering_key, start)
         if primary.mode != "queued" or remote:
             deliver = functools.partial(self._deliver, rec, request, resolved, delivery, legs, key, existing,
                                         zaaktype, ordering_key, remote, start)
@@ -477,6 +486,39 @@ class Pipeline:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)
         return http
+
+    def _read_on_loop(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                      delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
+                      zaaktype: str | None, ordering_key: str | None, start: float) -> Begun:
+        """A question about one zaak to the embedded zaaksysteem on SQLite (``ON_LOOP_READS``), on the
+        event loop: a read transaction in WAL mode waits for no writer, and the answer is made from the
+        zaak's stored fragments; its log rows then join the group commit (``pending``), as a queued
+        message's do. No handler thread is involved unless it fails (the fault is made in one)."""
+        assert rec.sg is not None
+        primary = legs[0]
+        t = time.perf_counter()
+        try:
+            with self.db.read() as session:
+                answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
+            rec.timings["process_ms"] = _ms(t)
+            http = self._answer_http(rec, request, answer, start)
+        except Exception as exc:
+            return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
+                                                start))
+        write = functools.partial(self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
+                                  legs=legs, key=key, existing=existing, zaaktype=zaaktype,
+                                  ordering_key=ordering_key, t=t)
+
+        def then(message_id: int | None, error: BaseException | None) -> Begun:
+            if error is None:
+                assert message_id is not None
+                http.message_id = message_id
+                self._handled(rec, answer, wake=False)
+                return Begun(answer=http)
+            assert isinstance(error, Exception)
+            return Begun(rest=functools.partial(self._failed, error, rec, request, resolved, key, existing, False,
+                                                start))
+        return Begun(pending=self.db.submit(write), then=then)
 
     def _handled(self, rec: Record, answer: ZdsAnswer, *, wake: bool) -> None:
         if wake:  # deliveries are waiting
