@@ -8,6 +8,7 @@ embedded zaaksysteem.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import threading
@@ -252,16 +253,21 @@ def test_a_hanging_target_holds_only_its_own_share_of_the_threads(tmp_path: Path
         lb.stop()
 
 
-def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTarget, schemas: SchemaSet) -> None:
-    """A queued message is handled on the event loop and its write awaited there: with the one
-    handler thread held by a slow sync call, queued creeerZaken are still answered (and stored),
-    all before that call ends."""
+@contextlib.contextmanager
+def _one_handler_thread_held(tmp_path: Path, slow: CountingTarget, schemas: SchemaSet, *, queued: bool,
+                             before: Callable[[SoapCaller], None] = lambda caller: None,
+                             ) -> Iterator[tuple[live.LiveBroker, SoapCaller, Callable[[], bool]]]:
+    """A broker with one handler thread, held by a sync creeerZaak to a slow target while the block
+    runs: (the broker, a second caller, whether the slow call has been answered yet). ``queued``:
+    the other creeerZaken are queued for the embedded zaaksysteem (else sync into it); ``before`` runs
+    with the second caller before the thread is held."""
     routes = {
         "targets": {"zaaksysteem": {"adapter": "embedded"},
                     "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10}},
         "routes": [
             {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
-            {"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]},
+            *([{"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]}]
+              if queued else []),
             {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
         ],
         "delivery": fast_delivery(lease_seconds=2),
@@ -272,20 +278,16 @@ def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTa
     slow_answer: dict = {}
 
     def slow_client() -> None:
-        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer("1234TRAAG002", "TRAAG"),
+        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer(f"1234TRAAG{len(slow.received):03d}",
+                                                                           "TRAAG"),
                                                 soap_action=ZDS + "creeerZaak_ZakLk01")
 
     slow_thread = threading.Thread(target=slow_client)
     try:
+        before(callers[1])
         slow_thread.start()
         wait_until(lambda: len(slow.received) == 1)  # the only handler thread now waits on the slow target
-        answers = [callers[1].call("OntvangAsynchroon", creeer(f"1234LOOP{k:04d}", "STP"),
-                                   soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode for k in range(10)]
-        assert "answer" not in slow_answer  # all of the above while the slow call was under way
-        assert answers == ["Bv03"] * 10
-        with lb.broker.db.read() as s:
-            queued = list(s.execute(select(Delivery).where(Delivery.target == "zaaksysteem")).scalars())
-        assert len(queued) == 10
+        yield lb, callers[1], lambda: "answer" in slow_answer
         slow_thread.join(timeout=20)
         assert slow_answer["answer"].berichtcode == "Bv03"
     finally:
@@ -293,6 +295,20 @@ def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTa
         for caller in callers:
             caller.close()
         lb.stop()
+
+
+def test_queued_messages_need_no_handler_thread(tmp_path: Path, slow: CountingTarget, schemas: SchemaSet) -> None:
+    """A queued message is handled on the event loop and its write awaited there: with the one
+    handler thread held by a slow sync call, queued creeerZaken are still answered (and stored),
+    all before that call ends."""
+    with _one_handler_thread_held(tmp_path, slow, schemas, queued=True) as (lb, caller, slow_answered):
+        answers = [caller.call("OntvangAsynchroon", creeer(f"1234LOOP{k:04d}", "STP"),
+                               soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode for k in range(10)]
+        assert not slow_answered()  # all of the above while the slow call was under way
+        assert answers == ["Bv03"] * 10
+        with lb.broker.db.read() as s:
+            queued = list(s.execute(select(Delivery).where(Delivery.target == "zaaksysteem")).scalars())
+        assert len(queued) == 10
 
 
 def test_questions_about_a_zaak_need_no_handler_thread(tmp_path: Path, slow: CountingTarget,
@@ -300,46 +316,21 @@ def test_questions_about_a_zaak_need_no_handler_thread(tmp_path: Path, slow: Cou
     """geefZaakdetails from the embedded zaaksysteem on SQLite is answered on the event loop, its log
     rows awaited there (pipeline.ON_LOOP_READS): with the one handler thread held by a slow sync call,
     questions about a zaak, known or not, are still answered, and logged, before that call ends."""
-    routes = {
-        "targets": {"zaaksysteem": {"adapter": "embedded"},
-                    "traag": {"adapter": "stuf", "url": slow.url, "timeout": 10}},
-        "routes": [
-            {"operations": ["creeerZaak"], "zenders": ["TRAAG"], "deliver": [{"target": "traag", "mode": "sync"}]},
-            {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]},
-        ],
-    }
-    config = write_config(tmp_path, routes=routes)
-    lb = live.start(live.make_settings(tmp_path, config_dir=config, server__handler_threads=1))
-    callers = [SoapCaller(lb.url, schemas) for _ in range(2)]
-    slow_answer: dict = {}
-    assert callers[1].call("OntvangAsynchroon", creeer("1234LOOPGEEF1", "STP"),
+    def create(caller: SoapCaller) -> None:
+        assert caller.call("OntvangAsynchroon", creeer("1234LOOPGEEF1", "STP"),
                            soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode == "Bv03"
 
-    def slow_client() -> None:
-        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer("1234TRAAG003", "TRAAG"),
-                                                soap_action=ZDS + "creeerZaak_ZakLk01")
-
-    slow_thread = threading.Thread(target=slow_client)
-    try:
-        slow_thread.start()
-        wait_until(lambda: len(slow.received) == 1)  # the only handler thread now waits on the slow target
-        answers = [callers[1].call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPGEEF1"),
-                                   soap_action=ZDS + "geefZaakdetails_ZakLv01") for _ in range(5)]
-        assert "answer" not in slow_answer  # all of the above while the slow call was under way
+    with _one_handler_thread_held(tmp_path, slow, schemas, queued=False, before=create) as (lb, caller, slow_answered):
+        answers = [caller.call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPGEEF1"),
+                               soap_action=ZDS + "geefZaakdetails_ZakLv01") for _ in range(5)]
+        assert not slow_answered()  # all of the above while the slow call was under way
         assert [a.berichtcode for a in answers] == ["La01"] * 5
         assert all(b"1234LOOPGEEF1" in a.content for a in answers)
         with lb.broker.db.read() as s:
             logged = s.execute(text("SELECT count(*) FROM messages WHERE operation = 'geefZaakdetails' "
                                     "AND outcome = 'ok'")).scalar_one()
         assert logged == 5
-        unknown = callers[1].call("BeantwoordVraag", m.geef_zaakdetails("1234ONBEKEND9"),
-                                  soap_action=ZDS + "geefZaakdetails_ZakLv01")
+        unknown = caller.call("BeantwoordVraag", m.geef_zaakdetails("1234ONBEKEND9"),
+                              soap_action=ZDS + "geefZaakdetails_ZakLv01")
         assert unknown.berichtcode == "La01" and unknown.payload.find(".//{*}object") is None  # no such zaak
-        assert "answer" not in slow_answer
-        slow_thread.join(timeout=20)
-        assert slow_answer["answer"].berichtcode == "Bv03"
-    finally:
-        slow_thread.join(timeout=20)
-        for caller in callers:
-            caller.close()
-        lb.stop()
+        assert not slow_answered()

@@ -401,16 +401,8 @@ class Pipeline:
         rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
                                     key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
         write = functools.partial(self._write, **rows)
-
-        def then(message_id: int | None, error: BaseException | None) -> Begun:
-            if error is None:
-                assert message_id is not None
-                http.message_id = message_id
-                self._handled(rec, answer, wake=True)
-                return Begun(answer=http)
-            assert isinstance(error, Exception)
-            failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
-            return Begun(rest=failed) if on_loop else Begun(answer=failed())
+        then = self._once_stored(rec, request, resolved, key, existing, start, http, answer, wake=True,
+                                 on_loop=on_loop)
         # a new message's rows may be written together with those of the others queued beside it
         batch = self._write_queued if existing is None else None
         return Begun(pending=self.db.submit(write, batch=batch, item=rows), then=then)
@@ -508,17 +500,25 @@ class Pipeline:
         write = functools.partial(self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
                                   legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                   ordering_key=ordering_key, t=t)
+        return Begun(pending=self.db.submit(write), then=self._once_stored(
+            rec, request, resolved, key, existing, start, http, answer, wake=False, on_loop=True))
 
+    def _once_stored(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, key: str | None,
+                     existing: Message | None, start: float, http: HttpAnswer, answer: ZdsAnswer, *, wake: bool,
+                     on_loop: bool) -> Callable[[int | None, BaseException | None], Begun]:
+        """The step after a message's rows were handed to the group commit: ``http`` with the message's
+        id; or, when the write failed, what :meth:`_failed` makes of it (in a handler thread when the
+        caller is the event loop: it may read the database)."""
         def then(message_id: int | None, error: BaseException | None) -> Begun:
             if error is None:
                 assert message_id is not None
                 http.message_id = message_id
-                self._handled(rec, answer, wake=False)
+                self._handled(rec, answer, wake=wake)
                 return Begun(answer=http)
             assert isinstance(error, Exception)
-            return Begun(rest=functools.partial(self._failed, error, rec, request, resolved, key, existing, False,
-                                                start))
-        return Begun(pending=self.db.submit(write), then=then)
+            failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
+            return Begun(rest=failed) if on_loop else Begun(answer=failed())
+        return then
 
     def _handled(self, rec: Record, answer: ZdsAnswer, *, wake: bool) -> None:
         if wake:  # deliveries are waiting
