@@ -10,8 +10,9 @@ first 200 as a warm-up, then drains the rest as a worker does (``Queue.claim`` o
 ``Queue.run_many``) and prints deliveries per second, wall and process CPU per delivery, and the time
 of the claims and of the runs apart. ``--statements`` adds the SQL statements that took the most time
 (as sent to the driver); ``--spy FILE`` writes py-spy's samples of the drain alone (the thread holding
-the interpreter, after the warm-up) for a breakdown by function. ``--repo`` measures another checkout (a ``git worktree`` of an earlier commit,
-its ``xsd/installed`` linked to this one's) with the same script.
+the interpreter, after the warm-up) for a breakdown by function. ``--repo`` measures another checkout
+(a ``git worktree`` of an earlier commit, its ``xsd/installed`` linked to this one's) with the same
+script.
 """
 
 from __future__ import annotations

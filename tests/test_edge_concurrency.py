@@ -278,8 +278,7 @@ def _one_handler_thread_held(tmp_path: Path, slow: CountingTarget, schemas: Sche
     slow_answer: dict = {}
 
     def slow_client() -> None:
-        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer(f"1234TRAAG{len(slow.received):03d}",
-                                                                           "TRAAG"),
+        slow_answer["answer"] = callers[0].call("OntvangAsynchroon", creeer("1234TRAAG002", "TRAAG"),
                                                 soap_action=ZDS + "creeerZaak_ZakLk01")
 
     slow_thread = threading.Thread(target=slow_client)

@@ -73,9 +73,10 @@ ON_LOOP_BYTES = 256 * 1024
 READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefLijstZaakdocumenten", "geefZaakdocumentLezen",
                    "geefBesluitdetails", "geefLijstBesluiten"})
 
-#: the questions answered on the event loop from the embedded zaaksysteem on SQLite: each reads one
-#: zaak's own fragments (its rollen and statussen), so its cost is bounded like a message's; the lists
-#: and a document's content are read in a handler thread
+#: the questions answered on the event loop from the embedded zaaksysteem on SQLite: each is about one
+#: zaak or besluit, and costs what its answer holds (a zaak's rollen, statussen and the relations to its
+#: documents and besluiten; no document content). The lists and a document's content are read in a
+#: handler thread
 ON_LOOP_READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefBesluitdetails"})
 
 __all__ = ["Pipeline", "HttpAnswer", "INTAKE", "Begun", "ON_LOOP_BYTES", "READS"]
@@ -458,48 +459,49 @@ class Pipeline:
         zaaksysteem (``READS``), answered from a read transaction (no write lock) with its log rows in
         the group commit. Blocking: runs in a handler thread. (A write into the embedded zaaksysteem
         goes to :meth:`_deliver_grouped`.)"""
-        assert rec.sg is not None
-        primary = legs[0]
         try:
             if remote:
                 delivery.raw = etree.tostring(request.body_element)
                 http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key,
                                                     zaaktype, start)
             else:
-                t = time.perf_counter()
-                with self.db.read() as session:
-                    answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-                rec.timings["process_ms"] = _ms(t)
-                http = self._answer_http(rec, request, answer, start)
-                http.message_id = self.db.grouped(functools.partial(
-                    self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
-                    key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t))
+                answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
+                                                            ordering_key, start)
+                http.message_id = self.db.grouped(write)
         except Exception as exc:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)
         return http
 
-    def _read_on_loop(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
-                      delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
-                      zaaktype: str | None, ordering_key: str | None, start: float) -> Begun:
-        """A question about one zaak to the embedded zaaksysteem on SQLite (``ON_LOOP_READS``), on the
-        event loop: a read transaction in WAL mode waits for no writer, and the answer is made from the
-        zaak's stored fragments; its log rows then join the group commit (``pending``), as a queued
-        message's do. No handler thread is involved unless it fails (the fault is made in one)."""
+    def _answer_question(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list[Leg],
+                         key: str | None, existing: Message | None, zaaktype: str | None, ordering_key: str | None,
+                         start: float) -> tuple[ZdsAnswer, HttpAnswer, Callable[[Connection], int]]:
+        """A question to the embedded zaaksysteem, answered from a read transaction (no write lock): the
+        answer, its HTTP form, and the write of its log rows for the group commit."""
         assert rec.sg is not None
-        primary = legs[0]
         t = time.perf_counter()
-        try:
-            with self.db.read() as session:
-                answer = primary.target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
-            rec.timings["process_ms"] = _ms(t)
-            http = self._answer_http(rec, request, answer, start)
-        except Exception as exc:
-            return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
-                                                start))
+        with self.db.read() as session:
+            answer = legs[0].target.deliver(delivery, Context(session=session, zender=rec.sg.zender))
+        rec.timings["process_ms"] = _ms(t)
+        http = self._answer_http(rec, request, answer, start)
         write = functools.partial(self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
                                   legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                   ordering_key=ordering_key, t=t)
+        return answer, http, write
+
+    def _read_on_loop(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
+                      delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
+                      zaaktype: str | None, ordering_key: str | None, start: float) -> Begun:
+        """A question about one zaak or besluit to the embedded zaaksysteem on SQLite
+        (``ON_LOOP_READS``), on the event loop: a read transaction in WAL mode waits for no writer; its
+        log rows then join the group commit (``pending``), as a queued message's do. No handler thread
+        is involved unless it fails (the fault is made in one)."""
+        try:
+            answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
+                                                        ordering_key, start)
+        except Exception as exc:
+            return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
+                                                start))
         return Begun(pending=self.db.submit(write), then=self._once_stored(
             rec, request, resolved, key, existing, start, http, answer, wake=False, on_loop=True))
 
