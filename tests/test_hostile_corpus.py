@@ -512,6 +512,7 @@ ROUNDS = 2  # the corpus twice, each time with fresh referentienummers and ident
 CLIENTS = 2  # corpus clients at once, besides the prober
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_the_hostile_corpus_gets_bounded_answers_while_others_are_served(edge: Edge) -> None:
     first = corpus()
     kinds = Counter(c.kind for c in first)

@@ -56,6 +56,7 @@ CASES = {
 }
 
 
+@pytest.mark.usefixtures("settled_heap")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_hostile_shape_is_refused_quickly_while_others_are_answered(edge: Edge, name: str) -> None:
     body, content_type = CASES[name]
