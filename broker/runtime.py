@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import structlog
+from lxml import etree
 from sqlalchemy.exc import IntegrityError
 
 from broker import services
@@ -21,7 +22,7 @@ from broker.adapters.targets import Target
 from broker.admin.preview import Previewer
 from broker.bg.operations import ELEMENTS_SERVED as BG_ELEMENTS_SERVED
 from broker.config import MANIFEST, Settings
-from broker.errors import ConfigError
+from broker.errors import BrokerError, ConfigError
 from broker.intake.callers import Authenticator
 from broker.intake.pipeline import Pipeline
 from broker.intake.rebuild import StoredRequests
@@ -53,17 +54,36 @@ def _refresh_seconds() -> float:
     return float(os.environ.get("STUF_BROKER_CONFIG_REFRESH_SECONDS", "5"))
 
 
+def compile_served(settings: Settings) -> SchemaSet | None:
+    """The served schemas compiled ahead of a :class:`Broker`, for ``serve`` to compile once in the
+    process its workers are forked from (they share the compiled schemas' pages), while its check runs
+    apart. None when the set did not compile before with this lxml (the check compiles it then, and
+    records that), is not the installed set of the manifest, or does not compile now: the check then
+    reports what is wrong."""
+    try:
+        verify_installed(settings.xsd_dir, MANIFEST)
+        if not SchemaSet.compiled_before(settings.xsd_dir, MANIFEST, SERVED):
+            return None
+        return SchemaSet(settings.xsd_dir, manifest=MANIFEST, served=SERVED)
+    except (BrokerError, etree.LxmlError):
+        return None
+
+
 class Broker:
     """``check_only``: built to check the schemas and the configuration (and migrate) and closed right
     away, as ``serve`` does before it starts its worker processes: schemas that compiled before with
     this lxml (broker.stuf.xsd_cache) are left to the workers instead of being compiled twice."""
 
-    def __init__(self, settings: Settings, *, migrate_db: bool = True, check_only: bool = False) -> None:
+    def __init__(self, settings: Settings, *, migrate_db: bool = True, check_only: bool = False,
+                 schemas: SchemaSet | None = None) -> None:
         start = time.perf_counter()
         self.settings = settings
         verify_installed(settings.xsd_dir, MANIFEST)
-        eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST, SERVED))
-        self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager, served=SERVED)
+        if schemas is not None and schemas.root_dir == settings.xsd_dir:
+            self.schemas = schemas  # compiled before this process was forked (:func:`compile_served`)
+        else:
+            eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST, SERVED))
+            self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager, served=SERVED)
         self.schema_model = SchemaModel(settings.xsd_dir)
         self.db = Database(settings.database_url, threads=settings.broker.server.handler_threads)
         if migrate_db:
@@ -117,6 +137,7 @@ class Broker:
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},
+            schemas_compiled="before the fork" if self.schemas is schemas else "here",
             startup_s=round(time.perf_counter() - start, 3),
             database=self.db.engine.url.render_as_string(hide_password=True),
         )

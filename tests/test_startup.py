@@ -96,7 +96,8 @@ def test_install_writes_the_cache_file(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
-    """The workers are forked from the checked process (broker.cli.workers) and serve."""
+    """The workers are forked from the checked process (broker.cli.workers), with the schemas it
+    compiled, and serve."""
     config = tmp_path / "config"
     shutil.copytree(live.REPO / "config", config)
     port = live.free_port()
@@ -123,6 +124,9 @@ def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
                     if "Started server process" in line}
         assert len(pids) == 2, log.read_text()
         assert "workers are spawned" not in log.read_text()
+        # the served schemas were compiled once, in the checked process, while its check ran apart
+        ready = [line for line in log.read_text().splitlines() if "broker ready" in line]
+        assert sum("before the fork" in line for line in ready) == 2, ready
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

@@ -49,13 +49,16 @@ def fork_workers() -> bool:
     return True
 
 
-def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None]) -> None:
+def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None],
+                meanwhile: Callable[[], None] = lambda: None) -> None:
     """Run ``check`` in a forked child and wait for it; ``fail`` reports its error there. The parent
-    exits with the child's status when the check failed. Without ``fork``, or with another thread
-    running, the check runs here."""
+    exits with the child's status when the check failed. ``meanwhile`` runs in the parent while the
+    child checks (what the workers will need either way: it must start no thread). Without ``fork``,
+    or with another thread running, the check runs here, then ``meanwhile``."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if others or "fork" not in multiprocessing.get_all_start_methods():
         _run(check, fail)
+        meanwhile()
         return
     sys.stdout.flush()
     sys.stderr.flush()
@@ -73,6 +76,7 @@ def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None]
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(status)
+    meanwhile()
     _, wait_status = os.waitpid(pid, 0)
     status = os.waitstatus_to_exitcode(wait_status)
     if status != 0:
