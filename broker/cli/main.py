@@ -26,7 +26,7 @@ from broker.stuf import faults, ns, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import install, verify_installed
-from broker.web import asgi, protocol
+from broker.web import protocol
 from broker.web.metrics import prepare_multiprocess_dir
 
 
@@ -60,8 +60,14 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
         prepare_multiprocess_dir(settings.data_dir)
     except BrokerError as exc:
         _fail(exc)
-    # schemas, configuration, migration; meanwhile the schemas are compiled here, once for every worker
-    check_apart(lambda: Broker(settings, check_only=True).close(), _fail, meanwhile=lambda: asgi.prepare(settings))
+    def meanwhile() -> None:  # what every worker needs: imported and compiled here, once
+        from broker.web import asgi
+
+        asgi.prepare(settings)
+
+    # schemas, configuration, migration, in a child; meanwhile the web application is imported and
+    # the schemas are compiled here
+    check_apart(lambda: Broker(settings, check_only=True).close(), _fail, meanwhile=meanwhile)
     server = settings.broker.server
     os.environ["STUF_BROKER_CONFIG"] = str(settings.config_dir)
     os.environ["STUF_BROKER_SKIP_MIGRATE"] = "1"
