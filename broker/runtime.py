@@ -80,7 +80,7 @@ class Broker:
         self.settings = settings
         verify_installed(settings.xsd_dir, MANIFEST)
         if schemas is not None and schemas.root_dir == settings.xsd_dir:
-            self.schemas = schemas  # compiled before this process was forked (:func:`compile_served`)
+            self.schemas = schemas  # compiled by serve, before it forked this worker (:func:`compile_served`)
         else:
             eager = not (check_only and SchemaSet.compiled_before(settings.xsd_dir, MANIFEST, SERVED))
             self.schemas = SchemaSet(settings.xsd_dir, manifest=MANIFEST, eager=eager, served=SERVED)
@@ -137,7 +137,7 @@ class Broker:
         log.info(
             "broker ready",
             schemas={k: round(v, 3) for k, v in self.schemas.compile_seconds.items()},
-            schemas_compiled="before the fork" if self.schemas is schemas else "here",
+            schemas_compiled="by serve" if self.schemas is schemas else "here",
             startup_s=round(time.perf_counter() - start, 3),
             database=self.db.engine.url.render_as_string(hide_password=True),
         )

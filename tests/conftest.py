@@ -47,7 +47,7 @@ def settled_heap() -> Iterator[None]:
     passes until the module is done (``gc.freeze``).
 
     The broker under test runs in this process, beside everything the suite made before it: late in
-    a full run a full collection walks that whole heap and holds the interpreter for 170-560 ms,
+    a full run a full collection walks that whole heap and holds the interpreter for 0.2-1.1 s,
     which a latency bound of 100 ms then counts against the broker. A broker in its own process has
     no such heap; the objects made during the module are still collected as usual."""
     gc.collect()

@@ -126,7 +126,7 @@ def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
         assert "workers are spawned" not in log.read_text()
         # the served schemas were compiled once, in the checked process, while its check ran apart
         ready = [line for line in log.read_text().splitlines() if "broker ready" in line]
-        assert sum("before the fork" in line for line in ready) == 2, ready
+        assert sum("schemas_compiled" in line and "by serve" in line for line in ready) == 2, ready
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
