@@ -162,6 +162,10 @@ class Broker:
             pass
 
     def start_worker(self, concurrency: int | None = None) -> Worker:
+        """The delivery worker of this broker, started once: a second call gets the running one (a
+        second worker here would be a scheduler that :meth:`close` never stops)."""
+        if self.worker is not None:
+            return self.worker
         self.worker = Worker(self.queue, concurrency=concurrency).start()
         self.notificaties.subscribe_in_background()  # the abonnementen at the Notificaties APIs
         return self.worker

@@ -131,3 +131,13 @@ def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert proc.returncode == 0, log.read_text()
+
+
+def test_the_delivery_worker_is_started_once(live_broker: live.LiveBroker) -> None:
+    """serve's lifespan starts the worker; starting it again (a test helper did) gets the running one
+    rather than a second scheduler that closing the broker would leave running."""
+    running = live_broker.broker.worker
+    assert running is not None
+    assert live_broker.broker.start_worker() is running
+    live_broker.broker.close()
+    assert live_broker.broker.worker is None and not running.scheduler.running
