@@ -244,8 +244,8 @@ def create_app(broker: Broker) -> Starlette:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        if broker.routes.delivery.worker_in_serve and broker.worker is None:
-            broker.start_worker()
+        if broker.routes.delivery.worker_in_serve:
+            broker.start_worker()  # or the one a caller of this app started already
         try:
             yield
         finally:
