@@ -16,14 +16,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from lxml import etree
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from broker.adapters.targets import ZaaksysteemTarget
+from broker.errors import StufError
+from broker.model.ports import Context, Deferred
 from broker.runtime import Broker
 from broker.store.db import Database, _GroupCommitter
 from broker.store.tables import Message
 from broker.stuf.schemas import SchemaSet
+from broker.zds import kennisgeving, read
 from tests.support import configs, live, pg
 from tests.support import edge_messages as e
 from tests.support import messages as m
@@ -388,6 +394,76 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
         assert zaken == {old, *new}
         assert [states[i] for i in ids[1:]] == ["delivered"] * 6
         assert states[ids[0]] in ("retrying", "dead")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_new_zaken_of_a_claim_are_inserted_with_one_statement_per_table(
+        tmp_path: Path, schemas: SchemaSet, backend: str) -> None:
+    """The embedded zaaksysteem leaves a claim's new zaken to the end of the claim's batch
+    (Context.deferred): the zaken, and their rollen, of all its creeerZaken go to the database in one
+    statement per table instead of two per delivery (on PostgreSQL a round trip each)."""
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, backend)
+        new = [_ident() for _ in range(6)]
+        for z in new:
+            answer = broker.pipeline.handle(e.ASYNC, e.envelope(m.creeer_zaak(z)), "text/xml; charset=utf-8",
+                                            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+            assert answer.status == 200 and b"Bv03" in answer.body
+        ids = broker.queue.claim("w")
+        assert len(ids) == 6
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        event.listen(broker.db.engine, "before_cursor_execute", seen)
+        try:
+            outcomes = broker.queue.run_many(ids, "w")
+        finally:
+            event.remove(broker.db.engine, "before_cursor_execute", seen)
+        assert [o.result for o in outcomes] == ["delivered"] * 6
+        assert sum(s.startswith("INSERT INTO zs_zaken") for s in statements) == 1
+        assert sum(s.startswith("INSERT INTO zs_rollen") for s in statements) == 1
+        with broker.db.read() as s:
+            zaken = dict(s.execute(text("SELECT identificatie, id FROM zs_zaken")).all())
+            rollen = s.execute(text("SELECT zaak_id, relatie, betrokkene_key FROM zs_rollen")).all()
+        assert set(zaken) == set(new)
+        # each zaak has its own initiator, under its own id
+        assert sorted((r.zaak_id, r.relatie) for r in rollen) == sorted((zaken[z], "heeftAlsInitiator") for z in new)
+
+
+def test_a_deferred_new_zaak_is_written_before_anything_else_reads_the_transaction(
+        tmp_path: Path, schemas: SchemaSet) -> None:
+    """What follows a deferred creeerZaak in the same batch (another delivery reading or changing a
+    zaak) sees the new zaak: the embedded zaaksysteem writes what was deferred before it uses the
+    transaction otherwise. An identificatie that is taken fails the batch when the zaken are written
+    (StUF058), so that the queue delivers each on its own."""
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
+        target = broker.queue.target("zs")
+        assert isinstance(target, ZaaksysteemTarget)
+        ident = _ident()
+        (obj,) = kennisgeving.objects(etree.fromstring(m.creeer_zaak(ident).encode()), "T", "ZAK")
+        zaak = read.zaak(obj)
+
+        def stored(conn: Connection) -> int:
+            return conn.execute(text("SELECT count(*) FROM zs_zaken WHERE identificatie = :i"),
+                                {"i": ident}).scalar_one()
+
+        with broker.db.write_connection() as conn, Session(bind=conn) as session:
+            ctx = Context(session=session, deferred=Deferred())
+            target.adapter.creeer_zaak(ctx, zaak)
+            assert stored(conn) == 0  # deferred
+            found = target.adapter.geef_zaak(ctx, ident)  # writes what was deferred, then reads
+            assert found is not None and found.identificatie == ident
+            assert stored(conn) == 1
+
+            again = Context(session=session, deferred=Deferred())
+            target.adapter.creeer_zaak(again, zaak)
+            assert again.deferred is not None
+            with pytest.raises(StufError) as taken:
+                again.deferred.flush()
+            assert taken.value.code == "StUF058"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -24,11 +24,40 @@ from broker.model.selectie import ZaakSelectie
 from broker.stuf.stuurgegevens import Systeem
 
 
+class Deferred:
+    """Writes that targets leave to the end of a batch of deliveries sharing one transaction (the
+    queue's deliveries of a claim to the embedded zaaksysteem), so that the rows of one kind from
+    every delivery go out as one statement. Whatever reads or writes that transaction otherwise calls
+    :meth:`flush` first, so it sees them; a failing write fails the batch (the queue then delivers
+    each on its own)."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, tuple[Callable[[list[Any]], object], list[Any]]] = {}
+
+    def add(self, kind: str, write: Callable[[list[Any]], object], item: Any) -> None:
+        """``item`` for ``write(items)``, which receives every item of its kind at once (the first
+        ``write`` given for a kind is the one called)."""
+        pending = self._pending.get(kind)
+        if pending is None:
+            self._pending[kind] = (write, [item])
+        else:
+            pending[1].append(item)
+
+    def flush(self) -> None:
+        """The deferred writes, kind by kind in the order first added."""
+        while self._pending:
+            kind = next(iter(self._pending))
+            write, items = self._pending.pop(kind)
+            write(items)
+
+
 @dataclass
 class Context:
     """What a target may know about the message it is handling."""
 
     session: Session | None = None  # the broker's own transaction (used by the embedded target)
+    #: writes that may wait for the end of the batch this delivery is part of (None: write now)
+    deferred: Deferred | None = None
     zender: Systeem | None = None
     message_id: int | None = None
     #: completed steps of an earlier attempt of this delivery: step name -> recorded result

@@ -48,7 +48,7 @@ from broker.adapters.subscriber import PREFIX as SUBSCRIBER
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import DeliveryRequest, Target
 from broker.errors import AdapterError, StufError
-from broker.model.ports import Context
+from broker.model.ports import Context, Deferred
 from broker.queue import tables as t
 from broker.queue.tables import Circuit, Delivery, DeliveryAttempt, DeliveryEvent, TargetPause
 from broker.routing.config import DeliveryPolicy
@@ -493,10 +493,12 @@ class Queue:
         # the session joins the group's transaction (its commit does not end that transaction; in a
         # savepoint of the group commit, it releases a savepoint of the session's own)
         with Session(bind=conn) as s:
+            deferred = Deferred()  # e.g. the new zaken of them all, inserted together
             for i in held:
-                ctx = Context(session=s, zender=i.request.zds.stuurgegevens.zender, message_id=i.message_id,
-                              steps=i.steps)
+                ctx = Context(session=s, deferred=deferred, zender=i.request.zds.stuurgegevens.zender,
+                              message_id=i.message_id, steps=i.steps)
                 i.context.run(i.target.deliver, i.request, ctx)
+            deferred.flush()
             s.commit()
         finished = utcnow()
         conn.execute(_INSERT_ATTEMPT, [{

@@ -31,8 +31,17 @@ class EmbeddedBase:
 
 
 def session_of(ctx: Context) -> Session:
-    """The broker's transaction, where the embedded zaaksysteem keeps its data. The target shares it
+    """The broker's transaction, where the embedded zaaksysteem keeps its data, with the writes
+    deferred to the end of the batch done first (so what follows sees them). The target shares it
     (``shares_transaction``), so the intake and the queue always hand one over."""
+    session = deferring_session_of(ctx)
+    if ctx.deferred is not None:
+        ctx.deferred.flush()
+    return session
+
+
+def deferring_session_of(ctx: Context) -> Session:
+    """The broker's transaction for a write that is itself deferred (``ctx.deferred``)."""
     if ctx.session is None:
         raise AdapterError("the embedded zaaksysteem was called without the broker's transaction", retryable=False)
     return ctx.session

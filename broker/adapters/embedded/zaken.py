@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from broker.adapters.embedded.base import EmbeddedBase, session_of, stuf_of
+from broker.adapters.embedded.base import EmbeddedBase, deferring_session_of, session_of, stuf_of
 from broker.adapters.embedded.tables import ZsBesluit, ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
@@ -40,9 +40,10 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 _ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
 #: a new zaak unless its identificatie is taken (no row back: taken), by dialect, run on the session's
 #: connection: one Core statement instead of a check and an insert through the ORM session
-_NEW_ZAAK_UNLESS_TAKEN = {
+_NEW_ZAKEN_UNLESS_TAKEN = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(ZsZaak.__table__)
-    .on_conflict_do_nothing(index_elements=["identificatie"]).returning(ZsZaak.__table__.c.id)
+    .on_conflict_do_nothing(index_elements=["identificatie"])
+    .returning(ZsZaak.__table__.c.identificatie, ZsZaak.__table__.c.id)
     for dialect in (postgresql, sqlite)
 }
 _NEW_ROLLEN = insert(ZsRol.__table__)
@@ -102,27 +103,42 @@ class ZakenMixin(EmbeddedBase):
         return _NewZaak(zaak, columns, rollen, [s for s in statussen if child(s, "gerelateerde") is not None])
 
     def creeer_zaak(self, ctx: Context, zaak: Zaak) -> None:
-        session = session_of(ctx)
         if not zaak.identificatie:
             raise StufError("StUF055", "De zaak heeft geen identificatie")
         self._check_zaaktype(zaak)
         prepared = ctx.prepared.get(PREPARED_ZAAK)
         new = prepared if isinstance(prepared, _NewZaak) and prepared.zaak is zaak else self._new_zaak(zaak)
-        session.flush()  # what the session holds first: the statements below go to its connection directly
-        conn = session.connection()
-        # Core inserts: the ORM's unit of work cost more than the rest of a new zaak
-        now = _now()
-        zaak_id = conn.execute(_NEW_ZAAK_UNLESS_TAKEN[conn.dialect.name], {
-            "identificatie": zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
-            **new.columns}).scalar_one_or_none()
-        if zaak_id is None:  # the identificatie is taken (the insert did nothing)
-            raise _taken(zaak.identificatie)
-        if new.rollen:
-            conn.execute(_NEW_ROLLEN, [r | {"zaak_id": zaak_id} for r in new.rollen])
+        if ctx.deferred is not None and not new.statussen:  # with the other new zaken of the batch
+            session = deferring_session_of(ctx)
+            ctx.deferred.add("embedded.new_zaken", lambda news: self._insert_zaken(session, news), new)
+            return
+        session = session_of(ctx)
+        zaak_id = self._insert_zaken(session, [new])[0]
         if new.statussen:
             row = session.get_one(ZsZaak, zaak_id)
             for s in new.statussen:
                 self._add_status(session, row, read.status(s))
+
+    @staticmethod
+    def _insert_zaken(session: Session, news: list[_NewZaak]) -> list[int]:
+        """New zaken and their rollen, a statement per table for all of them (Core inserts: the ORM's
+        unit of work cost more than the rest of a new zaak); their ids. StUF058 when an identificatie
+        is taken (then nothing may be committed: the caller's transaction is rolled back)."""
+        session.flush()  # what the session holds first: the statements below go to its connection directly
+        conn = session.connection()
+        now = _now()
+        rows = [{"identificatie": n.zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
+                 **n.columns} for n in news]
+        inserted = dict(conn.execute(_NEW_ZAKEN_UNLESS_TAKEN[conn.dialect.name], rows[0] if len(rows) == 1 else rows)
+                        .all())
+        for n in news:
+            if n.zaak.identificatie not in inserted:  # taken: the insert did nothing for it
+                raise _taken(n.zaak.identificatie or "")
+        ids = [inserted[n.zaak.identificatie] for n in news]
+        rollen = [r | {"zaak_id": zaak_id} for n, zaak_id in zip(news, ids, strict=True) for r in n.rollen]
+        if rollen:
+            conn.execute(_NEW_ROLLEN, rollen)
+        return ids
 
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
         session = session_of(ctx)
