@@ -38,8 +38,8 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 # the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
 #: what geefZaakdetails reads of the zaak row (a Core row: the ORM's identity map costs more than the read)
 _ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
-#: a new zaak unless its identificatie is taken (no row back: taken), by dialect, run on the session's
-#: connection: one Core statement instead of a check and an insert through the ORM session
+#: new zaken unless their identificatie is taken (no row back for a zaak: taken), by dialect, run on
+#: the session's connection: one Core statement instead of a check and an insert through the ORM session
 _NEW_ZAKEN_UNLESS_TAKEN = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(ZsZaak.__table__)
     .on_conflict_do_nothing(index_elements=["identificatie"])
@@ -129,6 +129,7 @@ class ZakenMixin(EmbeddedBase):
         now = _now()
         rows = [{"identificatie": n.zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
                  **n.columns} for n in news]
+        # (one zaak, the intake's sync path: a plain execute rather than SQLAlchemy's many-rows form)
         inserted = dict(conn.execute(_NEW_ZAKEN_UNLESS_TAKEN[conn.dialect.name], rows[0] if len(rows) == 1 else rows)
                         .all())
         for n in news:
