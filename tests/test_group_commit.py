@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from broker.adapters.targets import ZaaksysteemTarget
 from broker.errors import StufError
+from broker.intake.answers import HttpAnswer
 from broker.model.ports import Context, Deferred
 from broker.runtime import Broker
 from broker.store.db import Database, _GroupCommitter
@@ -112,6 +114,12 @@ def _committer_held(database: Database) -> Iterator[Callable[[int], None]]:
         held.result(10)
 
 
+def _send(broker: Broker, body: bytes) -> HttpAnswer:
+    """A creeerZaak sent to the broker's asynchronous port, as the edge hands it over."""
+    return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
+                                  '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+
+
 def _creeer_zaak_broker(stack: contextlib.ExitStack, tmp_path: Path, backend: str) -> Broker:
     """A broker that queues creeerZaak for the embedded zaaksysteem and has no worker of its own."""
     config = configs.write_config(tmp_path, routes={
@@ -197,9 +205,7 @@ def test_queued_intake_under_concurrency_keeps_duplicates_apart(tmp_path: Path, 
     settings = live.make_settings(tmp_path, config_dir=config)
     broker = Broker(settings)
     try:
-        def send(body: bytes):
-            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+        send = functools.partial(_send, broker)
 
         repeat_ref, other_ref = m.ref(), m.ref()
         repeated = e.envelope(m.creeer_zaak(_ident(), referentienummer=repeat_ref))
@@ -256,9 +262,7 @@ def test_sync_work_of_the_embedded_zaaksysteem_joins_the_group_and_a_failure_sta
         broker = Broker(live.make_settings(tmp_path, config_dir=config, database_url=url))
         stack.callback(broker.close)
 
-        def send(body: bytes):
-            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+        send = functools.partial(_send, broker)
 
         old, twice = _ident(), _ident()
         assert send(e.envelope(m.creeer_zaak(old))).status == 200
@@ -328,9 +332,7 @@ def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transactio
         "delivery": {"worker_in_serve": False}})
     broker = Broker(live.make_settings(tmp_path, config_dir=config))
     try:
-        def send(body: bytes):
-            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+        send = functools.partial(_send, broker)
 
         zaak = _ident()
         first = send(e.envelope(m.creeer_zaak(zaak)))
@@ -362,8 +364,7 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
         queue.listeners.append(lambda target, outcome, _seconds: delivered.append(outcome))
 
         def send(body: bytes) -> None:
-            answer = broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+            answer = _send(broker, body)
             assert answer.status == 200 and b"Bv03" in answer.body
 
         old = _ident()
@@ -406,8 +407,7 @@ def test_the_new_zaken_of_a_claim_are_inserted_with_one_statement_per_table(
         broker = _creeer_zaak_broker(stack, tmp_path, backend)
         new = [_ident() for _ in range(6)]
         for z in new:
-            answer = broker.pipeline.handle(e.ASYNC, e.envelope(m.creeer_zaak(z)), "text/xml; charset=utf-8",
-                                            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+            answer = _send(broker, e.envelope(m.creeer_zaak(z)))
             assert answer.status == 200 and b"Bv03" in answer.body
         ids = broker.queue.claim("w")
         assert len(ids) == 6
@@ -485,9 +485,7 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
 
         broker.pipeline._write_queued = counted  # type: ignore[method-assign]
 
-        def send(body: bytes):
-            return broker.pipeline.handle(e.ASYNC, body, "text/xml; charset=utf-8",
-                                          '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+        send = functools.partial(_send, broker)
 
         def group(bodies: list[bytes]) -> list:
             with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=len(bodies)) as pool:
