@@ -19,8 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from broker.intake import pipeline
 from broker.queue.tables import Delivery
 from broker.stuf.schemas import SchemaSet
+from tests.support import document_messages as d
 from tests.support import live
 from tests.support import messages as m
 from tests.support.configs import fast_delivery, write_config
@@ -332,3 +334,45 @@ def test_questions_about_a_zaak_need_no_handler_thread(tmp_path: Path, slow: Cou
                               soap_action=ZDS + "geefZaakdetails_ZakLv01")
         assert unknown.berichtcode == "La01" and unknown.payload.find(".//{*}object") is None  # no such zaak
         assert not slow_answered()
+
+
+def test_a_question_about_a_large_zaak_goes_to_a_handler_thread(tmp_path: Path, slow: CountingTarget,
+                                                                schemas: SchemaSet) -> None:
+    """A zaak with more rows to gather than pipeline.ON_LOOP_ROWS (here: documents) is answered in a
+    handler thread, not on the event loop, where building its answer would hold up every other
+    client: with the one handler thread held by a slow sync call, a question about it waits for that
+    call, while one about a small zaak is answered at once; then it is answered with every document."""
+    documents = pipeline.ON_LOOP_ROWS + 1
+
+    def create(caller: SoapCaller) -> None:
+        for ident in ("1234LOOPKLEIN", "1234LOOPGROOT"):
+            assert caller.call("OntvangAsynchroon", creeer(ident, "STP"),
+                               soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode == "Bv03"
+        for k in range(documents):
+            assert caller.call("OntvangAsynchroon", d.voeg_zaakdocument_toe(f"1234LOOPDOC{k:02d}", "1234LOOPGROOT"),
+                               soap_action=ZDS + "voegZaakdocumentToe_EdcLk01").berichtcode == "Bv03"
+
+    with _one_handler_thread_held(tmp_path, slow, schemas, queued=False, before=create) as (lb, caller, slow_answered):
+        large: dict = {}
+        other = SoapCaller(lb.url, schemas)
+
+        def ask_about_the_large_zaak() -> None:
+            started = time.perf_counter()
+            large["answer"] = other.call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPGROOT"),
+                                         soap_action=ZDS + "geefZaakdetails_ZakLv01")
+            large["seconds"] = time.perf_counter() - started
+
+        asking = threading.Thread(target=ask_about_the_large_zaak)
+        try:
+            asking.start()
+            small = caller.call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPKLEIN"),
+                                soap_action=ZDS + "geefZaakdetails_ZakLv01")
+            assert small.berichtcode == "La01" and b"1234LOOPKLEIN" in small.content
+            assert not slow_answered()
+            asking.join(timeout=30)
+        finally:
+            other.close()
+        # on the loop it took milliseconds; in the handler thread it waited for the slow call
+        assert large["seconds"] > SLOW_SECONDS / 3, large["seconds"]
+        assert large["answer"].berichtcode == "La01"
+        assert len(large["answer"].payload.findall(".//{*}heeftRelevant")) == documents

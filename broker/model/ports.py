@@ -51,11 +51,20 @@ class Deferred:
             write(items)
 
 
+class TooLargeForLoop(Exception):
+    """A read would gather more than ``Context.loop_budget`` rows: the caller, an event loop, runs the
+    request in a thread instead, so that one large answer does not hold up every other client."""
+
+
 @dataclass
 class Context:
     """What a target may know about the message it is handling."""
 
     session: Session | None = None  # the broker's own transaction (used by the embedded target)
+    #: set when the caller is an event loop: the most rows a read may gather to answer there (a zaak's
+    #: rollen, statussen, documents and besluiten); a read that would gather more raises
+    #: :class:`TooLargeForLoop` before it builds anything (None: no limit, the caller is a thread)
+    loop_budget: int | None = None
     #: writes that may wait for the end of the batch this delivery is part of (None: write now)
     deferred: Deferred | None = None
     zender: Systeem | None = None

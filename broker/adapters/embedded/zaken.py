@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded.base import EmbeddedBase, deferring_session_of, session_of, stuf_of
-from broker.adapters.embedded.tables import ZsBesluit, ZsRol, ZsStatus, ZsZaak
+from broker.adapters.embedded.tables import ZsBesluit, ZsDocument, ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
-from broker.model.ports import Context
+from broker.model.ports import Context, TooLargeForLoop
 from broker.model.selectie import ZaakSelectie
 from broker.stuf import ns
 from broker.zds import mutation, read
@@ -48,6 +50,11 @@ _NEW_ZAKEN_UNLESS_TAKEN = {
 }
 _NEW_ROLLEN = insert(ZsRol.__table__)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
+#: how many rows geefZaakdetails would gather for the zaak (rollen, statussen, documents, besluiten):
+#: one statement of indexed counts, asked only on an event loop (Context.loop_budget)
+_RELATED_ROWS = select(functools.reduce(operator.add, [
+    select(func.count()).select_from(t).where(t.c.zaak_id == bindparam("zaak_id")).scalar_subquery()
+    for t in (ZsRol.__table__, ZsStatus.__table__, ZsDocument.__table__, ZsBesluit.__table__)]))
 _STATUSSEN_XML = (select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
                   .order_by(ZsStatus.position))
 
@@ -223,6 +230,10 @@ class ZakenMixin(EmbeddedBase):
         row = conn.execute(_ZAAK_XML, {"identificatie": identificatie}).one_or_none()
         if row is None:
             return None
+        if ctx.loop_budget is not None:
+            related = conn.execute(_RELATED_ROWS, {"zaak_id": row.id}).scalar_one()
+            if related > ctx.loop_budget:
+                raise TooLargeForLoop(f"zaak {identificatie}: {related} related rows")
         el = self._registered_xml(session, row.id, row.stuf_xml)
         statussen = conn.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all()
         for i, st in enumerate(statussen):
