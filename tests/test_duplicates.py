@@ -67,6 +67,21 @@ def test_creeer_zaak_twice_is_processed_once_and_answered_with_the_stored_bv03(e
     assert (row.operation, row.replays, row.attempts) == ("creeerZaak", 2, 1)
 
 
+def test_the_same_creeer_zaak_in_another_envelope_is_answered_with_the_stored_bv03(edge: Edge) -> None:
+    """The same StUF body resent in another envelope (other prefix, no header: other bytes) is the same
+    message: recognised from the stored request's body, not processed again."""
+    ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")
+    ref = m.ref()
+    xml = m.creeer_zaak(ident, referentienummer=ref)
+    first = _send(edge, e.ASYNC, e.envelope(xml))
+    assert edge.soap.check(first).berichtcode == "Bv03"
+    again = _send(edge, e.ASYNC, e.envelope(xml, prefix="S", header=False))
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert e.zaak_count(edge.broker, ident) == 1
+    (row,) = e.rows_for(edge.broker, ref)
+    assert (row.replays, row.attempts) == (1, 1)
+
+
 def test_other_content_under_a_used_referentienummer_is_stuf016_on_the_async_port(edge: Edge) -> None:
     """A different creeerZaak under a used (zender, referentienummer) gets Fo03 StUF016 and changes nothing."""
     ident = edge.soap.call(e.SYNC_VRIJ, m.genereer_zaak_identificatie()).text("zaak/identificatie")

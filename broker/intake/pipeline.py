@@ -217,7 +217,9 @@ class Pipeline:
             # known before parsing: the request goes to a handler thread whole, and is parsed once there
             return Begun(rest=functools.partial(self.handle, port, body, content_type, soap_action, transport))
         start = time.perf_counter()
-        rec = Record(port=port, request=body, request_content_type=content_type)
+        # the bytes' hash tells a byte-identical resend (the body's canonical hash only when needed)
+        rec = Record(port=port, request=body, request_content_type=content_type,
+                     request_hash=messagelog.content_hash(body))
         version = "1.2" if content_type.lower().startswith("application/soap+xml") else "1.1"
         structlog.contextvars.clear_contextvars()
         # the caller's X-Correlation-ID when valid, else a new one: in every log line, kept with the message,
@@ -228,8 +230,6 @@ class Pipeline:
         request: soap.SoapRequest | None = None
 
         def on_error(exc: Exception) -> Begun:  # the one place every error becomes a fault
-            if rec.request_hash is None:  # not parsed far enough for the body's own hash
-                rec.request_hash = messagelog.content_hash(body)
             fault = functools.partial(self._fault, rec, exc, version, start, request)
             return Begun(rest=fault) if on_loop else Begun(answer=fault())
 
@@ -240,8 +240,7 @@ class Pipeline:
             rec.soap_action = request.soap_action
             rec.timings["parse_ms"] = _ms(t)
             # the same StUF message in another envelope (SOAP version, prefixes, MTOM) is the same message
-            rec.request_hash = messagelog.body_hash(request.body_element)
-            rec.legacy_hash = functools.partial(messagelog.legacy_body_hash, request.body_element)
+            rec.body_hashes = messagelog.body_hashes(request.body_element)
             # read first, so that a fault on the operation (StUF040/025/004) still mirrors the stuurgegevens
             rec.sg = sgmod.read(request.body_element)
             rules.check_first(request.body_element, rec.sg)  # StUF001/004/007, StUF043
@@ -751,7 +750,9 @@ class Pipeline:
             with self.db.write() as session:
                 existing = messagelog.find_duplicate(session, key) if key else None
                 if existing is not None and (
-                    not rec.same_content(existing.request_hash) or existing.outcome not in ("fault", "pending")
+                    not rec.same_content(existing.request_hash,
+                                         functools.partial(messagelog.stored_body_hash, session, existing))
+                    or existing.outcome not in ("fault", "pending")
                 ):
                     existing, key = None, None
                 row = messagelog.claim(session, rec, key, existing)

@@ -66,6 +66,19 @@ def parse(data: bytes) -> etree._Element:
     return root
 
 
+def canonical(el: etree._Element) -> bytes:
+    """``el`` in exclusive canonical XML: the form that compares two fragments whatever surrounds them
+    (namespace declarations they do not use, prefixes declared higher up, attribute order).
+
+    Canonical XML refuses relative namespace URIs (``xmlns:q="rel"``), which XML itself allows: such
+    a message is the sender's error (StUF055), not the broker's."""
+    try:
+        return etree.tostring(el, method="c14n", exclusive=True)
+    except etree.C14NError:
+        raise StufError("StUF055", "Het bericht kon niet canoniek worden gemaakt",
+                        "een namespace-URI is relatief; gebruik absolute namespace-URI's") from None
+
+
 def parse_trusted(data: bytes | str) -> etree._Element:
     """Parse XML the broker produced or stored itself (same safe settings)."""
     if isinstance(data, str):

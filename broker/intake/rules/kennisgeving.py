@@ -16,7 +16,7 @@ from lxml import etree
 
 from broker.intake.rules.base import Relation, Tolerated, refuse
 from broker.intake.rules.tijdvak import TR
-from broker.stuf import ns
+from broker.stuf import ns, xmlsafe
 from broker.zds.tolerances import OLD_OBJECT_INCOMPLETE
 from broker.zds.xmlutil import SLEUTEL_VERZENDEND, VERWERKINGSSOORT
 
@@ -58,7 +58,7 @@ def _content(obj: etree._Element) -> list[bytes]:
     out = []
     for c in obj:
         if isinstance(c.tag, str) and c.tag != TR:
-            out.append(etree.tostring(c, method="c14n", exclusive=True))
+            out.append(xmlsafe.canonical(c))
     return out
 
 
