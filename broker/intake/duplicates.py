@@ -7,8 +7,6 @@ is still pending, the message is processed again in place of that attempt (``Non
 
 from __future__ import annotations
 
-import functools
-
 import structlog
 from sqlalchemy.orm import Session
 
@@ -40,8 +38,7 @@ class Duplicates:
     def replay(self, session: Session, rec: Record, existing: Message) -> HttpAnswer | None:
         """The answer for a repeat of ``existing``: its stored answer, StUF016 if the content differs,
         None to process it again."""
-        if not rec.same_content(existing.request_hash,
-                                functools.partial(messagelog.stored_body_hash, session, existing)):
+        if not messagelog.same_request(session, rec, existing):
             raise StufError(
                 "StUF016",
                 "Combinatie van zender en referentienummer is al gebruikt voor een ander bericht",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,12 @@ def stored_body_hash(session: Session, message: Message) -> str | None:
         return body_hash(request.body_element)
     except Exception:  # what could not be read then cannot be now: not the same message
         return None
+
+
+def same_request(session: Session, rec: Record, existing: Message) -> bool:
+    """Whether ``existing`` (stored under the same key) is ``rec`` again: Record.same_content, with the
+    stored request's body hash read from ``session`` only when it is needed."""
+    return rec.same_content(existing.request_hash, functools.partial(stored_body_hash, session, existing))
 
 
 @dataclass
