@@ -432,6 +432,43 @@ def test_the_new_zaken_of_a_claim_are_inserted_with_one_statement_per_table(
         assert sorted((r.zaak_id, r.relatie) for r in rollen) == sorted((zaken[z], "heeftAlsInitiator") for z in new)
 
 
+def test_a_claims_creeer_zaken_are_read_and_their_rows_made_before_the_write_transaction(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drain's group transaction holds the write lock of every worker process, as the intake's
+    does: each queued creeerZaak of a claim is read into the case model and its rows are made on the
+    worker's own thread before it (the service's prepare, as for a sync delivery); in the transaction
+    only the statements, once for the zaak it was made for."""
+    from broker.adapters.embedded.zaken import ZakenMixin
+    from broker.services import creeer_zaak as service
+
+    threads: dict[str, list[str]] = {"read": [], "rows": []}
+    real_read, real_rows = service.read.zaak, ZakenMixin._new_zaak
+
+    def read_zaak(el):  # type: ignore[no-untyped-def]
+        threads["read"].append(threading.current_thread().name)
+        return real_read(el)
+
+    def new_zaak(self, zaak):  # type: ignore[no-untyped-def]
+        threads["rows"].append(threading.current_thread().name)
+        return real_rows(self, zaak)
+
+    monkeypatch.setattr(service.read, "zaak", read_zaak)
+    monkeypatch.setattr(ZakenMixin, "_new_zaak", new_zaak)
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
+        new = [_ident() for _ in range(3)]
+        for z in new:
+            answer = _send(broker, e.envelope(m.creeer_zaak(z)))
+            assert answer.status == 200 and b"Bv03" in answer.body
+        ids = broker.queue.claim("w")
+        assert len(ids) == 3
+        assert [o.result for o in broker.queue.run_many(ids, "w")] == ["delivered"] * 3
+        assert len(threads["read"]) == len(threads["rows"]) == 3, threads  # each once, not again inside
+        assert "group-commit" not in threads["read"] + threads["rows"], threads
+        with broker.db.read() as s:
+            assert set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars()) == set(new)
+
+
 def test_a_deferred_new_zaak_is_written_before_anything_else_reads_the_transaction(
         tmp_path: Path, schemas: SchemaSet) -> None:
     """What follows a deferred creeerZaak in the same batch (another delivery reading or changing a

@@ -445,6 +445,11 @@ class Queue:
         except Exception as exc:  # a stored message that no longer reads is permanent
             return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
         if target.shares_transaction:
+            # the group's transaction holds the database's write lock (on SQLite, for every worker
+            # process): what depends on the request alone is done before it, here
+            prepare = getattr(target, "prepare", None)
+            if prepare is not None:
+                prepare(request)
             return self._submit(delivery_id, worker, target_name, target, request, message_id, steps, attempt,
                                 started, t0)
         ctx = Context(session=None, zender=request.zds.stuurgegevens.zender, message_id=message_id,
@@ -496,7 +501,7 @@ class Queue:
             deferred = Deferred()  # e.g. the new zaken of them all, inserted together
             for i in held:
                 ctx = Context(session=s, deferred=deferred, zender=i.request.zds.stuurgegevens.zender,
-                              message_id=i.message_id, steps=i.steps)
+                              message_id=i.message_id, steps=i.steps, prepared=i.request.zds.prepared)
                 i.context.run(i.target.deliver, i.request, ctx)
             deferred.flush()
             s.commit()
