@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from broker.intake import pipeline
 from broker.queue.tables import Delivery
 from broker.stuf.schemas import SchemaSet
+from tests.support import besluit_messages as bm
 from tests.support import document_messages as d
 from tests.support import live
 from tests.support import messages as m
@@ -376,3 +377,46 @@ def test_a_question_about_a_large_zaak_goes_to_a_handler_thread(tmp_path: Path, 
         assert large["seconds"] > SLOW_SECONDS / 3, large["seconds"]
         assert large["answer"].berichtcode == "La01"
         assert len(large["answer"].payload.findall(".//{*}heeftRelevant")) == documents
+
+
+def test_a_question_about_a_besluit_with_many_documents_goes_to_a_handler_thread(
+        tmp_path: Path, slow: CountingTarget, schemas: SchemaSet) -> None:
+    """geefBesluitdetails, answered on the event loop, is bounded by pipeline.ON_LOOP_ROWS as
+    geefZaakdetails is: a besluit with more documents than that is answered in a handler thread (here
+    held by a slow sync call, so the answer waits for it), one with a single document at once."""
+    documents = [f"1234LBDOC{k:02d}" for k in range(pipeline.ON_LOOP_ROWS + 1)]
+
+    def create(caller: SoapCaller) -> None:
+        assert caller.call("OntvangAsynchroon", creeer("1234LOOPBSL", "STP"),
+                           soap_action=ZDS + "creeerZaak_ZakLk01").berichtcode == "Bv03"
+        for doc in documents:
+            assert caller.call("OntvangAsynchroon", bm.voeg_zaakdocument_toe(doc, "1234LOOPBSL"),
+                               soap_action=bm.ACTIONS["document"]).berichtcode == "Bv03"
+        for besluit, linked in (("1234LBKLEIN", documents[:1]), ("1234LBGROOT", documents)):
+            assert caller.call("OntvangAsynchroon",
+                               bm.voeg_besluit_toe(besluit, "1234LOOPBSL", documenten=tuple(linked)),
+                               soap_action=bm.ACTIONS["voeg"]).berichtcode == "Bv03"
+
+    with _one_handler_thread_held(tmp_path, slow, schemas, queued=False, before=create) as (lb, caller, slow_answered):
+        large: dict = {}
+        other = SoapCaller(lb.url, schemas)
+
+        def ask_about_the_large_besluit() -> None:
+            started = time.perf_counter()
+            large["answer"] = other.call("BeantwoordVraag", bm.geef_besluitdetails("1234LBGROOT"),
+                                         soap_action=bm.ACTIONS["details"])
+            large["seconds"] = time.perf_counter() - started
+
+        asking = threading.Thread(target=ask_about_the_large_besluit)
+        try:
+            asking.start()
+            small = caller.call("BeantwoordVraag", bm.geef_besluitdetails("1234LBKLEIN"),
+                                soap_action=bm.ACTIONS["details"])
+            assert small.berichtcode == "La01" and len(small.payload.findall(".//{*}isVastgelegdIn")) == 1
+            assert not slow_answered()
+            asking.join(timeout=30)
+        finally:
+            other.close()
+        assert large["seconds"] > SLOW_SECONDS / 3, large["seconds"]
+        assert large["answer"].berichtcode == "La01"
+        assert len(large["answer"].payload.findall(".//{*}isVastgelegdIn")) == len(documents)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lxml import etree
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from broker.adapters.embedded import lookup
@@ -39,7 +39,7 @@ from broker.adapters.embedded.tables import (
 )
 from broker.errors import StufError
 from broker.model import Besluit
-from broker.model.ports import Context
+from broker.model.ports import Context, TooLargeForLoop
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
@@ -57,6 +57,10 @@ from broker.zds.xmlutil import (
 )
 
 _RELATIONS = ("isUitkomstVan", "isVastgelegdIn")
+#: how many documents geefBesluitdetails would gather for the besluit, asked only on an event loop
+#: (Context.loop_budget)
+_DOCUMENT_ROWS = (select(func.count()).select_from(ZsBesluitDocument)
+                  .where(ZsBesluitDocument.besluit_id == bindparam("besluit_id")))
 #: the besluiten of a zaak as registered, for its leidtTot relations (made once: every geefZaakdetails asks)
 _BESLUITEN_XML_OF = (select(ZsBesluit.stuf_xml).where(ZsBesluit.zaak_id == bindparam("zaak_id"))
                      .order_by(ZsBesluit.identificatie))
@@ -121,6 +125,10 @@ class BesluitenMixin(EmbeddedBase):
         ).scalar_one_or_none()
         if row is None:
             return None
+        if ctx.loop_budget is not None:
+            documents = session.connection().execute(_DOCUMENT_ROWS, {"besluit_id": row.id}).scalar_one()
+            if documents > ctx.loop_budget:
+                raise TooLargeForLoop(f"besluit {identificatie}: {documents} documents")
         return read.besluit(self._besluit_element(session, row))
 
     def geef_besluiten(self, ctx: Context, zaak_identificatie: str) -> list[Besluit] | None:
