@@ -554,3 +554,28 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
         with broker.db.read() as s:
             count = s.execute(select(func.count()).select_from(Message)).scalar_one()
         assert count == 6 + 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_faults_of_concurrent_requests_are_logged_in_one_group(
+        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:
+    """A refused message's log row goes to the group commit like an accepted one's: faults arriving
+    together share one transaction and one fsync instead of one each (broken or hostile traffic
+    would otherwise make every other request wait behind its commits). Each is still logged with its
+    own foutcode and answered with its own fault."""
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, backend)
+        # creeerZaken with an element the schema does not know: well-formed, refused (StUF055)
+        refused = [e.envelope(m.creeer_zaak(_ident()).replace("<ZKN:omschrijving>", "<ZKN:onbekend>x</ZKN:onbekend>"
+                                                              "<ZKN:omschrijving>", 1)) for _ in range(6)]
+        assert all(b"onbekend" in body for body in refused)
+        attempts.clear()
+        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=len(refused)) as pool:
+            answers = [pool.submit(_send, broker, body) for body in refused]
+            release(len(refused))
+            results = [a.result(30) for a in answers]
+        assert all(r.status == 500 and b"Fo03" in r.body and b"StUF055" in r.body for r in results)
+        assert (len(refused), False) in attempts, attempts  # the six faults' rows: one transaction
+        with broker.db.read() as s:
+            logged = s.execute(select(Message.foutcode).where(Message.id.in_([r.message_id for r in results])))
+            assert sorted(logged.scalars()) == ["StUF055"] * len(refused)

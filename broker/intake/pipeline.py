@@ -745,18 +745,27 @@ class Pipeline:
             # not a SOAP message, or from a caller that proved nothing: its metadata and its start are
             # kept (what the operator needs to see what it was), not all of it
             rec.request_size, rec.request = len(rec.request), rec.request[:GARBAGE_EXCERPT]
-        try:
-            key = messagelog.dedupe_key(rec.sg) if rec.sg and error.code != "StUF016" else None
-            with self.db.write() as session:
+        key = messagelog.dedupe_key(rec.sg) if rec.sg and error.code != "StUF016" else None
+
+        def log_fault(conn: Connection) -> int:
+            # in the group commit: a fault shares its transaction and fsync with other requests' writes
+            # (hostile or broken traffic would otherwise pay, and make others wait for, one each); it
+            # may run twice (a group is retried with savepoints), so it only writes to the database
+            with Session(bind=conn) as session:
                 existing = messagelog.find_duplicate(session, key) if key else None
+                stored_key = key
                 if existing is not None and (
                     not messagelog.same_request(session, rec, existing) or existing.outcome not in ("fault", "pending")
                 ):
-                    existing, key = None, None
-                row = messagelog.claim(session, rec, key, existing)
+                    existing, stored_key = None, None
+                row = messagelog.claim(session, rec, stored_key, existing)
                 messagelog.finish(session, row, rec, answer=body, answer_content_type=http.content_type,
                                   answer_berichtcode=kind, http_status=status, error=error)
-                http.message_id = row.id
+                session.commit()  # (joins the group's transaction: its commit does not end it)
+                return row.id
+
+        try:
+            http.message_id = self.db.grouped(log_fault)
         except SQLAlchemyError:
             log.exception("could not log a fault")
         log.info("message handled", outcome="fault", foutcode=error.code, plek=error.plek,
