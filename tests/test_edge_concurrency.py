@@ -337,6 +337,27 @@ def test_questions_about_a_zaak_need_no_handler_thread(tmp_path: Path, slow: Cou
         assert not slow_answered()
 
 
+@contextlib.contextmanager
+def _asked_meanwhile(url: str, schemas: SchemaSet, body: str, action: str) -> Iterator[dict]:
+    """A question sent by a caller of its own in a thread while the block runs: {"answer", "seconds"}
+    once the block has ended (the question is awaited then)."""
+    asked: dict = {}
+    other = SoapCaller(url, schemas)
+
+    def ask() -> None:
+        started = time.perf_counter()
+        asked["answer"] = other.call("BeantwoordVraag", body, soap_action=action)
+        asked["seconds"] = time.perf_counter() - started
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    try:
+        yield asked
+        asking.join(timeout=30)
+    finally:
+        other.close()
+
+
 def test_a_question_about_a_large_zaak_goes_to_a_handler_thread(tmp_path: Path, slow: CountingTarget,
                                                                 schemas: SchemaSet) -> None:
     """A zaak with more rows to gather than pipeline.ON_LOOP_ROWS (here: documents) is answered in a
@@ -354,25 +375,12 @@ def test_a_question_about_a_large_zaak_goes_to_a_handler_thread(tmp_path: Path, 
                                soap_action=ZDS + "voegZaakdocumentToe_EdcLk01").berichtcode == "Bv03"
 
     with _one_handler_thread_held(tmp_path, slow, schemas, queued=False, before=create) as (lb, caller, slow_answered):
-        large: dict = {}
-        other = SoapCaller(lb.url, schemas)
-
-        def ask_about_the_large_zaak() -> None:
-            started = time.perf_counter()
-            large["answer"] = other.call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPGROOT"),
-                                         soap_action=ZDS + "geefZaakdetails_ZakLv01")
-            large["seconds"] = time.perf_counter() - started
-
-        asking = threading.Thread(target=ask_about_the_large_zaak)
-        try:
-            asking.start()
+        with _asked_meanwhile(lb.url, schemas, m.geef_zaakdetails("1234LOOPGROOT"),
+                              ZDS + "geefZaakdetails_ZakLv01") as large:
             small = caller.call("BeantwoordVraag", m.geef_zaakdetails("1234LOOPKLEIN"),
                                 soap_action=ZDS + "geefZaakdetails_ZakLv01")
             assert small.berichtcode == "La01" and b"1234LOOPKLEIN" in small.content
             assert not slow_answered()
-            asking.join(timeout=30)
-        finally:
-            other.close()
         # on the loop it took milliseconds; in the handler thread it waited for the slow call
         assert large["seconds"] > SLOW_SECONDS / 3, large["seconds"]
         assert large["answer"].berichtcode == "La01"
@@ -398,25 +406,11 @@ def test_a_question_about_a_besluit_with_many_documents_goes_to_a_handler_thread
                                soap_action=bm.ACTIONS["voeg"]).berichtcode == "Bv03"
 
     with _one_handler_thread_held(tmp_path, slow, schemas, queued=False, before=create) as (lb, caller, slow_answered):
-        large: dict = {}
-        other = SoapCaller(lb.url, schemas)
-
-        def ask_about_the_large_besluit() -> None:
-            started = time.perf_counter()
-            large["answer"] = other.call("BeantwoordVraag", bm.geef_besluitdetails("1234LBGROOT"),
-                                         soap_action=bm.ACTIONS["details"])
-            large["seconds"] = time.perf_counter() - started
-
-        asking = threading.Thread(target=ask_about_the_large_besluit)
-        try:
-            asking.start()
+        with _asked_meanwhile(lb.url, schemas, bm.geef_besluitdetails("1234LBGROOT"), bm.ACTIONS["details"]) as large:
             small = caller.call("BeantwoordVraag", bm.geef_besluitdetails("1234LBKLEIN"),
                                 soap_action=bm.ACTIONS["details"])
             assert small.berichtcode == "La01" and len(small.payload.findall(".//{*}isVastgelegdIn")) == 1
             assert not slow_answered()
-            asking.join(timeout=30)
-        finally:
-            other.close()
         assert large["seconds"] > SLOW_SECONDS / 3, large["seconds"]
         assert large["answer"].berichtcode == "La01"
         assert len(large["answer"].payload.findall(".//{*}isVastgelegdIn")) == len(documents)

@@ -133,6 +133,18 @@ def _creeer_zaak_broker(stack: contextlib.ExitStack, tmp_path: Path, backend: st
     return broker
 
 
+def _queued_and_claimed(broker: Broker, count: int) -> tuple[list[str], list[int]]:
+    """``count`` new zaken sent as queued creeerZaken (each answered with a Bv03), then claimed by a
+    worker "w": (their identificaties, the claimed deliveries)."""
+    new = [_ident() for _ in range(count)]
+    for z in new:
+        answer = _send(broker, e.envelope(m.creeer_zaak(z)))
+        assert answer.status == 200 and b"Bv03" in answer.body
+    ids = broker.queue.claim("w")
+    assert len(ids) == count
+    return new, ids
+
+
 def test_writes_of_many_threads_are_committed_together_and_a_conflict_fails_only_its_own(
         db: Database, attempts: list[tuple[int, bool]]) -> None:
     db.grouped(_add("taken"))
@@ -405,12 +417,7 @@ def test_the_new_zaken_of_a_claim_are_inserted_with_one_statement_per_table(
     statement per table instead of two per delivery (on PostgreSQL a round trip each)."""
     with contextlib.ExitStack() as stack:
         broker = _creeer_zaak_broker(stack, tmp_path, backend)
-        new = [_ident() for _ in range(6)]
-        for z in new:
-            answer = _send(broker, e.envelope(m.creeer_zaak(z)))
-            assert answer.status == 200 and b"Bv03" in answer.body
-        ids = broker.queue.claim("w")
-        assert len(ids) == 6
+        new, ids = _queued_and_claimed(broker, 6)
         statements: list[str] = []
 
         def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -456,12 +463,7 @@ def test_a_claims_creeer_zaken_are_read_and_their_rows_made_before_the_write_tra
     monkeypatch.setattr(ZakenMixin, "_new_zaak", new_zaak)
     with contextlib.ExitStack() as stack:
         broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
-        new = [_ident() for _ in range(3)]
-        for z in new:
-            answer = _send(broker, e.envelope(m.creeer_zaak(z)))
-            assert answer.status == 200 and b"Bv03" in answer.body
-        ids = broker.queue.claim("w")
-        assert len(ids) == 3
+        new, ids = _queued_and_claimed(broker, 3)
         assert [o.result for o in broker.queue.run_many(ids, "w")] == ["delivered"] * 3
         assert len(threads["read"]) == len(threads["rows"]) == 3, threads  # each once, not again inside
         assert "group-commit" not in threads["read"] + threads["rows"], threads
