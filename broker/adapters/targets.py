@@ -71,6 +71,16 @@ class Target(Protocol):
     def retryable(self, exc: BaseException) -> bool: ...
 
 
+def prepare_outside_transaction(target: object, request: DeliveryRequest) -> None:
+    """For a target that works in the broker's transaction (the embedded zaaksysteem), whose
+    transaction holds the database's write lock (on SQLite, for every worker process): what its
+    operation's service reads from the request alone, done before that transaction, on the caller's
+    thread (:meth:`ZaaksysteemTarget.prepare`). Nothing for a target without that step."""
+    prepare = getattr(target, "prepare", None)
+    if prepare is not None:
+        prepare(request)
+
+
 def default_retryable(exc: BaseException) -> bool:
     if isinstance(exc, AdapterError):
         return exc.retryable

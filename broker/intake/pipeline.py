@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from broker.adapters.targets import DeliveryRequest
+from broker.adapters.targets import DeliveryRequest, prepare_outside_transaction
 from broker.bg import dispatch as bg_dispatch
 from broker.bg.operations import BG_PORTS
 from broker.config import BrokerSettings
@@ -78,10 +78,11 @@ READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefLijstZaakdocumenten
 #: documents and besluiten; no document content). The lists and a document's content are read in a
 #: handler thread
 ON_LOOP_READS = frozenset({"geefZaakdetails", "geefZaakstatus", "geefBesluitdetails"})
-#: the most rows (a zaak's rollen, statussen, documents, besluiten) such a question gathers on the event
-#: loop; a larger zaak is answered in a handler thread, so that its answer (0.15-0.2 ms per row on the
-#: project's machine: a document's relation built, validated, written) holds up no other client: a
-#: turn of the loop stays under about 10 ms (a zaak of 3,000 documents took 0.6 s).
+#: the most rows (a zaak's rollen, statussen, documents, besluiten; a besluit's documents) such a
+#: question gathers on the event loop; a larger one is answered in a handler thread, so that its answer
+#: (0.15-0.2 ms per row on the project's machine: a document's relation built, validated, written)
+#: holds up no other client: a turn of the loop stays under about 10 ms (a zaak of 3,000 documents
+#: took 0.6 s).
 ON_LOOP_ROWS = 25
 
 __all__ = ["Pipeline", "HttpAnswer", "INTAKE", "Begun", "ON_LOOP_BYTES", "ON_LOOP_ROWS", "READS"]
@@ -424,11 +425,7 @@ class Pipeline:
         assert rec.sg is not None
         primary, zender = legs[0], rec.sg.zender
         context = contextvars.copy_context()
-        # the group's transaction holds the database's write lock (on SQLite, for every worker process):
-        # what depends on the request alone is done before it, here
-        prepare = getattr(primary.target, "prepare", None)
-        if prepare is not None:
-            prepare(delivery)
+        prepare_outside_transaction(primary.target, delivery)
         acknowledgement = self._acknowledgement(rec, request, delivery.zds)
 
         def work(conn: Connection) -> tuple[HttpAnswer, ZdsAnswer]:
@@ -481,8 +478,8 @@ class Pipeline:
                          key: str | None, existing: Message | None, zaaktype: str | None, ordering_key: str | None,
                          start: float, *, on_loop: bool = False) -> tuple[ZdsAnswer, HttpAnswer, Callable[[Connection], int]]:
         """A question to the embedded zaaksysteem, answered from a read transaction (no write lock): the
-        answer, its HTTP form, and the write of its log rows for the group commit. ``on_loop``: a zaak
-        with more than ``ON_LOOP_ROWS`` rows to gather raises TooLargeForLoop before it is read."""
+        answer, its HTTP form, and the write of its log rows for the group commit. ``on_loop``: a zaak or
+        besluit with more than ``ON_LOOP_ROWS`` rows to gather raises TooLargeForLoop before it is read."""
         assert rec.sg is not None
         t = time.perf_counter()
         with self.db.read() as session:
@@ -501,7 +498,7 @@ class Pipeline:
         """A question about one zaak or besluit to the embedded zaaksysteem on SQLite
         (``ON_LOOP_READS``), on the event loop: a read transaction in WAL mode waits for no writer; its
         log rows then join the group commit (``pending``), as a queued message's do. No handler thread
-        is involved unless it fails (the fault is made in one) or the zaak has more than
+        is involved unless it fails (the fault is made in one) or the zaak or besluit has more than
         ``ON_LOOP_ROWS`` rows to gather (the whole request then goes to one)."""
         try:
             answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,

@@ -62,7 +62,7 @@ class Context:
 
     session: Session | None = None  # the broker's own transaction (used by the embedded target)
     #: set when the caller is an event loop: the most rows a read may gather to answer there (a zaak's
-    #: rollen, statussen, documents and besluiten); a read that would gather more raises
+    #: rollen, statussen, documents and besluiten; a besluit's documents); a read that would gather more raises
     #: :class:`TooLargeForLoop` before it builds anything (None: no limit, the caller is a thread)
     loop_budget: int | None = None
     #: writes that may wait for the end of the batch this delivery is part of (None: write now)

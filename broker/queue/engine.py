@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from broker.adapters.afnemer import Afnemers
 from broker.adapters.subscriber import PREFIX as SUBSCRIBER
 from broker.adapters.subscriber import Subscribers
-from broker.adapters.targets import DeliveryRequest, Target
+from broker.adapters.targets import DeliveryRequest, Target, prepare_outside_transaction
 from broker.errors import AdapterError, StufError
 from broker.model.ports import Context, Deferred
 from broker.queue import tables as t
@@ -445,11 +445,7 @@ class Queue:
         except Exception as exc:  # a stored message that no longer reads is permanent
             return self._finish(delivery_id, worker, attempt, started, t0, None, exc, False)
         if target.shares_transaction:
-            # the group's transaction holds the database's write lock (on SQLite, for every worker
-            # process): what depends on the request alone is done before it, here
-            prepare = getattr(target, "prepare", None)
-            if prepare is not None:
-                prepare(request)
+            prepare_outside_transaction(target, request)
             return self._submit(delivery_id, worker, target_name, target, request, message_id, steps, attempt,
                                 started, t0)
         ctx = Context(session=None, zender=request.zds.stuurgegevens.zender, message_id=message_id,
