@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 
 from broker import services
-from broker.adapters import registry
+from broker.adapters import personen_register, registry
 from broker.adapters.deps import AdapterDeps
 from broker.adapters.subscriber import Subscribers
 from broker.adapters.targets import Target
@@ -67,6 +67,23 @@ def compile_served(settings: Settings) -> SchemaSet | None:
         return SchemaSet(settings.xsd_dir, manifest=MANIFEST, served=SERVED)
     except (BrokerError, etree.LxmlError):
         return None
+
+
+def prepare_workers(settings: Settings) -> SchemaSet | None:
+    """What every worker of ``serve`` needs, made once in the process they are forked from (they
+    start with it instead of each making its own): the served schemas (:func:`compile_served`, which
+    this returns), the service modules, the adapters' plugins, the seeds of embedded person registers.
+    Nothing here reports a problem: the check, running apart meanwhile, does."""
+    schemas = compile_served(settings)
+    services.load_all()
+    try:
+        routes = load_routes(settings.config_dir, sorted(registry.available()))
+    except BrokerError:
+        return schemas
+    for target in routes.targets.values():
+        if target.adapter == "personen-register":
+            personen_register.preload(settings.config_dir, target.options)
+    return schemas
 
 
 class Broker:

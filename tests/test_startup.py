@@ -4,6 +4,7 @@ timed; each test asserts that the work is skipped, or done again when it must be
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import signal
@@ -15,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broker.config import DEFAULT_XSD_DIR, MANIFEST
+from broker import runtime
+from broker.adapters import personen_register
+from broker.adapters.person_target import PersonenTarget
+from broker.config import DEFAULT_XSD_DIR, MANIFEST, Settings
 from broker.errors import SchemaError
 from broker.stuf import datums, ns, xsd_cache, xsd_install
 from broker.stuf.schemas import SchemaSet
@@ -93,6 +97,41 @@ def test_install_writes_the_cache_file(tmp_path: Path, monkeypatch: pytest.Monke
     _forbid(monkeypatch, "broker.stuf.datums._date_elements")
     xsd_install.verify_installed(target, MANIFEST)
     datums.date_elements(target, MANIFEST)
+
+
+def _some_persons(path: Path, n: int) -> Path:
+    with gzip.open(personen_register.TESTSET, "rt", encoding="utf-8") as f:
+        path.write_text("".join(line for _, line in zip(range(n), f, strict=False)), encoding="utf-8")
+    return path
+
+
+def test_a_person_seed_is_read_once_per_process_and_again_when_it_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = _some_persons(tmp_path / "personen.jsonl", 3)
+    first = personen_register.PersonenRegister("een", seed)
+    assert len(first.by_bsn) == 3
+    with monkeypatch.context() as m:
+        _forbid(m, "broker.adapters.personen_register.Persoon.from_dict")
+        second = personen_register.PersonenRegister("twee", seed)  # another broker in this process
+    assert second.by_bsn is first.by_bsn
+    _some_persons(seed, 2)  # rewritten: read again
+    assert len(personen_register.PersonenRegister("drie", seed).by_bsn) == 2
+
+
+def test_serve_loads_the_person_seeds_before_it_forks_its_workers(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``serve`` makes once for every worker (broker.web.asgi.prepare): with it, a worker's
+    broker builds its person register without reading the seed."""
+    monkeypatch.setattr(personen_register, "_LOADED", {})
+    runtime.prepare_workers(settings)
+    assert len(personen_register._LOADED) == 1
+    _forbid(monkeypatch, "broker.adapters.personen_register.Persoon.from_dict")
+    broker = runtime.Broker(settings)
+    try:
+        bronnen = [t.bron for t in broker.targets.values() if isinstance(t, PersonenTarget)]
+        assert [len(b.by_bsn) for b in bronnen if isinstance(b, personen_register.PersonenRegister)] == [1176]
+    finally:
+        broker.close()
 
 
 def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from broker.adapters.options import Options
+from broker.adapters.options import Options, parse
 from broker.errors import ConfigError, ConfigProblem
 from broker.model.person import Persoon, PersoonVraag
 from broker.model.ports import Health
@@ -36,37 +38,81 @@ def _fold(value: str | None) -> str:
     return (value or "").casefold().strip()
 
 
+@dataclass(frozen=True)
+class _Seed:
+    """A seed file's persons and their indexes, as loaded once per process (never changed after)."""
+
+    by_bsn: dict[str, Persoon]
+    by_adres: dict[tuple[str, int], list[Persoon]]
+    by_naam: dict[tuple[str, str], list[Persoon]]
+    by_geboortedatum: dict[str, list[Persoon]]
+
+
+#: loaded seeds by (path, size, mtime): ``serve`` loads them before it forks its workers (:func:`preload`),
+#: which then start with them instead of each parsing the file again
+_LOADED: dict[tuple[str, int, int], _Seed] = {}
+
+
+def _seed_key(seed: Path) -> tuple[str, int, int] | None:
+    try:
+        st = seed.stat()
+    except OSError:
+        return None
+    return (str(seed.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def _load(name: str, seed: Path) -> _Seed:
+    key = _seed_key(seed)
+    if key is None or not seed.is_file():
+        raise ConfigError([ConfigProblem("routes.yaml", None, f"target {name!r}: seed {seed} does not exist")])
+    if key in _LOADED:
+        return _LOADED[key]
+    by_bsn: dict[str, Persoon] = {}
+    by_adres: dict[tuple[str, int], list[Persoon]] = defaultdict(list)
+    by_naam: dict[tuple[str, str], list[Persoon]] = defaultdict(list)
+    by_geboortedatum: dict[str, list[Persoon]] = defaultdict(list)
+    opener = gzip.open if seed.suffix == ".gz" else open
+    with opener(seed, "rt", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                p = Persoon.from_dict(json.loads(line))
+            except (ValueError, TypeError, KeyError) as exc:  # no values in the message: personal data
+                raise ConfigError([ConfigProblem(str(seed), lineno,
+                                                 f"not a person ({type(exc).__name__})")]) from None
+            by_bsn[p.bsn] = p
+            for adres in (p.verblijfadres, p.correspondentieadres):
+                if adres is not None and adres.postcode and adres.huisnummer:
+                    by_adres[(adres.postcode, adres.huisnummer)].append(p)
+            if p.naam.geslachtsnaam and p.geboortedatum:
+                by_naam[(_fold(p.naam.geslachtsnaam), p.geboortedatum.waarde)].append(p)
+                by_geboortedatum[p.geboortedatum.waarde].append(p)
+    # plain dicts: a lookup of an unknown key must not add it to the shared indexes
+    loaded = _Seed(by_bsn, dict(by_adres), dict(by_naam), dict(by_geboortedatum))
+    _LOADED[key] = loaded
+    return loaded
+
+
+def preload(config_dir: Path, options: dict[str, Any]) -> None:
+    """Load the seed of a register with these options (as routes.yaml gives them) into this process
+    (``_LOADED``); options or a seed that are wrong are left to the check, which reports them."""
+    try:
+        _load("preload", _seed_path(config_dir, parse(RegisterOptions, "preload", options)))
+    except ConfigError:
+        pass
+
+
 class PersonenRegister:
     def __init__(self, name: str, seed: Path, *, inclusief_overledenen: bool = True) -> None:
         self.name = name
         self.seed = seed
         self.inclusief_overledenen = inclusief_overledenen
-        self.by_bsn: dict[str, Persoon] = {}
-        self.by_adres: dict[tuple[str, int], list[Persoon]] = defaultdict(list)
-        self.by_naam: dict[tuple[str, str], list[Persoon]] = defaultdict(list)
-        self.by_geboortedatum: dict[str, list[Persoon]] = defaultdict(list)
-        self._load()
-
-    def _load(self) -> None:
-        if not self.seed.is_file():
-            raise ConfigError([ConfigProblem("routes.yaml", None, f"target {self.name!r}: seed {self.seed} does not exist")])
-        opener = gzip.open if self.seed.suffix == ".gz" else open
-        with opener(self.seed, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    p = Persoon.from_dict(json.loads(line))
-                except (ValueError, TypeError, KeyError) as exc:  # no values in the message: personal data
-                    raise ConfigError([ConfigProblem(str(self.seed), lineno,
-                                                     f"not a person ({type(exc).__name__})")]) from None
-                self.by_bsn[p.bsn] = p
-                for adres in (p.verblijfadres, p.correspondentieadres):
-                    if adres is not None and adres.postcode and adres.huisnummer:
-                        self.by_adres[(adres.postcode, adres.huisnummer)].append(p)
-                if p.naam.geslachtsnaam and p.geboortedatum:
-                    self.by_naam[(_fold(p.naam.geslachtsnaam), p.geboortedatum.waarde)].append(p)
-                    self.by_geboortedatum[p.geboortedatum.waarde].append(p)
+        loaded = _load(name, seed)
+        self.by_bsn = loaded.by_bsn
+        self.by_adres = loaded.by_adres
+        self.by_naam = loaded.by_naam
+        self.by_geboortedatum = loaded.by_geboortedatum
 
     def zoek(self, vraag: PersoonVraag) -> list[Persoon]:
         if vraag.soort == "bsn":
@@ -119,8 +165,10 @@ def _naam_past(p: Persoon, vraag: PersoonVraag) -> bool:
     return True
 
 
-def build(name: str, config_dir: Path, options: RegisterOptions) -> PersonenRegister:
+def _seed_path(config_dir: Path, options: RegisterOptions) -> Path:
     seed = Path(options.seed) if options.seed else TESTSET
-    if not seed.is_absolute():
-        seed = config_dir / seed
-    return PersonenRegister(name, seed, inclusief_overledenen=options.inclusief_overledenen)
+    return seed if seed.is_absolute() else config_dir / seed
+
+
+def build(name: str, config_dir: Path, options: RegisterOptions) -> PersonenRegister:
+    return PersonenRegister(name, _seed_path(config_dir, options), inclusief_overledenen=options.inclusief_overledenen)

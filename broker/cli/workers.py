@@ -11,7 +11,8 @@ the process the workers are forked from, so it is not in every worker's memory e
 
 Forking is safe here because the parent runs no other thread by then (the checking broker lived in
 its own process) and has opened no event loop. ``gc.freeze()`` keeps the objects inherited from the
-parent out of the workers' garbage collections, so the pages they share are not copied for that alone.
+parent out of the workers' garbage collections, so the pages they share are not copied for that alone
+(:func:`settle_heap`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,17 @@ def fork_workers() -> bool:
         log.info("workers are spawned", threads=others)
         return False
     uvicorn_subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     return True
+
+
+def settle_heap() -> None:
+    """Freeze this process's objects out of later collections (``gc.freeze``), so the workers forked
+    from it share those pages instead of copying them when they collect. Only the young generations
+    are collected first: a full collection of the imported broker takes about 0.1 s of the start-up
+    and found a few dozen unreachable objects among 140,000."""
+    gc.collect(1)
+    gc.freeze()
 
 
 def check_apart(check: Callable[[], None], fail: Callable[[BaseException], None],

@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 
 from broker import logging as broker_logging
 from broker.config import Settings, load_settings
-from broker.runtime import Broker, compile_served
+from broker.runtime import Broker, prepare_workers
 from broker.stuf.schemas import SchemaSet
-from broker.web import protocol
+from broker.web import metrics, protocol
 from broker.web.app import create_app
 
 #: the served schemas compiled in the process the workers are forked from (or run in)
@@ -24,9 +24,11 @@ _compiled: SchemaSet | None = None
 
 
 def prepare(settings: Settings) -> None:
-    """Compile the served schemas here, once, for every worker this process starts (broker.cli.workers)."""
+    """Compile the served schemas here, once, for every worker this process starts (broker.cli.workers),
+    and make what else each would make alike (:func:`broker.runtime.prepare_workers`)."""
     global _compiled
-    _compiled = compile_served(settings)
+    _compiled = prepare_workers(settings)
+    metrics.preload()
 
 
 def create() -> Starlette:
