@@ -99,6 +99,26 @@ def test_install_writes_the_cache_file(tmp_path: Path, monkeypatch: pytest.Monke
     datums.date_elements(target, MANIFEST)
 
 
+def test_the_command_imports_the_broker_without_full_collections_and_freezes_it() -> None:
+    """``stuf-broker`` (broker.__main__.run) imports the broker with the garbage collector off, then
+    freezes what the import made and switches the collector on before a command runs."""
+    probe = (
+        "import gc, sys\n"
+        "full = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and info['generation'] == 2 and full.append(1))\n"
+        "sys.argv = ['stuf-broker', '--help']\n"
+        "from broker.__main__ import run\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('RESULT', len(full), gc.get_freeze_count(), gc.isenabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    _, full, frozen, enabled = next(line for line in out.stdout.splitlines() if line.startswith("RESULT")).split()
+    assert full == "0" and int(frozen) > 50_000 and enabled == "True", out.stdout[-2000:]
+
+
 def _some_persons(path: Path, n: int) -> Path:
     with gzip.open(personen_register.TESTSET, "rt", encoding="utf-8") as f:
         path.write_text("".join(line for _, line in zip(range(n), f, strict=False)), encoding="utf-8")
