@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import StufError
@@ -170,17 +170,18 @@ _INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, s
 
 
 def _answered(rec: Record, key: str | None, answer: bytes, answer_content_type: str, answer_berichtcode: str | None,
-              http_status: int, state: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The messages row and the payload row of a request answered without a fault."""
+              http_status: int, state: str, error: StufError | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The messages row and the payload row of a request answered (with a fault when ``error``), the
+    values :func:`finish` gives an ORM row."""
     values = rec.values() | {
         "dedupe_key": key,
         "answer_berichtcode": answer_berichtcode,
         "http_status": http_status,
-        "outcome": "ok",
+        "outcome": _outcome(rec, http_status, error),
         "state": state,
-        "foutcode": None,
-        "fout_plek": None,
-        "fout_omschrijving": None,
+        "foutcode": error.code if error else None,
+        "fout_plek": error.plek if error else None,
+        "fout_omschrijving": error.omschrijving[:200] if error else None,
         "duration_ms": round(rec.timings.get("total_ms", 0.0), 3),
         "timings": {k: round(v, 3) for k, v in rec.timings.items()},
         "answer_size": len(answer),
@@ -192,6 +193,14 @@ def _answered(rec: Record, key: str | None, answer: bytes, answer_content_type: 
         "answer_content_type": answer_content_type,
     }
     return values, payload
+
+
+def _outcome(rec: Record, http_status: int, error: StufError | None) -> str:
+    """ok, fault, or rejected (not a StUF message: no stuurgegevens, refused before it was read)."""
+    outcome = "fault" if error is not None else "ok"
+    if http_status in (413, 415) or (error is not None and rec.operation is None):
+        return "rejected" if rec.sg is None else outcome
+    return outcome
 
 
 def store_answered(session: Executor, rec: Record, key: str | None, existing_id: int | None, *, answer: bytes,
@@ -238,8 +247,30 @@ def store_answered_many(session: Executor, answered: list[Answered]) -> list[int
     return ids
 
 
+def store_fault(session: Executor, rec: Record, key: str | None, *, answer: bytes, answer_content_type: str,
+                answer_berichtcode: str | None, http_status: int, error: StufError) -> int:
+    """The rows of a request answered with a fault, new (no earlier row of it to reuse): one insert of
+    the metadata and one of the payload, as :func:`store_answered` (what :func:`claim` and
+    :func:`finish` write through the ORM, in six statements, for the rare resend that reuses a row)."""
+    values, payload = _answered(rec, key, answer, answer_content_type, answer_berichtcode, http_status, "done",
+                                error)
+    message_id = session.execute(_INSERT_MESSAGE, values | {"attempts": 1, "replays": 0}).scalar_one()
+    session.execute(_INSERT_PAYLOAD, payload | {"message_id": message_id})
+    return message_id
+
+
+_DUPLICATE = select(Message.__table__.c.id).where(Message.__table__.c.dedupe_key == bindparam("key"))
+
+
+def duplicate_id(session: Executor, key: str) -> int | None:
+    """The id of the message stored under ``key``, if any (a plain statement: a new key, the usual
+    case, loads no ORM object)."""
+    return session.execute(_DUPLICATE, {"key": key}).scalar_one_or_none()
+
+
 def find_duplicate(session: Session, key: str) -> Message | None:
-    return session.execute(select(Message).where(Message.dedupe_key == key)).scalar_one_or_none()
+    found = duplicate_id(session, key)
+    return session.get(Message, found) if found is not None else None
 
 
 def payload(session: Session, message_id: int) -> MessagePayload | None:
@@ -283,9 +314,7 @@ def finish(
     rec.fill(row)
     row.answer_berichtcode = answer_berichtcode
     row.http_status = http_status
-    row.outcome = "fault" if error is not None else "ok"
-    if http_status in (413, 415) or (error is not None and rec.operation is None):
-        row.outcome = "rejected" if rec.sg is None else row.outcome
+    row.outcome = _outcome(rec, http_status, error)
     row.state = state
     row.foutcode = error.code if error else None
     row.fout_plek = error.plek if error else None

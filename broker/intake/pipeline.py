@@ -747,10 +747,15 @@ class Pipeline:
         def log_fault(conn: Connection) -> int:
             # in the group commit: a fault shares its transaction and fsync with other requests' writes
             # (hostile or broken traffic would otherwise pay, and make others wait for, one each); it
-            # may run twice (a group is retried with savepoints), so it only writes to the database
+            # may run twice (a group is retried with savepoints), so it only writes to the database.
+            # A new message (the usual fault) gets its two rows in two plain statements; a resend of one
+            # stored before goes through the ORM, to reuse its row when it is the same request
+            if key is None or messagelog.duplicate_id(conn, key) is None:
+                return messagelog.store_fault(conn, rec, key, answer=body, answer_content_type=http.content_type,
+                                              answer_berichtcode=kind, http_status=status, error=error)
             with Session(bind=conn) as session:
-                existing = messagelog.find_duplicate(session, key) if key else None
-                stored_key = key
+                existing = messagelog.find_duplicate(session, key)
+                stored_key: str | None = key
                 if existing is not None and (
                     not messagelog.same_request(session, rec, existing) or existing.outcome not in ("fault", "pending")
                 ):
