@@ -593,6 +593,24 @@ def test_a_refused_new_message_is_logged_in_two_plain_statements(tmp_path: Path)
             assert stored is not None and stored.answer == answer.body and stored.request.startswith(b"<")
 
 
+def test_an_invalid_message_on_the_event_loop_is_validated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether an invalid message is a resend (whose earlier answer comes first, Tabel 4.1) is a
+    database read: the event loop leaves it, and the fault, to a handler thread, which goes on with
+    the request as parsed and validated on the loop instead of handling it again from its bytes
+    (an invalid message cost twice the parsing and validation of a valid one)."""
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
+        validated: list[int] = []
+        issues = broker.schemas.issues
+        monkeypatch.setattr(broker.schemas, "issues", lambda element: validated.append(1) or issues(element))
+        begun = broker.pipeline.begin(e.ASYNC, _refused(), "text/xml; charset=utf-8",
+                                      '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
+        assert begun.answer is None and begun.rest is not None  # the rest in a thread, as the edge runs it
+        answer = begun.wait()
+        assert answer.status == 500 and b"StUF055" in answer.body
+        assert len(validated) == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_faults_of_concurrent_requests_are_logged_in_one_group(
         tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:

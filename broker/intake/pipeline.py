@@ -343,18 +343,24 @@ class Pipeline:
         t = time.perf_counter()
         try:
             self._validate(rec, request, resolved)
-        except StufError:
+        except StufError as exc:
             _identify_invalid(rec, resolved.operation.name, request.body_element)
             # Tabel 4.1 order: a repeated (zender, referentienummer) comes before a schema error
             if key is not None and existing is None:
-                if on_loop:
-                    raise _Defer() from None
-                replay = self.duplicates.earlier_answer(rec, key)
-                if replay is not None:
-                    return Begun(answer=replay)
+                if on_loop:  # the look reads the database: a handler thread goes on from here (the
+                    # request is not parsed and validated again there)
+                    return Begun(rest=functools.partial(self._earlier_answer_or_raise, rec, key, exc))
+                return Begun(answer=self._earlier_answer_or_raise(rec, key, exc))
             raise
         rec.timings["validate_ms"] = _ms(t)
         return self._route(rec, request, resolved, start, existing, key, t, on_loop=on_loop)
+
+    def _earlier_answer_or_raise(self, rec: Record, key: str, error: StufError) -> HttpAnswer:
+        """The earlier answer when an invalid message is a resend of one answered before; else its error."""
+        replay = self.duplicates.earlier_answer(rec, key)
+        if replay is None:
+            raise error
+        return replay
 
     def _route(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, start: float,
                existing: Message | None, key: str | None, t: float, *, on_loop: bool) -> Begun:
