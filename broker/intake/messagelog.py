@@ -211,10 +211,7 @@ def store_answered(session: Executor, rec: Record, key: str | None, existing_id:
     values, payload = _answered(rec, key, answer, answer_content_type, answer_berichtcode, http_status, state)
     messages, payloads = Message.__table__, MessagePayload.__table__
     if existing_id is None:
-        # parameters travel apart from the statement, so its compiled form is cached
-        message_id = session.execute(_INSERT_MESSAGE, values | {"attempts": 1, "replays": 0}).scalar_one()
-        session.execute(_INSERT_PAYLOAD, payload | {"message_id": message_id})
-        return message_id
+        return _insert_new(session, values, payload)
     session.execute(update(messages).where(messages.c.id == existing_id)
                     .values(attempts=messages.c.attempts + 1, **values))
     session.execute(delete(payloads).where(payloads.c.message_id == existing_id))
@@ -254,6 +251,12 @@ def store_fault(session: Executor, rec: Record, key: str | None, *, answer: byte
     :func:`finish` write through the ORM, in six statements, for the rare resend that reuses a row)."""
     values, payload = _answered(rec, key, answer, answer_content_type, answer_berichtcode, http_status, "done",
                                 error)
+    return _insert_new(session, values, payload)
+
+
+def _insert_new(session: Executor, values: dict[str, Any], payload: dict[str, Any]) -> int:
+    """A new message's row and its payload row, two statements; its id. The parameters travel apart
+    from the statements, so their compiled forms are cached."""
     message_id = session.execute(_INSERT_MESSAGE, values | {"attempts": 1, "replays": 0}).scalar_one()
     session.execute(_INSERT_PAYLOAD, payload | {"message_id": message_id})
     return message_id

@@ -756,12 +756,13 @@ class Pipeline:
             # may run twice (a group is retried with savepoints), so it only writes to the database.
             # A new message (the usual fault) gets its two rows in two plain statements; a resend of one
             # stored before goes through the ORM, to reuse its row when it is the same request
-            if key is None or messagelog.duplicate_id(conn, key) is None:
+            earlier = messagelog.duplicate_id(conn, key) if key is not None else None
+            if earlier is None:
                 return messagelog.store_fault(conn, rec, key, answer=body, answer_content_type=http.content_type,
                                               answer_berichtcode=kind, http_status=status, error=error)
             with Session(bind=conn) as session:
-                existing = messagelog.find_duplicate(session, key)
-                stored_key: str | None = key
+                existing = session.get(Message, earlier)
+                stored_key = key
                 if existing is not None and (
                     not messagelog.same_request(session, rec, existing) or existing.outcome not in ("fault", "pending")
                 ):
