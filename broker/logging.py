@@ -31,6 +31,11 @@ _SAFE_KEYS = frozenset({"message_id", "duration_ms", "timestamp", "level", "http
 
 
 def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    # one search over all the line's texts first (a line rarely holds nine digits in a row); the
+    # separator is no digit, so digits of two values never join into one match
+    texts = [v for k, v in event_dict.items() if k not in _SAFE_KEYS and isinstance(v, str) and len(v) >= 9]
+    if not texts or not _BSN.search("\n".join(texts)):
+        return event_dict
     for k, v in list(event_dict.items()):
         if k in _SAFE_KEYS:
             continue
@@ -122,6 +127,10 @@ def configure(fmt: str = "auto", level: str = "INFO") -> None:
             foreign_pre_chain=shared,
         )
     ))
+    # a line holds only what the processors above put in it: the standard library need not look up the
+    # caller's frame, thread and process for each record (the logging HOWTO's "Optimization")
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

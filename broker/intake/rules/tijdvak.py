@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from broker.errors import StufError
 from broker.intake.rules.base import Relation, Tolerated, geen_waarde, q, refuse, value
 from broker.stuf import ns
 from broker.zds.tolerances import FUTURE_MUTATION
@@ -45,8 +46,12 @@ def _open_end(tv: etree._Element, where: Callable[[], str]) -> None:
     """R-TV-02: in the current situation a tijdvakGeldigheid with a begin has an open end."""
     begin, eind = _ends(tv, BEGIN, EIND)
     if value(begin) is not None and not geen_waarde(eind):
-        raise refuse("StUF062", "R-TV-02", "tijdvakGeldigheid is onjuist: eindGeldigheid van de huidige situatie "
-                     "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where())
+        raise _not_open(where())
+
+
+def _not_open(where: str) -> StufError:
+    return refuse("StUF062", "R-TV-02", "tijdvakGeldigheid is onjuist: eindGeldigheid van de huidige situatie "
+                  "moet leeg zijn met StUF:noValue=\"geenWaarde\"", where)
 
 
 def check(objects: list[etree._Element], rels: list[list[Relation]], mutatiesoort: str | None,
@@ -99,19 +104,23 @@ def _relation(relation: Relation, in_new: bool, where: str) -> None:
     def rel_where() -> str:  # made only for a fault
         return f"{where}, relatie {_name(rel)}"
     # R-TV-10 (STV0000069): a relation that is added begins, and is open
-    tvr = relation.tijdvak_relatie
+    tvr, tv = relation.tijdvak_relatie, relation.tijdvak
+    begin = None
     if tvr is not None:
         begin_rel, eind_rel = _ends(tvr, BEGIN_REL, EIND_REL)
         begin = value(begin_rel)
         if begin is None or not geen_waarde(eind_rel):
             raise refuse("StUF062", "R-TV-10", "tijdvakRelatie is onjuist: een toegevoegde relatie heeft een "
                          "beginRelatie en een lege eindRelatie met StUF:noValue=\"geenWaarde\"", rel_where())
-        tv = relation.tijdvak
-        if tv is not None and value(_ends(tv, BEGIN, EIND)[0]) not in (None, begin):
-            raise refuse("StUF062", "R-TV-10", "tijdvakGeldigheid is onjuist: beginGeldigheid van een toegevoegde "
-                         "relatie is gelijk aan beginRelatie", rel_where())
-    if relation.tijdvak is not None:
-        _open_end(relation.tijdvak, rel_where)
+    if tv is None:
+        return
+    tv_begin, tv_eind = _ends(tv, BEGIN, EIND)  # read once for R-TV-10 and R-TV-02
+    tv_begin_value = value(tv_begin)
+    if tvr is not None and tv_begin_value not in (None, begin):
+        raise refuse("StUF062", "R-TV-10", "tijdvakGeldigheid is onjuist: beginGeldigheid van een toegevoegde "
+                     "relatie is gelijk aan beginRelatie", rel_where())
+    if tv_begin_value is not None and not geen_waarde(tv_eind):
+        raise _not_open(rel_where())
 
 
 def _old_and_new(oud: etree._Element, nieuw: etree._Element, mutatiesoort: str | None) -> None:
