@@ -49,10 +49,10 @@ from broker.store.db import Database, Executor
 from broker.store.tables import Message
 from broker.stuf import faults, soap
 from broker.stuf import stuurgegevens as sgmod
-from broker.stuf.berichten import bv03
+from broker.stuf.berichten import bv03_envelope, bv03_of
 from broker.stuf.schemas import SchemaSet, log_invalid_answer
 from broker.stuf.spool import Shape
-from broker.stuf.stuurgegevens import Stuurgegevens, Systeem
+from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to
 from broker.zds import dispatch, keys
 from broker.zds.kern import SchemaModel
 from broker.zds.request import ZdsAnswer, ZdsRequest
@@ -196,6 +196,8 @@ class Pipeline:
         self.invalid_answer_listeners: list[Callable[[str | None], None]] = []
         #: called with a tolerance's name when a message is accepted under it (broker.web.metrics)
         self.tolerance_listeners: list[Callable[[str], None]] = []
+        #: whether a Bv03 with the broker's identity conforms (None: not yet checked)
+        self._own_bv03: bool | None = None
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
@@ -407,10 +409,9 @@ class Pipeline:
             return Begun(rest=deliver) if on_loop else Begun(answer=deliver())
         # queued: the Bv03 is made before the write; the write joins other requests' in one transaction
         # and fsync (Database.submit), and the answer goes out once committed
-        answer = ZdsAnswer(bv03(rec.sg, self.own))
         rec.timings["process_ms"] = _ms(t)
-        http = self._answer_http(rec, request, answer, start)
-        rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs,
+        http, answer = self._bv03(rec, request, start)
+        rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode="Bv03", legs=legs,
                                     key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
         write = functools.partial(self._write, **rows)
         then = self._once_stored(rec, request, resolved, key, existing, start, http, answer, wake=True,
@@ -537,7 +538,8 @@ class Pipeline:
     def _handled(self, rec: Record, answer: ZdsAnswer, *, wake: bool) -> None:
         if wake:  # deliveries are waiting
             self.wake_worker()
-        log.info("message handled", outcome="ok", answer=answers.berichtcode(answer.element),
+        log.info("message handled", outcome="ok",
+                 answer="Bv03" if answer.acknowledgement else answers.berichtcode(answer.element),
                  duration_ms=round(rec.timings["total_ms"], 2))
 
     def _failed(self, exc: Exception, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
@@ -588,6 +590,35 @@ class Pipeline:
                                       legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                       ordering_key=ordering_key, t=t)
         return http
+
+    def _bv03(self, rec: Record, request: soap.SoapRequest, start: float) -> tuple[HttpAnswer, ZdsAnswer]:
+        """A queued message's Bv03: in its envelope, written from the request's stuurgegevens as text
+        (berichten.bv03_envelope), and the answer, whose tree is made only when something reads it.
+
+        Its values are the request's stuurgegevens, which passed the schema, and the broker's own
+        (identity, a new referentienummer and the time): the answer is checked against the schema once
+        for the broker's identity (:meth:`_own_bv03_conforms`), not for every message. When it does
+        not conform, every Bv03 is made and checked as any other answer."""
+        assert rec.sg is not None
+        sg = answer_to(rec.sg, "Bv03", self.own)
+        answer = ZdsAnswer(functools.partial(bv03_of, sg))
+        answer.acknowledgement = True
+        if not self.settings.checks.validate_answers or self._own_bv03_conforms():
+            http = HttpAnswer(200, bv03_envelope(sg, request.version), soap.content_type(request.version))
+            rec.timings["total_ms"] = _ms(start)
+            return http, answer
+        return self._answer_http(rec, request, answer, start), answer
+
+    def _own_bv03_conforms(self) -> bool:
+        """Whether a Bv03 with the broker's identity as its zender conforms to the schema (once)."""
+        if self._own_bv03 is None:
+            probe = Stuurgegevens(berichtcode="Lk01", zender=Systeem("ORG", "APP"), referentienummer="REF0001")
+            problems = self.schemas.issues(bv03_of(answer_to(probe, "Bv03", self.own)))
+            if problems:
+                log.warning("the broker's identity makes Bv03 answers that do not conform; each is checked",
+                            problems=[str(p) for p in problems[:3]])
+            self._own_bv03 = not problems
+        return self._own_bv03
 
     def _acknowledgement(self, rec: Record, request: soap.SoapRequest, zreq: ZdsRequest) -> HttpAnswer | None:
         """A kennisgeving's Bv03 in its envelope, checked, made before the target's transaction: it
