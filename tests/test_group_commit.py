@@ -315,9 +315,8 @@ def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transactio
     embedded zaaksysteem is read into the case model, its rows made and its Bv03 made, on the request's
     own thread before it; in the transaction only the statements. The answer sent is the answer stored; a zaak that
     exists still gets StUF058, not the Bv03 made beforehand."""
+    from broker.intake import pipeline
     from broker.services import creeer_zaak as service
-    from broker.stuf.berichten import bv03
-    from broker.zds import request as zds_request
 
     threads: dict[str, list[str]] = {"read": [], "bv03": []}
     real_read = service.read.zaak
@@ -326,9 +325,11 @@ def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transactio
         threads["read"].append(threading.current_thread().name)
         return real_read(el)
 
+    written = pipeline.bv03_envelope
+
     def made_bv03(*args):  # type: ignore[no-untyped-def]
         threads["bv03"].append(threading.current_thread().name)
-        return bv03(*args)
+        return written(*args)
 
     from broker.adapters.embedded.zaken import ZakenMixin
     real_rows = ZakenMixin._new_zaak
@@ -339,7 +340,7 @@ def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transactio
         return real_rows(self, zaak)
 
     monkeypatch.setattr(service.read, "zaak", read_zaak)
-    monkeypatch.setattr(zds_request, "bv03", made_bv03)
+    monkeypatch.setattr(pipeline, "bv03_envelope", made_bv03)
     monkeypatch.setattr(ZakenMixin, "_new_zaak", new_zaak)
     config = configs.write_config(tmp_path, routes={
         "targets": {"zs": {"adapter": "embedded"}},

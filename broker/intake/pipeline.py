@@ -410,7 +410,10 @@ class Pipeline:
         # queued: the Bv03 is made before the write; the write joins other requests' in one transaction
         # and fsync (Database.submit), and the answer goes out once committed
         rec.timings["process_ms"] = _ms(t)
-        http, answer = self._bv03(rec, request, start)
+        sg = answer_to(rec.sg, "Bv03", self.own)
+        answer = ZdsAnswer(functools.partial(bv03_of, sg))  # the tree only when something reads it
+        answer.acknowledgement = True
+        http = self._answer_http(rec, request, answer, start, self._bv03_http(request, sg))
         rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode="Bv03", legs=legs,
                                     key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
         write = functools.partial(self._write, **rows)
@@ -591,23 +594,17 @@ class Pipeline:
                                       ordering_key=ordering_key, t=t)
         return http
 
-    def _bv03(self, rec: Record, request: soap.SoapRequest, start: float) -> tuple[HttpAnswer, ZdsAnswer]:
-        """A queued message's Bv03: in its envelope, written from the request's stuurgegevens as text
-        (berichten.bv03_envelope), and the answer, whose tree is made only when something reads it.
+    def _bv03_http(self, request: soap.SoapRequest, sg: Stuurgegevens) -> HttpAnswer | None:
+        """A Bv03 with the answer stuurgegevens ``sg`` in its envelope, written as text
+        (berichten.bv03_envelope): a queued message's answer, or a kennisgeving's made beforehand.
 
         Its values are the request's stuurgegevens, which passed the schema, and the broker's own
         (identity, a new referentienummer and the time): the answer is checked against the schema once
-        for the broker's identity (:meth:`_own_bv03_conforms`), not for every message. When it does
-        not conform, every Bv03 is made and checked as any other answer."""
-        assert rec.sg is not None
-        sg = answer_to(rec.sg, "Bv03", self.own)
-        answer = ZdsAnswer(functools.partial(bv03_of, sg))
-        answer.acknowledgement = True
-        if not self.settings.checks.validate_answers or self._own_bv03_conforms():
-            http = HttpAnswer(200, bv03_envelope(sg, request.version), soap.content_type(request.version))
-            rec.timings["total_ms"] = _ms(start)
-            return http, answer
-        return self._answer_http(rec, request, answer, start), answer
+        for the broker's identity (:meth:`_own_bv03_conforms`), not for every message. None when it
+        does not conform: each Bv03 is then made and checked as any other answer."""
+        if self.settings.checks.validate_answers and not self._own_bv03_conforms():
+            return None
+        return HttpAnswer(200, bv03_envelope(sg, request.version), soap.content_type(request.version))
 
     def _own_bv03_conforms(self) -> bool:
         """Whether a Bv03 with the broker's identity as its zender conforms to the schema (once)."""
@@ -628,7 +625,8 @@ class Pipeline:
         if rec.sg.berichtcode != "Lk01":
             return None
         try:
-            return self._enveloped(rec, request, ZdsAnswer.acknowledged(zreq))
+            fast = self._bv03_http(request, answer_to(rec.sg, "Bv03", self.own))
+            return fast if fast is not None else self._enveloped(rec, request, ZdsAnswer.acknowledged(zreq))
         except Exception:
             return None
 
