@@ -72,7 +72,9 @@ class Checks(_Strict):
     #: RGBZ: a zaakidentificatie starts with the gemeentecode (checked on creeerZaak)
     identificatie_prefix: bool = True
     #: validate every answer the broker emits against the official schemas (about 0.1 ms an answer);
-    #: an invalid one is logged with its path (never its values) and counted in /metrics
+    #: an invalid one is logged with its path (never its values) and counted in /metrics. A Bv03, made of
+    #: the request's validated stuurgegevens and the broker's identity, is checked once for that
+    #: identity (every Bv03 when that fails)
     validate_answers: bool = True
     #: what then happens to an invalid answer: send it all the same (the client may well read it), or
     #: answer StUF058 instead (strict; the test suite runs so)

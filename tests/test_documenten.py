@@ -198,6 +198,8 @@ def test_a_failing_message_leaves_no_document_row_behind(soap, live_broker, monk
         raise StufError("StUF058", "Het antwoord kon niet worden gemaakt")
 
     monkeypatch.setattr(live_broker.broker.schemas, "assert_answer_valid", broken)
+    # every Bv03 checked, as for an identity whose Bv03 does not conform (else it is checked once)
+    monkeypatch.setattr(live_broker.broker.pipeline, "_own_bv03_conforms", lambda: False)
     assert_fault(voeg_toe(soap, ident, zaak), "StUF058")
     assert ident not in document_rows(live_broker)
     monkeypatch.undo()

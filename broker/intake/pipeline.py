@@ -618,7 +618,7 @@ class Pipeline:
         return self._own_bv03
 
     def _acknowledgement(self, rec: Record, request: soap.SoapRequest, zreq: ZdsRequest) -> HttpAnswer | None:
-        """A kennisgeving's Bv03 in its envelope, checked, made before the target's transaction: it
+        """A kennisgeving's Bv03 in its envelope (:meth:`_bv03_http`), made before the target's transaction: it
         depends on the request alone. None for other messages, or when making it failed (then it is
         made, and fails, in the transaction, as any other answer)."""
         assert rec.sg is not None

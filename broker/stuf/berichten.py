@@ -7,7 +7,7 @@ import re
 from lxml import etree
 
 from broker.stuf import ns, soap
-from broker.stuf.stuurgegevens import _FIELDS, _ORDER, Stuurgegevens, Systeem, answer_to, write
+from broker.stuf.stuurgegevens import ORDER, SYSTEEM_FIELDS, Stuurgegevens, Systeem, answer_to, write
 
 
 def bv02(meldingen: list[str] | None = None) -> etree._Element:
@@ -30,10 +30,14 @@ def bv03_of(sg: Stuurgegevens) -> etree._Element:
     return root
 
 
-_HEADS = {version: soap.to_bytes(soap.envelope(version, etree.Element(ns.q(ns.STUF, "Bv03Bericht"),
-                                                                        nsmap={"StUF": ns.STUF})))
-          for version in ("1.1", "1.2")}
-_OPEN = b"<StUF:Bv03Bericht"
+def _around(version: str) -> tuple[bytes, bytes]:
+    """What lxml writes before and after a Bv03's stuurgegevens in the envelope of ``version``."""
+    empty = soap.to_bytes(soap.envelope(version, etree.Element(ns.q(ns.STUF, "Bv03Bericht"), nsmap={"StUF": ns.STUF})))
+    end = empty.index(b"/>", empty.index(b"<StUF:Bv03Bericht"))  # the empty element's end
+    return empty[:end] + b">", b"</StUF:Bv03Bericht>" + empty[end + 2:]
+
+
+_AROUND = {version: _around(version) for version in ("1.1", "1.2")}
 #: what lxml would refuse in a text (the values come from a parsed message or the configuration)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -43,12 +47,12 @@ def bv03_envelope(sg: Stuurgegevens, version: str) -> bytes:
     instead of as a tree that is serialised at once: a queued message's answer has the same shape
     every time, and building it cost about as much as the semantic rules of the request."""
     parts = ["<StUF:stuurgegevens>"]
-    for name in _ORDER:
+    for name in ORDER:
         value = getattr(sg, name)
         if value is None:
             continue
         if isinstance(value, Systeem):
-            fields = [f"<StUF:{field}>{_text(v)}</StUF:{field}>" for field in _FIELDS
+            fields = [f"<StUF:{field}>{_text(v)}</StUF:{field}>" for field in SYSTEEM_FIELDS
                       if (v := getattr(value, field)) is not None]
             parts.append(f"<StUF:{name}>{''.join(fields)}</StUF:{name}>" if fields else f"<StUF:{name}/>")
         else:
@@ -57,10 +61,8 @@ def bv03_envelope(sg: Stuurgegevens, version: str) -> bytes:
     inner = "".join(parts)
     if _NOT_XML.search(inner):  # lxml's refusal, as the tree would give it
         return soap.to_bytes(soap.envelope(version, bv03_of(sg)))
-    head = _HEADS[version]
-    i = head.index(_OPEN)
-    end = head.index(b"/>", i)  # the empty Bv03Bericht of the template
-    return b"".join((head[:end], b">", inner.encode(), b"</StUF:Bv03Bericht>", head[end + 2:]))
+    before, after = _AROUND[version]
+    return b"".join((before, inner.encode(), after))
 
 
 def _text(value: str) -> str:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from broker.stuf import ns
 
-_FIELDS = ("organisatie", "applicatie", "administratie", "gebruiker")
+SYSTEEM_FIELDS = ("organisatie", "applicatie", "administratie", "gebruiker")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _systeem(el: etree._Element | None) -> Systeem | None:
     if el is None:
         return None
     children = _children(el)
-    return Systeem(*(_text(children.get(f)) for f in _FIELDS))
+    return Systeem(*(_text(children.get(f)) for f in SYSTEEM_FIELDS))
 
 
 def find(message: etree._Element) -> etree._Element | None:
@@ -97,7 +97,7 @@ def read(message: etree._Element) -> Stuurgegevens:
     )
 
 
-_ORDER = (
+ORDER = (
     "berichtcode",
     "zender",
     "ontvanger",
@@ -107,8 +107,8 @@ _ORDER = (
     "entiteittype",
     "functie",
 )
-_ORDER_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in _ORDER)
-_FIELD_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in _FIELDS)
+_ORDER_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in ORDER)
+_FIELD_TAGS = tuple((name, ns.q(ns.STUF, name)) for name in SYSTEEM_FIELDS)
 
 
 def write(parent: etree._Element, tag: str, sg: Stuurgegevens) -> etree._Element:
