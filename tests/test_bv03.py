@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from broker.intake.answers import HttpAnswer
 from broker.runtime import Broker
+from broker.store.tables import Message, MessagePayload
 from broker.stuf import berichten, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Stuurgegevens, Systeem, answer_to
@@ -53,7 +55,7 @@ def _broker(stack: contextlib.ExitStack, tmp_path: Path) -> Broker:
     return broker
 
 
-def _send(broker: Broker, identificatie: str):  # type: ignore[no-untyped-def]
+def _send(broker: Broker, identificatie: str) -> HttpAnswer:
     return contextvars.copy_context().run(
         broker.pipeline.handle, e.ASYNC, e.envelope(m.creeer_zaak(identificatie)), "text/xml; charset=utf-8",
         '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"')
@@ -83,7 +85,6 @@ def test_a_queued_messages_bv03_conforms_and_is_checked_once_for_the_brokers_ide
             sg = bv03.find("{*}stuurgegevens")
             assert sg is not None and sg.findtext("{*}berichtcode") == "Bv03"
             with broker.db.read() as session:  # what is stored is what was answered
-                from broker.store.tables import Message, MessagePayload
                 row, payload = session.get(Message, answer.message_id), session.get(MessagePayload, answer.message_id)
                 assert row is not None and row.answer_berichtcode == "Bv03"
                 assert payload is not None and payload.answer == answer.body

@@ -413,7 +413,7 @@ class Pipeline:
         sg = answer_to(rec.sg, "Bv03", self.own)
         answer = ZdsAnswer(functools.partial(bv03_of, sg))  # the tree only when something reads it
         answer.acknowledgement = True
-        http = self._answer_http(rec, request, answer, start, self._bv03_http(request, sg))
+        http = self._answer_http(rec, request, answer, start, self._bv03_http(rec, request, sg))
         rows: dict[str, Any] = dict(rec=rec, http=http, berichtcode="Bv03", legs=legs,
                                     key=key, existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
         write = functools.partial(self._write, **rows)
@@ -436,7 +436,7 @@ class Pipeline:
         primary, zender = legs[0], rec.sg.zender
         context = contextvars.copy_context()
         prepare_outside_transaction(primary.target, delivery)
-        acknowledgement = self._acknowledgement(rec, request, delivery.zds)
+        acknowledgement = self._acknowledgement(rec, request)
 
         def work(conn: Connection) -> tuple[HttpAnswer, ZdsAnswer]:
             t = time.perf_counter()
@@ -594,16 +594,16 @@ class Pipeline:
                                       ordering_key=ordering_key, t=t)
         return http
 
-    def _bv03_http(self, request: soap.SoapRequest, sg: Stuurgegevens) -> HttpAnswer | None:
+    def _bv03_http(self, rec: Record, request: soap.SoapRequest, sg: Stuurgegevens) -> HttpAnswer:
         """A Bv03 with the answer stuurgegevens ``sg`` in its envelope, written as text
         (berichten.bv03_envelope): a queued message's answer, or a kennisgeving's made beforehand.
 
         Its values are the request's stuurgegevens, which passed the schema, and the broker's own
         (identity, a new referentienummer and the time): the answer is checked against the schema once
-        for the broker's identity (:meth:`_own_bv03_conforms`), not for every message. None when it
-        does not conform: each Bv03 is then made and checked as any other answer."""
+        for the broker's identity (:meth:`_own_bv03_conforms`), not for every message. When it does
+        not conform, each Bv03 is made as a tree and checked as any other answer."""
         if self.settings.checks.validate_answers and not self._own_bv03_conforms():
-            return None
+            return self._enveloped(rec, request, ZdsAnswer(functools.partial(bv03_of, sg)))
         return HttpAnswer(200, bv03_envelope(sg, request.version), soap.content_type(request.version))
 
     def _own_bv03_conforms(self) -> bool:
@@ -617,7 +617,7 @@ class Pipeline:
             self._own_bv03 = not problems
         return self._own_bv03
 
-    def _acknowledgement(self, rec: Record, request: soap.SoapRequest, zreq: ZdsRequest) -> HttpAnswer | None:
+    def _acknowledgement(self, rec: Record, request: soap.SoapRequest) -> HttpAnswer | None:
         """A kennisgeving's Bv03 in its envelope (:meth:`_bv03_http`), made before the target's transaction: it
         depends on the request alone. None for other messages, or when making it failed (then it is
         made, and fails, in the transaction, as any other answer)."""
@@ -625,8 +625,7 @@ class Pipeline:
         if rec.sg.berichtcode != "Lk01":
             return None
         try:
-            fast = self._bv03_http(request, answer_to(rec.sg, "Bv03", self.own))
-            return fast if fast is not None else self._enveloped(rec, request, ZdsAnswer.acknowledged(zreq))
+            return self._bv03_http(rec, request, answer_to(rec.sg, "Bv03", self.own))
         except Exception:
             return None
 
