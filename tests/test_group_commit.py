@@ -10,6 +10,7 @@ import contextvars
 import fcntl
 import functools
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -194,6 +195,38 @@ def test_sqlite_commits_are_durable(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         database.dispose()
+
+
+def test_sqlite_commits_are_checkpointed_beside_the_writers(tmp_path: Path) -> None:
+    """The WAL reaches the database file itself shortly after commits, with no further commit (the
+    process's checkpointer thread); a commit copies only what is left at 2,000 pages."""
+    path = tmp_path / "c.db"
+    database = Database(f"sqlite:///{path}")
+    try:
+        meta.create_all(database.engine)
+        for i in range(5):
+            database.grouped(lambda conn, i=i: conn.execute(insert(items).values(name=f"ckpt{i}")).rowcount)
+        with database.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 2000
+
+        def in_the_file_itself() -> int:
+            copy = tmp_path / f"copy-{uuid.uuid4().hex}.db"
+            copy.write_bytes(path.read_bytes())  # the database file without its WAL
+            with contextlib.closing(sqlite3.connect(copy)) as conn:
+                try:
+                    return conn.execute("SELECT count(*) FROM items").fetchone()[0]
+                except sqlite3.OperationalError:  # the table itself is not in the file yet
+                    return 0
+
+        deadline = time.monotonic() + 20
+        while in_the_file_itself() < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert in_the_file_itself() == 5
+        assert database._checkpointer is not None
+        thread = database._checkpointer.thread
+    finally:
+        database.dispose()
+    assert not thread.is_alive()
 
 
 @pytest.mark.postgres
