@@ -3,7 +3,8 @@
 Jobs: ``deliver`` (claim due deliveries and run them until none are due; several instances run at
 once up to ``concurrency``), ``leases`` (renew this worker's leases, release expired ones of others),
 ``circuits`` (let open circuits probe again), ``retention`` (purge old payloads) and, on SQLite,
-``checkpoint`` (move the WAL into the database outside the request path).
+``checkpoint`` (move the WAL into the database outside the request path; each writing process also has a
+thread that does so shortly after its writes, broker.store.db._Checkpointer).
 """
 
 from __future__ import annotations
