@@ -2,9 +2,8 @@
 
 Jobs: ``deliver`` (claim due deliveries and run them until none are due; several instances run at
 once up to ``concurrency``), ``leases`` (renew this worker's leases, release expired ones of others),
-``circuits`` (let open circuits probe again), ``retention`` (purge old payloads) and, on SQLite,
-``checkpoint`` (move the WAL into the database outside the request path; each writing process also has a
-thread that does so shortly after its writes, broker.store.db._Checkpointer).
+``circuits`` (let open circuits probe again) and ``retention`` (purge old payloads). The SQLite WAL is
+checkpointed by a thread of each writing process (broker.store.db._Checkpointer).
 """
 
 from __future__ import annotations
@@ -51,8 +50,6 @@ class Worker:
         self.scheduler.add_job(self.queue.probe_circuits, "interval", seconds=max(0.5, p.circuit_open_seconds / 4),
                                id="circuits")
         self.scheduler.add_job(self.queue.purge_payloads, "interval", hours=1, id="retention")
-        if self.queue.db.is_sqlite:
-            self.scheduler.add_job(self.queue.db.checkpoint, "interval", seconds=15, id="checkpoint")
         self.scheduler.start()
         log.info("worker started", worker=self.name, concurrency=self.concurrency)
         return self

@@ -22,11 +22,11 @@ which every request waiting for that commit paid). SQLite's own checkpoint after
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -41,6 +41,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 #: what Core statements run on: an ORM session or a plain connection (Database.write_connection)
 Executor = Session | Connection
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -180,13 +181,6 @@ class Database:
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-
-    def checkpoint(self) -> None:
-        """Move the SQLite WAL into the database file outside the request path (beside the writers: a
-        passive checkpoint neither waits for them nor holds them up)."""
-        if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
         committer, self._committer = self._committer, None
@@ -372,8 +366,10 @@ class _Checkpointer:
                 self._woken.clear()
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # left to the next one, or to SQLite's own after a commit
-                    time.sleep(1)
+                except sqlite3.Error as exc:  # left to the next one, or to SQLite's own after a commit
+                    log.warning("a checkpoint of the SQLite WAL failed: %s", exc)
+                    if self._stopping.wait(1):
+                        return
         finally:
             conn.close()
 
