@@ -5,6 +5,7 @@ own request; and the durability settings behind the Bv03 (StUF 03.01 §4.4).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import fcntl
@@ -30,7 +31,8 @@ from broker.errors import StufError
 from broker.intake.answers import HttpAnswer
 from broker.model.ports import Context, Deferred
 from broker.runtime import Broker
-from broker.store.db import Database, _GroupCommitter
+from broker.store import db as dbmodule
+from broker.store.db import Database, _LoopCommitter
 from broker.store.tables import Message, MessagePayload
 from broker.stuf.schemas import SchemaSet
 from broker.zds import kennisgeving, read
@@ -76,13 +78,13 @@ def _names(db: Database) -> list[str]:
 def attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
     """(group size, with savepoints) of every transaction the group committer runs."""
     seen: list[tuple[int, bool]] = []
-    attempt = _GroupCommitter._attempt
+    attempt = dbmodule._attempt
 
-    def counted(self: _GroupCommitter, group: list, *, savepoints: bool) -> bool:
+    def counted(group: list, db: Database, *, savepoints: bool) -> bool:
         seen.append((len(group), savepoints))
-        return attempt(self, group, savepoints=savepoints)
+        return attempt(group, db, savepoints=savepoints)
 
-    monkeypatch.setattr(_GroupCommitter, "_attempt", counted)
+    monkeypatch.setattr(dbmodule, "_attempt", counted)
     return seen
 
 
@@ -227,6 +229,108 @@ def test_sqlite_commits_are_checkpointed_beside_the_writers(tmp_path: Path) -> N
     finally:
         database.dispose()
     assert not thread.is_alive()
+
+
+def _on_a_loop(database: Database, names: list[str]) -> list[tuple[int, int]]:
+    """``names`` written with ``Database.submit(on_loop=True)`` in one turn of an event loop:
+    (row id, thread that ran the write) of each."""
+    def work(name: str) -> Callable[[Connection], tuple[int, int]]:
+        def run(conn: Connection) -> tuple[int, int]:
+            row = conn.execute(insert(items).returning(items.c.id), {"name": name}).scalar_one()
+            return row, threading.get_ident()
+        return run
+
+    async def main() -> list[tuple[int, int]]:
+        futures = [asyncio.wrap_future(database.submit(work(n), on_loop=True)) for n in names]
+        return list(await asyncio.gather(*futures))
+    return asyncio.run(main())
+
+
+def test_an_event_loops_light_writes_are_committed_by_the_loop_itself(
+        tmp_path: Path, attempts: list[tuple[int, bool]]) -> None:
+    """The writes an event loop makes in one turn (a queued message's rows, a question's log rows) are
+    one transaction, run by the loop's own thread: no committer thread is started for them."""
+    database = Database(f"sqlite:///{tmp_path / 'l.db'}")
+    try:
+        meta.create_all(database.engine)
+        done = _on_a_loop(database, ["a", "b", "c"])
+        assert {thread for _, thread in done} == {threading.get_ident()}  # asyncio.run's loop: this thread
+        assert attempts == [(3, False)]
+        assert database._committer is None
+        assert _names(database) == ["a", "b", "c"]
+    finally:
+        database.dispose()
+
+
+def test_the_loop_does_not_wait_for_a_write_lock_held_elsewhere(tmp_path: Path) -> None:
+    """While another process holds the write lock, the loop goes on serving (it looks again every
+    ``retry`` seconds); after ``patience`` the group goes to the committer thread, which waits for the
+    lock, and the writes are committed once it is free."""
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    other = os.open(tmp_path / "w.db.writelock", os.O_RDWR | os.O_CREAT)  # another process's open file
+    try:
+        meta.create_all(database.engine)
+        fcntl.flock(other, fcntl.LOCK_EX)
+        threading.Timer(0.5, fcntl.flock, (other, fcntl.LOCK_UN)).start()
+
+        async def main() -> tuple[int, int, int]:
+            def run(conn: Connection) -> int:
+                conn.execute(insert(items), {"name": "late"})
+                return threading.get_ident()
+            future = asyncio.wrap_future(database.submit(run, on_loop=True))
+            ticks = 0
+            while not future.done():  # the loop is free: this coroutine keeps running meanwhile
+                await asyncio.sleep(0.01)
+                ticks += 1
+            return await future, ticks, threading.get_ident()
+
+        writer, ticks, loop_thread = asyncio.run(main())
+        assert ticks >= 20  # half a second of 10 ms naps: the loop never stood still
+        assert database._committer is not None and writer == database._committer.thread.ident != loop_thread
+        assert _names(database) == ["late"]
+        # with the lock free again, the loop commits itself
+        assert {thread for _, thread in _on_a_loop(database, ["next"])} == {threading.get_ident()}
+    finally:
+        os.close(other)
+        database.dispose()
+
+
+def test_slow_commits_on_the_loop_send_its_writes_to_the_committer_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk whose commits take longer than ``slow`` on average: the loop's groups go to the committer
+    thread for ``pause`` seconds, so that the loop does not stand still for every fsync."""
+    monkeypatch.setattr(_LoopCommitter, "slow", 0.0)  # every commit is too slow
+    database = Database(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        meta.create_all(database.engine)
+        here = threading.get_ident()
+
+        async def main() -> list[int]:
+            threads = []
+            for name in ("first", "second"):
+                def run(conn: Connection, name: str = name) -> int:
+                    conn.execute(insert(items), {"name": name})
+                    return threading.get_ident()
+                threads.append(await asyncio.wrap_future(database.submit(run, on_loop=True)))
+            return threads
+
+        first, second = asyncio.run(main())
+        assert first == here and second != here
+        assert _names(database) == ["first", "second"]
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_writes_on_a_loop_go_to_the_committer_thread() -> None:
+    """PostgreSQL: a commit is a round trip to the server, which the loop does not wait for."""
+    with pg.schema_url() as url:
+        database = Database(url)
+        try:
+            meta.create_all(database.engine)
+            assert {thread for _, thread in _on_a_loop(database, ["pg"])} != {threading.get_ident()}
+        finally:
+            database.dispose()
 
 
 @pytest.mark.postgres

@@ -421,7 +421,7 @@ class Pipeline:
                                  on_loop=on_loop)
         # a new message's rows may be written together with those of the others queued beside it
         batch = self._write_queued if existing is None else None
-        return Begun(pending=self.db.submit(write, batch=batch, item=rows), then=then)
+        return Begun(pending=self.db.submit(write, batch=batch, item=rows, on_loop=on_loop), then=then)
 
     def _deliver_grouped(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                          delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
@@ -518,7 +518,7 @@ class Pipeline:
         except Exception as exc:
             return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
                                                 start))
-        return Begun(pending=self.db.submit(write), then=self._once_stored(
+        return Begun(pending=self.db.submit(write, on_loop=True), then=self._once_stored(
             rec, request, resolved, key, existing, start, http, answer, wake=False, on_loop=True))
 
     def _once_stored(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, key: str | None,

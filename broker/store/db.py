@@ -7,10 +7,14 @@ and backing off with sleeps (shared/docs/performance-notes.md). PostgreSQL: a po
 ``synchronous_commit=on``; the queue uses row locks (``FOR UPDATE SKIP LOCKED``) so several broker
 processes can share one database.
 
-Group commit (:meth:`Database.grouped`): the writes of many requests in one transaction and one
-fsync. Request threads hand their write to one committer thread and wait; each request's write runs
-in a savepoint of its own only when the group has to be retried, so a duplicate key fails that request
-alone.
+Group commit (:meth:`Database.grouped`, :meth:`Database.submit`): the writes of many requests in one
+transaction and one fsync. Request threads hand their write to one committer thread and wait; each
+request's write runs in a savepoint of its own only when the group has to be retried, so a duplicate
+key fails that request alone. On a SQLite file the light writes an event loop makes (a queued
+message's rows, a question's log rows) are committed by the loop itself, one group per turn of the
+loop, whenever the write lock is free (:class:`_LoopCommitter`): a committer thread holding the write
+lock would wait for the interpreter at every call into SQLite while the loop runs Python, and the
+other processes would wait for it.
 
 SQLite checkpoints (:class:`_Checkpointer`): a thread of each writing process copies the WAL into the
 database file shortly after writes, beside the writers, so that a commit no longer stops for a
@@ -27,6 +31,8 @@ import os
 import queue
 import sqlite3
 import threading
+import time
+from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -83,6 +89,8 @@ class Database:
         #: a SQLite database file's path, for the checkpointer's connection
         self._checkpoint_path = make_url(url).database if self._lock_path is not None else None
         self._checkpointer: _Checkpointer | None = None
+        #: per thread: its event loop's _LoopCommitter (SQLite files only; see submit's ``on_loop``)
+        self._loop_committers = threading.local()
 
     def grouped(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a write transaction shared with other requests' writes and wait until that
@@ -92,7 +100,7 @@ class Database:
         return self.submit(work).result()
 
     def submit(self, work: Callable[[Connection], T], *, batch: Batch[T] | None = None,
-               item: object = None) -> Future[T]:
+               item: object = None, on_loop: bool = False) -> Future[T]:
         """:meth:`grouped` without waiting: a future that completes once ``work`` is committed (an
         event loop awaits it with ``asyncio.wrap_future`` instead of holding a thread). A future
         cancelled before its group starts is dropped unwritten.
@@ -100,14 +108,32 @@ class Database:
         ``batch`` (with this job's ``item``) does the work of several such jobs at once: jobs next to
         each other in a group with the same ``batch`` go to it together, ``batch(conn, items)`` giving
         their results in order (each table's rows in one statement instead of one per job). Should it
-        fail, the group runs again as without it: each job's ``work`` in a savepoint of its own."""
+        fail, the group runs again as without it: each job's ``work`` in a savepoint of its own.
+
+        ``on_loop``: the caller is the event loop running in this thread, which awaits the future, and
+        ``work`` is a few rows' statements. On a SQLite file the loop then commits such writes itself
+        (:class:`_LoopCommitter`), as one group per turn of the loop, when the write lock is free: on a
+        local disk a commit takes a fraction of a millisecond, while the committer thread would wait
+        for the interpreter at every call into SQLite with the write lock held."""
+        job = _Job(work, batch, item)
+        if on_loop and self._lock_path is not None:
+            loop = get_running_loop()
+            committer = getattr(self._loop_committers, "committer", None)
+            if committer is None or committer.loop is not loop:
+                committer = self._loop_committers.committer = _LoopCommitter(self, loop)
+            committer.add(job)
+        else:
+            self._committer_thread().add(job)
+        return job.future
+
+    def _committer_thread(self) -> _GroupCommitter:
         committer = self._committer
         if committer is None or committer.pid != os.getpid():
             with self._committer_guard:
                 committer = self._committer
                 if committer is None or committer.pid != os.getpid():
                     committer = self._committer = _GroupCommitter(self)
-        return committer.submit(work, batch, item)
+        return committer
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -138,25 +164,40 @@ class Database:
             session.close()  # ends the transaction; loaded objects stay readable (detached, not expired)
 
     @contextmanager
-    def _write_lock(self) -> Iterator[None]:
+    def _write_lock(self, *, wait: bool = True) -> Iterator[bool]:
+        """The write lock of this process's threads and, on a SQLite file, of every process (a file
+        lock). Yields True once held; with ``wait=False``, False at once when another holds it."""
         if not self.is_sqlite:
-            yield
+            yield True
             return
-        with self._thread_lock:
+        if not self._thread_lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
             if self._lock_path is None or self._lock_held:
                 # nested in this thread's own write lock: the flock is held already (the one descriptor
                 # is shared, so an inner LOCK_UN would release the outer block's lock)
-                yield
+                yield True
                 return
             fd = self._lock_file()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                locked = False
+            else:
+                locked = True
+            if not locked:
+                yield False
+                return
             self._lock_held = True
             try:
-                yield
+                yield True
             finally:
                 self._lock_held = False
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 self._written()
+        finally:
+            self._thread_lock.release()
 
     def _written(self) -> None:
         """Wake this process's checkpointer (started here at the first write, again after a fork)."""
@@ -229,11 +270,8 @@ class _GroupCommitter:
         self.thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
         self.thread.start()
 
-    def submit(self, work: Callable[[Connection], T], batch: Batch[T] | None = None,
-               item: object = None) -> Future[T]:
-        job = _Job(work, batch, item)
+    def add(self, job: _Job[Any]) -> None:
         self.jobs.put(job)
-        return job.future
 
     def stop(self) -> None:
         self.jobs.put(None)
@@ -257,78 +295,133 @@ class _GroupCommitter:
                 if more.future.set_running_or_notify_cancel():  # False: its caller went away
                     group.append(more)
             if group:
-                self._commit(group)
+                _commit(group, self.db)
             if stop:
                 return
 
-    def _commit(self, group: list[_Job[Any]]) -> None:
-        try:
-            if not self._attempt(group, savepoints=False):
-                self._attempt(group, savepoints=True)
-        except BaseException as exc:  # the transaction or its commit failed: none of the group is stored
-            for job in group:
-                if job.error is None:
-                    job.error = exc
-        finally:
-            for job in group:
-                if job.error is not None:
-                    job.future.set_exception(job.error)
-                else:
-                    job.future.set_result(job.result)  # set when error is None
 
-    def _attempt(self, group: list[_Job[Any]], *, savepoints: bool) -> bool:
-        """One transaction for the group; False (rolled back) when a write failed without savepoints."""
-        with self.db._write_lock(), self.db.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_write=True)
-            with conn.begin() as tx:
-                i = 0
-                while i < len(group):
-                    run = self._run_of(group, i) if not savepoints else [group[i]]
-                    i += len(run)
-                    if len(run) > 1:  # several jobs' work at once (Database.submit's batch)
+def _commit(group: list[_Job[Any]], db: Database) -> None:
+    """One group's transaction (again with savepoints when a write failed), its jobs' futures set."""
+    if not group:
+        return
+    try:
+        if not _attempt(group, db, savepoints=False):
+            _attempt(group, db, savepoints=True)
+    except BaseException as exc:  # the transaction or its commit failed: none of the group is stored
+        for job in group:
+            if job.error is None:
+                job.error = exc
+    finally:
+        for job in group:
+            if job.error is not None:
+                job.future.set_exception(job.error)
+            else:
+                job.future.set_result(job.result)  # set when error is None
+
+
+def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
+    """One transaction for the group; False (rolled back) when a write failed without savepoints."""
+    with db._write_lock(), db.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_write=True)
+        with conn.begin() as tx:
+            i = 0
+            while i < len(group):
+                run = _run_of(group, i) if not savepoints else [group[i]]
+                i += len(run)
+                if len(run) > 1:  # several jobs' work at once (Database.submit's batch)
+                    for job in run:
+                        job.result, job.error = None, None
+                    batch = run[0].batch
+                    assert batch is not None  # (a run of several shares one)
+                    try:
+                        results = batch(conn, [job.item for job in run])
+                        for job, result in zip(run, results, strict=True):
+                            job.result = result
+                    except Exception as exc:
                         for job in run:
-                            job.result, job.error = None, None
-                        batch = run[0].batch
-                        assert batch is not None  # (a run of several shares one)
-                        try:
-                            results = batch(conn, [job.item for job in run])
-                            for job, result in zip(run, results, strict=True):
-                                job.result = result
-                        except Exception as exc:
-                            for job in run:
-                                job.error = exc
-                            tx.rollback()
-                            return False
-                        continue
-                    job = run[0]
-                    job.result, job.error = None, None
-                    if not savepoints:
-                        try:
-                            job.result = job.work(conn)
-                        except Exception as exc:
                             job.error = exc
-                            tx.rollback()
-                            return False
-                        continue
-                    savepoint = conn.begin_nested()
+                        tx.rollback()
+                        return False
+                    continue
+                job = run[0]
+                job.result, job.error = None, None
+                if not savepoints:
                     try:
                         job.result = job.work(conn)
                     except Exception as exc:
-                        savepoint.rollback()
                         job.error = exc
-                    else:
-                        savepoint.commit()
-        return True
+                        tx.rollback()
+                        return False
+                    continue
+                savepoint = conn.begin_nested()
+                try:
+                    job.result = job.work(conn)
+                except Exception as exc:
+                    savepoint.rollback()
+                    job.error = exc
+                else:
+                    savepoint.commit()
+    return True
 
-    @staticmethod
-    def _run_of(group: list[_Job[Any]], start: int) -> list[_Job[Any]]:
-        """The jobs from ``start`` on that share its batch (just that job when it has none)."""
-        batch = group[start].batch
-        end = start + 1
-        if batch is not None:
-            while end < len(group) and group[end].batch == batch:
-                end += 1
-        return group[start:end]
+
+def _run_of(group: list[_Job[Any]], start: int) -> list[_Job[Any]]:
+    """The jobs from ``start`` on that share its batch (just that job when it has none)."""
+    batch = group[start].batch
+    end = start + 1
+    if batch is not None:
+        while end < len(group) and group[end].batch == batch:
+            end += 1
+    return group[start:end]
+
+
+class _LoopCommitter:
+    """The group commit of an event loop's light writes on a SQLite file (``Database.submit``'s
+    ``on_loop``), run by the loop itself.
+
+    The first write of a turn of the loop schedules the commit (``call_soon``); the writes of the
+    requests handled in the same turn join it. The commit runs on the loop when the write lock is free
+    at that moment; when another process or thread holds it, or a commit on the loop took longer than
+    ``slow`` seconds (a slow disk) in the last ``pause`` seconds, the group goes to the committer
+    thread instead, so the loop never waits for a lock or a slow fsync."""
+
+    slow = 0.005
+    pause = 1.0
+    retry = 0.001
+    patience = 0.01
+
+    def __init__(self, db: Database, loop: AbstractEventLoop) -> None:
+        self.db, self.loop = db, loop
+        self.jobs: list[_Job[Any]] = []
+        self._thread_until = 0.0  # time.monotonic() until which the groups go to the committer thread
+        self._average = 0.0  # of the commits' durations on the loop, seconds
+        self._busy_since: float | None = None  # since when the write lock was found held
+
+    def add(self, job: _Job[Any]) -> None:
+        if not self.jobs:
+            self.loop.call_soon(self._flush)
+        self.jobs.append(job)
+
+    def _flush(self) -> None:
+        now = time.monotonic()
+        if now >= self._thread_until:
+            with self.db._write_lock(wait=False) as locked:
+                if locked:
+                    group, self.jobs, self._busy_since = self.jobs, [], None
+                    _commit([job for job in group if job.future.set_running_or_notify_cancel()], self.db)
+                    # a moving average: one commit that met a checkpoint or a busy moment does not count
+                    self._average += (time.monotonic() - now - self._average) * 0.2
+                    if self._average > self.slow:
+                        self._thread_until, self._average = now + self.pause, self.slow / 2
+                    return
+            if self._busy_since is None:
+                self._busy_since = now
+            if now - self._busy_since < self.patience:
+                self.loop.call_later(self.retry, self._flush)
+                return
+        group, self.jobs, self._busy_since = self.jobs, [], None
+        committer = self.db._committer_thread()
+        for job in group:
+            committer.add(job)
 
 
 class _Checkpointer:
