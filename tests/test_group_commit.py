@@ -505,11 +505,13 @@ def test_a_sync_creeer_zaak_is_read_and_acknowledged_before_the_write_transactio
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_and_a_failure_stays_its_own(
-        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]]) -> None:
+        tmp_path: Path, schemas: SchemaSet, backend: str, attempts: list[tuple[int, bool]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker's deliveries of one claim to the embedded zaaksysteem go to the group commit together
-    (Queue.run_many): one transaction and one fsync for all of them. Among them a zaak that already
-    exists: that delivery fails alone (its writes rolled back, its failure recorded), the others are
-    delivered, and the delivery metric counts each delivered one once."""
+    (Queue.run_many), committed by the worker's own thread: one transaction and one fsync for all of
+    them. Among them a zaak that already exists: that delivery fails alone (its writes rolled back, its
+    failure recorded), the others are delivered, and the delivery metric counts each delivered one
+    once."""
     with contextlib.ExitStack() as stack:
         broker = _creeer_zaak_broker(stack, tmp_path, backend)
         queue = broker.queue
@@ -531,11 +533,17 @@ def test_a_claims_deliveries_to_the_embedded_zaaksysteem_share_one_transaction_a
         assert len(ids) == 7
         attempts.clear()
         delivered.clear()
-        with _committer_held(broker.db) as release, ThreadPoolExecutor(max_workers=1) as pool:
-            running = pool.submit(queue.run_many, ids, "w")
-            release(len(ids))
-            outcomes = running.result(30)
-        attempts[:] = [a for a in attempts if a != (1, False)]  # the gate's own
+        committed_by: list[int] = []
+        attempt = dbmodule._attempt
+
+        def by(group: list, db: Database, *, savepoints: bool) -> bool:
+            committed_by.append(threading.get_ident())
+            return attempt(group, db, savepoints=savepoints)
+
+        monkeypatch.setattr(dbmodule, "_attempt", by)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            worker_thread, outcomes = pool.submit(lambda: (threading.get_ident(), queue.run_many(ids, "w"))).result(30)
+        assert set(committed_by) == {worker_thread}
 
         assert [o.result for o in outcomes][1:] == ["delivered"] * 6
         assert outcomes[0].result in ("retry", "dead")

@@ -193,20 +193,17 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 class _Grouped:
-    """A delivery's work prepared for the group commit: submitted (``submit``), then its outcome read."""
+    """A delivery's work prepared for the group commit: committed (``future`` set), then its outcome read."""
 
-    def __init__(self, db: Database, work: Callable[[Connection], bool],
-                 outcome: Callable[[Future[bool]], Outcome], attempt: int, *,
-                 batch: Callable[[Connection, list[Any]], list[bool]] | None = None, item: object = None) -> None:
-        self.db, self.work, self.read, self.attempt = db, work, outcome, attempt
+    def __init__(self, work: Callable[[Connection], bool], outcome: Callable[[Future[bool]], Outcome],
+                 attempt: int, *, batch: Callable[[Connection, list[Any]], list[bool]] | None = None,
+                 item: object = None) -> None:
+        self.work, self.read, self.attempt = work, outcome, attempt
         self.batch, self.item = batch, item
         self.future: Future[bool] | None = None
 
-    def submit(self) -> None:
-        self.future = self.db.submit(self.work, batch=self.batch, item=self.item)
-
     def outcome(self) -> Outcome:
-        assert self.future is not None, "submitted first"
+        assert self.future is not None, "committed first"
         return self.read(self.future)
 
 
@@ -393,8 +390,10 @@ class Queue:
                     outcomes[delivery_id] = self._ended(begun, attempt)
                 else:  # prepared for the group commit: submitted below, together
                     grouped.append((delivery_id, contextvars.copy_context(), begun))
-        for _, _, work in grouped:  # one after another, without work in between: one group
-            work.submit()
+        # one group, committed by this thread (which would only wait for the committer thread)
+        futures = self.db.commit_here([(work.work, work.batch, work.item) for _, _, work in grouped])
+        for (_, _, work), future in zip(grouped, futures, strict=True):
+            work.future = future
         for delivery_id, context, work in grouped:
             outcomes[delivery_id] = context.run(self._ended_grouped, work)
         return [outcomes[d] for d in delivery_ids if d in outcomes]
@@ -461,8 +460,9 @@ class Queue:
         """The delivery to a target that works in the broker's transaction, in the group commit. The
         deliveries next to each other in a group go through :meth:`_deliver_together` at once; should
         that fail, the group runs again with each delivery's work in a savepoint of its own, so that a
-        failure rolls back that delivery's writes alone. The work runs on the committer thread (with
-        this delivery's log fields) and may run twice, so it only writes to the database."""
+        failure rolls back that delivery's writes alone. The work runs in the worker's thread, in the
+        claim's transaction (with this delivery's log fields), and may run twice, so it only writes to
+        the database."""
         item = _Shared(delivery_id, worker, target, request, message_id, steps, attempt, started, t0,
                        contextvars.copy_context())
 
@@ -475,7 +475,7 @@ class Queue:
                 return Outcome(delivery_id, "skipped")
             self._notify(target_name, "delivered", time.perf_counter() - t0)
             return Outcome(delivery_id, "delivered")
-        return _Grouped(self.db, lambda conn: self._deliver_together(conn, [item])[0], outcome, attempt,
+        return _Grouped(lambda conn: self._deliver_together(conn, [item])[0], outcome, attempt,
                         batch=self._deliver_together, item=item)
 
     def _deliver_together(self, conn: Connection, items: list[_Shared]) -> list[bool]:

@@ -126,6 +126,18 @@ class Database:
             self._committer_thread().add(job)
         return job.future
 
+    def commit_here(self, jobs: list[tuple[Callable[[Connection], Any], Batch[Any] | None, object]]
+                    ) -> list[Future[Any]]:
+        """``jobs`` (each ``submit``'s ``work``, ``batch`` and ``item``) as one group committed by the
+        calling thread, which would otherwise only wait for the committer thread (a delivery worker's
+        claim): their futures, done. The same transaction, retry with savepoints and write lock as
+        :meth:`submit`; not joined by other threads' writes."""
+        group = [_Job(work, batch, item) for work, batch, item in jobs]
+        for job in group:
+            job.future.set_running_or_notify_cancel()
+        _commit(group, self)
+        return [job.future for job in group]
+
     def _committer_thread(self) -> _GroupCommitter:
         committer = self._committer
         if committer is None or committer.pid != os.getpid():
