@@ -15,6 +15,7 @@ in a transaction of their own, so nothing is ever half stored.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import threading
@@ -101,7 +102,9 @@ class Begun:
     the calling thread; the web edge awaits ``pending`` and runs ``rest`` in its handler pool."""
 
     answer: HttpAnswer | None = None
-    pending: Future[Any] | None = None
+    #: a thread's future, or (a write on the loop, ``Database.submit``'s ``on_loop``) the loop's own,
+    #: which only the loop awaits
+    pending: Future[Any] | asyncio.Future[Any] | None = None
     then: Callable[[Any, BaseException | None], Begun] | None = None
     rest: Callable[[], HttpAnswer] | None = None
 

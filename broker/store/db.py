@@ -25,7 +25,9 @@ which every request waiting for that commit paid). SQLite's own checkpoint after
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import functools
 import logging
 import os
 import queue
@@ -100,7 +102,7 @@ class Database:
         return self.submit(work).result()
 
     def submit(self, work: Callable[[Connection], T], *, batch: Batch[T] | None = None,
-               item: object = None, on_loop: bool = False) -> Future[T]:
+               item: object = None, on_loop: bool = False) -> Future[T] | asyncio.Future[T]:
         """:meth:`grouped` without waiting: a future that completes once ``work`` is committed (an
         event loop awaits it with ``asyncio.wrap_future`` instead of holding a thread). A future
         cancelled before its group starts is dropped unwritten.
@@ -114,16 +116,16 @@ class Database:
         ``work`` is a few rows' statements. On a SQLite file the loop then commits such writes itself
         (:class:`_LoopCommitter`), as one group per turn of the loop, when the write lock is free: on a
         local disk a commit takes a fraction of a millisecond, while the committer thread would wait
-        for the interpreter at every call into SQLite with the write lock held."""
+        for the interpreter at every call into SQLite with the write lock held. The future is then the
+        loop's own (``asyncio.wrap_future`` returns it as it is)."""
         job = _Job(work, batch, item)
         if on_loop and self._lock_path is not None:
             loop = get_running_loop()
             committer = getattr(self._loop_committers, "committer", None)
             if committer is None or committer.loop is not loop:
                 committer = self._loop_committers.committer = _LoopCommitter(self, loop)
-            committer.add(job)
-        else:
-            self._committer_thread().add(job)
+            return committer.add(job)
+        self._committer_thread().add(job)
         return job.future
 
     def commit_here(self, jobs: list[tuple[Callable[[Connection], Any], Batch[Any] | None, object]]
@@ -391,10 +393,12 @@ class _LoopCommitter:
     ``on_loop``), run by the loop itself.
 
     The first write of a turn of the loop schedules the commit (``call_soon``); the writes of the
-    requests handled in the same turn join it. The commit runs on the loop when the write lock is free
-    at that moment; when another process or thread holds it, or a commit on the loop took longer than
-    ``slow`` seconds (a slow disk) in the last ``pause`` seconds, the group goes to the committer
-    thread instead, so the loop never waits for a lock or a slow fsync."""
+    requests handled in the same turn join it. The commit runs on the loop when the write lock is free;
+    while another process or thread holds it, the loop looks again every ``retry`` seconds (serving
+    other requests meanwhile, whose writes join the group) and after ``patience`` seconds hands the
+    group to the committer thread. When the commits on the loop take longer than ``slow`` seconds on
+    average (a slow disk), the groups go to the committer thread for ``pause`` seconds. Each write's
+    caller awaits an asyncio future of the loop, settled in place when the loop commits."""
 
     slow = 0.005
     pause = 1.0
@@ -403,23 +407,30 @@ class _LoopCommitter:
 
     def __init__(self, db: Database, loop: AbstractEventLoop) -> None:
         self.db, self.loop = db, loop
-        self.jobs: list[_Job[Any]] = []
+        self.jobs: list[tuple[_Job[Any], asyncio.Future[Any]]] = []
         self._thread_until = 0.0  # time.monotonic() until which the groups go to the committer thread
         self._average = 0.0  # of the commits' durations on the loop, seconds
         self._busy_since: float | None = None  # since when the write lock was found held
 
-    def add(self, job: _Job[Any]) -> None:
+    def add(self, job: _Job[T]) -> asyncio.Future[T]:
         if not self.jobs:
             self.loop.call_soon(self._flush)
-        self.jobs.append(job)
+        waiter: asyncio.Future[T] = self.loop.create_future()
+        self.jobs.append((job, waiter))
+        return waiter
 
     def _flush(self) -> None:
         now = time.monotonic()
         if now >= self._thread_until:
             with self.db._write_lock(wait=False) as locked:
                 if locked:
-                    group, self.jobs, self._busy_since = self.jobs, [], None
-                    _commit([job for job in group if job.future.set_running_or_notify_cancel()], self.db)
+                    jobs, self.jobs, self._busy_since = self.jobs, [], None
+                    # a caller gone meanwhile (its waiter cancelled): its write is dropped
+                    jobs = [(job, waiter) for job, waiter in jobs
+                            if not waiter.cancelled() and job.future.set_running_or_notify_cancel()]
+                    _commit([job for job, _ in jobs], self.db)
+                    for job, waiter in jobs:
+                        _settle(job.future, waiter)
                     # a moving average: one commit that met a checkpoint or a busy moment does not count
                     self._average += (time.monotonic() - now - self._average) * 0.2
                     if self._average > self.slow:
@@ -430,10 +441,32 @@ class _LoopCommitter:
             if now - self._busy_since < self.patience:
                 self.loop.call_later(self.retry, self._flush)
                 return
-        group, self.jobs, self._busy_since = self.jobs, [], None
+        jobs, self.jobs, self._busy_since = self.jobs, [], None
         committer = self.db._committer_thread()
-        for job in group:
+        for job, waiter in jobs:
+            job.future.add_done_callback(functools.partial(self._settle_from_thread, waiter))
+            waiter.add_done_callback(functools.partial(_cancel_if_cancelled, job.future))
             committer.add(job)
+
+    def _settle_from_thread(self, waiter: asyncio.Future[Any], done: Future[Any]) -> None:
+        if not done.cancelled():
+            self.loop.call_soon_threadsafe(_settle, done, waiter)
+
+
+def _settle(done: Future[T], waiter: asyncio.Future[T]) -> None:
+    """A committed job's outcome on the loop's future (unless its caller has gone)."""
+    if waiter.cancelled():
+        return
+    error = done.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(done.result())
+
+
+def _cancel_if_cancelled(job: Future[Any], waiter: asyncio.Future[Any]) -> None:
+    if waiter.cancelled():
+        job.cancel()  # dropped unless its group has started
 
 
 class _Checkpointer:
