@@ -321,28 +321,29 @@ def test_slow_commits_on_the_loop_send_its_writes_to_the_committer_thread(
         database.dispose()
 
 
-@pytest.mark.postgres
-def test_postgres_writes_on_a_loop_go_to_the_committer_thread() -> None:
-    """PostgreSQL: a commit is a round trip to the server, which the loop does not wait for."""
+@contextlib.contextmanager
+def _postgres() -> Iterator[Database]:
     with pg.schema_url() as url:
         database = Database(url)
         try:
-            meta.create_all(database.engine)
-            assert {thread for _, thread in _on_a_loop(database, ["pg"])} != {threading.get_ident()}
+            yield database
         finally:
             database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_writes_on_a_loop_go_to_the_committer_thread() -> None:
+    """PostgreSQL: a commit is a round trip to the server, which the loop does not wait for."""
+    with _postgres() as database:
+        meta.create_all(database.engine)
+        assert {thread for _, thread in _on_a_loop(database, ["pg"])} != {threading.get_ident()}
 
 
 @pytest.mark.postgres
 def test_postgres_commits_wait_for_the_wal() -> None:
-    with pg.schema_url() as url:
-        database = Database(url)
-        try:
-            with database.engine.connect() as conn:
-                assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
-                assert conn.execute(text("SHOW search_path")).scalar() != "\"$user\", public"  # URL options kept
-        finally:
-            database.dispose()
+    with _postgres() as database, database.engine.connect() as conn:
+        assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+        assert conn.execute(text("SHOW search_path")).scalar() != "\"$user\", public"  # URL options kept
 
 
 def test_queued_intake_under_concurrency_keeps_duplicates_apart(tmp_path: Path, schemas: SchemaSet) -> None:
