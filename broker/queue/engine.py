@@ -388,7 +388,7 @@ class Queue:
                                       requests.from_row(row))
                 if isinstance(begun, Outcome):
                     outcomes[delivery_id] = self._ended(begun, attempt)
-                else:  # prepared for the group commit: submitted below, together
+                else:  # prepared for the group commit: committed below, together
                     grouped.append((delivery_id, contextvars.copy_context(), begun))
         # one group, committed by this thread (which would only wait for the committer thread)
         futures = self.db.commit_here([(work.work, work.batch, work.item) for _, _, work in grouped])
