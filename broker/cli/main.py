@@ -26,7 +26,7 @@ from broker.stuf import faults, ns, soap, xmlsafe
 from broker.stuf.schemas import SchemaSet
 from broker.stuf.stuurgegevens import Systeem
 from broker.stuf.xsd_install import install, verify_installed
-from broker.web import protocol
+from broker.web import balance, protocol
 from broker.web.metrics import prepare_multiprocess_dir
 
 
@@ -71,15 +71,17 @@ def serve(host: str | None, port: int | None, workers: int | None, config_dir: P
     server = settings.broker.server
     os.environ["STUF_BROKER_CONFIG"] = str(settings.config_dir)
     os.environ["STUF_BROKER_SKIP_MIGRATE"] = "1"
-    if (workers or server.workers) > 1:
-        fork_workers()  # they start with the modules this process loaded (broker.cli.workers)
+    processes = workers or server.workers
+    # forked workers start with the modules this process loaded (broker.cli.workers), and spread
+    # their connections evenly over each other (broker.web.balance)
+    balance.prepare(processes if processes > 1 and fork_workers() else 1)
     uvicorn.run(
         "broker.web.asgi:create",
         factory=True,
         host=host or server.host,
         port=port or server.port,
-        workers=workers or server.workers,
-        loop="uvloop",
+        workers=processes,
+        loop="broker.web.balance:new_event_loop",  # uvloop
         # the broker's HTTP protocol (bounded heads, no slow clients), HTTPS when server.tls is set
         **protocol.uvicorn_options(settings.broker),
         log_config=None,

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from broker.config import BrokerSettings, Limits, Tls
+from broker.web import balance
 
 
 class _HeadTooLarge(Exception):
@@ -103,6 +104,7 @@ class BrokerHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        balance.closed()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
