@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from broker.errors import StufError
 from broker.store.db import Executor
+from broker.store.inserts import Insert
 from broker.store.tables import Message, MessagePayload
 from broker.stuf import soap, xmlsafe
 from broker.stuf.stuurgegevens import Stuurgegevens
@@ -163,10 +164,9 @@ class Record:
             setattr(row, name, value)
 
 
-_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
-_INSERT_PAYLOAD = insert(MessagePayload.__table__)
-#: several rows in one statement, their ids in the order of the rows
-_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+#: a new message's row and its payload row (on every message's path: broker.store.inserts)
+_NEW_MESSAGES = Insert(Message.__table__)
+_NEW_PAYLOADS = Insert(MessagePayload.__table__)
 
 
 def _answered(rec: Record, key: str | None, answer: bytes, answer_content_type: str, answer_berichtcode: str | None,
@@ -238,9 +238,8 @@ def store_answered_many(session: Executor, answered: list[Answered]) -> list[int
     ids, in order."""
     rows = [_answered(a.rec, a.key, a.answer, a.answer_content_type, a.answer_berichtcode, a.http_status, a.state)
             for a in answered]
-    ids = list(session.execute(_INSERT_MESSAGES, [values | {"attempts": 1, "replays": 0} for values, _ in rows])
-               .scalars())
-    session.execute(_INSERT_PAYLOAD, [payload | {"message_id": i} for (_, payload), i in zip(rows, ids, strict=True)])
+    ids = _NEW_MESSAGES.rows_with_ids(session, [values | {"attempts": 1, "replays": 0} for values, _ in rows])
+    _NEW_PAYLOADS.rows(session, [payload | {"message_id": i} for (_, payload), i in zip(rows, ids, strict=True)])
     return ids
 
 
@@ -257,8 +256,8 @@ def store_fault(session: Executor, rec: Record, key: str | None, *, answer: byte
 def _insert_new(session: Executor, values: dict[str, Any], payload: dict[str, Any]) -> int:
     """A new message's row and its payload row, two statements; its id. The parameters travel apart
     from the statements, so their compiled forms are cached."""
-    message_id = session.execute(_INSERT_MESSAGE, values | {"attempts": 1, "replays": 0}).scalar_one()
-    session.execute(_INSERT_PAYLOAD, payload | {"message_id": message_id})
+    message_id = _NEW_MESSAGES.rows_with_ids(session, [values | {"attempts": 1, "replays": 0}])[0]
+    _NEW_PAYLOADS.rows(session, [payload | {"message_id": message_id}])
     return message_id
 
 

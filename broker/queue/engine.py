@@ -54,6 +54,7 @@ from broker.queue.tables import Circuit, Delivery, DeliveryAttempt, DeliveryEven
 from broker.routing.config import DeliveryPolicy
 from broker.store import requests
 from broker.store.db import Database, Executor
+from broker.store.inserts import Insert
 from broker.store.requests import StoredRequest
 from broker.store.tables import Message, MessagePayload
 
@@ -61,6 +62,7 @@ log = structlog.get_logger("broker.queue")
 
 
 _INSERT_DELIVERY = insert(Delivery.__table__)
+_NEW_DELIVERIES = Insert(Delivery.__table__)  # a queued message's deliveries (broker.store.inserts)
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
@@ -269,8 +271,7 @@ class Queue:
         now = utcnow()
         rows = [_delivery_row(message_id, leg, operation, ordering_key, now, done=False)
                 for message_id, legs, operation, ordering_key in messages for leg in legs]
-        if rows:
-            session.execute(_INSERT_DELIVERY, rows)
+        _NEW_DELIVERIES.rows(session, rows)
 
     def delivered_in_intake(self, session: Session, row: Delivery, t0: float) -> None:
         """A sync delivery the intake made itself (in the request's transaction for the embedded target)."""

@@ -1,0 +1,116 @@
+"""broker.store.inserts: rows inserted through SQLite's driver read back as SQLAlchemy Core would have
+written them (types, defaults), ids in the rows' order, and the driver's errors raised as SQLAlchemy's;
+on PostgreSQL the Core statement."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from broker.store.db import Database
+from broker.store.inserts import Insert
+
+meta = MetaData()
+rows_table = Table(
+    "insert_probe", meta,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), unique=True),
+    Column("at", DateTime(timezone=True)),
+    Column("data", JSON),
+    Column("flag", Boolean, default=False),
+    Column("blob", LargeBinary),
+    Column("count", Integer, default=3),
+    Column("state", String(10), default="pending"),
+    Column("note", String(40)),
+)
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    found = Database(db_url)
+    meta.create_all(found.engine)
+    yield found
+    found.dispose()
+
+
+def _row(n: int) -> dict:
+    return {"key": f"k{n}", "at": datetime(2026, 12, 7, 12, n, 30, 123456, tzinfo=UTC),
+            "data": {"n": n, "list": [1, "twee"], "none": None}, "flag": n % 2 == 0,
+            "blob": bytes(range(n, n + 40)), "note": None if n % 3 else f"note {n}"}
+
+
+def _read(database: Database, keys: list[str]) -> list[tuple]:
+    with database.engine.connect() as conn:
+        found = conn.execute(select(rows_table).where(rows_table.c.key.in_(keys))).all()
+    return sorted(tuple(r)[1:] for r in found)  # without the id
+
+
+def test_rows_read_back_as_core_writes_them(database: Database) -> None:
+    mine = [_row(n) for n in range(1, 6)]
+    theirs = [_row(n) | {"key": f"c{n}"} for n in range(1, 6)]
+    with database.write_connection() as conn:
+        ids = Insert(rows_table).rows_with_ids(conn, mine)
+        Insert(rows_table).rows(conn, [_row(n) for n in range(6, 8)])
+        conn.execute(insert(rows_table), theirs)
+    ours = _read(database, [r["key"] for r in mine])
+    core = _read(database, [r["key"] for r in theirs])
+    assert [r[1:] for r in ours] == [r[1:] for r in core]  # every column but the key, defaults included
+    assert ours[0][5:7] == (3, "pending")
+    with database.engine.connect() as conn:
+        by_id = dict(conn.execute(select(rows_table.c.id, rows_table.c.key)).all())
+    assert [by_id[i] for i in ids] == [r["key"] for r in mine]  # the ids in the rows' order
+    assert len(_read(database, ["k6", "k7"])) == 2
+
+
+def test_an_orm_session_is_an_executor_too(database: Database) -> None:
+    with database.write() as session:
+        ids = Insert(rows_table).rows_with_ids(session, [_row(1)])
+    assert len(ids) == 1 and _read(database, ["k1"])
+
+
+def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_rolls_back_with_the_transaction(
+        database: Database) -> None:
+    with database.write_connection() as conn:
+        Insert(rows_table).rows(conn, [_row(1)])
+    with pytest.raises(IntegrityError), database.write_connection() as conn:
+        Insert(rows_table).rows(conn, [_row(2)])
+        Insert(rows_table).rows_with_ids(conn, [_row(1)])
+    assert len(_read(database, ["k1", "k2"])) == 1  # the transaction's other row went with it
+    with pytest.raises(IntegrityError), database.write_connection() as conn:
+        Insert(rows_table).rows(conn, [_row(3), _row(3)])
+
+
+def test_a_callable_default_is_refused() -> None:
+    table = Table("callable_default", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("at", DateTime, default=lambda: datetime.now(UTC)))
+    database = Database("sqlite://")
+    try:
+        table.create(database.engine)
+        with pytest.raises(ValueError, match="scalar defaults"), database.write_connection() as conn:
+            Insert(table).rows(conn, [{}])
+    finally:
+        database.dispose()
+
+
+def test_threads_share_one_insert(database: Database) -> None:
+    shared = Insert(rows_table)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            with database.write_connection() as conn:
+                shared.rows(conn, [_row(n)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(_read(database, [f"k{n}" for n in range(1, 9)])) == 8
