@@ -69,16 +69,17 @@ class Relation:
     tijdvak_relatie: etree._Element | None
 
 
+#: an object's children with an entiteittype, but its gerelateerde: its relations (found in C, where
+#: an object has dozens of children and a few relations)
+_RELATIONS = etree.XPath("*[@StUF:entiteittype][not(local-name() = 'gerelateerde' and namespace-uri())]",
+                         namespaces={"StUF": STUF_NS})
+
+
 def relations(obj: etree._Element) -> list[Relation]:
-    """The relations of an object (children with an entiteittype other than gerelateerde): one loop
-    over the object's children and one over each relation's."""
+    """The relations of an object (children with an entiteittype other than gerelateerde), and one
+    loop over each relation's children."""
     out = []
-    for c in obj:
-        if c.get(ENTITEITTYPE) is None:  # (``get``: no attribute mapping made per child)
-            continue
-        tag = c.tag
-        if not isinstance(tag, str) or tag.endswith(_GERELATEERDE):
-            continue
+    for c in _RELATIONS(obj):
         gerelateerden: list[etree._Element] = []
         tv = tvr = None
         for k in c:

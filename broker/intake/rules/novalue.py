@@ -13,8 +13,9 @@ from broker.intake.rules.base import STUF_NS, refuse
 from broker.stuf import ns
 
 _NS = {"StUF": STUF_NS}
-#: the elements with a noValue (few in any message); content and the scope are checked on those only
-_MARKED = etree.XPath("descendant::*[@StUF:noValue]", namespaces=_NS)
+#: the elements with a noValue and any child node (in C: usually none, where a message has dozens of
+#: noValues); their content and scope are then checked here
+_MARKED = etree.XPath("descendant::*[@StUF:noValue][node()]", namespaces=_NS)
 _SCOPE = "}scope"
 
 
