@@ -63,6 +63,7 @@ log = structlog.get_logger("broker.queue")
 
 _INSERT_DELIVERY = insert(Delivery.__table__)
 _NEW_DELIVERIES = Insert(Delivery.__table__)  # a queued message's deliveries (broker.store.inserts)
+_NEW_ATTEMPTS = Insert(DeliveryAttempt.__table__)  # a claim's attempts delivered together
 _INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
@@ -503,7 +504,7 @@ class Queue:
             deferred.flush()
             s.commit()
         finished = utcnow()
-        conn.execute(_INSERT_ATTEMPT, [{
+        _NEW_ATTEMPTS.rows(conn, [{
             "delivery_id": i.delivery_id, "number": i.attempt, "worker": i.worker, "started_at": i.started,
             "finished_at": finished, "outcome": "delivered", "error": None, "target_answer": None,
             "duration_ms": round((time.perf_counter() - i.t0) * 1000, 3)} for i in held])

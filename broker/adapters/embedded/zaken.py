@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from broker.model import Status, Zaak
 from broker.model.case import ROLLEN
 from broker.model.ports import Context, TooLargeForLoop
 from broker.model.selectie import ZaakSelectie
+from broker.store.inserts import Insert
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
@@ -48,7 +49,7 @@ _NEW_ZAKEN_UNLESS_TAKEN = {
     .returning(ZsZaak.__table__.c.identificatie, ZsZaak.__table__.c.id)
     for dialect in (postgresql, sqlite)
 }
-_NEW_ROLLEN = insert(ZsRol.__table__)
+_NEW_ROLLEN = Insert(ZsRol.__table__)  # through SQLite's driver (broker.store.inserts)
 _ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
 #: how many rows geefZaakdetails would gather for the zaak (rollen, statussen, documents, besluiten):
 #: one statement of indexed counts, asked only on an event loop (Context.loop_budget)
@@ -71,9 +72,7 @@ class ZakenMixin(EmbeddedBase):
 
     def _store_rollen(self, session: Session | Connection, zaak_id: int, rel_elements: list[etree._Element]) -> None:
         session.execute(delete(ZsRol).where(ZsRol.zaak_id == zaak_id))
-        rows = [r | {"zaak_id": zaak_id} for r in _rol_rows(rel_elements)]
-        if rows:
-            session.execute(_NEW_ROLLEN, rows)
+        _NEW_ROLLEN.rows(session, [r | {"zaak_id": zaak_id} for r in _rol_rows(rel_elements)])
 
     def _registered(self, session: Session, row: ZsZaak) -> etree._Element:
         """The zaak as registered (its own data and rollen), without derived relations."""
@@ -144,8 +143,7 @@ class ZakenMixin(EmbeddedBase):
                 raise _taken(n.zaak.identificatie or "")
         ids = [inserted[n.zaak.identificatie] for n in news]
         rollen = [r | {"zaak_id": zaak_id} for n, zaak_id in zip(news, ids, strict=True) for r in n.rollen]
-        if rollen:
-            conn.execute(_NEW_ROLLEN, rollen)
+        _NEW_ROLLEN.rows(conn, rollen)
         return ids
 
     def update_zaak(self, ctx: Context, oud: Zaak, nieuw: Zaak) -> None:
