@@ -6,19 +6,16 @@ holds a connection is read from /proc (the sockets each process has open)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from tests.support import live
 from tests.support.certs import issue
@@ -93,22 +90,7 @@ def _ready(port: int) -> bool:
 
 
 def _start(tmp: Path, tls: dict | None = None) -> Serve:
-    config = tmp / "config"
-    shutil.copytree(live.REPO / "config", config)
-    if tls is not None:
-        settings = yaml.safe_load((config / "broker.yaml").read_text())
-        settings["server"]["tls"] = tls
-        (config / "broker.yaml").write_text(yaml.safe_dump(settings))
-    port = live.free_port()
-    env = dict(os.environ, STUF_BROKER_DATA_DIR=str(tmp / "var"),
-               STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp / 'broker.db'}")
-    env.pop("STUF_BROKER_CONFIG", None)
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port",
-                                 str(port), "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmp)
-    return Serve(proc, port, log)
+    return Serve(*live.serve_process(tmp, server={"tls": tls} if tls is not None else None))
 
 
 def _stop(running: Serve) -> None:

@@ -5,7 +5,6 @@ timed; each test asserts that the work is skipped, or done again when it must be
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import signal
 import subprocess
@@ -157,17 +156,7 @@ def test_serve_loads_the_person_seeds_before_it_forks_its_workers(
 def test_serve_with_two_workers_forks_them_and_is_ready(tmp_path: Path) -> None:
     """The workers are forked from the checked process (broker.cli.workers), with the schemas it
     compiled, and serve."""
-    config = tmp_path / "config"
-    shutil.copytree(live.REPO / "config", config)
-    port = live.free_port()
-    env = dict(os.environ, STUF_BROKER_DATA_DIR=str(tmp_path / "var"),
-               STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp_path / 'broker.db'}")
-    env.pop("STUF_BROKER_CONFIG", None)
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port",
-                                 str(port), "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmp_path)
+    proc, port, log = live.serve_process(tmp_path)
     try:
         pids: set[str] = set()
         deadline = time.monotonic() + 60

@@ -32,6 +32,8 @@ from typing import Any
 import structlog
 import uvloop
 
+from broker.web.metrics import running
+
 log = structlog.get_logger("broker.web")
 
 #: how long a worker above the least loaded one leaves a waiting connection to the others
@@ -66,7 +68,7 @@ class Shares:
     def _free_slot(self) -> int:
         for index in range(self.slots):
             pid, _ = _SLOT.unpack_from(self._memory, index * _SLOT.size)
-            if pid == 0 or not _alive(pid):
+            if pid == 0 or not running(pid):
                 return index
         return os.getpid() % self.slots  # more workers than slots: share one (never expected)
 
@@ -95,19 +97,9 @@ class Shares:
             if index == self._index:
                 continue
             pid, count = _SLOT.unpack_from(self._memory, index * _SLOT.size)
-            if pid and count < mine and _alive(pid):
+            if pid and count < mine and running(pid):
                 return True
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _shares: Shares | None = None

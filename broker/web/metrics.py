@@ -64,7 +64,7 @@ def prepare_multiprocess_dir(data_dir: Path) -> Path:
         name, _, pid = old.name.rpartition("-")
         if old.is_file() and old.suffix == ".db":  # the layout of earlier versions: one shared folder
             old.unlink(missing_ok=True)
-        elif name == host and pid.isdigit() and not _running(int(pid)):
+        elif name == host and pid.isdigit() and not running(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     path = root / f"{host}-{os.getpid()}"
     if path.exists():
@@ -74,7 +74,8 @@ def prepare_multiprocess_dir(data_dir: Path) -> Path:
     return path
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether a process of this pid exists (also someone else's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -100,3 +104,25 @@ def start(settings: Settings) -> LiveBroker:
     else:
         raise RuntimeError("test broker did not start")
     return LiveBroker(broker, url, server, thread)
+
+
+def serve_process(tmp: Path, workers: int = 2, server: dict | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """``stuf-broker serve --workers N`` in a process of its own, on a copy of the default
+    configuration in ``tmp/config`` (``server``: settings added to broker.yaml's server block) and a
+    SQLite database in ``tmp``: the process, its port and its log file."""
+    config = tmp / "config"
+    shutil.copytree(REPO / "config", config)
+    if server:
+        settings = yaml.safe_load((config / "broker.yaml").read_text())
+        settings["server"].update(server)
+        (config / "broker.yaml").write_text(yaml.safe_dump(settings))
+    port = free_port()
+    env = dict(os.environ, STUF_BROKER_DATA_DIR=str(tmp / "var"),
+               STUF_BROKER_DATABASE_URL=f"sqlite:///{tmp / 'broker.db'}")
+    env.pop("STUF_BROKER_CONFIG", None)
+    log = tmp / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--config", str(config), "--port",
+                                 str(port), "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT,
+                                env=env, cwd=tmp)
+    return proc, port, log
