@@ -29,6 +29,10 @@ rows_table = Table(
     Column("note", String(40)),
 )
 
+#: a key the rows give (as message_payloads.message_id), not one the database numbers
+given_key = Table("insert_probe_given", meta, Column("owner_id", Integer, primary_key=True, autoincrement=False),
+                  Column("body", LargeBinary))
+
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
@@ -114,3 +118,12 @@ def test_threads_share_one_insert(database: Database) -> None:
     for thread in threads:
         thread.join()
     assert not errors and len(_read(database, [f"k{n}" for n in range(1, 9)])) == 8
+
+
+def test_a_key_the_rows_give_is_kept(database: Database) -> None:
+    """As a payload's message_id: ids out of order and far from the table's own numbering."""
+    with database.write_connection() as conn:
+        Insert(given_key).rows(conn, [{"owner_id": 100, "body": b"a"}, {"owner_id": 7, "body": b"b"}])
+        Insert(given_key).rows_with_ids(conn, [{"owner_id": 55, "body": b"c"}])
+    with database.engine.connect() as conn:
+        assert sorted(conn.execute(select(given_key)).all()) == [(7, b"b"), (55, b"c"), (100, b"a")]

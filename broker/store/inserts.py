@@ -1,5 +1,5 @@
-"""Inserts of new rows on every message's path (a message's row and payload, its deliveries), cheap on
-SQLite.
+"""Inserts of new rows on every message's path (a message's row and payload, its deliveries; a drained
+zaak's rollen and the delivery attempts), cheap on SQLite.
 
 Through SQLAlchemy Core an insert of a few rows costs several times what SQLite takes to run it (the
 statement's context, each parameter through its type's processor, the rows of a RETURNING read back),
@@ -29,9 +29,9 @@ class _Plan:
     """The SQL and, per column, its bind processor and default, for one dialect."""
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
-        key = table.primary_key.columns.values()
-        self.id_column = key[0].name if len(key) == 1 else None
-        self.columns = [c for c in table.columns if c.name != self.id_column]
+        # every column, the key too: a row may give it (a payload's message_id); when it does not, NULL
+        # lets SQLite number the row (an INTEGER PRIMARY KEY)
+        self.columns = list(table.columns)
         self.names = [c.name for c in self.columns]
         self.processors: list[Callable[[Any], Any] | None] = [
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.columns]
@@ -43,8 +43,8 @@ class _Plan:
                 self.defaults.append(c.default.arg)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"{table.name}.{c.name}: only scalar defaults are applied here")
-        self.sql = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in self.names)}) '
-                    f'VALUES ({", ".join("?" * len(self.names))})')
+        quoted = ", ".join(f'"{name}"' for name in self.names)
+        self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(self.names))})'
 
     def tuples(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         plan = list(zip(self.names, self.processors, self.defaults, strict=True))
