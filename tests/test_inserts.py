@@ -69,6 +69,13 @@ def test_rows_read_back_as_core_writes_them(database: Database) -> None:
         by_id = dict(conn.execute(select(rows_table.c.id, rows_table.c.key)).all())
     assert [by_id[i] for i in ids] == [r["key"] for r in mine]  # the ids in the rows' order
     assert len(_read(database, ["k6", "k7"])) == 2
+    with database.write_connection() as conn:  # None in a JSON column: JSON null either way, as Core stores it
+        Insert(rows_table).rows(conn, [_row(8) | {"data": None}])
+        conn.execute(insert(rows_table), [_row(9) | {"data": None}])
+    with database.engine.connect() as conn:
+        stored = conn.execute(select(rows_table.c.key, rows_table.c.data.is_(None))
+                              .where(rows_table.c.key.in_(["k8", "k9"])).order_by(rows_table.c.key)).all()
+    assert [null for _, null in stored] == [stored[1][1]] * 2
 
 
 def test_an_orm_session_is_an_executor_too(database: Database) -> None:

@@ -55,7 +55,8 @@ class _Plan:
                 value = row.get(name, _MISSING)
                 if value is _MISSING:
                     value = default
-                values.append(process(value) if process is not None and value is not None else value)
+                # None through the processor too, as Core does (a JSON column stores it as JSON null)
+                values.append(process(value) if process is not None else value)
             out.append(tuple(values))
         return out
 
