@@ -800,3 +800,83 @@ def test_faults_of_concurrent_requests_are_logged_in_one_group(
         with broker.db.read() as s:
             logged = s.execute(select(Message.foutcode).where(Message.id.in_([r.message_id for r in results])))
             assert sorted(logged.scalars()) == ["StUF055"] * len(refused)
+
+
+def _synchronous(conn: Connection) -> object:
+    """The durability the transaction of ``conn`` commits with: SQLite's ``synchronous`` (2 FULL, 1
+    NORMAL) or PostgreSQL's ``synchronous_commit``."""
+    if conn.dialect.name == "sqlite":
+        return conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    return conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+
+
+def test_a_group_of_writes_that_promise_nothing_commits_without_waiting_for_the_disk(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``durable=False`` (a question's log rows): a group made only of such writes commits without an
+    fsync; one durable write in the group makes the whole group durable; the connection goes back to
+    the pool durable, also after a group that failed and ran again with savepoints."""
+    full, normal = (2, 1) if db.is_sqlite else ("on", "off")
+    returned: list[object] = []
+    if db.is_sqlite:
+        def checked_in(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            returned.append(dbapi_conn.execute("PRAGMA synchronous").fetchone()[0])
+        event.listen(db.engine, "checkin", checked_in)
+
+    def write(name: str) -> Callable[[Connection], tuple[object, int]]:
+        return lambda conn: (_synchronous(conn), _add(name)(conn))
+
+    with _committer_held(db) as release:
+        light = [db.submit(write(f"light{i}"), durable=False) for i in range(3)]
+        release(3)
+    assert {f.result(10)[0] for f in light} == {normal}
+
+    with _committer_held(db) as release:
+        mixed = [db.submit(write("mixed0"), durable=False), db.submit(write("mixed1")),
+                 db.submit(write("mixed2"), durable=False)]
+        release(3)
+    assert {f.result(10)[0] for f in mixed} == {full}
+
+    db.grouped(_add("taken"))
+    with _committer_held(db) as release:
+        failing = [db.submit(write("again0"), durable=False), db.submit(write("taken"), durable=False)]
+        release(2)
+    assert failing[0].result(10)[0] == normal  # the retry with savepoints: still without the fsync
+    with pytest.raises(IntegrityError):
+        failing[1].result(10)
+
+    assert db.grouped(_synchronous) == full
+    assert db.grouped(_synchronous, durable=False) == normal
+    with db.engine.connect() as conn:
+        assert _synchronous(conn) == full
+    assert {"light0", "light1", "light2", "mixed0", "mixed1", "mixed2", "again0"} <= set(_names(db))
+    if db.is_sqlite:
+        assert returned and set(returned) == {2}, returned  # every connection back in the pool at FULL
+
+
+def test_a_questions_log_rows_do_not_wait_for_the_disk_and_a_bv03_does(tmp_path: Path) -> None:
+    """The log rows of a geefZaakdetails (its La01 acknowledges nothing) are committed without an
+    fsync; those of a creeerZaak, acknowledged with a Bv03, with one (StUF 03.01 §4.4)."""
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
+        pragmas: list[str] = []
+
+        def seen(statement: str) -> None:
+            if statement.startswith("PRAGMA synchronous="):
+                pragmas.append(statement.split("=", 1)[1])
+
+        def traced(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.set_trace_callback(seen)
+
+        event.listen(broker.db.engine, "checkout", traced)
+        zaak = _ident()
+        assert b"Bv03" in _send(broker, e.envelope(m.creeer_zaak(zaak))).body
+        assert pragmas == []  # the Bv03's rows: committed at FULL, as every connection is set up
+        answer = contextvars.copy_context().run(
+            broker.pipeline.handle, e.VRAAG, e.envelope(m.geef_zaakdetails(zaak)), "text/xml; charset=utf-8",
+            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/geefZaakdetails_ZakLv01"')
+        event.remove(broker.db.engine, "checkout", traced)
+        assert answer.status == 200 and b"La01" in answer.body
+        assert pragmas == ["NORMAL", "FULL"]  # set for the question's group, put back after its commit
+        with broker.db.read() as session:
+            row = session.get(Message, answer.message_id)
+            assert row is not None and row.operation == "geefZaakdetails" and row.outcome == "ok"

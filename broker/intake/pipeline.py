@@ -170,6 +170,13 @@ def _identify_invalid(rec: Record, operation: str, body: etree._Element) -> None
         rec.zaak_identificatie = None
 
 
+def _promises(legs: list[Leg]) -> bool:
+    """Whether a question's log rows must be on disk before its answer goes out (Database.submit's
+    ``durable``): only when they hold deliveries still to be made (a copy to a further target). The
+    answer to a question acknowledges nothing; its log rows lost in a power cut harm no one."""
+    return len(legs) > 1
+
+
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
@@ -481,7 +488,7 @@ class Pipeline:
             else:
                 answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
                                                             ordering_key, start)
-                http.message_id = self.db.grouped(write)
+                http.message_id = self.db.grouped(write, durable=_promises(legs))
         except Exception as exc:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)
@@ -521,7 +528,7 @@ class Pipeline:
         except Exception as exc:
             return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
                                                 start))
-        return Begun(pending=self.db.submit(write, on_loop=True), then=self._once_stored(
+        return Begun(pending=self.db.submit(write, on_loop=True, durable=_promises(legs)), then=self._once_stored(
             rec, request, resolved, key, existing, start, http, answer, wake=False, on_loop=True))
 
     def _once_stored(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, key: str | None,

@@ -14,7 +14,9 @@ key fails that request alone. On a SQLite file the light writes an event loop ma
 message's rows, a question's log rows) are committed by the loop itself, one group per turn of the
 loop, whenever the write lock is free (:class:`_LoopCommitter`): a committer thread holding the write
 lock would wait for the interpreter at every call into SQLite while the loop runs Python, and the
-other processes would wait for it.
+other processes would wait for it. Writes that promise nothing to anyone (a question's log rows)
+may ask not to wait for the disk (``durable=False``); a group made only of them commits without an
+fsync, and the next durable commit takes them to the disk too.
 
 SQLite checkpoints (:class:`_Checkpointer`): a thread of each writing process copies the WAL into the
 database file shortly after writes, beside the writers, so that a commit no longer stops for a
@@ -94,15 +96,16 @@ class Database:
         #: per thread: its event loop's _LoopCommitter (SQLite files only; see submit's ``on_loop``)
         self._loop_committers = threading.local()
 
-    def grouped(self, work: Callable[[Connection], T]) -> T:
+    def grouped(self, work: Callable[[Connection], T], *, durable: bool = True) -> T:
         """Run ``work`` in a write transaction shared with other requests' writes and wait until that
-        transaction is committed (durably): its result, or the exception it (or the commit) raised.
-        ``work`` runs on the committer thread and may run twice (the group is retried with savepoints
-        when one request's write fails), so it must only write to the database."""
-        return self.submit(work).result()
+        transaction is committed (durably, unless ``durable`` is False: see :meth:`submit`): its result,
+        or the exception it (or the commit) raised. ``work`` runs on the committer thread and may run
+        twice (the group is retried with savepoints when one request's write fails), so it must only
+        write to the database."""
+        return self.submit(work, durable=durable).result()
 
     def submit(self, work: Callable[[Connection], T], *, batch: Batch[T] | None = None,
-               item: object = None, on_loop: bool = False) -> Future[T] | asyncio.Future[T]:
+               item: object = None, on_loop: bool = False, durable: bool = True) -> Future[T] | asyncio.Future[T]:
         """:meth:`grouped` without waiting: a future that completes once ``work`` is committed (an
         event loop awaits it with ``asyncio.wrap_future`` instead of holding a thread). A future
         cancelled before its group starts is dropped unwritten.
@@ -117,8 +120,14 @@ class Database:
         (:class:`_LoopCommitter`), as one group per turn of the loop, when the write lock is free: on a
         local disk a commit takes a fraction of a millisecond, while the committer thread would wait
         for the interpreter at every call into SQLite with the write lock held. The future is then the
-        loop's own (``asyncio.wrap_future`` returns it as it is)."""
-        job = _Job(work, batch, item)
+        loop's own (``asyncio.wrap_future`` returns it as it is).
+
+        ``durable=False``: a write whose loss in a power cut (not in a crash of the process) harms no one,
+        because nothing was promised on it: the log rows of a question (an La01 acknowledges nothing).
+        A group made only of such writes is committed without waiting for the disk (SQLite
+        ``synchronous=NORMAL`` for that transaction, PostgreSQL ``synchronous_commit=off``); the next
+        durable commit takes them to the disk with it. A group with one durable write is durable."""
+        job = _Job(work, batch, item, durable)
         if on_loop and self._lock_path is not None:
             loop = get_running_loop()
             committer = getattr(self._loop_committers, "committer", None)
@@ -255,12 +264,14 @@ Batch = Callable[[Connection, list[Any]], list[T]]
 
 
 class _Job(Generic[T]):
-    __slots__ = ("work", "batch", "item", "future", "result", "error")
+    __slots__ = ("work", "batch", "item", "durable", "future", "result", "error")
 
-    def __init__(self, work: Callable[[Connection], T], batch: Batch[T] | None = None, item: object = None) -> None:
+    def __init__(self, work: Callable[[Connection], T], batch: Batch[T] | None = None, item: object = None,
+                 durable: bool = True) -> None:
         self.work = work
         self.batch = batch
         self.item = item
+        self.durable = durable
         self.future: Future[T] = Future()
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -335,9 +346,12 @@ def _commit(group: list[_Job[Any]], db: Database) -> None:
 
 def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
     """One transaction for the group; False (rolled back) when a write failed without savepoints."""
-    with db._write_lock(), db.engine.connect() as conn:
+    durable = any(job.durable for job in group)
+    with db._write_lock(), db.engine.connect() as conn, _lasting(conn, durable):
         conn = conn.execution_options(sqlite_write=True)
         with conn.begin() as tx:
+            if not durable and not db.is_sqlite:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
             i = 0
             while i < len(group):
                 run = _run_of(group, i) if not savepoints else [group[i]]
@@ -376,6 +390,28 @@ def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
                 else:
                     savepoint.commit()
     return True
+
+
+@contextmanager
+def _lasting(conn: Connection, durable: bool) -> Iterator[None]:
+    """On SQLite, a transaction begun in this block whose jobs are none of them ``durable`` is
+    committed without an fsync (``synchronous=NORMAL``; SQLite takes the setting only outside a
+    transaction, so it is set on the driver's connection before the BEGIN and put back after the
+    commit). A connection whose setting could not be put back is not used again."""
+    if durable or conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        try:
+            driver.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.invalidate()  # closed and replaced in the pool rather than left at NORMAL
+            raise
 
 
 def _run_of(group: list[_Job[Any]], start: int) -> list[_Job[Any]]:
