@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import os
 import signal
 import subprocess
@@ -80,6 +81,8 @@ def main() -> None:
         return done
 
     drain(200)  # warm-up
+    gc.collect()  # as `stuf-broker worker` does once its broker is built
+    gc.freeze()
     spent = {"claim": 0.0, "run": 0.0}
     statements: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
     if args.statements:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -152,6 +153,11 @@ def worker(config_dir: Path | None, concurrency: int | None) -> None:
         broker = Broker(settings)
     except BrokerError as exc:
         _fail(exc)
+    # what the broker built (schemas, mappers, configuration) lives as long as the process: out of the
+    # collector's full collections, which the drain's allocations would otherwise make walk it again
+    # and again (about 5 % of a delivery's time)
+    gc.collect()
+    gc.freeze()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
