@@ -1,6 +1,6 @@
 """broker.store.inserts: rows inserted through SQLite's driver read back as SQLAlchemy Core would have
 written them (types, defaults), ids in the rows' order, and the driver's errors raised as SQLAlchemy's;
-on PostgreSQL the Core statement."""
+on PostgreSQL a COPY for a few rows without ids, read back as Core writes them, else the Core statement."""
 
 from __future__ import annotations
 
@@ -9,7 +9,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from broker.store.db import Database
@@ -32,6 +45,22 @@ rows_table = Table(
 #: a key the rows give (as message_payloads.message_id), not one the database numbers
 given_key = Table("insert_probe_given", meta, Column("owner_id", Integer, primary_key=True, autoincrement=False),
                   Column("body", LargeBinary))
+
+#: no binary column: a few rows of it go as a COPY on PostgreSQL (as a claim's rollen do)
+text_table = Table(
+    "insert_probe_text", meta,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), unique=True),
+    Column("at", DateTime(timezone=True)),
+    Column("data", JSON),
+    Column("flag", Boolean, default=False),
+    Column("count", Integer, default=3),
+    Column("body", String),
+    Column("note", String(40)),
+)
+
+#: text COPY's text form must escape: tab, new line, carriage return, backslash, its NULL marker
+AWKWARD = ["tab\there", "line\nand\r\nmore", "back\\slash", "\\N", "", "€ ü 𝄞", "<a b='c'>\n</a>"]
 
 
 @pytest.fixture
@@ -134,3 +163,56 @@ def test_a_key_the_rows_give_is_kept(database: Database) -> None:
         Insert(given_key).rows_with_ids(conn, [{"owner_id": 55, "body": b"c"}])
     with database.engine.connect() as conn:
         assert sorted(conn.execute(select(given_key)).all()) == [(7, b"b"), (55, b"c"), (100, b"a")]
+
+
+def _text_row(n: int) -> dict:
+    return {"key": f"t{n}", "at": datetime(2026, 12, 7, 13, n, 5, 654321, tzinfo=UTC),
+            "data": {"n": n, "tekst": AWKWARD[n % len(AWKWARD)], "none": None}, "flag": n % 2 == 1,
+            "body": AWKWARD[n % len(AWKWARD)], "note": None if n % 3 else f"note {n}"}
+
+
+def _sent_inserts(database: Database) -> list[str]:
+    sent: list[str] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: sent.append(statement))
+    return sent
+
+
+def test_a_few_rows_without_ids_read_back_as_core_writes_them(database: Database) -> None:
+    """On PostgreSQL as a COPY (no INSERT goes through SQLAlchemy), every type and awkward text as
+    Core stores it; one or two rows, and rows with a binary column, as the Core statement."""
+    mine = [_text_row(n) for n in range(0, 14)]
+    sent = _sent_inserts(database)
+    with database.write_connection() as conn:
+        Insert(text_table).rows(conn, mine)
+        conn.execute(insert(text_table), [r | {"key": "c" + r["key"]} for r in mine])
+    ours = [r for r in _read_text(database) if r[0].startswith("t")]
+    core = [r for r in _read_text(database) if r[0].startswith("c")]
+    assert [r[1:] for r in ours] == [r[1:] for r in core] and len(ours) == 14
+    assert [r[4] for r in ours[:2]] == [3, 3] and {r[-2] for r in ours} >= set(AWKWARD)
+    if database.engine.dialect.driver != "psycopg":  # SQLite: its driver's cursor, never seen here
+        return
+    assert sum("INSERT INTO insert_probe_text" in s for s in sent) == 1  # Core's; ours went as a COPY
+    sent.clear()
+    with database.write_connection() as conn:
+        Insert(text_table).rows(conn, [_text_row(20), _text_row(21)])
+        Insert(rows_table).rows(conn, [_row(n) for n in range(30, 35)])
+    assert sum("INSERT INTO insert_probe_text" in s for s in sent) == 1
+    assert sum("INSERT INTO insert_probe " in s for s in sent) == 1
+
+
+def test_a_duplicate_in_a_copy_is_sqlalchemys_integrity_error(database: Database) -> None:
+    with pytest.raises(IntegrityError), database.write_connection() as conn:
+        Insert(text_table).rows(conn, [_text_row(1), _text_row(2), _text_row(3), _text_row(1)])
+    with database.write_connection() as conn:
+        Insert(text_table).rows(conn, [_text_row(n) for n in range(1, 5)])
+    assert len(_read_text(database)) == 4
+    with pytest.raises(IntegrityError), database.write_connection() as conn:
+        Insert(text_table).rows(conn, [_text_row(n) for n in range(4, 8)])
+    assert len(_read_text(database)) == 4  # nothing of the failed COPY stayed
+
+
+def _read_text(database: Database) -> list[tuple]:
+    with database.engine.connect() as conn:
+        found = conn.execute(select(text_table).order_by(text_table.c.key)).all()
+    return [tuple(r)[1:] for r in found]  # without the id

@@ -6,8 +6,13 @@ statement's context, each parameter through its type's processor, the rows of a 
 and on SQLite all of that happens while the process holds the database's one write lock, which every
 other writer waits for. Here, on SQLite, the rows go to the driver's cursor as tuples, made with the
 columns' own bind processors and scalar defaults, looked up once; an id comes from the cursor's
-``lastrowid``. The driver's errors are raised as SQLAlchemy's (an ``IntegrityError`` stays one). Other
-databases take the Core statement (PostgreSQL sends several rows in one round trip that way).
+``lastrowid``. The driver's errors are raised as SQLAlchemy's (an ``IntegrityError`` stays one).
+
+On PostgreSQL, rows whose ids are not wanted go in one ``COPY ... FROM STDIN`` when there are a few of
+them (a claim's rollen: 225 rows of a 25-zaak claim cost the driver a quarter of the CPU and the server
+less than half the time of the Core executemany, which runs the insert once per row); a table with a
+binary column keeps the Core statement (COPY's text form would send its bytes as hex, twice their
+size). Rows with ids, and other databases, take the Core statement.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import LargeBinary, Table, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -24,14 +29,18 @@ from broker.store.db import Executor
 
 _MISSING = object()
 
+#: from how many rows a PostgreSQL insert goes as a COPY (below it, COPY's extra round trip costs more
+#: than it saves)
+COPY_FROM_ROWS = 3
+
 
 class _Plan:
     """The SQL and, per column, its bind processor and default, for one dialect."""
 
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        # every column, the key too: a row may give it (a payload's message_id); when it does not, NULL
-        # lets SQLite number the row (an INTEGER PRIMARY KEY)
-        self.columns = list(table.columns)
+    def __init__(self, table: Table, dialect: Dialect, names: list[str] | None = None) -> None:
+        # on SQLite every column, the key too: a row may give it (a payload's message_id); when it does
+        # not, NULL lets SQLite number the row (an INTEGER PRIMARY KEY). For a COPY, the columns named.
+        self.columns = list(table.columns) if names is None else [table.columns[n] for n in names]
         self.names = [c.name for c in self.columns]
         self.processors: list[Callable[[Any], Any] | None] = [
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.columns]
@@ -45,6 +54,7 @@ class _Plan:
                 raise ValueError(f"{table.name}.{c.name}: only scalar defaults are applied here")
         quoted = ", ".join(f'"{name}"' for name in self.names)
         self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(self.names))})'
+        self.copy = f'COPY "{table.name}" ({quoted}) FROM STDIN'
 
     def tuples(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         plan = list(zip(self.names, self.processors, self.defaults, strict=True))
@@ -70,6 +80,8 @@ class Insert:
         key = table.primary_key.columns.values()
         self._core_ids = insert(table).returning(key[0], sort_by_parameter_order=True) if len(key) == 1 else None
         self._plans: dict[str, _Plan] = {}
+        self._copies: dict[frozenset[str], _Plan] = {}
+        self._copyable = not any(isinstance(c.type, LargeBinary) for c in table.columns)
 
     def _plan(self, conn: Connection) -> _Plan | None:
         dialect = conn.dialect
@@ -87,7 +99,10 @@ class Insert:
         conn = _connection(executor)
         plan = self._plan(conn)
         if plan is None:
-            conn.execute(self._core, rows)
+            if self._copyable and len(rows) >= COPY_FROM_ROWS and conn.dialect.driver == "psycopg":
+                self._copy(conn, rows)
+            else:
+                conn.execute(self._core, rows)
             return
         params = plan.tuples(rows)
         cursor = conn.connection.cursor()
@@ -95,6 +110,25 @@ class Insert:
             cursor.executemany(plan.sql, params)
         except Exception as exc:
             raise _wrapped(plan.sql, params, exc, conn) from exc
+        finally:
+            cursor.close()
+
+    def _copy(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """``rows`` in one COPY: the columns the rows name and those with a default of their own (as
+        Core would list them); the others take the database's default (a key from its sequence)."""
+        named = frozenset(k for row in rows for k in row)
+        plan = self._copies.get(named)
+        if plan is None:
+            names = [c.name for c in self.table.columns if c.name in named or c.default is not None]
+            plan = self._copies[named] = _Plan(self.table, conn.dialect, names)
+        params = plan.tuples(rows)
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(plan.copy) as copy:
+                for values in params:
+                    copy.write_row(values)
+        except Exception as exc:
+            raise _wrapped(plan.copy, params, exc, conn) from exc
         finally:
             cursor.close()
 
