@@ -65,7 +65,14 @@ def categorise(raw: Path) -> tuple[collections.Counter[str], int]:
     return shares, total
 
 
+#: the delivery worker's threads in a `serve` worker (``--kind queued-worker``): their own category,
+#: whatever they run (they parse, validate and commit too)
+WORKER = "delivery worker in serve (claims, deliveries, their commits)"
+
+
 def _category(frames: list[str]) -> str:
+    if any("broker/queue/worker.py" in frame or "apscheduler/" in frame for frame in frames):
+        return WORKER
     for frame in reversed(frames):
         for name, keys in CATEGORIES:
             if any(k in frame for k in keys):
@@ -79,8 +86,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("profile-server.txt"))
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
                         help="postgres: a schema of its own in the local PostgreSQL (as bench/intake.py)")
-    parser.add_argument("--kind", choices=["queued", "sync", "geef"], default="queued",
-                        help="queued or sync creeerZaak into the embedded zaaksysteem, or geefZaakdetails of "
+    parser.add_argument("--kind", choices=["queued", "queued-worker", "sync", "geef"], default="queued",
+                        help="queued or sync creeerZaak into the embedded zaaksysteem (queued-worker: with the "
+                             "delivery worker in serve, the default), or geefZaakdetails of "
                              f"{bench.GEEF_ZAKEN} zaken created first (as bench/intake.py)")
     parser.add_argument("--sampling", choices=["cpu", "gil"], default="cpu",
                         help="cpu: every thread of the worker while it runs (lxml's parsing and validation "

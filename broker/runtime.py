@@ -184,12 +184,15 @@ class Broker:
         except IntegrityError:  # another process created them at the same moment
             pass
 
-    def start_worker(self, concurrency: int | None = None) -> Worker:
+    def start_worker(self, concurrency: int | None = None, *, in_serve: bool = False) -> Worker:
         """The delivery worker of this broker, started once: a second call gets the running one (a
-        second worker here would be a scheduler that :meth:`close` never stops)."""
+        second worker here would be a scheduler that :meth:`close` never stops). ``in_serve``: it
+        shares the process with the intake, and yields to it (delivery.worker_in_serve_share)."""
         if self.worker is not None:
             return self.worker
-        self.worker = Worker(self.queue, concurrency=concurrency).start()
+        pipeline = self.pipeline
+        self.worker = Worker(self.queue, concurrency=concurrency,
+                             intake=(lambda: pipeline.begun) if in_serve else None).start()
         self.notificaties.subscribe_in_background()  # the abonnementen at the Notificaties APIs
         return self.worker
 

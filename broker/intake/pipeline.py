@@ -208,6 +208,9 @@ class Pipeline:
         self.tolerance_listeners: list[Callable[[str], None]] = []
         #: whether a Bv03 with the broker's identity conforms (None: not yet checked)
         self._own_bv03: bool | None = None
+        #: requests begun here: a delivery worker in the same process yields while it grows
+        #: (broker.queue.worker); a count lost between threads does not matter, only that it moves
+        self.begun = 0
 
     # -- entry point -------------------------------------------------------------------------
     def handle(self, port: str, body: bytes, content_type: str, soap_action: str | None,
@@ -225,6 +228,7 @@ class Pipeline:
         validated and answered here, and its write handed to the group commit (``pending``); what
         would block becomes ``rest`` (a sync target, a fault to log), or, when it comes before anything
         is stored (a database read, a password check, a large body), the whole request in ``rest``."""
+        self.begun += 1
         if on_loop and (len(body) > ON_LOOP_BYTES or self.settings.checks.tijdstip_increasing or (
                 transport is not None and self.authenticator.may_block(transport, body))):
             # known before parsing: the request goes to a handler thread whole, and is parsed once there

@@ -9,6 +9,8 @@ checkpointed by a thread of each writing process (broker.store.db._Checkpointer)
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -23,10 +25,22 @@ from broker.queue.tables import Delivery
 log = structlog.get_logger("broker.worker")
 
 
+#: the longest pause after a claim while the intake is busy (a claim that took long in CPU)
+MAX_PAUSE_SECONDS = 2.0
+
+
 class Worker:
-    def __init__(self, queue: Queue, *, concurrency: int | None = None, name: str | None = None) -> None:
+    """``intake``: in a ``serve`` process, the count of requests its intake began. While it moves,
+    each deliver job pauses after a claim for as long as the claim took of its thread's CPU, times
+    (1 - share) / share, where share is delivery.worker_in_serve_share split over the jobs, so that
+    the intake, which a caller waits for, comes first; when no request came in meanwhile, the job goes
+    on at once."""
+
+    def __init__(self, queue: Queue, *, concurrency: int | None = None, name: str | None = None,
+                 intake: Callable[[], int] | None = None) -> None:
         self.queue = queue
         self.policy = queue.policy
+        self.intake = intake
         self.concurrency = concurrency or self.policy.concurrency
         self.name = name or worker_id()
         self._stopping = threading.Event()
@@ -74,6 +88,7 @@ class Worker:
     def _deliver(self) -> None:
         while not self._stopping.is_set():
             self._woken.clear()  # a wake-up from here on runs the job again
+            seen, cpu = (self.intake(), time.thread_time()) if self.intake is not None else (0, 0.0)
             ids = self.queue.claim(self.name, limit=max(1, self.policy.batch_size // self.concurrency))
             if not ids:
                 return
@@ -82,6 +97,14 @@ class Worker:
             for outcome in self.queue.run_many(ids, self.name, self._stopping.is_set):
                 if outcome.result == "delivered":
                     self.delivered += 1
+            if self.intake is not None and self.intake() != seen:
+                self._stopping.wait(self.pause(time.thread_time() - cpu))
+
+    def pause(self, cpu_seconds: float) -> float:
+        """How long a deliver job waits after a claim that took ``cpu_seconds`` of its thread while the
+        intake was busy."""
+        share = self.queue.policy.worker_in_serve_share / self.concurrency  # the process's share, split
+        return min(MAX_PAUSE_SECONDS, cpu_seconds * (1 - share) / share)
 
     def _leases(self) -> None:
         from datetime import timedelta

@@ -113,6 +113,13 @@ class DeliveryPolicy(_Strict):
     #: `stuf-broker serve` also delivers (each server process runs a worker); off when separate
     #: `stuf-broker worker` processes do the delivering
     worker_in_serve: bool = True
+    #: with worker_in_serve: while requests keep coming in to its process, the worker pauses after
+    #: each claim it delivered so that it takes at most this share (above 0, at most 1) of the
+    #: process's time, counted in its threads' CPU time (a wait on a remote target costs no pause).
+    #: The clients are answered first; what is queued meanwhile is delivered once the process is
+    #: quiet. Under a load the host cannot both answer and deliver, the queue grows: run `stuf-broker
+    #: worker` processes (they never pause) or raise the share. 1: no pauses
+    worker_in_serve_share: float = Field(0.25, gt=0, le=1)
     #: deliveries one worker process runs at the same time
     concurrency: int = Field(2, ge=1, le=64)
 

@@ -245,7 +245,7 @@ def create_app(broker: Broker) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if broker.routes.delivery.worker_in_serve:
-            broker.start_worker()  # or the one a caller of this app started already
+            broker.start_worker(in_serve=True)  # or the one a caller of this app started already
         try:
             yield
         finally:
