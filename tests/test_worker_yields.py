@@ -8,7 +8,6 @@ On SQLite and on the machine's PostgreSQL; a real broker on loopback, a real SOA
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,9 +17,10 @@ from broker.queue.tables import Delivery
 from broker.queue.worker import MAX_PAUSE_SECONDS, Worker
 from tests.support import live
 from tests.support import messages as m
-from tests.support.configs import fast_delivery, write_config
+from tests.support.configs import fast_delivery
 from tests.support.soapcall import SoapCaller
 from tests.support.waiting import wait_until
+from tests.test_queue import start_broker  # noqa: F401  (the live broker of a route configuration)
 
 
 def _routes(**policy) -> dict:
@@ -31,20 +31,9 @@ def _routes(**policy) -> dict:
 
 
 @pytest.fixture
-def broker_with(tmp_path: Path, db_url: str, schemas):
-    started: list[tuple[live.LiveBroker, SoapCaller]] = []
-
-    def start(**policy) -> tuple[live.LiveBroker, SoapCaller]:
-        config = write_config(tmp_path, routes=_routes(**policy))
-        lb = live.start(live.make_settings(tmp_path, config_dir=config, database_url=db_url))
-        caller = SoapCaller(lb.url, schemas)
-        started.append((lb, caller))
-        return lb, caller
-
-    yield start
-    for lb, caller in started:
-        caller.close()
-        lb.stop()
+def broker_with(request, db_url: str):  # (db_url: on SQLite and on PostgreSQL)
+    start = request.getfixturevalue("start_broker")  # tests.test_queue's, for these routes
+    return lambda **policy: start(_routes(**policy))
 
 
 def _queue(caller: SoapCaller, idents: list[str]) -> None:
