@@ -195,6 +195,8 @@ def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_good_probe
             return c.state if c else None
 
     wait_until(lambda: circuit() == "open")
+    # attempts begun before it opened (another worker thread's) may still arrive; none begins after
+    wait_until(lambda: not [d for d in deliveries(lb) if d.state == "in_progress"])
     seen = len(target.received)
     # while open, the target is left alone; the circuit stays open for 3 s so that a test process slowed
     # by a busy machine still looks well inside that time (with 1 s, a late look once saw the probe)
@@ -221,6 +223,24 @@ def test_a_delivery_claimed_before_its_circuit_opened_is_put_back_unattempted(st
     [row] = deliveries(lb, "archief")
     assert (row.state, row.attempts, row.lease_owner) == ("pending", 0, None)
     assert queue.claim("w1") == []  # not while the circuit is open
+
+
+def test_a_claim_stops_calling_a_target_once_its_circuit_opens(start_broker, target):
+    """Five deliveries to a target that is down, in one claim, the circuit opening at two failures:
+    the target is called twice, the other three go back to the queue unattempted."""
+    target.down = True
+    lb, soap = start_broker(routes(target, [{"target": "archief", "mode": "queued"}], worker_in_serve=False,
+                                   circuit_failure_threshold=2, circuit_open_seconds=60))
+    for i in range(5):
+        creeer(soap, f"1234QSTOP{i}")
+    queue = lb.broker.queue
+    claimed = queue.claim("w1", limit=10)
+    assert len(claimed) == 5
+    outcomes = [o.result for o in queue.run_many(claimed, "w1")]
+    assert len(target.received) == 2
+    assert outcomes.count("skipped") == 3
+    rows = deliveries(lb, "archief")
+    assert sorted((r.state, r.attempts) for r in rows) == [("pending", 0)] * 3 + [("retrying", 1)] * 2
 
 
 def test_payloads_older_than_the_retention_are_purged_and_metadata_stays(start_broker, target):

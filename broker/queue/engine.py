@@ -79,6 +79,7 @@ _CLAIMED = (select(_DELIVERIES.id, _DELIVERIES.state, _DELIVERIES.lease_owner, _
             .outerjoin(MessagePayload, MessagePayload.message_id == _DELIVERIES.message_id)
             .where(_DELIVERIES.id.in_(bindparam("ids", expanding=True))))
 _CIRCUIT_STATES = select(Circuit.__table__.c.target, Circuit.__table__.c.state)
+_CIRCUIT_STATE = select(Circuit.__table__.c.state).where(Circuit.__table__.c.target == bindparam("target"))
 _PAUSED = select(TargetPause.__table__.c.target)
 _BUSY = (select(func.count()).select_from(Delivery.__table__)
          .where(_DELIVERIES.target == bindparam("target"), _DELIVERIES.state == t.IN_PROGRESS))
@@ -383,7 +384,9 @@ class Queue:
             target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
             with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
                                                          target=target_name, correlation_id=row.correlation_id):
-                if row.circuit == "open":  # claimed while another attempt opened the circuit: left alone
+                # claimed while another attempt opened the circuit (of this claim, of another thread or
+                # process, since the claim was read): left alone
+                if row.circuit == "open" or self._opened_since_read(target_name):
                     outcomes[delivery_id] = self._put_back(delivery_id, worker)
                     continue
                 begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt,
@@ -399,6 +402,17 @@ class Queue:
         for delivery_id, context, work in grouped:
             outcomes[delivery_id] = context.run(self._ended_grouped, work)
         return [outcomes[d] for d in delivery_ids if d in outcomes]
+
+    def _opened_since_read(self, target_name: str) -> bool:
+        """Whether the circuit of a target outside the broker's transaction is open now: read again
+        before each of its attempts, which costs a query beside a call to the target, so that a claim
+        of many deliveries to a target that goes down stops calling it once the circuit opens. Not
+        for a target in the broker's transaction (no query per delivery of the drain)."""
+        target = self.target(target_name)
+        if target is None or target.shares_transaction:
+            return False
+        with self.db.engine.connect() as conn:
+            return conn.execute(_CIRCUIT_STATE, {"target": target_name}).scalar_one_or_none() == "open"
 
     def _ended(self, outcome: Outcome, attempt: int) -> Outcome:
         ended = log.info if outcome.result in ("delivered", "skipped", "cancelled") else log.warning
