@@ -112,8 +112,23 @@ def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_rolls_back_with_the_
         Insert(rows_table).rows(conn, [_row(2)])
         Insert(rows_table).rows_with_ids(conn, [_row(1)])
     assert len(_read(database, ["k1", "k2"])) == 1  # the transaction's other row went with it
-    with pytest.raises(IntegrityError), database.write_connection() as conn:
+    with pytest.raises(IntegrityError) as raised, database.write_connection() as conn:
         Insert(rows_table).rows(conn, [_row(3), _row(3)])
+    assert "note 3" not in str(raised.value)  # the rows' values stay out of the error's text
+
+
+def test_a_database_error_names_no_row_values(database: Database) -> None:
+    """Neither the driver's path, nor COPY, nor Core's statement puts a row's values (personal data in
+    the broker's tables) into the error's text, which reaches log lines and a delivery's last error."""
+    secret = [_text_row(n) | {"note": "Jansen, Dorpsstraat 1"} for n in (1, 2, 3)]
+    with database.write_connection() as conn:
+        Insert(text_table).rows(conn, secret[:1])
+    for write in (lambda conn: Insert(text_table).rows(conn, secret),
+                  lambda conn: Insert(text_table).rows_with_ids(conn, secret),
+                  lambda conn: conn.execute(insert(text_table), secret)):
+        with pytest.raises(IntegrityError) as raised, database.write_connection() as conn:
+            write(conn)
+        assert "Jansen" not in str(raised.value) and "insert_probe_text" in str(raised.value)
 
 
 def test_a_callable_default_is_refused() -> None:

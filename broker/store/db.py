@@ -57,7 +57,9 @@ log = logging.getLogger(__name__)
 class Database:
     def __init__(self, url: str, *, echo: bool = False, threads: int = 16) -> None:
         """``threads``: how many of this process's threads may use the database at once (the request
-        handlers); the connection pool is sized for them plus the delivery worker's."""
+        handlers); the connection pool is sized for them plus the delivery worker's. A database error
+        names its statement but not its parameters (``hide_parameters``): they hold personal data (a
+        rol's XML, a message's names), and an error's text reaches log lines and a delivery's last error."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -69,8 +71,8 @@ class Database:
             memory = not path or path == ":memory:"
             pool = {"poolclass": StaticPool} if memory else {"pool_size": threads, "max_overflow": threads + 16}
             self.engine: Engine = create_engine(
-                url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool
-            )
+                url, echo=echo, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False},
+                **pool)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # pysqlite's own transaction handling is replaced by explicit BEGIN statements
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -82,7 +84,7 @@ class Database:
             options = " ".join([*([given] if isinstance(given, str) else list(given or ())),
                                 "-c synchronous_commit=on"])
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=max(20, threads + 16),
-                                        pool_pre_ping=True, connect_args={"options": options})
+                                        pool_pre_ping=True, hide_parameters=True, connect_args={"options": options})
             self._lock_path = None
         self._thread_lock = threading.RLock()
         self._lock_fd: tuple[int, int] | None = None  # (pid, fd): the lock file, opened once per process

@@ -163,7 +163,9 @@ def _wrapped(sql: str, params: Any, exc: Exception, conn: Connection) -> Excepti
     """The driver's error as SQLAlchemy raises it (sqlite3.IntegrityError: sqlalchemy's IntegrityError)."""
     dbapi = conn.dialect.loaded_dbapi
     if isinstance(exc, dbapi.Error):
-        return DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect)
+        # without the rows' values when the engine hides them (broker.store.db: personal data)
+        return DBAPIError.instance(sql, params, exc, dbapi.Error, hide_parameters=conn.engine.hide_parameters,
+                                   dialect=conn.dialect)
     return exc
 
 
