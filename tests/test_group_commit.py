@@ -880,3 +880,27 @@ def test_a_questions_log_rows_do_not_wait_for_the_disk_and_a_bv03_does(tmp_path:
         with broker.db.read() as session:
             row = session.get(Message, answer.message_id)
             assert row is not None and row.operation == "geefZaakdetails" and row.outcome == "ok"
+
+
+def test_a_drained_creeer_zaak_stores_its_rollen_without_reading_them_into_the_case_model(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded zaaksysteem keeps each rol's element as it came; reading its betrokkene into the
+    case model (names, addresses: about half of reading a zaak) waits until something asks for the
+    zaak's rollen, and nothing in a delivery to the embedded zaaksysteem does."""
+    asked: list[etree._Element] = []
+    real_rol = read.rol
+
+    def rol(el: etree._Element):  # type: ignore[no-untyped-def]
+        asked.append(el)
+        return real_rol(el)
+
+    monkeypatch.setattr(read, "rol", rol)
+    with contextlib.ExitStack() as stack:
+        broker = _creeer_zaak_broker(stack, tmp_path, "sqlite")
+        new, ids = _queued_and_claimed(broker, 3)
+        assert [o.result for o in broker.queue.run_many(ids, "w")] == ["delivered"] * 3
+        assert asked == []
+        with broker.db.read() as s:
+            rollen = s.execute(text("SELECT z.identificatie, r.relatie, r.betrokkene_key FROM zs_rollen r "
+                                    "JOIN zs_zaken z ON z.id = r.zaak_id")).all()
+        assert sorted(rollen) == sorted((z, "heeftAlsInitiator", "111222333") for z in new)

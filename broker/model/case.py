@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -304,3 +305,32 @@ class Zaak(_Base):
     zaakobjecten: list[ZaakObject] = field(default_factory=list)
     rollen: list[Rol] = field(default_factory=list)
     statussen: list[Status] = field(default_factory=list)
+
+    def read_rollen_when_asked(self, read: Callable[[], list[Rol]]) -> None:
+        """``rollen`` made by ``read`` when something first asks for them, then kept: a zaak read
+        from a message carries its rollen's elements (their betrokkenen, addresses, about half of
+        reading a zaak), which a target that stores the elements themselves never reads as fields.
+        Equality, ``to_dict``, copies and ``dataclasses.replace`` see them as if read at once."""
+        self.__dict__.pop("rollen", None)
+        self.__dict__[_READ_ROLLEN] = read
+
+    if not TYPE_CHECKING:  # (type checkers would take any unknown attribute for one)
+        def __getattr__(self, name: str) -> Any:
+            if name == "rollen":
+                read = self.__dict__.get(_READ_ROLLEN)
+                if read is not None:
+                    self.__dict__.setdefault("rollen", read())  # another thread may have read them first
+                    self.__dict__.pop(_READ_ROLLEN, None)  # (only once they are there)
+                if "rollen" in self.__dict__:  # read here, or by another thread meanwhile
+                    return self.__dict__["rollen"]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (``copy``, ``deepcopy``, pickle) holds the rollen read, not their reader, which
+        would read the original's elements."""
+        self.rollen  # noqa: B018
+        return self.__dict__
+
+
+#: where a Zaak keeps the reader of its rollen until they are asked for (Zaak.read_rollen_when_asked)
+_READ_ROLLEN = "_read_rollen"

@@ -231,13 +231,15 @@ def zaak(obj: etree._Element) -> Zaak:
         andere_zaken=[i for i in map(_related_identificatie, children(obj, "heeftBetrekkingOpAndere")) if i],
         deelzaken=[i for i in map(_related_identificatie, children(obj, "heeftAlsDeelzaak")) if i],
         zaakobjecten=[o for o in map(zaakobject, children(obj, "heeftBetrekkingOp")) if o is not None],
-        rollen=[rol(r) for r in children(obj) if ns.local(r.tag) in ROLLEN],
         statussen=[status(h) for h in children(obj, "heeft") if child(h, "gerelateerde") is not None],
         stuf=obj,
         present={field for name, field in ZAAK_FIELDS.items() if name in f.first},
     )
     if "resultaat" in f.first:
         z.present |= {"resultaat_omschrijving", "resultaat_toelichting"}
+    relations = [r for r in children(obj) if ns.local(r.tag) in ROLLEN]
+    if relations:  # read when asked: the embedded zaaksysteem stores their elements as they are
+        z.read_rollen_when_asked(lambda: [rol(r) for r in relations])
     return z
 
 

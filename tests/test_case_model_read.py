@@ -1,0 +1,91 @@
+"""A zaak read from a StUF message into the case model (broker.zds.read): its rollen are read when
+first asked for, and everything that looks at the zaak sees them as if they had been read at once."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+
+import pytest
+from lxml import etree
+
+from broker.model import Zaak
+from broker.model.case import ROLLEN
+from broker.stuf import ns
+from broker.zds import kennisgeving, read
+from broker.zds.xmlutil import children
+from tests.support import messages as m
+
+UITVOERENDE = ('<ZKN:heeftAlsUitvoerende StUF:entiteittype="ZAKBTRUTV" StUF:verwerkingssoort="T">'
+               '<ZKN:gerelateerde><ZKN:medewerker StUF:entiteittype="MDW" StUF:verwerkingssoort="I">'
+               "<ZKN:identificatie>MDW-7</ZKN:identificatie><ZKN:achternaam>Jansen</ZKN:achternaam>"
+               "</ZKN:medewerker></ZKN:gerelateerde><ZKN:rolOmschrijving>Behandelaar</ZKN:rolOmschrijving>"
+               "</ZKN:heeftAlsUitvoerende>")
+
+
+def _object(extra: str = UITVOERENDE) -> etree._Element:
+    (obj,) = kennisgeving.objects(etree.fromstring(m.creeer_zaak("1234LAZY1", extra=extra).encode()), "T", "ZAK")
+    return obj
+
+
+def _eager(obj: etree._Element) -> Zaak:
+    """The zaak with its rollen read at once, as the reader did before it deferred them."""
+    zaak = read.zaak(obj)
+    zaak.rollen = [read.rol(r) for r in children(obj) if ns.local(r.tag) in ROLLEN]
+    return zaak
+
+
+def test_the_rollen_are_read_when_asked_and_then_kept() -> None:
+    zaak = read.zaak(_object())
+    assert "rollen" not in vars(zaak)
+    rollen = zaak.rollen
+    assert [(r.relatie, r.betrokkene and r.betrokkene.type, r.rolomschrijving) for r in rollen] == [
+        ("heeftAlsInitiator", "natuurlijkPersoon", None), ("heeftAlsUitvoerende", "medewerker", "Behandelaar")]
+    assert rollen[0].betrokkene is not None and rollen[0].betrokkene.bsn == "111222333"
+    assert zaak.rollen is rollen  # read once
+    zaak.rollen.append(rollen[0])  # a list like any other, changed in place
+    assert len(zaak.rollen) == 3
+
+
+@pytest.mark.parametrize("look", ["equality", "to_dict", "copy", "deepcopy", "replace", "repr"])
+def test_a_zaak_with_unread_rollen_looks_like_one_read_at_once(look: str) -> None:
+    obj = _object()
+    lazy, eager = read.zaak(obj), _eager(obj)
+    if look == "equality":
+        assert lazy == eager
+    elif look == "to_dict":
+        assert lazy.to_dict() == eager.to_dict() and len(lazy.to_dict()["rollen"]) == 2
+    elif look == "copy":
+        assert copy.copy(lazy).rollen == eager.rollen
+    elif look == "deepcopy":
+        copied = copy.deepcopy(lazy)
+        assert copied.rollen == eager.rollen and copied.rollen[0].stuf is not lazy.rollen[0].stuf
+    elif look == "replace":
+        assert dataclasses.replace(lazy, omschrijving="anders").rollen == eager.rollen
+    else:
+        assert repr(lazy) == repr(eager)
+
+
+def test_a_zaak_without_rollen_and_a_zaak_made_in_code_have_an_empty_list() -> None:
+    assert read.zaak(_object(extra="")).rollen[1:] == []
+    made = Zaak(identificatie="1234X")
+    assert made.rollen == [] and "rollen" in vars(made)
+    with pytest.raises(AttributeError, match="no attribute 'rolen'"):
+        made.rolen  # type: ignore[attr-defined]  # noqa: B018  (a misspelt name is still an error)
+
+
+def test_two_threads_asking_at_once_get_the_same_rollen() -> None:
+    zaak = read.zaak(_object())
+    start, got = threading.Barrier(8), []
+
+    def ask() -> None:
+        start.wait()
+        got.append(zaak.rollen)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r is got[0] for r in got) and len(got[0]) == 2
