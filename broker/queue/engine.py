@@ -61,10 +61,8 @@ from broker.store.tables import Message, MessagePayload
 log = structlog.get_logger("broker.queue")
 
 
-_INSERT_DELIVERY = insert(Delivery.__table__)
 _NEW_DELIVERIES = Insert(Delivery.__table__)  # a queued message's deliveries (broker.store.inserts)
 _NEW_ATTEMPTS = Insert(DeliveryAttempt.__table__)  # a claim's attempts delivered together
-_INSERT_DELIVERY_ID = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 #: made once, Core statements on the tables (not the mapped classes): every attempt runs them, and
 #: building a statement or going through the ORM layer costs more than running it
@@ -256,16 +254,16 @@ class Queue:
         transaction (or that is queued entirely), inserted with Core statements (this is on every
         message's path). A primary delivered here gets its attempt recorded at once."""
         now = utcnow()
-        for leg in legs:
+        for leg in legs:  # one by one: the deliveries are numbered in the order of the legs
             done = primary_done and leg.primary
             values = _delivery_row(message_id, leg, operation, ordering_key, now, done=done)
             if not done:
-                session.execute(_INSERT_DELIVERY, values)
+                _NEW_DELIVERIES.rows(session, [values])
                 continue
-            delivery_id = session.execute(_INSERT_DELIVERY_ID, values).scalar_one()
-            session.execute(_INSERT_ATTEMPT, dict(
+            (delivery_id,) = _NEW_DELIVERIES.rows_with_ids(session, [values])
+            _NEW_ATTEMPTS.rows(session, [dict(
                 delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
-                outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None))
+                outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None)])
 
     def add_queued(self, session: Executor, messages: list[tuple[int, list, str, str | None]]) -> None:
         """The delivery rows of several queued messages ((message id, legs, operation, ordering key)),
