@@ -107,3 +107,23 @@ def test_an_identity_that_makes_a_nonconforming_bv03_has_every_bv03_checked(
             # these requests name their ontvanger, which answers as the Bv03's zender: it conforms
             assert answer.status == 200 and _bv03(answer.body).find("{*}stuurgegevens") is not None
         assert checked.count("Bv03Bericht") == 3, checked  # the identity's probe, then each answer
+
+
+@given(st.floats(min_value=1.6e9, max_value=2.1e9, allow_nan=False))
+def test_an_answers_moment_and_reference_are_the_local_time_of_its_second(now: float) -> None:
+    """tijdstipBericht (yyyyMMddHHmmssSSS) and the referentienummer's time, from the last second's
+    text kept (every answer asks twice): the same as datetime writes them for that moment, also when
+    the second moves on."""
+    import time
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from broker.stuf import stuurgegevens
+
+    with pytest.MonkeyPatch.context() as mp:
+        for moment in (now, now + 0.5, now + 1.25, now - 3600.0):
+            clock = SimpleNamespace(time=lambda m=moment: m, strftime=time.strftime, localtime=time.localtime)
+            mp.setattr(stuurgegevens, "time", clock)  # (this module's clock only)
+            expected = datetime.fromtimestamp(moment)
+            assert stuurgegevens.now_tijdstip() == expected.strftime("%Y%m%d%H%M%S%f")[:17]
+            assert stuurgegevens.new_referentienummer()[2:16] == expected.strftime("%Y%m%d%H%M%S")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
+import time
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from lxml import etree
 
@@ -135,16 +136,33 @@ _counter = itertools.count(1)
 _lock = threading.Lock()
 
 
+#: the last second asked for and its yyyyMMddHHmmss in local time: every answer asks twice (its
+#: referentienummer and its tijdstipBericht), many times within one second
+_second: tuple[int, str] = (-1, "")
+
+
+def _local_second(second: int) -> str:
+    global _second
+    last = _second
+    if last[0] != second:
+        last = _second = (second, time.strftime("%Y%m%d%H%M%S", time.localtime(second)))
+    return last[1]
+
+
 def now_tijdstip() -> str:
     """yyyyMMddHHmmssSSS, local time as StUF expects."""
-    return datetime.now().strftime("%Y%m%d%H%M%S%f")[:17]
+    fraction, whole = math.modf(time.time())  # (split and rounded as datetime.fromtimestamp does)
+    second, micro = int(whole), round(fraction * 1e6)
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    return f"{_local_second(second)}{micro // 1000:03d}"
 
 
 def new_referentienummer() -> str:
     """A reference unique per broker process and over restarts (≤ 40 characters)."""
     with _lock:
         n = next(_counter)
-    return f"SB{datetime.now().strftime('%Y%m%d%H%M%S')}{os.getpid() % 100000:05d}{n:08d}"
+    return f"SB{_local_second(int(time.time()))}{os.getpid() % 100000:05d}{n:08d}"
 
 
 def answer_to(request: Stuurgegevens, berichtcode: str, own: Systeem, **extra: str | None) -> Stuurgegevens:
