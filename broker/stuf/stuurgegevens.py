@@ -149,12 +149,18 @@ def _local_second(second: int) -> str:
     return last[1]
 
 
-def now_tijdstip() -> str:
-    """yyyyMMddHHmmssSSS, local time as StUF expects."""
-    fraction, whole = math.modf(time.time())  # (split and rounded as datetime.fromtimestamp does)
+def _now() -> tuple[int, int]:
+    """(second, microsecond) of now, split and rounded as ``datetime.fromtimestamp`` does."""
+    fraction, whole = math.modf(time.time())
     second, micro = int(whole), round(fraction * 1e6)
     if micro >= 1_000_000:
         second, micro = second + 1, micro - 1_000_000
+    return second, micro
+
+
+def now_tijdstip() -> str:
+    """yyyyMMddHHmmssSSS, local time as StUF expects."""
+    second, micro = _now()
     return f"{_local_second(second)}{micro // 1000:03d}"
 
 
@@ -162,7 +168,7 @@ def new_referentienummer() -> str:
     """A reference unique per broker process and over restarts (≤ 40 characters)."""
     with _lock:
         n = next(_counter)
-    return f"SB{_local_second(int(time.time()))}{os.getpid() % 100000:05d}{n:08d}"
+    return f"SB{_local_second(_now()[0])}{os.getpid() % 100000:05d}{n:08d}"
 
 
 def answer_to(request: Stuurgegevens, berichtcode: str, own: Systeem, **extra: str | None) -> Stuurgegevens:
