@@ -251,8 +251,8 @@ class Queue:
     def add(self, session: Executor, message_id: int, legs: list, operation: str, ordering_key: str | None,
             *, primary_done: bool, t0: float | None = None) -> None:
         """The delivery rows of a message whose primary target was served in the request's own
-        transaction (or that is queued entirely), inserted with Core statements (this is on every
-        message's path). A primary delivered here gets its attempt recorded at once."""
+        transaction (or that is queued entirely), inserted through broker.store.inserts (this is on
+        every message's path). A primary delivered here gets its attempt recorded at once."""
         now = utcnow()
         for leg in legs:  # one by one: the deliveries are numbered in the order of the legs
             done = primary_done and leg.primary
