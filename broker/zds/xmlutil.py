@@ -86,8 +86,10 @@ def entiteittype(el: etree._Element) -> str | None:
     return el.get(ENTITEITTYPE)
 
 
-#: the elements that carry a verwerkingssoort, found in C (most elements of an entity carry none)
-_WITH_VERWERKINGSSOORT = etree.XPath("descendant-or-self::*[@s:verwerkingssoort]", namespaces={"s": ns.STUF})
+#: the elements that carry a verwerkingssoort, found in C (most elements of an entity carry none),
+#: through the attribute axis (a predicate ``[@s:verwerkingssoort]`` costs libxml2 a node-set per
+#: element: 14 against 5.5 µs over a zaak entity)
+_WITH_VERWERKINGSSOORT = etree.XPath("descendant-or-self::*/@s:verwerkingssoort/parent::*", namespaces={"s": ns.STUF})
 
 
 def strip_processing(el: etree._Element) -> etree._Element:

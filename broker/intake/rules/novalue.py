@@ -14,8 +14,10 @@ from broker.stuf import ns
 
 _NS = {"StUF": STUF_NS}
 #: the elements with a noValue and any child node (in C: usually none, where a message has dozens of
-#: noValues); their content and scope are then checked here
-_MARKED = etree.XPath("descendant::*[@StUF:noValue][node()]", namespaces=_NS)
+#: noValues); their content and scope are then checked here. Found through the attribute axis, in
+#: document order as before: libxml2 tests a predicate ``[@StUF:noValue]`` on every element with a
+#: node-set of its own, three times the cost (15 against 5 µs over a creeerZaak)
+_MARKED = etree.XPath("descendant::*/@StUF:noValue/parent::*[node()]", namespaces=_NS)
 _SCOPE = "}scope"
 
 
