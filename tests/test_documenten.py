@@ -222,6 +222,24 @@ def test_a_document_sent_as_mtom_is_stored_and_read_back_identically(soap, live_
     assert inhoud_van(answer, "antwoord", "object") == content
 
 
+@pytest.mark.parametrize(("setting", "asked_as_mtom", "multipart"), [
+    ("mtom", False, True), ("inline", True, False), ("mirror", False, False)])
+def test_soap_binary_answers_decides_whether_the_content_comes_as_an_mtom_part(
+        soap, live_broker, monkeypatch, setting: str, asked_as_mtom: bool, multipart: bool) -> None:
+    """mtom: always a part; inline: always base64 in the body, also for a question asked as MTOM;
+    mirror (the default): as the question came. The content is the same bytes either way."""
+    zaak, ident, content = new_zaak(soap), new_ident(), os.urandom(5_000)
+    assert voeg_toe(soap, ident, zaak, content).berichtcode == "Bv03"
+    monkeypatch.setattr(live_broker.broker.pipeline.settings.soap, "binary_answers", setting)
+    if asked_as_mtom:
+        http_body, headers = d.mtom_request(d.geef_zaakdocument_lezen(ident), {}, d.ACTION["geefZaakdocumentLezen"])
+        answer = soap.check(soap.post_raw(VRAAG, http_body, headers))
+    else:
+        answer = lezen(soap, ident)
+    assert answer.content_type.startswith("multipart/related") is multipart
+    assert inhoud_van(answer, "antwoord", "object") == content
+
+
 # -- geefLijstZaakdocumenten / geefZaakdetails -------------------------------------------------
 def test_the_list_answers_every_document_of_the_zaak_sorted_on_identificatie(soap):
     zaak = new_zaak(soap)
