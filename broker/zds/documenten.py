@@ -37,6 +37,7 @@ from broker.zds.xmlutil import (
     is_nil,
     make,
     nil,
+    nil_with_novalue,
     strip_processing,
     sub,
     text,
@@ -237,10 +238,7 @@ def no_heeft_relevant() -> etree._Element:
 
 def complete_novalue(el: etree._Element) -> etree._Element:
     """Every nil element of an answer carries a noValue (StUF 03.01 §3.4, R-NV-02)."""
-    for e in el.iter():
-        if isinstance(e.tag, str) and is_nil(e) and NOVALUE not in e.attrib:
-            e.set(NOVALUE, "geenWaarde")
-    return el
+    return nil_with_novalue(el)
 
 
 # -- answer shapes ---------------------------------------------------------------------------

@@ -82,6 +82,19 @@ def is_nil(el: etree._Element) -> bool:
     return el.get(NIL) in ("true", "1")
 
 
+#: the elements with an xsi:nil, found in C (through the attribute axis, as _WITH_VERWERKINGSSOORT)
+_WITH_NIL = etree.XPath("descendant-or-self::*/@xsi:nil/parent::*", namespaces={"xsi": ns.XSI})
+
+
+def nil_with_novalue(el: etree._Element) -> etree._Element:
+    """Every nil element of ``el`` (itself included) carries a noValue: geenWaarde where it has none
+    (StUF 03.01 §3.4, R-NV-02)."""
+    for e in _WITH_NIL(el):
+        if is_nil(e) and NOVALUE not in e.attrib:
+            e.set(NOVALUE, "geenWaarde")
+    return el
+
+
 def entiteittype(el: etree._Element) -> str | None:
     return el.get(ENTITEITTYPE)
 

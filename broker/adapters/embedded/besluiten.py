@@ -44,13 +44,13 @@ from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
     ENTITEITTYPE,
-    NOVALUE,
     child,
     children,
     clone,
     from_string,
     is_nil,
     make,
+    nil_with_novalue,
     strip_processing,
     text,
     to_string,
@@ -244,10 +244,7 @@ def _registrable(entity: etree._Element) -> etree._Element:
     el.set(ENTITEITTYPE, "BSL")
     for rel in [c for c in children(el) if ns.local(c.tag) in _RELATIONS and is_nil(c)]:
         el.remove(rel)  # empty placeholders of added or removed relations
-    for e in el.iter():
-        if isinstance(e.tag, str) and is_nil(e) and NOVALUE not in e.attrib:
-            e.set(NOVALUE, "geenWaarde")
-    return el
+    return nil_with_novalue(el)
 
 
 def _take(el: etree._Element, name: str) -> list[etree._Element]:

@@ -57,6 +57,7 @@ from broker.zds.xmlutil import (
     from_string,
     is_nil,
     make,
+    nil_with_novalue,
     strip_processing,
     text,
     to_string,
@@ -365,7 +366,7 @@ def _registrable(entity: etree._Element) -> etree._Element:
     el = strip_processing(clone(entity))
     el.tag = ns.q(ns.ZKN, "object")
     el.set(ENTITEITTYPE, "EDC")
-    _novalue(el)
+    nil_with_novalue(el)
     return el
 
 
@@ -387,11 +388,7 @@ def _registrable_link(rel: etree._Element | None) -> etree._Element:
         link.remove(c)
     for attr in (ns.q(ns.XSI, "nil"), NOVALUE):
         link.attrib.pop(attr, None)
-    _novalue(link)
+    nil_with_novalue(link)
     return link
 
 
-def _novalue(el: etree._Element) -> None:
-    for e in el.iter():
-        if isinstance(e.tag, str) and is_nil(e) and NOVALUE not in e.attrib:
-            e.set(NOVALUE, "geenWaarde")
