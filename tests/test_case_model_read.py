@@ -1,5 +1,6 @@
 """A zaak read from a StUF message into the case model (broker.zds.read): its rollen are read when
-first asked for, and everything that looks at the zaak sees them as if they had been read at once."""
+first asked for, and everything that looks at the zaak sees them as if they had been read at once.
+And a stored zaak's elements parsed back together as they would be one by one."""
 
 from __future__ import annotations
 
@@ -89,3 +90,31 @@ def test_two_threads_asking_at_once_get_the_same_rollen() -> None:
     for t in threads:
         t.join()
     assert all(r is got[0] for r in got) and len(got[0]) == 2
+
+
+FRAGMENTS = [
+    '<ZKN:heeftAlsInitiator xmlns:ZKN="http://www.egem.nl/StUF/sector/zkn/0310" '
+    'xmlns:StUF="http://www.egem.nl/StUF/StUF0301"><!-- c --><ZKN:x>a &amp; b</ZKN:x></ZKN:heeftAlsInitiator>\n   ',
+    '<q:heeftAlsUitvoerende xmlns:q="http://www.egem.nl/StUF/sector/zkn/0310"><q:y/>é</q:heeftAlsUitvoerende>',
+    '<heeft xmlns="http://www.egem.nl/StUF/sector/zkn/0310"><datumStatusGezet>20260101</datumStatusGezet></heeft>',
+]
+
+
+@pytest.mark.parametrize("values", [FRAGMENTS, FRAGMENTS[:1], [], [FRAGMENTS[0], "<a/><b/>"],
+                                    ['<?xml version="1.0"?><a/>', "<b/>"]])
+def test_stored_elements_parsed_together_are_those_parsed_one_by_one(values: list[str]) -> None:
+    """A zaak's stored rollen (and statussen) are parsed as one document (xmlutil.from_strings): each
+    element with its own namespaces and no tail, as a parse of its own makes it; a text with a
+    declaration, or with other than one element, is parsed apart (and refused as before)."""
+    from broker.errors import StufError
+    from broker.zds.xmlutil import from_string, from_strings
+
+    try:
+        one_by_one = [etree.tostring(from_string(v)) for v in values]
+    except (etree.XMLSyntaxError, StufError) as exc:
+        with pytest.raises(type(exc)):
+            from_strings(values)
+        return
+    together = from_strings(values)
+    assert [etree.tostring(el) for el in together] == one_by_one
+    assert all(el.tail is None and el.nsmap == from_string(v).nsmap for el, v in zip(together, values, strict=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from lxml import etree
 
@@ -123,6 +123,20 @@ def to_string(el: etree._Element) -> str:
 def from_string(value: str) -> etree._Element:
 
     return parse_trusted(value)
+
+
+def from_strings(values: Sequence[str]) -> list[etree._Element]:
+    """Elements stored as text (:func:`to_string`), parsed as one document: each as :func:`from_string`
+    makes it (its own namespace declarations, no tail), for a third less than a parse each (a zaak's
+    rollen). Each apart when a text holds a declaration or does not hold exactly one element."""
+    if len(values) < 2 or any(v.lstrip().startswith("<?") for v in values):
+        return [from_string(v) for v in values]
+    parsed = [c for c in parse_trusted("<x>" + "".join(values) + "</x>") if isinstance(c.tag, str)]
+    if len(parsed) != len(values):
+        return [from_string(v) for v in values]
+    for el in parsed:
+        el.tail = None
+    return parsed
 
 
 def make(tag_ns: str, name: str, value: str | None = None, **attrs: str) -> etree._Element:

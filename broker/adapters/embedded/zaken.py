@@ -29,6 +29,7 @@ from broker.zds.xmlutil import (
     children,
     clone,
     from_string,
+    from_strings,
     strip_processing,
     sub,
     text,
@@ -80,8 +81,8 @@ class ZakenMixin(EmbeddedBase):
 
     def _registered_xml(self, session: Session, zaak_id: int, stuf_xml: str) -> etree._Element:
         el = from_string(stuf_xml)
-        for rol in session.connection().execute(_ROLLEN_XML, {"zaak_id": zaak_id}).scalars():
-            self.schema.insert(el, "ZAK", from_string(rol))
+        for rol in from_strings(session.connection().execute(_ROLLEN_XML, {"zaak_id": zaak_id}).scalars().all()):
+            self.schema.insert(el, "ZAK", rol)
         return el
 
     def _save_registered(self, session: Session, row: ZsZaak, el: etree._Element) -> None:
@@ -233,9 +234,8 @@ class ZakenMixin(EmbeddedBase):
             if related > ctx.loop_budget:
                 raise TooLargeForLoop(f"zaak {identificatie}: {related} related rows")
         el = self._registered_xml(session, row.id, row.stuf_xml)
-        statussen = conn.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all()
-        for i, st in enumerate(statussen):
-            heeft = from_string(st)
+        statussen = from_strings(conn.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all())
+        for i, heeft in enumerate(statussen):
             laatste = "J" if i == len(statussen) - 1 else "N"
             self.schema.insert(heeft, "ZAKSTT", _indicatie(heeft, laatste))
             self.schema.insert(el, "ZAK", heeft)
