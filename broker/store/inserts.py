@@ -96,7 +96,7 @@ class Insert:
         """Insert ``rows``."""
         if not rows:
             return
-        conn = _connection(executor)
+        conn = connection_of(executor)
         plan = self._plan(conn)
         if plan is None:
             if self._copyable and len(rows) >= COPY_FROM_ROWS and conn.dialect.driver == "psycopg":
@@ -109,7 +109,7 @@ class Insert:
         try:
             cursor.executemany(plan.sql, params)
         except Exception as exc:
-            raise _wrapped(plan.sql, params, exc, conn) from exc
+            raise as_sqlalchemy_error(plan.sql, params, exc, conn) from exc
         finally:
             cursor.close()
 
@@ -128,7 +128,7 @@ class Insert:
                 for values in params:
                     copy.write_row(values)
         except Exception as exc:
-            raise _wrapped(plan.copy, params, exc, conn) from exc
+            raise as_sqlalchemy_error(plan.copy, params, exc, conn) from exc
         finally:
             cursor.close()
 
@@ -137,7 +137,7 @@ class Insert:
         if not rows:
             return []
         assert self._core_ids is not None, f"{self.table.name} has no single-column key"
-        conn = _connection(executor)
+        conn = connection_of(executor)
         plan = self._plan(conn)
         if plan is None:
             return list(conn.execute(self._core_ids, rows).scalars())
@@ -149,17 +149,17 @@ class Insert:
                 cursor.execute(plan.sql, values)
                 ids.append(cursor.lastrowid)
         except Exception as exc:
-            raise _wrapped(plan.sql, params, exc, conn) from exc
+            raise as_sqlalchemy_error(plan.sql, params, exc, conn) from exc
         finally:
             cursor.close()
         return ids
 
 
-def _connection(executor: Executor) -> Connection:
+def connection_of(executor: Executor) -> Connection:
     return executor.connection() if isinstance(executor, Session) else executor
 
 
-def _wrapped(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
+def as_sqlalchemy_error(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
     """The driver's error as SQLAlchemy raises it (sqlite3.IntegrityError: sqlalchemy's IntegrityError)."""
     dbapi = conn.dialect.loaded_dbapi
     if isinstance(exc, dbapi.Error):
@@ -169,4 +169,4 @@ def _wrapped(sql: str, params: Any, exc: Exception, conn: Connection) -> Excepti
     return exc
 
 
-__all__ = ["Insert"]
+__all__ = ["Insert", "as_sqlalchemy_error", "connection_of"]

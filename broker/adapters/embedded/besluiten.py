@@ -40,6 +40,7 @@ from broker.adapters.embedded.tables import (
 from broker.errors import StufError
 from broker.model import Besluit
 from broker.model.ports import Context, TooLargeForLoop
+from broker.store.reads import Read
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
@@ -62,8 +63,8 @@ _RELATIONS = ("isUitkomstVan", "isVastgelegdIn")
 _DOCUMENT_ROWS = (select(func.count()).select_from(ZsBesluitDocument)
                   .where(ZsBesluitDocument.besluit_id == bindparam("besluit_id")))
 #: the besluiten of a zaak as registered, for its leidtTot relations (made once: every geefZaakdetails asks)
-_BESLUITEN_XML_OF = (select(ZsBesluit.stuf_xml).where(ZsBesluit.zaak_id == bindparam("zaak_id"))
-                     .order_by(ZsBesluit.identificatie))
+_BESLUITEN_XML_OF = Read(select(ZsBesluit.stuf_xml).where(ZsBesluit.zaak_id == bindparam("zaak_id"))
+                          .order_by(ZsBesluit.identificatie))  # (through SQLite's driver: broker.store.reads)
 #: what a besluit shows as the gerelateerde of a zaak's ``leidtTot`` (ZKN:BSL-gerelateerdeAntwoord)
 _BSL_GERELATEERDE = (
     "identificatie", "bst.omschrijving", "datumBeslissing", "toelichting", "ingangsdatumWerking",
@@ -144,7 +145,7 @@ class BesluitenMixin(EmbeddedBase):
     def _besluit_relations(self, session: Session, zaak_id: int) -> list[etree._Element]:
         """The zaak's besluiten as ``leidtTot`` relations, sorted on the besluitidentificatie."""
         out = []
-        for xml in session.connection().execute(_BESLUITEN_XML_OF, {"zaak_id": zaak_id}).scalars():
+        for xml in _BESLUITEN_XML_OF.scalars(session, {"zaak_id": zaak_id}):
             rel = make(ns.ZKN, "leidtTot")
             rel.set(ENTITEITTYPE, "ZAKBSL")
             rel.append(_gerelateerde(from_string(xml), "BSL", _BSL_GERELATEERDE))

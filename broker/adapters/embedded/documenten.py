@@ -31,10 +31,11 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import structlog
 from lxml import etree
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,7 @@ from broker.adapters.embedded.tables import ZsDocument, ZsZaak
 from broker.errors import StufError
 from broker.model import Document, Inhoud
 from broker.model.ports import Checkout, Context
+from broker.store.reads import Read
 from broker.stuf import ns
 from broker.stuf.stuurgegevens import Systeem
 from broker.zds import documenten, mutation, read
@@ -67,8 +69,16 @@ from broker.zds.xmlutil import (
 _DOCUMENT_ROWS_OF = (select(ZsDocument).where(ZsDocument.zaak_id == bindparam("zaak_id"))
                       .order_by(ZsDocument.identificatie))
 #: what a zaak's answer shows of its documents, as Core rows (a question does not need the ORM's objects)
-_DOCUMENT_XML_OF = (select(ZsDocument.stuf_xml, ZsDocument.zaak_id, ZsDocument.link_xml)
-                     .where(ZsDocument.zaak_id == bindparam("zaak_id")).order_by(ZsDocument.identificatie))
+_DOCUMENT_XML_OF = Read(select(ZsDocument.stuf_xml, ZsDocument.zaak_id, ZsDocument.link_xml)
+                        .where(ZsDocument.zaak_id == bindparam("zaak_id")).order_by(ZsDocument.identificatie))
+
+
+class _DocumentXml(NamedTuple):
+    """A row of _DOCUMENT_XML_OF, by name (as _document_element reads a ZsDocument)."""
+
+    stuf_xml: str
+    zaak_id: int | None
+    link_xml: str | None
 
 log = structlog.get_logger("broker.embedded")
 
@@ -189,7 +199,7 @@ class DocumentenMixin(EmbeddedBase):
         (the schema's "Sortering antwoordbericht: gerelateerde/identificatie")."""
         return [
             documenten.heeft_relevant(self._document_element(d, None), self.schema)
-            for d in session.connection().execute(_DOCUMENT_XML_OF, {"zaak_id": zaak_id})
+            for d in map(_DocumentXml._make, _DOCUMENT_XML_OF.rows(session, {"zaak_id": zaak_id}))
         ]
 
     # -- helpers -----------------------------------------------------------------------------
@@ -300,7 +310,7 @@ class DocumentenMixin(EmbeddedBase):
         ger.set(ENTITEITTYPE, "ZAK")
         return ger
 
-    def _document_element(self, row: ZsDocument | Row[str, int | None, str | None],
+    def _document_element(self, row: ZsDocument | _DocumentXml,
                           zaak_kern: etree._Element | None) -> etree._Element:
         """The EDC entity with its ``isRelevantVoor`` (the zaak's kerngegevens as gerelateerde when given)."""
         el = from_string(row.stuf_xml)

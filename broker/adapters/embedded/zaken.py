@@ -21,6 +21,7 @@ from broker.model.case import ROLLEN
 from broker.model.ports import Context, TooLargeForLoop
 from broker.model.selectie import ZaakSelectie
 from broker.store.inserts import Insert
+from broker.store.reads import Read
 from broker.stuf import ns
 from broker.zds import mutation, read
 from broker.zds.xmlutil import (
@@ -40,8 +41,9 @@ from broker.zds.xmlutil import (
 SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"})
 
 # the questions every geefZaakdetails asks, made once (a statement built per call costs more than the query)
-#: what geefZaakdetails reads of the zaak row (a Core row: the ORM's identity map costs more than the read)
-_ZAAK_XML = select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie"))
+#: what geefZaakdetails reads of the zaak row (not through the ORM, whose identity map costs more than
+#: the read; through SQLite's driver: broker.store.reads), and of its rollen and statussen below
+_ZAAK_XML = Read(select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie")))
 #: new zaken unless their identificatie is taken (no row back for a zaak: taken), by dialect, run on
 #: the session's connection: one Core statement instead of a check and an insert through the ORM session
 _NEW_ZAKEN_UNLESS_TAKEN = {
@@ -51,14 +53,14 @@ _NEW_ZAKEN_UNLESS_TAKEN = {
     for dialect in (postgresql, sqlite)
 }
 _NEW_ROLLEN = Insert(ZsRol.__table__)  # through SQLite's driver (broker.store.inserts)
-_ROLLEN_XML = select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position)
+_ROLLEN_XML = Read(select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position))
 #: how many rows geefZaakdetails would gather for the zaak (rollen, statussen, documents, besluiten):
 #: one statement of indexed counts, asked only on an event loop (Context.loop_budget)
-_RELATED_ROWS = select(functools.reduce(operator.add, [
+_RELATED_ROWS = Read(select(functools.reduce(operator.add, [
     select(func.count()).select_from(t).where(t.c.zaak_id == bindparam("zaak_id")).scalar_subquery()
-    for t in (ZsRol.__table__, ZsStatus.__table__, ZsDocument.__table__, ZsBesluit.__table__)]))
-_STATUSSEN_XML = (select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
-                  .order_by(ZsStatus.position))
+    for t in (ZsRol.__table__, ZsStatus.__table__, ZsDocument.__table__, ZsBesluit.__table__)])))
+_STATUSSEN_XML = Read(select(ZsStatus.stuf_xml).where(ZsStatus.zaak_id == bindparam("zaak_id"))
+                      .order_by(ZsStatus.position))
 
 
 def _now() -> datetime:
@@ -81,7 +83,7 @@ class ZakenMixin(EmbeddedBase):
 
     def _registered_xml(self, session: Session, zaak_id: int, stuf_xml: str) -> etree._Element:
         el = from_string(stuf_xml)
-        for rol in from_strings(session.connection().execute(_ROLLEN_XML, {"zaak_id": zaak_id}).scalars().all()):
+        for rol in from_strings(_ROLLEN_XML.scalars(session, {"zaak_id": zaak_id})):
             self.schema.insert(el, "ZAK", rol)
         return el
 
@@ -225,21 +227,21 @@ class ZakenMixin(EmbeddedBase):
         """The zaak's whole ZAK entity as geefZaakdetails shows it (ports.StufZaken): its own data,
         rollen, statussen, documents and besluiten; a new element the caller may change."""
         session = session_of(ctx)
-        conn = session.connection()  # reads only: Core rows
-        row = conn.execute(_ZAAK_XML, {"identificatie": identificatie}).one_or_none()
+        row = _ZAAK_XML.one_or_none(session, {"identificatie": identificatie})
         if row is None:
             return None
+        zaak_id, stuf_xml = row
         if ctx.loop_budget is not None:
-            related = conn.execute(_RELATED_ROWS, {"zaak_id": row.id}).scalar_one()
+            (related,) = _RELATED_ROWS.scalars(session, {"zaak_id": zaak_id})
             if related > ctx.loop_budget:
                 raise TooLargeForLoop(f"zaak {identificatie}: {related} related rows")
-        el = self._registered_xml(session, row.id, row.stuf_xml)
-        statussen = from_strings(conn.execute(_STATUSSEN_XML, {"zaak_id": row.id}).scalars().all())
+        el = self._registered_xml(session, zaak_id, stuf_xml)
+        statussen = from_strings(_STATUSSEN_XML.scalars(session, {"zaak_id": zaak_id}))
         for i, heeft in enumerate(statussen):
             laatste = "J" if i == len(statussen) - 1 else "N"
             self.schema.insert(heeft, "ZAKSTT", _indicatie(heeft, laatste))
             self.schema.insert(el, "ZAK", heeft)
-        for rel in self._derived_zaak_relations(session, row.id):
+        for rel in self._derived_zaak_relations(session, zaak_id):
             self.schema.insert(el, "ZAK", rel)
         return el
 
