@@ -20,6 +20,9 @@ ROLLEN = {
     "heeftAlsOverigBetrokkene": "Overig",
 }
 
+#: the rol relations' element names in any namespace, for lxml's name match in C (``iterchildren``)
+ROL_TAGS = tuple("{*}" + name for name in ROLLEN)
+
 #: betrokkene kinds (the choice inside a rol's gerelateerde)
 BETROKKENE_TYPES = (
     "natuurlijkPersoon",

@@ -25,7 +25,7 @@ from broker.model import (
     ZaakRelatie,
     ZaakType,
 )
-from broker.model.case import BETROKKENE_TYPES, ROLLEN
+from broker.model.case import BETROKKENE_TYPES, ROL_TAGS
 from broker.store import blobs
 from broker.stuf import ns
 from broker.zds.xmlutil import ENTITEITTYPE, VERWERKINGSSOORT, Fields, child, children, is_nil, text
@@ -237,7 +237,7 @@ def zaak(obj: etree._Element) -> Zaak:
     )
     if "resultaat" in f.first:
         z.present |= {"resultaat_omschrijving", "resultaat_toelichting"}
-    relations = [r for r in children(obj) if ns.local(r.tag) in ROLLEN]
+    relations = list(obj.iterchildren(*ROL_TAGS))
     if relations:  # read when asked: the embedded zaaksysteem stores their elements as they are
         z.read_rollen_when_asked(lambda: [rol(r) for r in relations])
     return z

@@ -17,7 +17,7 @@ from broker.adapters.embedded.base import EmbeddedBase, deferring_session_of, se
 from broker.adapters.embedded.tables import ZsBesluit, ZsDocument, ZsRol, ZsStatus, ZsZaak
 from broker.errors import StufError
 from broker.model import Status, Zaak
-from broker.model.case import ROLLEN
+from broker.model.case import ROL_TAGS
 from broker.model.ports import Context, TooLargeForLoop
 from broker.model.selectie import ZaakSelectie
 from broker.store.inserts import Insert
@@ -296,7 +296,7 @@ def _rol_rows(rel_elements: list[etree._Element]) -> list[dict[str, object]]:
 
 def _take_rollen(el: etree._Element) -> list[etree._Element]:
     """The zaak's rollen, taken out of its entity (they are kept as rows of their own)."""
-    rollen = [c for c in children(el) if ns.local(c.tag) in ROLLEN]
+    rollen = list(el.iterchildren(*ROL_TAGS))
     for c in rollen:
         el.remove(c)
     return rollen
