@@ -222,3 +222,28 @@ def _read_text(database: Database) -> list[tuple]:
     with database.engine.connect() as conn:
         found = conn.execute(select(text_table).order_by(text_table.c.key)).all()
     return [tuple(r)[1:] for r in found]  # without the id
+
+
+def test_rows_unless_taken_skip_a_taken_key_and_read_back_as_core_writes_them(database: Database) -> None:
+    """A new zaak's row (``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key, id``): through
+    SQLite's driver, the Core statement elsewhere; {key: id} of the rows inserted, none for a taken key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    core = {d.__name__.rsplit(".", 1)[-1]: d.insert(rows_table).on_conflict_do_nothing(index_elements=["key"])
+            .returning(rows_table.c.key, rows_table.c.id) for d in (postgresql, sqlite)}
+    probe = Insert(rows_table)
+    with database.write_connection() as conn:
+        Insert(rows_table).rows(conn, [_row(1)])
+    with database.write_connection() as conn:
+        dialect = conn.dialect.name
+        inserted = probe.rows_unless_taken(conn, [_row(1), _row(2), _row(3)], "key", core[dialect])
+        assert set(inserted) == {"k2", "k3"}
+        assert probe.rows_unless_taken(conn, [_row(4)], "key", core[dialect]).keys() == {"k4"}
+        assert probe.rows_unless_taken(conn, [_row(4)], "key", core[dialect]) == {}
+    with database.engine.connect() as conn:
+        ids = dict(conn.execute(select(rows_table.c.key, rows_table.c.id)).all())
+    assert {k: ids[k] for k in inserted} == inserted
+    with database.write_connection() as conn:  # the same rows through Core, under other keys
+        conn.execute(insert(rows_table), [_row(n) | {"key": f"c{n}"} for n in (1, 2, 3, 4)])
+    mine, cores = _read(database, ["k1", "k2", "k3", "k4"]), _read(database, ["c1", "c2", "c3", "c4"])
+    assert [r[1:] for r in mine] == [r[1:] for r in cores]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import LargeBinary, Table, insert
+from sqlalchemy import Executable, LargeBinary, Table, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -153,6 +153,35 @@ class Insert:
         finally:
             cursor.close()
         return ids
+
+
+    def rows_unless_taken(self, executor: Executor, rows: list[dict[str, Any]], key: str,
+                          core: Executable) -> dict[Any, int]:
+        """Insert ``rows`` but those whose ``key`` (a unique column) is taken; {key: id} of the rows
+        inserted. ``core``: the same statement for other databases (``INSERT ... ON CONFLICT (key) DO
+        NOTHING RETURNING key, id``, run with the rows as its parameters)."""
+        if not rows:
+            return {}
+        conn = connection_of(executor)
+        plan = self._plan(conn)
+        if plan is None:
+            return dict(conn.execute(core, rows[0] if len(rows) == 1 else rows).all())
+        (pk,) = self.table.primary_key.columns.values()
+        sql = f'{plan.sql} ON CONFLICT ("{key}") DO NOTHING RETURNING "{key}", "{pk.name}"'
+        params = plan.tuples(rows)
+        cursor = conn.connection.cursor()
+        inserted: dict[Any, int] = {}
+        try:
+            for values in params:
+                cursor.execute(sql, values)
+                found = cursor.fetchone()
+                if found is not None:
+                    inserted[found[0]] = found[1]
+        except Exception as exc:
+            raise as_sqlalchemy_error(sql, params, exc, conn) from exc
+        finally:
+            cursor.close()
+        return inserted
 
 
 def connection_of(executor: Executor) -> Connection:

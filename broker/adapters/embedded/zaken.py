@@ -45,14 +45,16 @@ SINGLE_RELATIONS = frozenset({"heeftAlsInitiator", "heeftAlsHoofdzaak", "isVan"}
 #: the read; through SQLite's driver: broker.store.reads), and of its rollen and statussen below
 _ZAAK_XML = Read(select(ZsZaak.id, ZsZaak.stuf_xml).where(ZsZaak.identificatie == bindparam("identificatie")))
 #: new zaken unless their identificatie is taken (no row back for a zaak: taken), by dialect, run on
-#: the session's connection: one Core statement instead of a check and an insert through the ORM session
+#: the session's connection: one Core statement instead of a check and an insert through the ORM
+#: session; on SQLite the same statement goes through its driver (_NEW_ZAKEN.rows_unless_taken)
 _NEW_ZAKEN_UNLESS_TAKEN = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(ZsZaak.__table__)
     .on_conflict_do_nothing(index_elements=["identificatie"])
     .returning(ZsZaak.__table__.c.identificatie, ZsZaak.__table__.c.id)
     for dialect in (postgresql, sqlite)
 }
-_NEW_ROLLEN = Insert(ZsRol.__table__)  # through SQLite's driver (broker.store.inserts)
+_NEW_ZAKEN = Insert(ZsZaak.__table__)  # through SQLite's driver (broker.store.inserts), Core elsewhere
+_NEW_ROLLEN = Insert(ZsRol.__table__)
 _ROLLEN_XML = Read(select(ZsRol.stuf_xml).where(ZsRol.zaak_id == bindparam("zaak_id")).order_by(ZsRol.position))
 #: how many rows geefZaakdetails would gather for the zaak (rollen, statussen, documents, besluiten):
 #: one statement of indexed counts, asked only on an event loop (Context.loop_budget)
@@ -138,9 +140,7 @@ class ZakenMixin(EmbeddedBase):
         now = _now()
         rows = [{"identificatie": n.zaak.identificatie, "created_at": now, "updated_at": now, "version": 1,
                  **n.columns} for n in news]
-        # (one zaak, the intake's sync path: a plain execute rather than SQLAlchemy's many-rows form)
-        inserted = dict(conn.execute(_NEW_ZAKEN_UNLESS_TAKEN[conn.dialect.name], rows[0] if len(rows) == 1 else rows)
-                        .all())
+        inserted = _NEW_ZAKEN.rows_unless_taken(conn, rows, "identificatie", _NEW_ZAKEN_UNLESS_TAKEN[conn.dialect.name])
         for n in news:
             if n.zaak.identificatie not in inserted:  # taken: the insert did nothing for it
                 raise _taken(n.zaak.identificatie or "")
