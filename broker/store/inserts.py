@@ -1,5 +1,5 @@
-"""Inserts of new rows on every message's path (a message's row and payload, its deliveries; a drained
-zaak's rollen and the delivery attempts), cheap on SQLite.
+"""Inserts of new rows on every message's path (a message's row and payload, its deliveries; a new
+zaak's row unless its identificatie is taken, its rollen, the delivery attempts), cheap on SQLite.
 
 Through SQLAlchemy Core an insert of a few rows costs several times what SQLite takes to run it (the
 statement's context, each parameter through its type's processor, the rows of a RETURNING read back),
