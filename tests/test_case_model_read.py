@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -17,6 +18,8 @@ from broker.stuf import ns
 from broker.zds import kennisgeving, read
 from broker.zds.xmlutil import children
 from tests.support import messages as m
+
+ROOT = Path(__file__).resolve().parents[1]
 
 UITVOERENDE = ('<ZKN:heeftAlsUitvoerende StUF:entiteittype="ZAKBTRUTV" StUF:verwerkingssoort="T">'
                '<ZKN:gerelateerde><ZKN:medewerker StUF:entiteittype="MDW" StUF:verwerkingssoort="I">'
@@ -118,3 +121,18 @@ def test_stored_elements_parsed_together_are_those_parsed_one_by_one(values: lis
     together = from_strings(values)
     assert [etree.tostring(el) for el in together] == one_by_one
     assert all(el.tail is None and el.nsmap == from_string(v).nsmap for el, v in zip(together, values, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "fixtures").rglob("creeerZaak*.xml")))
+def test_a_new_zaaks_columns_from_the_case_model_are_those_its_entity_holds(name: str) -> None:
+    """The embedded zaaksysteem takes a new zaak's columns (omschrijving, dates, zaaktype) from the case
+    model, which read them from the entity it stores: the same values the stored entity holds."""
+    from broker.adapters.embedded.zaken import ZakenMixin, _columns
+
+    path = next((ROOT / "fixtures").rglob(name))
+    body = next(etree.parse(str(path)).getroot().iter("{*}object")).getparent()
+    (obj,) = kennisgeving.objects(body, "T", "ZAK")
+    new = ZakenMixin._new_zaak(None, read.zaak(obj))  # type: ignore[arg-type]  # (uses no adapter state)
+    stored = etree.fromstring(str(new.columns["stuf_xml"]))
+    assert new.columns["omschrijving"] and new.columns["zaaktype_code"]
+    assert new.columns == _columns(stored, None, None) | {"stuf_xml": new.columns["stuf_xml"]}
