@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound
 
 from broker.store.db import Executor
 from broker.store.inserts import as_sqlalchemy_error, connection_of
@@ -94,10 +94,10 @@ class Read:
         return [row[0] for row in self.rows(executor, params)]
 
     def one_or_none(self, executor: Executor, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The one row, or None; more than one is an error, as Core's ``one_or_none``."""
+        """The one row, or None; more than one is Core's error for it (``MultipleResultsFound``)."""
         rows = self.rows(executor, params)
         if len(rows) > 1:
-            raise ValueError(f"more than one row for {self.stmt}")
+            raise MultipleResultsFound("Multiple rows were found when one or none was required")
         return rows[0] if rows else None
 
 
