@@ -104,7 +104,8 @@ FRAGMENTS = [
 
 
 @pytest.mark.parametrize("values", [FRAGMENTS, FRAGMENTS[:1], [], [FRAGMENTS[0], "<a/><b/>"],
-                                    ['<?xml version="1.0"?><a/>', "<b/>"]])
+                                    ['<?xml version="1.0"?><a/>', "<b/>"], ["text<a/>", "<b/>"],
+                                    ["<a/>", "<b/>text"]])
 def test_stored_elements_parsed_together_are_those_parsed_one_by_one(values: list[str]) -> None:
     """A zaak's stored rollen (and statussen) are parsed as one document (xmlutil.from_strings): each
     element with its own namespaces and no tail, as a parse of its own makes it; a text with a

@@ -44,8 +44,8 @@ def envelope_bytes(request: soap.SoapRequest, answer: etree._Element, binary_ans
     """The answer in the request's SOAP version; document content as MTOM parts when configured
     (``mtom``) or when the request came as MTOM (``mirror``)."""
     env = soap.envelope(request.version, answer)
-    binaries = binary_elements(answer) if binary_answers == "mtom" or (binary_answers == "mirror" and request.mtom) \
-        else None
+    may_be_mtom = binary_answers == "mtom" or (binary_answers == "mirror" and request.mtom)
+    binaries = binary_elements(answer) if may_be_mtom else []
     if binaries:
         body, ctype = mtom.serialize(env, binaries, "application/soap+xml" if request.version == "1.2" else "text/xml")
         return HttpAnswer(200, body, ctype)

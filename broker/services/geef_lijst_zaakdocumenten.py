@@ -24,7 +24,7 @@ from broker.services import service
 from broker.stuf import ns
 from broker.zds import documenten, kennisgeving, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
-from broker.zds.xmlutil import ENTITEITTYPE, SCOPE, child, children, clone, make, sub, text
+from broker.zds.xmlutil import ENTITEITTYPE, SCOPE, child, children, clone, make, nil_with_novalue, sub, text
 
 _ZAAK_KERN = ("omschrijving", "isVan")
 
@@ -55,7 +55,7 @@ def geef_lijst_zaakdocumenten(req: ZdsRequest, target: Zaaksysteem, ctx: Context
         full.append(documenten.no_heeft_relevant())
     answer = _scoped(full, scope_obj, req)
     documenten.fit(answer, full, documenten.LIJST_TYPE[req.resolved.dialect], req.schema)
-    documenten.complete_novalue(answer)
+    nil_with_novalue(answer)
     return ZdsAnswer(la01(req, [answer], "ZAK"), zaak_identificatie=ident)
 
 

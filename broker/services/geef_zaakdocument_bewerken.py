@@ -20,7 +20,7 @@ from broker.services import service
 from broker.stuf import ns
 from broker.zds import documenten, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, du02
-from broker.zds.xmlutil import ENTITEITTYPE, FUNCTIE, child, make, sub, text
+from broker.zds.xmlutil import ENTITEITTYPE, FUNCTIE, child, make, nil_with_novalue, sub, text
 
 
 @service("geefZaakdocumentbewerken")
@@ -35,7 +35,7 @@ def geef_zaakdocument_bewerken(req: ZdsRequest, target: Zaaksysteem, ctx: Contex
     full = documenten.with_inhoud(checkout.document, req.schema)
     obj = scope.apply(full, scope_obj, req.schema)
     documenten.fit(obj, full, documenten.BEWERKEN_TYPE, req.schema)
-    documenten.complete_novalue(obj)
+    nil_with_novalue(obj)
     edc = make(ns.ZKN, "edcLa01")
     edc.set(ENTITEITTYPE, "EDC")
     edc.set(FUNCTIE, "antwoord")

@@ -14,7 +14,7 @@ from broker.model.ports import Context, Zaaksysteem
 from broker.services import service
 from broker.zds import documenten, kennisgeving, render, scope
 from broker.zds.request import ZdsAnswer, ZdsRequest, la01
-from broker.zds.xmlutil import text
+from broker.zds.xmlutil import nil_with_novalue, text
 
 
 @service("geefZaakdocumentLezen")
@@ -30,7 +30,7 @@ def geef_zaakdocument_lezen(req: ZdsRequest, target: Zaaksysteem, ctx: Context) 
     full = documenten.with_inhoud(doc, req.schema)
     answer = scope.apply(full, scope_obj, req.schema)
     documenten.fit(answer, full, documenten.LEZEN_TYPE[req.resolved.dialect], req.schema)
-    documenten.complete_novalue(answer)
+    nil_with_novalue(answer)
     return ZdsAnswer(
         la01(req, [answer], "EDC"), zaak_identificatie=doc.zaak_identificatie, object_identificatie=ident
     )

@@ -37,7 +37,6 @@ from broker.zds.xmlutil import (
     is_nil,
     make,
     nil,
-    nil_with_novalue,
     strip_processing,
     sub,
     text,
@@ -234,11 +233,6 @@ def no_heeft_relevant() -> etree._Element:
     rel.set(ns.q(ns.XSI, "nil"), "true")
     rel.set(NOVALUE, "geenWaarde")
     return rel
-
-
-def complete_novalue(el: etree._Element) -> etree._Element:
-    """Every nil element of an answer carries a noValue (StUF 03.01 §3.4, R-NV-02)."""
-    return nil_with_novalue(el)
 
 
 # -- answer shapes ---------------------------------------------------------------------------

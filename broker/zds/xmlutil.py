@@ -128,11 +128,13 @@ def from_string(value: str) -> etree._Element:
 def from_strings(values: Sequence[str]) -> list[etree._Element]:
     """Elements stored as text (:func:`to_string`), parsed as one document: each as :func:`from_string`
     makes it (its own namespace declarations, no tail), for a third less than a parse each (a zaak's
-    rollen). Each apart when a text holds a declaration or does not hold exactly one element."""
+    rollen). Each apart (and refused as a parse of its own refuses it) when a text holds a declaration,
+    other than one element, or text outside its element."""
     if len(values) < 2 or any(v.lstrip().startswith("<?") for v in values):
         return [from_string(v) for v in values]
-    parsed = [c for c in parse_trusted("<x>" + "".join(values) + "</x>") if isinstance(c.tag, str)]
-    if len(parsed) != len(values):
+    root = parse_trusted("<x>" + "".join(values) + "</x>")
+    parsed = [c for c in root if isinstance(c.tag, str)]
+    if len(parsed) != len(values) or (root.text or "").strip() or any((c.tail or "").strip() for c in root):
         return [from_string(v) for v in values]
     for el in parsed:
         el.tail = None
