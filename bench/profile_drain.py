@@ -98,7 +98,7 @@ def main() -> None:
 
     spy = None
     if args.spy:
-        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--gil", "-r", "250",
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--gil", "-r", "1000",
                                 "-f", "raw", "-o", str(args.spy), "--pid", str(os.getpid())],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attached

@@ -6,6 +6,7 @@ own request; and the durability settings behind the Bv03 (StUF 03.01 §4.4).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import fcntl
@@ -30,6 +31,7 @@ from broker.adapters.targets import ZaaksysteemTarget
 from broker.errors import StufError
 from broker.intake.answers import HttpAnswer
 from broker.model.ports import Context, Deferred
+from broker.queue import engine
 from broker.runtime import Broker
 from broker.store import db as dbmodule
 from broker.store.db import Database, _LoopCommitter
@@ -39,6 +41,7 @@ from broker.zds import kennisgeving, read
 from tests.support import configs, live, pg
 from tests.support import edge_messages as e
 from tests.support import messages as m
+from tests.support.target import CountingTarget
 
 meta = MetaData()
 items = Table("items", meta, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True))
@@ -912,3 +915,71 @@ def test_a_drained_creeer_zaak_stores_its_rollen_without_reading_them_into_the_c
             rollen = s.execute(text("SELECT z.identificatie, r.relatie, r.betrokkene_key FROM zs_rollen r "
                                     "JOIN zs_zaken z ON z.id = r.zaak_id")).all()
         assert sorted(rollen) == sorted((z, "heeftAlsInitiator", "111222333") for z in new)
+
+
+def test_one_thread_of_a_worker_claims_or_works_in_the_brokers_transaction_at_a_time(
+        tmp_path: Path, schemas: SchemaSet, target: CountingTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two threads of one worker process (delivery.concurrency 2), each with a claim of creeerZaken
+    to the embedded zaaksysteem and to a slow StUF endpoint: the deliveries to the endpoint run side by
+    side, while claiming and the work in the broker's transaction (the deliveries' preparation and
+    their group commit) are done by one thread at a time."""
+    target.delay = 0.3
+    busy: list[tuple[str, int]] = []  # (kind of work, thread) going on
+    overlaps: dict[str, int] = collections.Counter()  # the most threads seen at a kind of work at once
+    guard = threading.Lock()
+
+    @contextlib.contextmanager
+    def occupied(kind: str) -> Iterator[None]:
+        me = (kind, threading.get_ident())
+        with guard:
+            busy.append(me)
+            overlaps[kind] = max(overlaps[kind], len({thread for k, thread in busy if k == kind}))
+        try:
+            time.sleep(0.02)  # long enough for another thread to come in, were it let in
+            yield
+        finally:
+            with guard:
+                busy.remove(me)
+
+    def watched(kind: str, real: Callable) -> Callable:
+        @functools.wraps(real)
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            with occupied(kind):
+                return real(*args, **kwargs)
+        return call
+
+    with contextlib.ExitStack() as stack:
+        config = configs.write_config(tmp_path, routes={
+            "targets": {"zs": {"adapter": "embedded"}, "archief": {"adapter": "stuf", "url": target.url, "timeout": 5}},
+            "routes": [{"operations": ["creeerZaak"], "deliver": [{"target": "zs", "mode": "queued"},
+                                                                  {"target": "archief", "mode": "queued"}]},
+                       {"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+            "delivery": {"worker_in_serve": False}})
+        broker = Broker(live.make_settings(tmp_path, config_dir=config))
+        stack.callback(broker.close)
+        queue = broker.queue
+        for _ in range(4):
+            answer = _send(broker, e.envelope(m.creeer_zaak(_ident())))
+            assert answer.status == 200 and b"Bv03" in answer.body
+        claims = [queue.claim("w", limit=4), queue.claim("w", limit=4)]
+        assert sorted(len(c) for c in claims) == [4, 4]
+        monkeypatch.setattr(ZaaksysteemTarget, "prepare", watched("broker", ZaaksysteemTarget.prepare))
+        monkeypatch.setattr(queue.db, "commit_here", watched("broker", queue.db.commit_here))
+        monkeypatch.setattr(engine, "_due", watched("broker", engine._due))  # within a claim
+        forward = queue.target("archief")
+        monkeypatch.setattr(forward, "deliver", watched("archief", forward.deliver))
+        start = threading.Barrier(3)
+
+        def claim_and_run(ids: list[int]) -> list[str]:
+            start.wait(10)
+            outcomes = [o.result for o in queue.run_many(ids, "w")]
+            return outcomes + [str(len(queue.claim("w2", limit=1)))]  # a claim meanwhile (nothing left)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [pool.submit(claim_and_run, ids) for ids in claims]
+            start.wait(10)
+            results = [r.result(30) for r in runs]
+        assert results == [["delivered"] * 4 + ["0"]] * 2
+        assert overlaps["archief"] == 2  # the slow endpoint's deliveries side by side ...
+        assert overlaps["broker"] == 1  # ... the broker's own work one thread at a time
+        assert target.applied_count == 4

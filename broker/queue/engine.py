@@ -203,6 +203,8 @@ class _Grouped:
         self.work, self.read, self.attempt = work, outcome, attempt
         self.batch, self.item = batch, item
         self.future: Future[bool] | None = None
+        #: the delivery's log fields, bound when its outcome is read
+        self.context = contextvars.Context()
 
     def outcome(self) -> Outcome:
         assert self.future is not None, "committed first"
@@ -222,6 +224,9 @@ class Queue:
         self.afnemers: Afnemers | None = None
         self._held: set[int] = set()  # sync deliveries the intake of this process is making now
         self._held_lock = threading.Lock()
+        #: held by the one thread of this process that claims, or prepares and commits deliveries in
+        #: the broker's transaction (run_many)
+        self._drain_work = threading.Lock()
         self._keeper: threading.Thread | None = None
         #: called with (target, outcome, seconds) when a delivery attempt ends (broker.web.metrics); not
         #: for a primary served in the request's own transaction (the request's metrics count it)
@@ -328,8 +333,10 @@ class Queue:
 
     # -- claiming ------------------------------------------------------------------------------
     def claim(self, worker: str, limit: int | None = None) -> list[int]:
+        """Due deliveries, up to ``limit``, leased to ``worker``; by one thread of the process at a time
+        (:meth:`run_many`)."""
         now = utcnow()
-        with self.db.write() as s:
+        with self._drain_work, self.db.write() as s:
             circuits: dict[str, str] = {target: state for target, state in s.execute(_CIRCUIT_STATES)}
             blocked = [name for name, state in circuits.items() if state == "open"]
             blocked += list(s.execute(_PAUSED).scalars())  # paused by an operator
@@ -366,40 +373,70 @@ class Queue:
         ordering key, so they do not depend on one another). Deliveries to a target that works in the
         broker's own transaction (the embedded zaaksysteem) go to the group commit together: one
         transaction and one fsync for all of them, each in a savepoint of its own; the others are
-        attempted one after another meanwhile. Once ``stopping()`` says so, the rest is left unattempted
-        (their leases run out; another worker, or this one restarted, takes them)."""
+        attempted one after another first. Once ``stopping()`` says so, the rest is left unattempted
+        (their leases run out; another worker, or this one restarted, takes them).
+
+        One thread of the process at a time claims, or prepares and commits its claim's deliveries in
+        the broker's transaction (:attr:`_drain_work`): that work holds the interpreter, and the write
+        lock of every process while it commits; with two threads doing it at once, each held the write
+        lock longer while it waited for the interpreter (two `worker` processes of two threads drained
+        15 % slower than with one thread each, docs/performance.md). Deliveries to other targets, which
+        wait on those targets, still run side by side."""
         outcomes: dict[int, Outcome] = {}
-        grouped: list[tuple[int, contextvars.Context, _Grouped]] = []
         with self.db.engine.connect() as conn:  # the claimed rows and their messages, in one query
             claimed = {row.id: row for row in conn.execute(_CLAIMED, {"ids": list(delivery_ids)})}
-        for delivery_id in delivery_ids:
+        in_transaction = [d for d in delivery_ids if self._in_broker_transaction(claimed.get(d))]
+        shared = set(in_transaction)
+        elsewhere = [d for d in delivery_ids if d not in shared]
+        for delivery_id in elsewhere:
             if stopping is not None and stopping():
                 break
-            row = claimed.get(delivery_id)
-            if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
-                outcomes[delivery_id] = Outcome(delivery_id, "skipped")
-                continue
-            target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
-            with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
-                                                         target=target_name, correlation_id=row.correlation_id):
-                # claimed while another attempt opened the circuit (of this claim, of another thread or
-                # process, since the claim was read): left alone
-                if row.circuit == "open" or self._opened_since_read(target_name):
-                    outcomes[delivery_id] = self._put_back(delivery_id, worker)
-                    continue
-                begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt,
-                                      requests.from_row(row))
-                if isinstance(begun, Outcome):
-                    outcomes[delivery_id] = self._ended(begun, attempt)
-                else:  # prepared for the group commit: committed below, together
-                    grouped.append((delivery_id, contextvars.copy_context(), begun))
-        # one group, committed by this thread (which would only wait for the committer thread)
-        futures = self.db.commit_here([(work.work, work.batch, work.item) for _, _, work in grouped])
-        for (_, _, work), future in zip(grouped, futures, strict=True):
-            work.future = future
-        for delivery_id, context, work in grouped:
-            outcomes[delivery_id] = context.run(self._ended_grouped, work)
+            begun = self._begin(delivery_id, claimed.get(delivery_id), worker)
+            assert not isinstance(begun, _Grouped), "a target outside the broker's transaction"
+            outcomes[delivery_id] = begun
+        grouped: list[tuple[int, _Grouped]] = []
+        if in_transaction and not (stopping is not None and stopping()):
+            with self._drain_work:
+                for delivery_id in in_transaction:
+                    if stopping is not None and stopping():
+                        break
+                    begun = self._begin(delivery_id, claimed.get(delivery_id), worker)
+                    if isinstance(begun, _Grouped):  # prepared for the group commit: committed below
+                        grouped.append((delivery_id, begun))
+                    else:
+                        outcomes[delivery_id] = begun
+                # one group, committed by this thread (which would only wait for the committer thread)
+                futures = self.db.commit_here([(work.work, work.batch, work.item) for _, work in grouped])
+            for (_, work), future in zip(grouped, futures, strict=True):
+                work.future = future
+        for delivery_id, work in grouped:
+            outcomes[delivery_id] = work.context.run(self._ended_grouped, work)
         return [outcomes[d] for d in delivery_ids if d in outcomes]
+
+    def _in_broker_transaction(self, row: Any) -> bool:
+        """Whether a claimed delivery (its row, as :meth:`run_many` read it) goes to a target that
+        works in the broker's transaction."""
+        target = self.target(row.target) if row is not None else None
+        return target is not None and target.shares_transaction
+
+    def _begin(self, delivery_id: int, row: Any, worker: str) -> Outcome | _Grouped:
+        """A claimed delivery's attempt (with its log fields bound): its outcome, or its work prepared
+        for the group commit (whose ``context`` holds the log fields)."""
+        if row is None or row.state != t.IN_PROGRESS or row.lease_owner != worker:
+            return Outcome(delivery_id, "skipped")
+        target_name, message_id, steps, attempt = row.target, row.message_id, dict(row.steps or {}), row.attempts
+        with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, message_id=message_id,
+                                                     target=target_name, correlation_id=row.correlation_id):
+            # claimed while another attempt opened the circuit (of this claim, of another thread or
+            # process, since the claim was read): left alone
+            if row.circuit == "open" or self._opened_since_read(target_name):
+                return self._put_back(delivery_id, worker)
+            begun = self._attempt(delivery_id, worker, target_name, message_id, steps, attempt,
+                                  requests.from_row(row))
+            if isinstance(begun, Outcome):
+                return self._ended(begun, attempt)
+            begun.context = contextvars.copy_context()
+            return begun
 
     def _opened_since_read(self, target_name: str) -> bool:
         """Whether the circuit of a target outside the broker's transaction is open now: read again
