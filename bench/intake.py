@@ -422,8 +422,7 @@ def routes_for(kind: str) -> dict:
     everything_sync = {"operations": ["*"], "deliver": [{"target": "zaaksysteem", "mode": "sync"}]}
     if kind.startswith("queued"):
         queued = {"operations": ["creeerZaak"], "deliver": [{"target": "zaaksysteem", "mode": "queued"}]}
-        delivery = {} if kind == "queued-worker" else {"worker_in_serve": False, "poll_seconds": 0.05,
-                                                         "batch_size": 50}
+        delivery = {} if kind == "queued-worker" else {"worker_in_serve": False, "poll_seconds": 0.05}
         return {"targets": targets, "routes": [queued, everything_sync], "delivery": delivery}
     return {"targets": targets, "routes": [everything_sync], "delivery": {"worker_in_serve": False}}
 

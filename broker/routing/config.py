@@ -107,7 +107,7 @@ class DeliveryPolicy(_Strict):
     circuit_failure_threshold: int = Field(5, ge=1)
     circuit_open_seconds: float = Field(30.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
-    batch_size: int = Field(20, ge=1)
+    batch_size: int = Field(100, ge=1)
     #: payloads (raw XML) older than this are purged; metadata stays. 0 keeps them forever.
     retention_days: int = Field(90, ge=0)
     #: `stuf-broker serve` also delivers (each server process runs a worker); off when separate
