@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from broker.queue import tables as t
 from broker.queue.tables import Delivery
-from broker.queue.worker import MAX_PAUSE_SECONDS, Worker
+from broker.queue.worker import MAX_PAUSE_SECONDS, SERVE_CLAIM_LIMIT, Worker
 from tests.support import live
 from tests.support import messages as m
 from tests.support.configs import fast_delivery
@@ -93,6 +93,17 @@ def test_a_worker_process_never_pauses_and_the_share_is_split_over_its_jobs(brok
     jobs = Worker(lb.broker.queue, concurrency=2, intake=lambda: 0)
     assert jobs.pause(0.010) == pytest.approx(0.010 * 7)  # each of 2 jobs: 0.125 of the time
     assert jobs.pause(10.0) == MAX_PAUSE_SECONDS
+
+
+def test_a_worker_claims_its_share_of_the_batch_and_a_worker_in_serve_at_most_its_limit(broker_with) -> None:
+    """A claim is the policy's batch_size split over the worker's threads; a worker in `serve`, whose
+    process also answers requests (and shares their memory), claims at most SERVE_CLAIM_LIMIT."""
+    lb, _ = broker_with(worker_in_serve=False, batch_size=200, concurrency=2)
+    queue = lb.broker.queue
+    assert Worker(queue).claim_limit == 100
+    assert Worker(queue, concurrency=4).claim_limit == 50
+    assert Worker(queue, intake=lambda: 0).claim_limit == SERVE_CLAIM_LIMIT
+    assert Worker(queue, concurrency=200, intake=lambda: 0).claim_limit == 1
 
 
 def test_serve_starts_its_worker_counting_the_intakes_requests(broker_with) -> None:

@@ -70,7 +70,8 @@ EXTRA: dict[tuple[str, str], str] = {
     ("DeliveryPolicy", "circuit_open_seconds"): "how long an open circuit waits before a probe",
     ("DeliveryPolicy", "poll_seconds"): "how often an idle worker looks for due deliveries",
     ("DeliveryPolicy", "batch_size"): "deliveries a worker process claims at once, split over its `concurrency` "
-                                      "(larger claims cost less per delivery: a claim and a group commit per claim)",
+                                      "(larger claims cost less per delivery: a claim and a group commit per claim); "
+                                      "a worker in `serve` claims at most 25 at once",
     ("StufOptions", "url"): "the other ZDS endpoint's base URL (the port name is appended)",
     ("StufOptions", "timeout"): "seconds to wait for its answer",
     ("StufOptions", "soap_version"): "SOAP version of the forwarded message (quote it: \"1.2\")",

@@ -27,6 +27,10 @@ log = structlog.get_logger("broker.worker")
 
 #: the longest pause after a claim while the intake is busy (a claim that took long in CPU)
 MAX_PAUSE_SECONDS = 2.0
+#: the most deliveries a worker in `serve` claims at once: the process also answers requests, whose
+#: memory its claims share (a claim's stored messages are parsed and held until its group commit: 50
+#: added 11 MB to a `serve` process's peak) and whose writes wait while a claim's group commits
+SERVE_CLAIM_LIMIT = 25
 
 
 class Worker:
@@ -52,6 +56,11 @@ class Worker:
             timezone=UTC,
         )
         self.delivered = 0
+        #: deliveries per claim: the policy's batch_size split over the threads (at most
+        #: SERVE_CLAIM_LIMIT for a worker in `serve`)
+        self.claim_limit = max(1, self.policy.batch_size // self.concurrency)
+        if intake is not None:
+            self.claim_limit = min(self.claim_limit, SERVE_CLAIM_LIMIT)
 
     def start(self) -> Worker:
         p = self.policy
@@ -89,7 +98,7 @@ class Worker:
         while not self._stopping.is_set():
             self._woken.clear()  # a wake-up from here on runs the job again
             seen, cpu = (self.intake(), time.thread_time()) if self.intake is not None else (0, 0.0)
-            ids = self.queue.claim(self.name, limit=max(1, self.policy.batch_size // self.concurrency))
+            ids = self.queue.claim(self.name, limit=self.claim_limit)
             if not ids:
                 return
             # once stopping, the rest of the claim is left: leases run out, another worker (or this one,
