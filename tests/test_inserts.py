@@ -50,6 +50,9 @@ given_key = Table("insert_probe_given", meta, Column("owner_id", Integer, primar
 text_table = Table("insert_probe_text", meta, *[c._copy() for c in rows_table.columns if c.name != "blob"],
                    Column("body", String))
 
+#: one column: its values are tuples of one
+one_column = Table("insert_probe_one", meta, Column("id", Integer, primary_key=True))
+
 #: text COPY's text form must escape: tab, new line, carriage return, backslash, its NULL marker
 AWKWARD = ["tab\there", "line\nand\r\nmore", "back\\slash", "\\N", "", "€ ü 𝄞", "<a b='c'>\n</a>"]
 
@@ -247,3 +250,12 @@ def test_rows_unless_taken_skip_a_taken_key_and_read_back_as_core_writes_them(da
         conn.execute(insert(rows_table), [_row(n) | {"key": f"c{n}"} for n in (1, 2, 3, 4)])
     mine, cores = _read(database, ["k1", "k2", "k3", "k4"]), _read(database, ["c1", "c2", "c3", "c4"])
     assert [r[1:] for r in mine] == [r[1:] for r in cores]
+
+
+def test_a_table_of_one_column_takes_its_rows(database: Database) -> None:
+    with database.write_connection() as conn:
+        Insert(one_column).rows(conn, [{"id": 7}, {"id": 8}])
+        ids = Insert(one_column).rows_with_ids(conn, [{"id": 20}])
+    with database.engine.connect() as conn:
+        assert sorted(conn.execute(select(one_column.c.id)).scalars()) == [7, 8, 20]
+    assert ids == [20]

@@ -17,6 +17,7 @@ size). Rows with ids, and other databases, take the Core statement.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from broker.store.db import Executor
-
-_MISSING = object()
 
 #: from how many rows a PostgreSQL insert goes as a COPY (below it, COPY's extra round trip costs more
 #: than it saves)
@@ -56,18 +55,31 @@ class _Plan:
         self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(self.names))})'
         self.copy = f'COPY "{table.name}" ({quoted}) FROM STDIN'
 
+        #: a row of every column's default, which a row's own values overlay
+        self._defaults_row = dict(zip(self.names, self.defaults, strict=True))
+        #: the values of a row, in the columns' order, as a tuple (in C)
+        self._values = operator.itemgetter(*self.names) if len(self.names) > 1 else None
+        #: the columns whose values go through a processor (the others are passed as they are)
+        self._processed = [(i, process) for i, process in enumerate(self.processors) if process is not None]
+
     def tuples(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        plan = list(zip(self.names, self.processors, self.defaults, strict=True))
+        """Each row's values in the columns' order: a missing column takes its default, and every value
+        (None too, as Core does: a JSON column stores it as JSON null) goes through its column's
+        processor."""
+        defaults, values, processed = self._defaults_row, self._values, self._processed
+        if values is None:  # one column: itemgetter would give the value itself
+            (name,) = self.names
+            tuples = [({**defaults, **row}[name],) for row in rows]
+        else:
+            tuples = [values({**defaults, **row}) for row in rows]
+        if not processed:
+            return tuples
         out = []
-        for row in rows:
-            values = []
-            for name, process, default in plan:
-                value = row.get(name, _MISSING)
-                if value is _MISSING:
-                    value = default
-                # None through the processor too, as Core does (a JSON column stores it as JSON null)
-                values.append(process(value) if process is not None else value)
-            out.append(tuple(values))
+        for t in tuples:
+            listed = list(t)
+            for i, process in processed:
+                listed[i] = process(listed[i])
+            out.append(tuple(listed))
         return out
 
 
