@@ -1,14 +1,17 @@
 """Where a queued creeerZaak's time goes inside the broker (no HTTP): the cost breakdown of issue 9.
 
     python bench/profile_intake.py [--repo PATH] [--mode queued|sync] [--count 1500] [--threads 1]
+                                   [--top N [--callers NAME]]
 
 Builds a broker as ``serve`` would (SQLite in a temporary folder, JSON log lines to a file, the
 embedded zaaksysteem as the target), sends ``--count`` different 11.5 KB creeerZaken through
 ``Pipeline.handle`` from ``--threads`` threads, and prints:
 
 - the rate and the process CPU time per message without a profiler;
-- with cProfile (also on the group-commit thread, when there is one): the inclusive time per message of
-  each step, from the functions that make it up.
+- with cProfile (also on the group commits' threads): the inclusive time per message of each step, from
+  the functions that make it up; ``--top`` the functions with the most own time, ``--callers`` who
+  calls those matching a name. With other threads running (the group commit's), a function's time
+  includes any wait for the interpreter that began inside it: compare with the count of calls.
 
 ``--repo`` profiles another checkout of the broker (an exported earlier commit) with the same script,
 so that before and after are measured alike.
@@ -61,6 +64,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=1500)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--top", type=int, default=0, help="also print the N functions with the most own time")
+    ap.add_argument("--callers", default=None, help="with --top: also print who calls the functions matching this")
     args = ap.parse_args()
     sys.path.insert(0, str(args.repo))
     sys.path.insert(1, str(HERE))
@@ -125,30 +129,33 @@ def main() -> None:
     if args.top:
         print()
         stats.sort_stats("tottime").print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
     broker.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _patch_committer(profiles: list[cProfile.Profile], lock: threading.Lock):  # type: ignore[no-untyped-def]
-    """Profile the group-commit thread too, when this version of the broker has one."""
-    try:
-        from broker.store.db import _GroupCommitter
-    except ImportError:
-        return None
-    original = _GroupCommitter._commit
+    """Profile the group commits too (their transactions run on the group-commit thread, or on the
+    event loop's), when this version of the broker has them."""
+    from broker.store import db as dbmodule
 
-    def profiled(self, group):  # type: ignore[no-untyped-def]
+    original = getattr(dbmodule, "_commit", None)
+    if original is None:
+        return None
+
+    def profiled(*args, **kwargs):  # type: ignore[no-untyped-def]
         p = cProfile.Profile()
         p.enable()
         try:
-            original(self, group)
+            return original(*args, **kwargs)
         finally:
             p.disable()
             with lock:
                 profiles.append(p)
 
-    _GroupCommitter._commit = profiled  # type: ignore[method-assign]
-    return lambda: setattr(_GroupCommitter, "_commit", original)
+    dbmodule._commit = profiled
+    return lambda: setattr(dbmodule, "_commit", original)
 
 
 if __name__ == "__main__":
