@@ -54,7 +54,6 @@ class _Plan:
         quoted = ", ".join(f'"{name}"' for name in self.names)
         self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(self.names))})'
         self.copy = f'COPY "{table.name}" ({quoted}) FROM STDIN'
-
         #: a row of every column's default, which a row's own values overlay
         self._defaults_row = dict(zip(self.names, self.defaults, strict=True))
         #: the values of a row, in the columns' order, as a tuple (in C)
