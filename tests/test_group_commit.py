@@ -24,7 +24,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from broker.adapters.targets import ZaaksysteemTarget
@@ -199,6 +199,39 @@ def test_sqlite_commits_are_durable(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
+        database.dispose()
+
+
+def test_a_sqlite_write_transaction_holds_the_write_lock_from_its_begin_and_a_failed_begin_is_sqlalchemys(
+        tmp_path: Path) -> None:
+    """The BEGIN goes to the driver itself (broker.store.db._sqlite_begin): a write transaction is
+    BEGIN IMMEDIATE (another writer is refused while it is open, a reader is not), a read is a plain
+    BEGIN, and a BEGIN the database refuses raises SQLAlchemy's OperationalError, as a statement would."""
+    path = tmp_path / "b.db"
+    database = Database(f"sqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        meta.create_all(database.engine)
+        with database.write_connection() as conn:
+            conn.execute(insert(items), {"name": "held"})
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            with database.read() as s:  # a reader begins beside the writer
+                assert s.execute(select(func.count()).select_from(items)).scalar_one() == 0
+        other.execute("BEGIN IMMEDIATE")  # the writer is done: the lock is free
+        try:
+            with database.engine.connect() as conn:
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                driver.execute("PRAGMA busy_timeout=50")
+                with pytest.raises(OperationalError, match="BEGIN IMMEDIATE"):
+                    conn.execution_options(sqlite_write=True).begin()
+                driver.execute("PRAGMA busy_timeout=30000")
+        finally:
+            other.execute("ROLLBACK")
+        assert _names(database) == ["held"]
+    finally:
+        other.close()
         database.dispose()
 
 
