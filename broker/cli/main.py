@@ -140,7 +140,8 @@ def validate(file: Path) -> None:
 
 @main.command()
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--concurrency", type=int, default=None, help="deliveries at the same time (default: routes.yaml)")
+@click.option("--concurrency", type=int, default=None, help="threads delivering at the same time (default: routes.yaml); they help remote "
+              "targets: the embedded zaaksysteem's deliveries are claimed and written by one thread at a time")
 def worker(config_dir: Path | None, concurrency: int | None) -> None:
     """Deliver queued messages (any number of workers may share one PostgreSQL database)."""
     import signal

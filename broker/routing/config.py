@@ -120,7 +120,8 @@ class DeliveryPolicy(_Strict):
     #: quiet. Under a load the host cannot both answer and deliver, the queue grows: run `stuf-broker
     #: worker` processes (they never pause) or raise the share. 1: no pauses
     worker_in_serve_share: float = Field(0.25, gt=0, le=1)
-    #: deliveries one worker process runs at the same time
+    #: threads of a worker process that deliver at the same time (they help remote targets; the
+    #: embedded zaaksysteem's deliveries are claimed and written by one of them at a time)
     concurrency: int = Field(2, ge=1, le=64)
 
 
