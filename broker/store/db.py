@@ -578,5 +578,19 @@ def _sqlite_begin(conn: Connection) -> None:
     except sqlite3.Error as exc:
         if conn.dialect.is_disconnect(cast(Any, exc), driver, None):
             conn.invalidate(exc)
-        raise DBAPIError.instance(statement, None, exc, sqlite3.Error, hide_parameters=True,
-                                  dialect=conn.dialect) from exc
+        raise as_sqlalchemy_error(statement, None, exc, conn) from exc
+
+
+def connection_of(executor: Executor) -> Connection:
+    """The connection an executor's statements run on (an ORM session's, begun if it was not)."""
+    return executor.connection() if isinstance(executor, Session) else executor
+
+
+def as_sqlalchemy_error(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
+    """The driver's error as SQLAlchemy raises it (sqlite3.IntegrityError: sqlalchemy's IntegrityError)."""
+    dbapi = conn.dialect.loaded_dbapi
+    if isinstance(exc, dbapi.Error):
+        # without the rows' values when the engine hides them (broker.store.db: personal data)
+        return DBAPIError.instance(sql, params, exc, dbapi.Error, hide_parameters=conn.engine.hide_parameters,
+                                   dialect=conn.dialect)
+    return exc

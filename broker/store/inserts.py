@@ -23,10 +23,8 @@ from typing import Any
 
 from sqlalchemy import Executable, LargeBinary, Table, insert
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
-from broker.store.db import Executor
+from broker.store.db import Executor, as_sqlalchemy_error, connection_of
 
 #: from how many rows a PostgreSQL insert goes as a COPY (below it, COPY's extra round trip costs more
 #: than it saves)
@@ -195,18 +193,4 @@ class Insert:
         return inserted
 
 
-def connection_of(executor: Executor) -> Connection:
-    return executor.connection() if isinstance(executor, Session) else executor
-
-
-def as_sqlalchemy_error(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
-    """The driver's error as SQLAlchemy raises it (sqlite3.IntegrityError: sqlalchemy's IntegrityError)."""
-    dbapi = conn.dialect.loaded_dbapi
-    if isinstance(exc, dbapi.Error):
-        # without the rows' values when the engine hides them (broker.store.db: personal data)
-        return DBAPIError.instance(sql, params, exc, dbapi.Error, hide_parameters=conn.engine.hide_parameters,
-                                   dialect=conn.dialect)
-    return exc
-
-
-__all__ = ["Insert", "as_sqlalchemy_error", "connection_of"]
+__all__ = ["Insert"]

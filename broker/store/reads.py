@@ -19,8 +19,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound
 
-from broker.store.db import Executor
-from broker.store.inserts import as_sqlalchemy_error, connection_of
+from broker.store.db import Executor, as_sqlalchemy_error, connection_of
 
 
 class _Plan:
