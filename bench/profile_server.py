@@ -9,12 +9,17 @@ threads while it runs (``--sampling cpu``, the default), or only the one holding
 (``--sampling gil``, which leaves out the C work of lxml's parsing and validation: they release it).
 Prints the server CPU per request and the share of each cost category, by the innermost frame of a
 sample that belongs to one; the raw samples stay in ``--out`` for a flame graph.
+
+``--http-only``: the same server, but every SOAP request is answered with a fixed Bv03 as soon as its body
+is read (bench/http_only/sitecustomize.py on the workers' path): what HTTP alone costs, apart from the
+broker's work on a message (measured without HTTP by bench/profile_loop.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +32,9 @@ sys.path.insert(0, str(BENCH))
 import intake as bench  # noqa: E402  (bench/ is not a package)
 import messages as msgs  # noqa: E402
 import procstat  # noqa: E402
+
+from broker.stuf.berichten import bv03_envelope  # noqa: E402
+from broker.stuf.stuurgegevens import Stuurgegevens, Systeem  # noqa: E402
 
 #: (category, substrings of a frame); the first category that matches a frame, from the innermost
 #: frame outwards, takes the sample
@@ -94,6 +102,8 @@ def main() -> None:
                         help="cpu: every thread of the worker while it runs (lxml's parsing and validation "
                              "release the interpreter, so they count here); gil: only the thread holding "
                              "the interpreter, which leaves out that C work")
+    parser.add_argument("--http-only", action="store_true",
+                        help="answer every request with a fixed Bv03 once its body is read: HTTP's own cost")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists() or shutil.which("wrk") is None:
@@ -102,6 +112,14 @@ def main() -> None:
     load = bench.Load(argparse.Namespace(generator="wrk", threads=1, connections=16), tmp)
     pg = bench.Postgres(tmp.name[-6:].replace("-", "_"), "profile") if args.database == "postgres" else None
     url = pg.url if pg is not None else f"sqlite:///{tmp / 'queued.db'}"
+    if args.http_only:  # the workers import the broker with the pipeline's begin answering at once
+        answer = tmp / "bv03.xml"
+        answer.write_bytes(bv03_envelope(Stuurgegevens(
+            "Bv03", Systeem("1234", "STUFBROKER"), Systeem("1234", "PERSPECTIEF"), "HTTPONLY1", "20261207120000000",
+            "S00001"), "1.1"))
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH / "http_only"),
+                                                                 os.environ.get("PYTHONPATH")]))
+        os.environ["STUF_BENCH_HTTP_ONLY"] = str(answer)
     server, _config, _env = bench.start_broker(tmp, args.kind, args.kind, url)
     creeer = msgs.creeer_zaak()
     send = dict(url=server.url, template=creeer, action=msgs.CREEER_ACTION, expect="Bv03Bericht")
