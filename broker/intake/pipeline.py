@@ -20,7 +20,7 @@ import contextvars
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
@@ -121,6 +121,23 @@ class Begun:
             else:
                 assert step.rest is not None
                 step = Begun(answer=step.rest())
+        return step.answer
+
+    async def drive(self, off_loop: Callable[[Callable[[], HttpAnswer]], Awaitable[HttpAnswer]]) -> HttpAnswer:
+        """:meth:`wait` on an event loop: the group commit awaited (``pending``), what blocks (``rest``: a
+        sync target, a fault to log, a database read) run by ``off_loop`` (a thread pool)."""
+        step = self
+        while step.answer is None:
+            if step.pending is not None:
+                assert step.then is not None
+                try:
+                    result, error = await asyncio.wrap_future(step.pending), None
+                except Exception as exc:
+                    result, error = None, exc
+                step = step.then(result, error)
+            else:
+                assert step.rest is not None
+                step = Begun(answer=await off_loop(step.rest))
         return step.answer
 
     def map(self, func: Callable[[HttpAnswer], HttpAnswer]) -> Begun:

@@ -12,7 +12,6 @@ other clients or ``/healthz``. Run one worker process per core.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import socket
@@ -32,9 +31,7 @@ from starlette.types import Receive, Scope, Send
 from broker.bg.operations import BG_PORTS
 from broker.config import MANIFEST
 from broker.errors import RequestRejected, StufError
-from broker.intake.answers import HttpAnswer
 from broker.intake.callers import Transport
-from broker.intake.pipeline import Begun
 from broker.runtime import Broker
 from broker.store.blobs import BlobStore
 from broker.stuf import spool
@@ -125,22 +122,6 @@ def create_app(broker: Broker) -> Starlette:
         """Run blocking work in the handler pool; the request waits for a free thread."""
         return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=handlers)
 
-    async def finish(step: Begun) -> HttpAnswer:
-        """Drive a request the pipeline began on the loop: await its group commit, and run what
-        blocks (a sync target, a fault to log, a database read) in the handler pool."""
-        while step.answer is None:
-            if step.pending is not None:
-                assert step.then is not None
-                try:
-                    result, error = await asyncio.wrap_future(step.pending), None
-                except Exception as exc:
-                    result, error = None, exc
-                step = step.then(result, error)
-            else:
-                assert step.rest is not None
-                step = Begun(answer=await off_loop(step.rest))
-        return step.answer
-
     def base_url(request: Request) -> str:
         """The broker's address for served WSDLs: public_url; else the Host header only when it is a
         loopback name or in server.allowed_hosts (a forged Host never reaches a client's WSDL); else
@@ -190,8 +171,9 @@ def create_app(broker: Broker) -> Starlette:
             return await off_loop(_refused, broker, port, content_type, exc, request.headers.get("x-correlation-id"))
         transport = Transport(peer=request.client.host if request.client else None,
                               certificate=protocol.client_certificate(request.scope), headers=request.headers)
-        answer = await finish(broker.pipeline.begin(port, body, content_type, request.headers.get("soapaction"),
-                                                    transport))
+        # what the pipeline began on the loop: its group commit awaited, what blocks run in the handler pool
+        answer = await broker.pipeline.begin(port, body, content_type, request.headers.get("soapaction"),
+                                             transport).drive(off_loop)
         headers = {"content-type": answer.content_type, **_correlation(answer.correlation_id)}
         pieces = blob_store.expand(answer.body)  # document content kept in the file store, streamed
         if pieces is not None:
