@@ -357,6 +357,80 @@ def test_slow_commits_on_the_loop_send_its_writes_to_the_committer_thread(
         database.dispose()
 
 
+def test_only_the_commit_counts_as_slow_on_the_loop_not_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes whose own work takes longer than ``slow`` (a sync message's statements) stay on the loop:
+    the guard is for a slow disk, and only the COMMITs' time counts toward it."""
+    monkeypatch.setattr(_LoopCommitter, "slow", 0.005)
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        meta.create_all(database.engine)
+
+        async def main() -> list[int]:
+            threads = []
+            for name in ("first", "second", "third"):
+                def run(conn: Connection, name: str = name) -> int:
+                    time.sleep(0.02)  # the work: four times ``slow``
+                    conn.execute(insert(items), {"name": name})
+                    return threading.get_ident()
+                threads.append(await asyncio.wrap_future(database.submit(run, on_loop=True)))
+            return threads
+
+        assert set(asyncio.run(main())) == {threading.get_ident()}
+        assert database._committer is None
+        assert _names(database) == ["first", "second", "third"]
+    finally:
+        database.dispose()
+
+
+def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the_loop(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch,
+        attempts: list[tuple[int, bool]]) -> None:
+    """Small sync creeerZaken into the embedded zaaksysteem, begun on the event loop as the web edge
+    begins them: the target's work, the messages and their deliveries are written and committed by the
+    loop's own thread, in one group for the requests of one turn, without a hand-off to the committer
+    thread and back. A zaak that exists among them still gets StUF058 (the group runs again with
+    savepoints, on the loop too), the others their Bv03."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    broker = Broker(live.make_settings(tmp_path, config_dir=config))
+    try:
+        delivered_on: list[int] = []
+        deliver = ZaaksysteemTarget.deliver
+
+        def on_thread(self, request, ctx):  # type: ignore[no-untyped-def]
+            delivered_on.append(threading.get_ident())
+            return deliver(self, request, ctx)
+        monkeypatch.setattr(ZaaksysteemTarget, "deliver", on_thread)
+        action = '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"'
+
+        def on_a_loop(bodies: list[bytes]) -> list[HttpAnswer]:
+            async def main() -> list[HttpAnswer]:  # as broker.web.app drives them, in one turn
+                return list(await asyncio.gather(*(
+                    broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(asyncio.to_thread)
+                    for body in bodies)))
+            return asyncio.run(main())
+
+        old, new = _ident(), [_ident() for _ in range(5)]
+        (first,) = on_a_loop([e.envelope(m.creeer_zaak(old))])
+        assert first.status == 200 and b"Bv03" in first.body
+        attempts.clear()
+        delivered_on.clear()
+        answers = on_a_loop([e.envelope(m.creeer_zaak(z)) for z in new] + [e.envelope(m.creeer_zaak(old))])
+
+        assert all(a.status == 200 and b"Bv03" in a.body for a in answers[:-1])
+        assert answers[-1].status == 500 and b"StUF058" in answers[-1].body
+        assert set(delivered_on) == {threading.get_ident()}  # asyncio.run's loop runs in this thread
+        assert attempts[:2] == [(6, False), (6, True)]  # one group for the turn, then again with savepoints
+        with broker.db.read() as s:
+            zaken = set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars())
+        assert zaken == {old, *new}
+    finally:
+        broker.close()
+
+
 @contextlib.contextmanager
 def _postgres() -> Iterator[Database]:
     with pg.schema_url() as url:

@@ -459,10 +459,12 @@ class Pipeline:
                          zaaktype: str | None, ordering_key: str | None, start: float, *, on_loop: bool) -> Begun:
         """A sync primary that shares the broker's transaction (the embedded zaaksysteem): its work, the
         message row and the deliveries join other requests' writes in one transaction and one fsync
-        (Database.submit), in an ORM session of their own on the group's connection. The work runs on
-        the committer thread, with this request's log fields, and may run twice (a group is retried
-        with savepoints when one request's write fails): it changes nothing but the database and files
-        stored under their own hash."""
+        (Database.submit), in an ORM session of their own on the group's connection. The work runs
+        where the group is committed, with this request's log fields: begun on the event loop (a small
+        message), on SQLite by the loop itself, without a hand-off to the committer thread and back;
+        else on the committer thread. It may run twice (a group is retried with savepoints when one
+        request's write fails): it changes nothing but the database and files stored under their own
+        hash."""
         assert rec.sg is not None
         primary, zender = legs[0], rec.sg.zender
         context = contextvars.copy_context()
@@ -492,7 +494,7 @@ class Pipeline:
             assert isinstance(error, Exception)
             failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
             return Begun(rest=failed) if on_loop else Begun(answer=failed())
-        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn)), then=then)
+        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn), on_loop=on_loop), then=then)
 
     def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                  delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,

@@ -10,11 +10,12 @@ processes can share one database.
 Group commit (:meth:`Database.grouped`, :meth:`Database.submit`): the writes of many requests in one
 transaction and one fsync. Request threads hand their write to one committer thread and wait; each
 request's write runs in a savepoint of its own only when the group has to be retried, so a duplicate
-key fails that request alone. On a SQLite file the light writes an event loop makes (a queued
-message's rows, a question's log rows) are committed by the loop itself, one group per turn of the
-loop, whenever the write lock is free (:class:`_LoopCommitter`): a committer thread holding the write
-lock would wait for the interpreter at every call into SQLite while the loop runs Python, and the
-other processes would wait for it. Writes that promise nothing to anyone (a question's log rows)
+key fails that request alone. On a SQLite file the writes of the small requests an event loop
+handles (a queued message's rows, a question's log rows, a sync message's work in the embedded
+zaaksysteem) are committed by the loop itself, one group per turn of the loop, whenever the write lock
+is free (:class:`_LoopCommitter`): a committer thread holding the write lock would wait for the
+interpreter at every call into SQLite while the loop runs Python, and the other processes would wait
+for it. Writes that promise nothing to anyone (a question's log rows)
 may ask not to wait for the disk (``durable=False``); a group made only of them commits without an
 fsync, and the next durable commit takes them to the disk too.
 
@@ -119,8 +120,10 @@ class Database:
         fail, the group runs again as without it: each job's ``work`` in a savepoint of its own.
 
         ``on_loop``: the caller is the event loop running in this thread, which awaits the future, and
-        ``work`` is a few rows' statements. On a SQLite file the loop then commits such writes itself
-        (:class:`_LoopCommitter`), as one group per turn of the loop, when the write lock is free: on a
+        ``work`` is a small request's (a few rows' statements, or a small message's work in the
+        embedded zaaksysteem; the pipeline sends a large body to a thread). On a SQLite file the loop
+        then commits such writes itself (:class:`_LoopCommitter`), as one group per turn of the loop,
+        when the write lock is free: on a
         local disk a commit takes a fraction of a millisecond, while the committer thread would wait
         for the interpreter at every call into SQLite with the write lock held. The future is then the
         loop's own (``asyncio.wrap_future`` returns it as it is).
@@ -328,13 +331,16 @@ class _GroupCommitter:
                 return
 
 
-def _commit(group: list[_Job[Any]], db: Database) -> None:
-    """One group's transaction (again with savepoints when a write failed), its jobs' futures set."""
+def _commit(group: list[_Job[Any]], db: Database) -> float:
+    """One group's transaction (again with savepoints when a write failed), its jobs' futures set; the
+    seconds its COMMIT took (what the disk costs, apart from the jobs' work)."""
     if not group:
-        return
+        return 0.0
+    committing = 0.0
     try:
-        if not _attempt(group, db, savepoints=False):
-            _attempt(group, db, savepoints=True)
+        committing = _attempt(group, db, savepoints=False)
+        if committing < 0:
+            committing = _attempt(group, db, savepoints=True)
     except BaseException as exc:  # the transaction or its commit failed: none of the group is stored
         for job in group:
             if job.error is None:
@@ -345,10 +351,12 @@ def _commit(group: list[_Job[Any]], db: Database) -> None:
                 job.future.set_exception(job.error)
             else:
                 job.future.set_result(job.result)  # set when error is None
+    return max(committing, 0.0)
 
 
-def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
-    """One transaction for the group; False (rolled back) when a write failed without savepoints."""
+def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> float:
+    """One transaction for the group: the seconds of its COMMIT; -1.0 (rolled back) when a write failed
+    without savepoints."""
     durable = any(job.durable for job in group)
     with db._write_lock(), db.engine.connect() as conn, _lasting(conn, durable):
         conn = conn.execution_options(sqlite_write=True)
@@ -372,7 +380,7 @@ def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
                         for job in run:
                             job.error = exc
                         tx.rollback()
-                        return False
+                        return -1.0
                     continue
                 job = run[0]
                 job.result, job.error = None, None
@@ -382,7 +390,7 @@ def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
                     except Exception as exc:
                         job.error = exc
                         tx.rollback()
-                        return False
+                        return -1.0
                     continue
                 savepoint = conn.begin_nested()
                 try:
@@ -392,7 +400,9 @@ def _attempt(group: list[_Job[Any]], db: Database, *, savepoints: bool) -> bool:
                     job.error = exc
                 else:
                     savepoint.commit()
-    return True
+            started = time.monotonic()
+            tx.commit()
+            return time.monotonic() - started
 
 
 @contextmanager
@@ -428,16 +438,17 @@ def _run_of(group: list[_Job[Any]], start: int) -> list[_Job[Any]]:
 
 
 class _LoopCommitter:
-    """The group commit of an event loop's light writes on a SQLite file (``Database.submit``'s
-    ``on_loop``), run by the loop itself.
+    """The group commit of the writes an event loop's small requests make on a SQLite file
+    (``Database.submit``'s ``on_loop``), run by the loop itself.
 
     The first write of a turn of the loop schedules the commit (``call_soon``); the writes of the
     requests handled in the same turn join it. The commit runs on the loop when the write lock is free;
     while another process or thread holds it, the loop looks again every ``retry`` seconds (serving
     other requests meanwhile, whose writes join the group) and after ``patience`` seconds hands the
-    group to the committer thread. When the commits on the loop take longer than ``slow`` seconds on
-    average (a slow disk), the groups go to the committer thread for ``pause`` seconds. Each write's
-    caller awaits an asyncio future of the loop, settled in place when the loop commits."""
+    group to the committer thread. When the COMMITs on the loop take longer than ``slow`` seconds on
+    average (a slow disk; the jobs' own work does not count, it is their requests' as much as their
+    parsing is), the groups go to the committer thread for ``pause`` seconds. Each write's caller
+    awaits an asyncio future of the loop, settled in place when the loop commits."""
 
     slow = 0.005
     pause = 1.0
@@ -467,11 +478,12 @@ class _LoopCommitter:
                     # a caller gone meanwhile (its waiter cancelled): its write is dropped
                     jobs = [(job, waiter) for job, waiter in jobs
                             if not waiter.cancelled() and job.future.set_running_or_notify_cancel()]
-                    _commit([job for job, _ in jobs], self.db)
+                    committing = _commit([job for job, _ in jobs], self.db)
                     for job, waiter in jobs:
                         _settle(job.future, waiter)
-                    # a moving average: one commit that met a checkpoint or a busy moment does not count
-                    self._average += (time.monotonic() - now - self._average) * 0.2
+                    # a moving average of the COMMITs alone (the disk's part; the jobs' work is the
+                    # requests' own): one that met a checkpoint or a busy moment does not count
+                    self._average += (committing - self._average) * 0.2
                     if self._average > self.slow:
                         self._thread_until, self._average = now + self.pause, self.slow / 2
                     return
