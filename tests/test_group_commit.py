@@ -407,10 +407,12 @@ def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the
         action = '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"'
 
         def on_a_loop(bodies: list[bytes]) -> list[HttpAnswer]:
-            async def main() -> list[HttpAnswer]:  # as broker.web.app drives them, in one turn
-                return list(await asyncio.gather(*(
-                    broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(asyncio.to_thread)
-                    for body in bodies)))
+            async def one(body: bytes) -> HttpAnswer:  # as broker.web.app drives a request, in a task of its own
+                return await broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(
+                    asyncio.to_thread)
+
+            async def main() -> list[HttpAnswer]:  # begun in one turn of the loop
+                return list(await asyncio.gather(*(one(body) for body in bodies)))
             return asyncio.run(main())
 
         old, new = _ident(), [_ident() for _ in range(5)]
@@ -427,6 +429,77 @@ def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the
         with broker.db.read() as s:
             zaken = set(s.execute(text("SELECT identificatie FROM zs_zaken")).scalars())
         assert zaken == {old, *new}
+    finally:
+        broker.close()
+
+
+def _stored_rows(broker: Broker, zaak: str) -> dict[str, object]:
+    """What a sync creeerZaak of ``zaak`` left in the database, without its ids, times and own values."""
+    with broker.db.read() as s:
+        message = s.execute(text(
+            "SELECT id, operation, berichtcode, answer_berichtcode, http_status, outcome, state, attempts, "
+            "replays FROM messages WHERE zaak_identificatie = :z"), {"z": zaak}).one()
+        deliveries = s.execute(text(
+            "SELECT id, target, mode, \"primary\", operation, ordering_key = :z, attempts, state, "
+            "finished_at IS NOT NULL FROM deliveries WHERE message_id = :m ORDER BY id"),
+            {"m": message.id, "z": zaak}).all()
+        tried = s.execute(text(
+            "SELECT number, worker, outcome, duration_ms IS NOT NULL FROM delivery_attempts "
+            "WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_id = :m)"), {"m": message.id}).all()
+        payload = s.execute(text("SELECT length(request), answer IS NOT NULL FROM message_payloads "
+                                 "WHERE message_id = :m"), {"m": message.id}).one()
+        zaak_row = s.execute(text("SELECT id, omschrijving, startdatum, zaaktype_code, length(stuf_xml) "
+                                  "FROM zs_zaken WHERE identificatie = :z"), {"z": zaak}).one()
+        rollen = s.execute(text("SELECT position, relatie, betrokkene_type, length(stuf_xml) FROM zs_rollen "
+                                "WHERE zaak_id = :i ORDER BY position"), {"i": zaak_row.id}).all()
+    return {"message": tuple(message)[1:], "deliveries": [tuple(d)[1:] for d in deliveries],
+            "attempts": [tuple(a) for a in tried], "payload": tuple(payload), "zaak": tuple(zaak_row)[1:],
+            "rollen": [tuple(r) for r in rollen]}
+
+
+def test_the_sync_work_of_a_turns_new_messages_is_done_together_and_stores_what_one_at_a_time_does(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch,
+        attempts: list[tuple[int, bool]]) -> None:
+    """New sync creeerZaken into the embedded zaaksysteem in one group are done together
+    (Pipeline._deliver_together: one ORM session, their new zaken in one statement, a statement per
+    table for their messages and deliveries); what they store is what the same message stores when it
+    is the only one in its group."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    broker = Broker(live.make_settings(tmp_path, config_dir=config))
+    try:
+        together: list[int] = []
+        real = type(broker.pipeline)._deliver_together
+
+        def counted(self, conn, items):  # type: ignore[no-untyped-def]
+            together.append(len(items))
+            return real(self, conn, items)
+        monkeypatch.setattr(type(broker.pipeline), "_deliver_together", counted)
+        action = '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"'
+
+        async def one(body: bytes) -> HttpAnswer:  # as broker.web.app drives a request, in a task of its own
+            return await broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(
+                asyncio.to_thread)
+
+        async def main(bodies: list[bytes]) -> list[HttpAnswer]:
+            return list(await asyncio.gather(*(one(body) for body in bodies)))
+
+        alone = _ident()
+        single = _send(broker, e.envelope(m.creeer_zaak(alone)))  # a group of its own, on the committer thread
+        assert single.status == 200 and together == []
+        attempts.clear()
+        new = [_ident() for _ in range(4)]
+        answers = asyncio.run(main([e.envelope(m.creeer_zaak(z)) for z in new]))
+
+        assert all(a.status == 200 and b"Bv03" in a.body for a in answers)
+        assert len({a.message_id for a in answers} | {single.message_id}) == 5
+        assert together == [4] and attempts == [(4, False)]
+        expected = _stored_rows(broker, alone)
+        assert expected["attempts"] == [(1, "intake", "delivered", True)] and expected["rollen"]
+        for z in new:
+            assert _stored_rows(broker, z) == expected
     finally:
         broker.close()
 

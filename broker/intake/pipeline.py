@@ -42,7 +42,7 @@ from broker.intake.callers import Authenticator, Caller, Transport, authorise
 from broker.intake.duplicates import Duplicates
 from broker.intake.messagelog import Record
 from broker.logging import CORRELATION_HEADER, correlation_id_from
-from broker.model.ports import Context, TooLargeForLoop
+from broker.model.ports import Context, Deferred, TooLargeForLoop
 from broker.queue.engine import Queue, refresh_message_state
 from broker.queue.tables import Delivery
 from broker.routing.router import Leg, Router
@@ -196,6 +196,28 @@ def _promises(legs: list[Leg]) -> bool:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _berichtcode(answer: ZdsAnswer) -> str | None:
+    """The berichtcode of an answer: Bv03 for an acknowledgement (made without a tree)."""
+    return "Bv03" if answer.acknowledgement else answers.berichtcode(answer.element)
+
+
+@dataclass(slots=True)
+class _SyncWrite:
+    """A new sync message's work in the embedded zaaksysteem, for :meth:`Pipeline._deliver_together`:
+    what :meth:`Pipeline._deliver_grouped`'s own ``work`` closes over."""
+
+    rec: Record
+    request: soap.SoapRequest
+    delivery: DeliveryRequest
+    legs: list[Leg]
+    key: str | None
+    zaaktype: str | None
+    ordering_key: str | None
+    start: float
+    acknowledgement: HttpAnswer | None
+    context: contextvars.Context
 
 
 class Pipeline:
@@ -494,7 +516,42 @@ class Pipeline:
             assert isinstance(error, Exception)
             failed = functools.partial(self._failed, error, rec, request, resolved, key, existing, False, start)
             return Begun(rest=failed) if on_loop else Begun(answer=failed())
-        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn), on_loop=on_loop), then=then)
+        # a new message's work may be done together with that of the others beside it in the group
+        item = _SyncWrite(rec, request, delivery, legs, key, zaaktype, ordering_key, start, acknowledgement, context)
+        batch = self._deliver_together if existing is None else None
+        return Begun(pending=self.db.submit(lambda conn: context.run(work, conn), batch=batch, item=item,
+                                            on_loop=on_loop), then=then)
+
+    def _deliver_together(self, conn: Connection, items: list[_SyncWrite]) -> list[tuple[HttpAnswer, ZdsAnswer]]:
+        """The work of several new sync messages into the embedded zaaksysteem (:meth:`_deliver_grouped`)
+        at once, on the group's connection: the target's work of each in one ORM session (each in its
+        own log context; their new zaken inserted together, ports.Deferred), then the message and
+        delivery rows of them all, a statement per table instead of one per message. Any failure fails
+        them all: the group commit then runs each message's own work, in a savepoint of its own."""
+        t = time.perf_counter()
+        with Session(bind=conn) as session:  # joins the group's transaction (see _deliver_grouped)
+            deferred = Deferred()
+            results = [i.context.run(i.legs[0].target.deliver, i.delivery, Context(
+                session=session, deferred=deferred, zender=i.rec.sg.zender if i.rec.sg else None,
+                prepared=i.delivery.zds.prepared)) for i in items]
+            deferred.flush()
+            session.commit()
+        https = []
+        for i, answer in zip(items, results, strict=True):
+            i.rec.timings["process_ms"] = _ms(t)
+            https.append(i.context.run(self._answer_http, i.rec, i.request, answer, i.start, i.acknowledgement))
+        if self.router.uses_zaaktypen:
+            for i in items:
+                self.router.remember_zaaktype(conn, i.rec.zaak_identificatie, i.zaaktype)
+        ids = messagelog.store_answered_many(conn, [messagelog.Answered(
+            i.rec, i.key, http.body, http.content_type,
+            _berichtcode(answer), http.status,
+            "queued" if len(i.legs) > 1 else "done") for i, http, answer in zip(items, https, results, strict=True)])
+        self.queue.add_delivered(conn, [(message_id, i.legs, i.rec.operation or "", i.ordering_key, t)
+                                        for message_id, i in zip(ids, items, strict=True)])
+        for http, message_id in zip(https, ids, strict=True):
+            http.message_id = message_id
+        return list(zip(https, results, strict=True))
 
     def _deliver(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                  delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
@@ -575,7 +632,7 @@ class Pipeline:
         if wake:  # deliveries are waiting
             self.wake_worker()
         log.info("message handled", outcome="ok",
-                 answer="Bv03" if answer.acknowledgement else answers.berichtcode(answer.element),
+                 answer=_berichtcode(answer),
                  duration_ms=round(rec.timings["total_ms"], 2))
 
     def _failed(self, exc: Exception, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
@@ -621,7 +678,7 @@ class Pipeline:
         when the target acknowledges."""
         rec.timings["process_ms"] = _ms(t)
         http = self._answer_http(rec, request, answer, start, acknowledgement)
-        berichtcode = "Bv03" if answer.acknowledgement else answers.berichtcode(answer.element)
+        berichtcode = _berichtcode(answer)
         http.message_id = self._write(executor, rec=rec, http=http, berichtcode=berichtcode,
                                       legs=legs, key=key, existing=existing, zaaktype=zaaktype,
                                       ordering_key=ordering_key, t=t)

@@ -263,17 +263,28 @@ class Queue:
         """The delivery rows of a message whose primary target was served in the request's own
         transaction (or that is queued entirely), inserted through broker.store.inserts (this is on
         every message's path). A primary delivered here gets its attempt recorded at once."""
+        if primary_done:
+            self.add_delivered(session, [(message_id, legs, operation, ordering_key, t0)])
+        else:
+            self.add_queued(session, [(message_id, legs, operation, ordering_key)])
+
+    def add_delivered(self, session: Executor,
+                      messages: list[tuple[int, list, str, str | None, float | None]]) -> None:
+        """The delivery rows of several messages ((message id, legs, operation, ordering key, t0)) whose
+        primary target was served in the request's own transaction, numbered in the order of their legs,
+        in one statement; the attempts of those primaries in another (``t0``: when the work began)."""
         now = utcnow()
-        for leg in legs:  # one by one: the deliveries are numbered in the order of the legs
-            done = primary_done and leg.primary
-            values = _delivery_row(message_id, leg, operation, ordering_key, now, done=done)
-            if not done:
-                _NEW_DELIVERIES.rows(session, [values])
-                continue
-            (delivery_id,) = _NEW_DELIVERIES.rows_with_ids(session, [values])
-            _NEW_ATTEMPTS.rows(session, [dict(
-                delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
-                outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None)])
+        rows: list[dict[str, object]] = []
+        delivered: list[float | None | bool] = []  # per row: False, or the t0 of a primary delivered
+        for message_id, legs, operation, ordering_key, t0 in messages:
+            for leg in legs:
+                rows.append(_delivery_row(message_id, leg, operation, ordering_key, now, done=leg.primary))
+                delivered.append(t0 if leg.primary else False)
+        ids = _NEW_DELIVERIES.rows_with_ids(session, rows)
+        _NEW_ATTEMPTS.rows(session, [dict(
+            delivery_id=delivery_id, number=1, worker="intake", started_at=now, finished_at=now,
+            outcome="delivered", duration_ms=round((time.perf_counter() - t0) * 1000, 3) if t0 else None)
+            for delivery_id, t0 in zip(ids, delivered, strict=True) if t0 is not False])
 
     def add_queued(self, session: Executor, messages: list[tuple[int, list, str, str | None]]) -> None:
         """The delivery rows of several queued messages ((message id, legs, operation, ordering key)),
