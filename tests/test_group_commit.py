@@ -383,6 +383,28 @@ def test_only_the_commit_counts_as_slow_on_the_loop_not_the_work(
         database.dispose()
 
 
+def _sync_broker(tmp_path: Path) -> Broker:
+    """A broker that delivers every operation sync to the embedded zaaksysteem (no worker of its own)."""
+    config = configs.write_config(tmp_path, routes={
+        "targets": {"zs": {"adapter": "embedded"}},
+        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
+        "delivery": {"worker_in_serve": False}})
+    return Broker(live.make_settings(tmp_path, config_dir=config))
+
+
+def _begun_on_a_loop(broker: Broker, bodies: list[bytes]) -> list[HttpAnswer]:
+    """creeerZaken begun in one turn of an event loop, each driven in a task of its own, as the web edge
+    does (broker.web.app): their answers."""
+    async def one(body: bytes) -> HttpAnswer:
+        return await broker.pipeline.begin(
+            e.ASYNC, body, "text/xml; charset=utf-8",
+            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"').drive(asyncio.to_thread)
+
+    async def main() -> list[HttpAnswer]:
+        return list(await asyncio.gather(*(one(body) for body in bodies)))
+    return asyncio.run(main())
+
+
 def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the_loop(
         tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch,
         attempts: list[tuple[int, bool]]) -> None:
@@ -391,11 +413,7 @@ def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the
     loop's own thread, in one group for the requests of one turn, without a hand-off to the committer
     thread and back. A zaak that exists among them still gets StUF058 (the group runs again with
     savepoints, on the loop too), the others their Bv03."""
-    config = configs.write_config(tmp_path, routes={
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}})
-    broker = Broker(live.make_settings(tmp_path, config_dir=config))
+    broker = _sync_broker(tmp_path)
     try:
         delivered_on: list[int] = []
         deliver = ZaaksysteemTarget.deliver
@@ -404,23 +422,13 @@ def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the
             delivered_on.append(threading.get_ident())
             return deliver(self, request, ctx)
         monkeypatch.setattr(ZaaksysteemTarget, "deliver", on_thread)
-        action = '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"'
-
-        def on_a_loop(bodies: list[bytes]) -> list[HttpAnswer]:
-            async def one(body: bytes) -> HttpAnswer:  # as broker.web.app drives a request, in a task of its own
-                return await broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(
-                    asyncio.to_thread)
-
-            async def main() -> list[HttpAnswer]:  # begun in one turn of the loop
-                return list(await asyncio.gather(*(one(body) for body in bodies)))
-            return asyncio.run(main())
 
         old, new = _ident(), [_ident() for _ in range(5)]
-        (first,) = on_a_loop([e.envelope(m.creeer_zaak(old))])
+        (first,) = _begun_on_a_loop(broker, [e.envelope(m.creeer_zaak(old))])
         assert first.status == 200 and b"Bv03" in first.body
         attempts.clear()
         delivered_on.clear()
-        answers = on_a_loop([e.envelope(m.creeer_zaak(z)) for z in new] + [e.envelope(m.creeer_zaak(old))])
+        answers = _begun_on_a_loop(broker, [e.envelope(m.creeer_zaak(z)) for z in new] + [e.envelope(m.creeer_zaak(old))])
 
         assert all(a.status == 200 and b"Bv03" in a.body for a in answers[:-1])
         assert answers[-1].status == 500 and b"StUF058" in answers[-1].body
@@ -464,11 +472,7 @@ def test_the_sync_work_of_a_turns_new_messages_is_done_together_and_stores_what_
     (Pipeline._deliver_together: one ORM session, their new zaken in one statement, a statement per
     table for their messages and deliveries); what they store is what the same message stores when it
     is the only one in its group."""
-    config = configs.write_config(tmp_path, routes={
-        "targets": {"zs": {"adapter": "embedded"}},
-        "routes": [{"operations": ["*"], "deliver": [{"target": "zs", "mode": "sync"}]}],
-        "delivery": {"worker_in_serve": False}})
-    broker = Broker(live.make_settings(tmp_path, config_dir=config))
+    broker = _sync_broker(tmp_path)
     try:
         together: list[int] = []
         real = type(broker.pipeline)._deliver_together
@@ -477,21 +481,13 @@ def test_the_sync_work_of_a_turns_new_messages_is_done_together_and_stores_what_
             together.append(len(items))
             return real(self, conn, items)
         monkeypatch.setattr(type(broker.pipeline), "_deliver_together", counted)
-        action = '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"'
-
-        async def one(body: bytes) -> HttpAnswer:  # as broker.web.app drives a request, in a task of its own
-            return await broker.pipeline.begin(e.ASYNC, body, "text/xml; charset=utf-8", action).drive(
-                asyncio.to_thread)
-
-        async def main(bodies: list[bytes]) -> list[HttpAnswer]:
-            return list(await asyncio.gather(*(one(body) for body in bodies)))
 
         alone = _ident()
         single = _send(broker, e.envelope(m.creeer_zaak(alone)))  # a group of its own, on the committer thread
         assert single.status == 200 and together == []
         attempts.clear()
         new = [_ident() for _ in range(4)]
-        answers = asyncio.run(main([e.envelope(m.creeer_zaak(z)) for z in new]))
+        answers = _begun_on_a_loop(broker, [e.envelope(m.creeer_zaak(z)) for z in new])
 
         assert all(a.status == 200 and b"Bv03" in a.body for a in answers)
         assert len({a.message_id for a in answers} | {single.message_id}) == 5
