@@ -526,8 +526,9 @@ class Pipeline:
         """The work of several new sync messages into the embedded zaaksysteem (:meth:`_deliver_grouped`)
         at once, on the group's connection: the target's work of each in one ORM session (each in its
         own log context; their new zaken inserted together, ports.Deferred), then the message and
-        delivery rows of them all, a statement per table instead of one per message. Any failure fails
-        them all: the group commit then runs each message's own work, in a savepoint of its own."""
+        delivery rows of them all, a statement per table instead of one per message (each message's
+        process time in its log row is the batch's up to its answer). Any failure fails them all: the
+        group commit then runs each message's own work, in a savepoint of its own."""
         t = time.perf_counter()
         with Session(bind=conn) as session:  # joins the group's transaction (see _deliver_grouped)
             deferred = Deferred()

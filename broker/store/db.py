@@ -15,9 +15,9 @@ handles (a queued message's rows, a question's log rows, a sync message's work i
 zaaksysteem) are committed by the loop itself, one group per turn of the loop, whenever the write lock
 is free (:class:`_LoopCommitter`): a committer thread holding the write lock would wait for the
 interpreter at every call into SQLite while the loop runs Python, and the other processes would wait
-for it. Writes that promise nothing to anyone (a question's log rows)
-may ask not to wait for the disk (``durable=False``); a group made only of them commits without an
-fsync, and the next durable commit takes them to the disk too.
+for it. Writes that promise nothing to anyone (a question's log rows) may ask not to wait for the disk
+(``durable=False``); a group made only of them commits without an fsync, and the next durable commit
+takes them to the disk too.
 
 SQLite checkpoints (:class:`_Checkpointer`): a thread of each writing process copies the WAL into the
 database file shortly after writes, beside the writers, so that a commit no longer stops for a
@@ -123,10 +123,9 @@ class Database:
         ``work`` is a small request's (a few rows' statements, or a small message's work in the
         embedded zaaksysteem; the pipeline sends a large body to a thread). On a SQLite file the loop
         then commits such writes itself (:class:`_LoopCommitter`), as one group per turn of the loop,
-        when the write lock is free: on a
-        local disk a commit takes a fraction of a millisecond, while the committer thread would wait
-        for the interpreter at every call into SQLite with the write lock held. The future is then the
-        loop's own (``asyncio.wrap_future`` returns it as it is).
+        when the write lock is free: on a local disk a commit takes a fraction of a millisecond, while
+        the committer thread would wait for the interpreter at every call into SQLite with the write
+        lock held. The future is then the loop's own (``asyncio.wrap_future`` returns it as it is).
 
         ``durable=False``: a write whose loss in a power cut (not in a crash of the process) harms no one,
         because nothing was promised on it: the log rows of a question (an La01 acknowledges nothing).

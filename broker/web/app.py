@@ -5,10 +5,10 @@ checked and validated on the event loop, and a queued message's rows (or a sync 
 embedded zaaksysteem) go to the group commit, whose future the loop awaits: on SQLite no thread is
 involved on that path (threads contending for the interpreter cost more than the work,
 docs/performance.md). What blocks runs in a bounded pool of threads, ``server.handler_threads`` per
-worker process: a remote ``sync`` target's call, a fault to log, a database
-read before the write, a password check, a large body. A target that is slow to answer then holds one
-of those threads, up to its own ``timeout``, and delays only the requests routed to it, never the
-other clients or ``/healthz``. Run one worker process per core.
+worker process: a remote ``sync`` target's call, a fault to log, a database read before the write, a
+password check, a large body. A target that is slow to answer then holds one of those threads, up to
+its own ``timeout``, and delays only the requests routed to it, never the other clients or
+``/healthz``. Run one worker process per core.
 """
 
 from __future__ import annotations
