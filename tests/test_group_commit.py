@@ -392,13 +392,14 @@ def _sync_broker(tmp_path: Path) -> Broker:
     return Broker(live.make_settings(tmp_path, config_dir=config))
 
 
-def _begun_on_a_loop(broker: Broker, bodies: list[bytes]) -> list[HttpAnswer]:
-    """creeerZaken begun in one turn of an event loop, each driven in a task of its own, as the web edge
-    does (broker.web.app): their answers."""
+def _begun_on_a_loop(broker: Broker, bodies: list[bytes], port: str = e.ASYNC,
+                     operation: str = "creeerZaak_ZakLk01") -> list[HttpAnswer]:
+    """Requests (creeerZaken unless said otherwise) begun in one turn of an event loop, each driven in a
+    task of its own, as the web edge does (broker.web.app): their answers."""
+    action = f'"http://www.stufstandaarden.nl/koppelvlak/zds0120/{operation}"'
+
     async def one(body: bytes) -> HttpAnswer:
-        return await broker.pipeline.begin(
-            e.ASYNC, body, "text/xml; charset=utf-8",
-            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01"').drive(asyncio.to_thread)
+        return await broker.pipeline.begin(port, body, "text/xml; charset=utf-8", action).drive(asyncio.to_thread)
 
     async def main() -> list[HttpAnswer]:
         return list(await asyncio.gather(*(one(body) for body in bodies)))
@@ -441,6 +442,18 @@ def test_sync_work_of_small_messages_begun_on_the_event_loop_is_committed_by_the
         broker.close()
 
 
+def _batch_sizes(monkeypatch: pytest.MonkeyPatch, broker: Broker, name: str) -> list[int]:
+    """The number of items of each call of the pipeline's batch method ``name`` (a group commit's batch)."""
+    sizes: list[int] = []
+    real = getattr(type(broker.pipeline), name)
+
+    def counted(self, executor, items):  # type: ignore[no-untyped-def]
+        sizes.append(len(items))
+        return real(self, executor, items)
+    monkeypatch.setattr(type(broker.pipeline), name, counted)
+    return sizes
+
+
 def _stored_rows(broker: Broker, zaak: str) -> dict[str, object]:
     """What a sync creeerZaak of ``zaak`` left in the database, without its ids, times and own values."""
     with broker.db.read() as s:
@@ -474,13 +487,7 @@ def test_the_sync_work_of_a_turns_new_messages_is_done_together_and_stores_what_
     is the only one in its group."""
     broker = _sync_broker(tmp_path)
     try:
-        together: list[int] = []
-        real = type(broker.pipeline)._deliver_together
-
-        def counted(self, conn, items):  # type: ignore[no-untyped-def]
-            together.append(len(items))
-            return real(self, conn, items)
-        monkeypatch.setattr(type(broker.pipeline), "_deliver_together", counted)
+        together = _batch_sizes(monkeypatch, broker, "_deliver_together")
 
         alone = _ident()
         single = _send(broker, e.envelope(m.creeer_zaak(alone)))  # a group of its own, on the committer thread
@@ -496,6 +503,43 @@ def test_the_sync_work_of_a_turns_new_messages_is_done_together_and_stores_what_
         assert expected["attempts"] == [(1, "intake", "delivered", True)] and expected["rollen"]
         for z in new:
             assert _stored_rows(broker, z) == expected
+    finally:
+        broker.close()
+
+
+def test_the_log_rows_of_a_turns_questions_are_written_together_and_as_one_alone_writes_them(
+        tmp_path: Path, schemas: SchemaSet, monkeypatch: pytest.MonkeyPatch,
+        attempts: list[tuple[int, bool]]) -> None:
+    """geefZaakdetails answered on the event loop from the embedded zaaksysteem: the log rows of the
+    questions of one turn (message, payload, delivery, attempt) are written together
+    (Pipeline._write_new, as a turn's queued messages are), and are what a question alone leaves."""
+    broker = _sync_broker(tmp_path)
+    try:
+        together = _batch_sizes(monkeypatch, broker, "_write_new")
+        zaak = _ident()
+        assert _send(broker, e.envelope(m.creeer_zaak(zaak))).status == 200
+        alone = contextvars.copy_context().run(
+            broker.pipeline.handle, e.VRAAG, e.envelope(m.geef_zaakdetails(zaak)), "text/xml; charset=utf-8",
+            '"http://www.stufstandaarden.nl/koppelvlak/zds0120/geefZaakdetails_ZakLv01"')
+        assert alone.status == 200 and zaak.encode() in alone.body and together == []
+        attempts.clear()
+        answers = _begun_on_a_loop(broker, [e.envelope(m.geef_zaakdetails(zaak)) for _ in range(4)], e.VRAAG,
+                                   "geefZaakdetails_ZakLv01")
+
+        assert all(a.status == 200 and zaak.encode() in a.body for a in answers)
+        assert together == [4] and attempts == [(4, False)]
+
+        def stored(message_id: int | None) -> tuple[object, ...]:
+            with broker.db.read() as s:
+                return (tuple(s.execute(text("SELECT operation, answer_berichtcode, outcome, state, attempts "
+                                             "FROM messages WHERE id = :m"), {"m": message_id}).one()),
+                        [tuple(row) for row in s.execute(text("SELECT d.mode, d.state, d.attempts, a.worker, a.outcome FROM deliveries d "
+                                       "JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.message_id = :m"),
+                                  {"m": message_id})])
+        expected = stored(alone.message_id)
+        assert expected[0][3] == "done" and expected[1]
+        for answer in answers:
+            assert stored(answer.message_id) == expected
     finally:
         broker.close()
 
@@ -865,13 +909,13 @@ def test_queued_messages_of_one_group_are_written_together_and_a_repeat_among_th
     with contextlib.ExitStack() as stack:
         broker = _creeer_zaak_broker(stack, tmp_path, backend)
         batches: list[int] = []
-        many = broker.pipeline._write_queued
+        many = broker.pipeline._write_new
 
         def counted(executor, messages):
             batches.append(len(messages))
             return many(executor, messages)
 
-        broker.pipeline._write_queued = counted  # type: ignore[method-assign]
+        broker.pipeline._write_new = counted  # type: ignore[method-assign]
 
         send = functools.partial(_send, broker)
 

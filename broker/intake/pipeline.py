@@ -194,6 +194,11 @@ def _promises(legs: list[Leg]) -> bool:
     return len(legs) > 1
 
 
+def _state(legs: list[Leg]) -> str:
+    """A new message's state: queued while a delivery is still to be made, else done."""
+    return "queued" if legs[0].mode == "queued" or len(legs) > 1 else "done"
+
+
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
@@ -473,7 +478,7 @@ class Pipeline:
         then = self._once_stored(rec, request, resolved, key, existing, start, http, answer, wake=True,
                                  on_loop=on_loop)
         # a new message's rows may be written together with those of the others queued beside it
-        batch = self._write_queued if existing is None else None
+        batch = self._write_new if existing is None else None
         return Begun(pending=self.db.submit(write, batch=batch, item=rows, on_loop=on_loop), then=then)
 
     def _deliver_grouped(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
@@ -547,7 +552,7 @@ class Pipeline:
         ids = messagelog.store_answered_many(conn, [messagelog.Answered(
             i.rec, i.key, http.body, http.content_type,
             _berichtcode(answer), http.status,
-            "queued" if len(i.legs) > 1 else "done") for i, http, answer in zip(items, https, results, strict=True)])
+            _state(i.legs)) for i, http, answer in zip(items, https, results, strict=True)])
         self.queue.add_delivered(conn, [(message_id, i.legs, i.rec.operation or "", i.ordering_key, t)
                                         for message_id, i in zip(ids, items, strict=True)])
         for http, message_id in zip(https, ids, strict=True):
@@ -567,9 +572,9 @@ class Pipeline:
                 http, answer = self._remote_primary(rec, request, delivery, legs, key, existing, ordering_key,
                                                     zaaktype, start)
             else:
-                answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
-                                                            ordering_key, start)
-                http.message_id = self.db.grouped(write, durable=_promises(legs))
+                answer, http, rows = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
+                                                           ordering_key, start)
+                http.message_id = self.db.grouped(functools.partial(self._write, **rows), durable=_promises(legs))
         except Exception as exc:
             return self._failed(exc, rec, request, resolved, key, existing, remote, start)
         self._handled(rec, answer, wake=len(legs) > 1)
@@ -577,10 +582,11 @@ class Pipeline:
 
     def _answer_question(self, rec: Record, request: soap.SoapRequest, delivery: DeliveryRequest, legs: list[Leg],
                          key: str | None, existing: Message | None, zaaktype: str | None, ordering_key: str | None,
-                         start: float, *, on_loop: bool = False) -> tuple[ZdsAnswer, HttpAnswer, Callable[[Connection], int]]:
+                         start: float, *, on_loop: bool = False) -> tuple[ZdsAnswer, HttpAnswer, dict[str, Any]]:
         """A question to the embedded zaaksysteem, answered from a read transaction (no write lock): the
-        answer, its HTTP form, and the write of its log rows for the group commit. ``on_loop``: a zaak or
-        besluit with more than ``ON_LOOP_ROWS`` rows to gather raises TooLargeForLoop before it is read."""
+        answer, its HTTP form, and its log rows for the group commit (:meth:`_write`'s keyword
+        arguments). ``on_loop``: a zaak or besluit with more than ``ON_LOOP_ROWS`` rows to gather raises
+        TooLargeForLoop before it is read."""
         assert rec.sg is not None
         t = time.perf_counter()
         with self.db.read() as session:
@@ -588,10 +594,9 @@ class Pipeline:
             answer = legs[0].target.deliver(delivery, ctx)
         rec.timings["process_ms"] = _ms(t)
         http = self._answer_http(rec, request, answer, start)
-        write = functools.partial(self._write, rec=rec, http=http, berichtcode=answers.berichtcode(answer.element),
-                                  legs=legs, key=key, existing=existing, zaaktype=zaaktype,
-                                  ordering_key=ordering_key, t=t)
-        return answer, http, write
+        rows = dict(rec=rec, http=http, berichtcode=answers.berichtcode(answer.element), legs=legs, key=key,
+                    existing=existing, zaaktype=zaaktype, ordering_key=ordering_key, t=t)
+        return answer, http, rows
 
     def _read_on_loop(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
                       delivery: DeliveryRequest, legs: list[Leg], key: str | None, existing: Message | None,
@@ -602,15 +607,18 @@ class Pipeline:
         is involved unless it fails (the fault is made in one) or the zaak or besluit has more than
         ``ON_LOOP_ROWS`` rows to gather (the whole request then goes to one)."""
         try:
-            answer, http, write = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
-                                                        ordering_key, start, on_loop=True)
+            answer, http, rows = self._answer_question(rec, request, delivery, legs, key, existing, zaaktype,
+                                                       ordering_key, start, on_loop=True)
         except TooLargeForLoop:
             raise _Defer() from None  # nothing stored yet: the whole request goes to a handler thread
         except Exception as exc:
             return Begun(rest=functools.partial(self._failed, exc, rec, request, resolved, key, existing, False,
                                                 start))
-        return Begun(pending=self.db.submit(write, on_loop=True, durable=_promises(legs)), then=self._once_stored(
-            rec, request, resolved, key, existing, start, http, answer, wake=False, on_loop=True))
+        # a new question's log rows may be written together with those of the others beside it
+        pending = self.db.submit(functools.partial(self._write, **rows), batch=self._write_new if existing is None
+                                 else None, item=rows, on_loop=True, durable=_promises(legs))
+        return Begun(pending=pending, then=self._once_stored(rec, request, resolved, key, existing, start, http,
+                                                             answer, wake=False, on_loop=True))
 
     def _once_stored(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved, key: str | None,
                      existing: Message | None, start: float, http: HttpAnswer, answer: ZdsAnswer, *, wake: bool,
@@ -728,26 +736,35 @@ class Pipeline:
         primary = legs[0]
         if self.router.uses_zaaktypen:
             self.router.remember_zaaktype(executor, rec.zaak_identificatie, zaaktype)
-        queued = primary.mode == "queued" or len(legs) > 1
         message_id = messagelog.store_answered(
             executor, rec, key, existing.id if existing is not None else None,
             answer=http.body, answer_content_type=http.content_type, answer_berichtcode=berichtcode,
-            http_status=http.status, state="queued" if queued else "done")
+            http_status=http.status, state=_state(legs))
         self.queue.add(executor, message_id, legs, rec.operation or "", ordering_key,
                        primary_done=primary.mode == "sync", t0=t)
         return message_id
 
-    def _write_queued(self, executor: Executor, messages: list[dict[str, Any]]) -> list[int]:
-        """:meth:`_write` for several new queued messages (the keyword arguments of each) at once: each
-        table's rows in one statement. Their message ids, in order."""
+    def _write_new(self, executor: Executor, messages: list[dict[str, Any]]) -> list[int]:
+        """:meth:`_write` for several new messages (the keyword arguments of each: queued messages, and
+        questions answered from the embedded zaaksysteem) at once: each table's rows in one statement.
+        Their message ids, in order."""
         if self.router.uses_zaaktypen:
             for m in messages:
                 self.router.remember_zaaktype(executor, m["rec"].zaak_identificatie, m["zaaktype"])
         ids = messagelog.store_answered_many(executor, [messagelog.Answered(
             m["rec"], m["key"], m["http"].body, m["http"].content_type, m["berichtcode"], m["http"].status,
-            "queued") for m in messages])
-        self.queue.add_queued(executor, [(message_id, m["legs"], m["rec"].operation or "", m["ordering_key"])
-                                         for message_id, m in zip(ids, messages, strict=True)])
+            _state(m["legs"])) for m in messages])
+        queued: list[tuple[int, list, str, str | None]] = []
+        delivered: list[tuple[int, list, str, str | None, float | None]] = []
+        for message_id, m in zip(ids, messages, strict=True):
+            if m["legs"][0].mode == "sync":  # answered here: its primary delivered
+                delivered.append((message_id, m["legs"], m["rec"].operation or "", m["ordering_key"], m["t"]))
+            else:
+                queued.append((message_id, m["legs"], m["rec"].operation or "", m["ordering_key"]))
+        if queued:
+            self.queue.add_queued(executor, queued)
+        if delivered:
+            self.queue.add_delivered(executor, delivered)
         return ids
 
     def _after_conflict(self, rec: Record, request: soap.SoapRequest, resolved: dispatch.Resolved,
