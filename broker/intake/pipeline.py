@@ -546,15 +546,9 @@ class Pipeline:
         for i, answer in zip(items, results, strict=True):
             i.rec.timings["process_ms"] = _ms(t)
             https.append(i.context.run(self._answer_http, i.rec, i.request, answer, i.start, i.acknowledgement))
-        if self.router.uses_zaaktypen:
-            for i in items:
-                self.router.remember_zaaktype(conn, i.rec.zaak_identificatie, i.zaaktype)
-        ids = messagelog.store_answered_many(conn, [messagelog.Answered(
-            i.rec, i.key, http.body, http.content_type,
-            _berichtcode(answer), http.status,
-            _state(i.legs)) for i, http, answer in zip(items, https, results, strict=True)])
-        self.queue.add_delivered(conn, [(message_id, i.legs, i.rec.operation or "", i.ordering_key, t)
-                                        for message_id, i in zip(ids, items, strict=True)])
+        ids = self._write_new(conn, [dict(rec=i.rec, http=http, berichtcode=_berichtcode(answer), legs=i.legs,
+                                          key=i.key, zaaktype=i.zaaktype, ordering_key=i.ordering_key, t=t)
+                                     for i, http, answer in zip(items, https, results, strict=True)])
         for http, message_id in zip(https, ids, strict=True):
             http.message_id = message_id
         return list(zip(https, results, strict=True))
